@@ -1,0 +1,285 @@
+package nn
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// chunkRows is the number of examples each goroutine processes at a time. The split depends
+// only on the batch size, never on GOMAXPROCS, and partial sums are added in chunk order, so
+// results are bit-identical on any number of cores.
+const chunkRows = 256
+
+// Bound is the network at one point θ on one batch: it runs the forward and backward passes
+// once, caches them, and then answers Hessian-, Gauss–Newton- and functional-vector products
+// at the cost of the R-passes only.
+//
+//	H = ∇²L(θ) = G + F
+//	G = (1/N) Σₓ Jₓᵀ H_ℓ Jₓ          (Gauss–Newton, positive semi-definite)
+//	F = (1/N) Σₓ Σ_c ∂ℓ/∂f_c ∇²f_c   (functional part)
+//
+// A Bound is not safe for concurrent use; it uses its own goroutines inside each call.
+type Bound struct {
+	m      *MLP
+	theta  []float64 // a copy of θ
+	data   *Dataset
+	chunks []*chunk
+	loss   float64
+	acc    float64
+	grad   []float64
+}
+
+// Bind evaluates the network at θ on the batch and caches what curvature products need.
+// θ is copied; data must stay unchanged while the Bound is used.
+func (m *MLP) Bind(theta []float64, data *Dataset) (*Bound, error) {
+	b := &Bound{m: m}
+	if err := b.Rebind(theta, data); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Rebind moves the Bound to a new point and batch, reusing its buffers when the batch has
+// the same size.
+func (b *Bound) Rebind(theta []float64, data *Dataset) error {
+	if err := b.prepare(theta, data); err != nil {
+		return err
+	}
+	b.parallel(func(c *chunk) { b.m.forward(c, b.theta, data, true) })
+	b.reduce(b.grad, func(c *chunk) []float64 { return c.grad })
+	b.sumLoss()
+	return nil
+}
+
+func (b *Bound) prepare(theta []float64, data *Dataset) error {
+	m := b.m
+	if len(theta) != m.NumParams() {
+		return fmt.Errorf("θ has %d entries, the %s network has P=%d", len(theta), m, m.NumParams())
+	}
+	if err := m.check(data); err != nil {
+		return err
+	}
+	if b.data == nil || b.data.N != data.N {
+		b.chunks = b.chunks[:0]
+		for lo := 0; lo < data.N; lo += chunkRows {
+			b.chunks = append(b.chunks, m.newChunk(lo, min(lo+chunkRows, data.N)))
+		}
+	}
+	if b.theta == nil {
+		b.theta = make([]float64, m.NumParams())
+		b.grad = make([]float64, m.NumParams())
+	}
+	copy(b.theta, theta)
+	b.data = data
+	return nil
+}
+
+func (b *Bound) sumLoss() {
+	b.loss, b.acc = 0, 0
+	right := 0
+	for _, c := range b.chunks {
+		b.loss += c.loss
+		right += c.right
+	}
+	if b.data.Classes > 0 {
+		b.acc = float64(right) / float64(b.data.N)
+	}
+}
+
+// parallel runs fn on every chunk, on up to GOMAXPROCS goroutines.
+func (b *Bound) parallel(fn func(c *chunk)) {
+	workers := min(runtime.GOMAXPROCS(0), len(b.chunks))
+	if workers <= 1 {
+		for _, c := range b.chunks {
+			fn(c)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(b.chunks); i += workers {
+				fn(b.chunks[i])
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// reduce stores the sum over chunks of part(c) in dst, in chunk order.
+func (b *Bound) reduce(dst []float64, part func(c *chunk) []float64) {
+	copy(dst, part(b.chunks[0]))
+	for _, c := range b.chunks[1:] {
+		for j, v := range part(c) {
+			dst[j] += v
+		}
+	}
+}
+
+// Model returns the network.
+func (b *Bound) Model() *MLP { return b.m }
+
+// Dim returns P.
+func (b *Bound) Dim() int { return len(b.theta) }
+
+// N returns the batch size.
+func (b *Bound) N() int { return b.data.N }
+
+// Loss returns L(θ), the mean loss over the batch.
+func (b *Bound) Loss() float64 { return b.loss }
+
+// Accuracy returns the fraction of examples whose largest output is the label
+// (0 for regression).
+func (b *Bound) Accuracy() float64 { return b.acc }
+
+// Grad returns ∇L(θ). The slice belongs to the Bound: do not modify it.
+func (b *Bound) Grad() []float64 { return b.grad }
+
+func (b *Bound) checkLen(name string, v []float64) {
+	if len(v) != len(b.theta) {
+		panic(fmt.Sprintf("nn: len(%s)=%d, want P=%d", name, len(v), len(b.theta)))
+	}
+}
+
+// HVP stores H v in dst (exact, by the R-operator).
+func (b *Bound) HVP(dst, v []float64) {
+	b.checkLen("dst", dst)
+	b.checkLen("v", v)
+	b.parallel(func(c *chunk) {
+		b.m.allocR(c)
+		b.m.rForward(c, b.theta, v, b.data.N)
+		b.m.rBackward(c, b.theta, v)
+	})
+	b.reduce(dst, func(c *chunk) []float64 { return c.hv })
+}
+
+// GGNVP stores G v = Jᵀ H_ℓ J v / N in dst.
+func (b *Bound) GGNVP(dst, v []float64) {
+	b.checkLen("dst", dst)
+	b.checkLen("v", v)
+	b.parallel(func(c *chunk) {
+		b.m.allocR(c)
+		b.m.rForward(c, b.theta, v, b.data.N)
+		b.m.rBackwardGGN(c, b.theta)
+	})
+	b.reduce(dst, func(c *chunk) []float64 { return c.gv })
+}
+
+// HGVP stores H v in hv and G v in gv, sharing one R-forward pass.
+// Either destination may be nil.
+func (b *Bound) HGVP(hv, gv, v []float64) {
+	b.checkLen("v", v)
+	b.parallel(func(c *chunk) {
+		b.m.allocR(c)
+		b.m.rForward(c, b.theta, v, b.data.N)
+		if hv != nil {
+			b.m.rBackward(c, b.theta, v)
+		}
+		if gv != nil {
+			b.m.rBackwardGGN(c, b.theta)
+		}
+	})
+	if hv != nil {
+		b.checkLen("hv", hv)
+		b.reduce(hv, func(c *chunk) []float64 { return c.hv })
+	}
+	if gv != nil {
+		b.checkLen("gv", gv)
+		b.reduce(gv, func(c *chunk) []float64 { return c.gv })
+	}
+}
+
+// FVP stores F v = H v − G v in dst.
+func (b *Bound) FVP(dst, v []float64) {
+	b.checkLen("dst", dst)
+	b.parallel(func(c *chunk) {
+		b.m.allocR(c)
+		b.m.rForward(c, b.theta, v, b.data.N)
+		b.m.rBackward(c, b.theta, v)
+		b.m.rBackwardGGN(c, b.theta)
+		for j, h := range c.hv {
+			c.hv[j] = h - c.gv[j]
+		}
+	})
+	b.reduce(dst, func(c *chunk) []float64 { return c.hv })
+}
+
+// Curvature selects H, G or F.
+type Curvature int
+
+const (
+	Hessian     Curvature = iota // H = ∇²L
+	GaussNewton                  // G, the generalised Gauss–Newton matrix
+	Functional                   // F = H − G
+)
+
+func (k Curvature) String() string {
+	return [...]string{"H", "G", "F"}[k]
+}
+
+// Op returns H, G or F at the Bound's point as an operator (Dim, MulVecTo), the interface
+// the eigensolvers in package linalg take.
+func (b *Bound) Op(kind Curvature) CurvatureOp { return CurvatureOp{b: b, Kind: kind} }
+
+// CurvatureOp is one of H, G, F as a symmetric linear operator.
+type CurvatureOp struct {
+	b    *Bound
+	Kind Curvature
+}
+
+// Dim returns P.
+func (o CurvatureOp) Dim() int { return o.b.Dim() }
+
+// MulVecTo stores A x in dst for A = H, G or F.
+func (o CurvatureOp) MulVecTo(dst, x []float64) {
+	switch o.Kind {
+	case Hessian:
+		o.b.HVP(dst, x)
+	case GaussNewton:
+		o.b.GGNVP(dst, x)
+	case Functional:
+		o.b.FVP(dst, x)
+	default:
+		panic(fmt.Sprintf("nn: unknown curvature %d", int(o.Kind)))
+	}
+}
+
+// Evaluate returns the mean loss and the accuracy (0 for regression) of the network at θ on
+// the data, by a forward pass only. Memory stays at one chunk per goroutine, whatever N.
+func (m *MLP) Evaluate(theta []float64, data *Dataset) (loss, acc float64, err error) {
+	if len(theta) != m.NumParams() {
+		return 0, 0, fmt.Errorf("θ has %d entries, the %s network has P=%d", len(theta), m, m.NumParams())
+	}
+	if err := m.check(data); err != nil {
+		return 0, 0, err
+	}
+	nChunks := (data.N + chunkRows - 1) / chunkRows
+	losses, rights := make([]float64, nChunks), make([]int, nChunks)
+	workers := min(runtime.GOMAXPROCS(0), nChunks)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := m.newChunk(0, min(chunkRows, data.N))
+			for i := w; i < nChunks; i += workers {
+				c.lo, c.hi = i*chunkRows, min((i+1)*chunkRows, data.N)
+				m.forward(c, theta, data, false)
+				losses[i], rights[i] = c.loss, c.right
+			}
+		}()
+	}
+	wg.Wait()
+	right := 0
+	for i := range losses {
+		loss += losses[i]
+		right += rights[i]
+	}
+	if data.Classes > 0 {
+		acc = float64(right) / float64(data.N)
+	}
+	return loss, acc, nil
+}
