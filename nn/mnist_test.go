@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -371,4 +372,18 @@ func TestLoadMNISTErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func ExampleMNISTSubset() {
+	train, test, err := MNISTSubset()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	small := Downsample14(train)
+	fmt.Println(train.Name, train.N, train.D, train.Classes, train.Labels[:10])
+	fmt.Println(test.N, small.Name, small.D)
+	// Output:
+	// mnist-subset 2000 784 10 [5 0 4 1 9 2 1 3 1 4]
+	// 500 mnist-subset-14x14 196
 }
