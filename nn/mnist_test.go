@@ -91,7 +91,7 @@ func TestMNISTFull(t *testing.T) {
 	subs := [2]Dataset{subTrain, subTest}
 	sizes := [2]int{60000, 10000}
 
-	if !raceEnabled() {
+	if !builtWithRace() {
 		train, test, err := LoadMNIST(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -153,8 +153,8 @@ func TestMNISTFull(t *testing.T) {
 	}
 }
 
-// raceEnabled reports whether the test binary was built with -race.
-func raceEnabled() bool {
+// builtWithRace reports whether the test binary was built with -race.
+func builtWithRace() bool {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return false
@@ -256,9 +256,9 @@ func TestDownsample14(t *testing.T) {
 	Downsample14(GaussianMixture(3, 20, 2, 1))
 }
 
-// idx builds an IDX file: the magic for rank dimensions of unsigned bytes, the dimensions,
+// idxFile builds an IDX file: the magic for rank dimensions of unsigned bytes, the dimensions,
 // the data; gzip'd if gz.
-func idx(t *testing.T, rank int, dims []uint32, data []byte, gz bool) []byte {
+func idxFile(t *testing.T, rank int, dims []uint32, data []byte, gz bool) []byte {
 	b := []byte{0, 0, 0x08, byte(rank)}
 	for _, d := range dims {
 		b = binary.BigEndian.AppendUint32(b, d)
@@ -291,9 +291,9 @@ func writeMNIST(t *testing.T, n int, gz bool, mutate func(base string, b []byte)
 	for _, base := range mnistBase {
 		var b []byte
 		if strings.Contains(base, "images") {
-			b = idx(t, 3, []uint32{uint32(n), 28, 28}, pixels, gz)
+			b = idxFile(t, 3, []uint32{uint32(n), 28, 28}, pixels, gz)
 		} else {
-			b = idx(t, 1, []uint32{uint32(n)}, labels, gz)
+			b = idxFile(t, 1, []uint32{uint32(n)}, labels, gz)
 		}
 		if mutate != nil {
 			b = mutate(base, b)
@@ -347,7 +347,7 @@ func TestLoadMNISTErrors(t *testing.T) {
 	}{
 		{"missing file", true, setFile(tl, func([]byte) []byte { return nil }), tl + ".gz nor "},
 		{"bad magic", false, setFile(ti, func(b []byte) []byte { b[3] = 1; return b }), ti + ": bad magic 0x00000801, want 0x00000803"},
-		{"labels as images", false, setFile(ti, func([]byte) []byte { return idx(t, 1, []uint32{4}, make([]byte, 4), false) }), "bad magic"},
+		{"labels as images", false, setFile(ti, func([]byte) []byte { return idxFile(t, 1, []uint32{4}, make([]byte, 4), false) }), "bad magic"},
 		{"signed bytes", false, setFile(tl, func(b []byte) []byte { b[2] = 0x09; return b }), tl + ": bad magic 0x00000901"},
 		{"empty file", false, setFile(tl, func([]byte) []byte { return []byte{} }), tl + ": truncated: the file ends inside the IDX magic number"},
 		{"truncated dims", false, setFile(ti, func(b []byte) []byte { return b[:9] }), ti + ": truncated: the file ends inside the IDX dimensions"},
@@ -355,10 +355,10 @@ func TestLoadMNISTErrors(t *testing.T) {
 		{"truncated gzip", true, setFile(ti, func(b []byte) []byte { return b[:len(b)/2] }), ti + ".gz: truncated"},
 		{"trailing bytes", false, setFile(tl, func(b []byte) []byte { return append(b, 0) }), tl + ": unexpected bytes after the 4 bytes of data"},
 		{"corrupt gzip checksum", true, setFile(tl, func(b []byte) []byte { b[len(b)-6] ^= 1; return b }), tl + ".gz: gzip: invalid checksum"},
-		{"count mismatch", false, setFile(tl, func([]byte) []byte { return idx(t, 1, []uint32{3}, make([]byte, 3), false) }), ti + " holds 4 images but"},
-		{"image size", false, setFile(ti, func([]byte) []byte { return idx(t, 3, []uint32{4, 14, 56}, make([]byte, 4*784), false) }), "images are 14×56 pixels, want 28×28"},
+		{"count mismatch", false, setFile(tl, func([]byte) []byte { return idxFile(t, 1, []uint32{3}, make([]byte, 3), false) }), ti + " holds 4 images but"},
+		{"image size", false, setFile(ti, func([]byte) []byte { return idxFile(t, 3, []uint32{4, 14, 56}, make([]byte, 4*784), false) }), "images are 14×56 pixels, want 28×28"},
 		{"bad label", false, setFile(tl, func(b []byte) []byte { b[len(b)-1] = 10; return b }), tl + ": label 10 of item 3 is not a digit"},
-		{"huge dims", false, setFile(ti, func([]byte) []byte { return idx(t, 3, []uint32{1 << 31, 1 << 31, 1 << 31}, nil, false) }), "implausible dimensions"},
+		{"huge dims", false, setFile(ti, func([]byte) []byte { return idxFile(t, 3, []uint32{1 << 31, 1 << 31, 1 << 31}, nil, false) }), "implausible dimensions"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

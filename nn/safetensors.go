@@ -212,26 +212,26 @@ func parseSafetensorsHeader(header []byte, bufLen int) ([]tensorEntry, map[strin
 func decodeObject(dec *json.Decoder, field func(key string) error) error {
 	tok, err := dec.Token()
 	if err != nil {
-		return jsonError(err)
+		return jsonSyntaxError(err)
 	}
 	if tok != json.Delim('{') {
-		return fmt.Errorf("expected a JSON object, got %v", tokenString(tok))
+		return fmt.Errorf("expected a JSON object, got %v", jsonTokenString(tok))
 	}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return jsonError(err)
+			return jsonSyntaxError(err)
 		}
 		key, ok := tok.(string)
 		if !ok {
-			return fmt.Errorf("expected an object key, got %v", tokenString(tok))
+			return fmt.Errorf("expected an object key, got %v", jsonTokenString(tok))
 		}
 		if err := field(key); err != nil {
 			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing '}'
-		return jsonError(err)
+		return jsonSyntaxError(err)
 	}
 	return nil
 }
@@ -244,11 +244,11 @@ func decodeMetadata(dec *json.Decoder) (map[string]string, error) {
 		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return jsonError(err)
+			return jsonSyntaxError(err)
 		}
 		var v string
 		if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &v) != nil {
-			return fmt.Errorf("value of %q is %s, want a string", key, clip(raw))
+			return fmt.Errorf("value of %q is %s, want a string", key, jsonSnippet(raw))
 		}
 		meta[key] = v
 		return nil
@@ -275,12 +275,12 @@ func decodeTensorEntry(dec *json.Decoder, name string, bufLen int) (tensorEntry,
 			dst = &offsets
 		default:
 			var skip json.RawMessage // unknown fields are ignored, as in the reference
-			return jsonError(dec.Decode(&skip))
+			return jsonSyntaxError(dec.Decode(&skip))
 		}
 		if *dst != nil {
 			return fmt.Errorf("duplicate field %q", key)
 		}
-		return jsonError(dec.Decode(dst))
+		return jsonSyntaxError(dec.Decode(dst))
 	})
 	if err != nil {
 		return e, fmt.Errorf("tensor %q: %w", name, err)
@@ -295,7 +295,7 @@ func decodeTensorEntry(dec *json.Decoder, name string, bufLen int) (tensorEntry,
 	}
 
 	if dtype[0] != '"' || json.Unmarshal(dtype, &e.dtype) != nil {
-		return e, fmt.Errorf("tensor %q: dtype is %s, want a string", name, clip(dtype))
+		return e, fmt.Errorf("tensor %q: dtype is %s, want a string", name, jsonSnippet(dtype))
 	}
 	switch e.dtype {
 	case "F64":
@@ -308,7 +308,7 @@ func decodeTensorEntry(dec *json.Decoder, name string, bufLen int) (tensorEntry,
 
 	dims, err := nonNegativeInts(shape, -1)
 	if err != nil {
-		return e, fmt.Errorf("tensor %q: shape %s: %v", name, clip(shape), err)
+		return e, fmt.Errorf("tensor %q: shape %s: %v", name, jsonSnippet(shape), err)
 	}
 	// elems = ∏ dims, saturating at bufLen+1: a product beyond the buffer is wrong anyway.
 	limit := uint64(bufLen) + 1
@@ -316,7 +316,7 @@ func decodeTensorEntry(dec *json.Decoder, name string, bufLen int) (tensorEntry,
 	e.shape = make([]int, len(dims))
 	for i, d := range dims {
 		if d > math.MaxInt {
-			return e, fmt.Errorf("tensor %q: shape %s: dimension %d is too large", name, clip(shape), d)
+			return e, fmt.Errorf("tensor %q: shape %s: dimension %d is too large", name, jsonSnippet(shape), d)
 		}
 		e.shape[i] = int(d)
 		if hi, lo := bits.Mul64(elems, d); hi != 0 || lo > limit {
@@ -331,7 +331,7 @@ func decodeTensorEntry(dec *json.Decoder, name string, bufLen int) (tensorEntry,
 
 	off, err := nonNegativeInts(offsets, 2)
 	if err != nil {
-		return e, fmt.Errorf("tensor %q: data_offsets %s: %v", name, clip(offsets), err)
+		return e, fmt.Errorf("tensor %q: data_offsets %s: %v", name, jsonSnippet(offsets), err)
 	}
 	if off[0] > off[1] {
 		return e, fmt.Errorf("tensor %q: data_offsets [%d, %d] end before they begin", name, off[0], off[1])
@@ -364,15 +364,15 @@ func nonNegativeInts(raw json.RawMessage, n int) ([]uint64, error) {
 	v := make([]uint64, len(nums))
 	for i, s := range nums {
 		var err error
-		if v[i], err = parseUint(string(s)); err != nil {
+		if v[i], err = parseJSONUint(string(s)); err != nil {
 			return nil, fmt.Errorf("element %d: %v", i, err)
 		}
 	}
 	return v, nil
 }
 
-// parseUint accepts a JSON integer in [0, 2⁶³).
-func parseUint(s string) (uint64, error) {
+// parseJSONUint accepts a JSON integer in [0, 2⁶³).
+func parseJSONUint(s string) (uint64, error) {
 	if strings.HasPrefix(s, "-") {
 		return 0, fmt.Errorf("%s is negative", s)
 	}
@@ -392,7 +392,7 @@ func parseUint(s string) (uint64, error) {
 	return v, nil
 }
 
-func jsonError(err error) error {
+func jsonSyntaxError(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -402,18 +402,18 @@ func jsonError(err error) error {
 	return fmt.Errorf("invalid JSON: %v", err)
 }
 
-func tokenString(tok json.Token) string {
+func jsonTokenString(tok json.Token) string {
 	if d, ok := tok.(json.Delim); ok {
 		return fmt.Sprintf("%q", string(d))
 	}
 	return fmt.Sprintf("%#v", tok)
 }
 
-// clip quotes a JSON fragment for an error message, cut to a readable length.
-func clip(raw []byte) string {
-	const max = 40
-	if len(raw) > max {
-		return string(raw[:max]) + "…"
+// jsonSnippet quotes a JSON fragment for an error message, cut to a readable length.
+func jsonSnippet(raw []byte) string {
+	const limit = 40
+	if len(raw) > limit {
+		return string(raw[:limit]) + "…"
 	}
 	return string(raw)
 }

@@ -210,8 +210,8 @@ func TestLoadSafetensorsErrorNamesPath(t *testing.T) {
 	}
 }
 
-// entry formats one F64 header entry.
-func entry(name, shape string, begin, end int) string {
+// stEntry formats one F64 header entry.
+func stEntry(name, shape string, begin, end int) string {
 	return fmt.Sprintf(`%q:{"dtype":"F64","shape":%s,"data_offsets":[%d,%d]}`, name, shape, begin, end)
 }
 
@@ -242,7 +242,7 @@ func TestReadSafetensorsErrors(t *testing.T) {
 		{"metadata not an object", stFile(`{"__metadata__":"x"}`, nil), `__metadata__: expected a JSON object`},
 		{"metadata twice", stFile(`{"__metadata__":{},"__metadata__":{}}`, nil), `duplicate "__metadata__"`},
 		{"metadata duplicate key", stFile(`{"__metadata__":{"k":"a","k":"b"}}`, nil), `duplicate key "k"`},
-		{"duplicate name", stFile("{"+entry("a", "[1]", 0, 8)+","+entry("a", "[1]", 8, 16)+"}", data16), `duplicate tensor name "a"`},
+		{"duplicate name", stFile("{"+stEntry("a", "[1]", 0, 8)+","+stEntry("a", "[1]", 8, 16)+"}", data16), `duplicate tensor name "a"`},
 		{"duplicate field", stFile(`{"a":{"dtype":"F64","dtype":"F64","shape":[1],"data_offsets":[0,8]}}`, data16[:8]), `tensor "a": duplicate field "dtype"`},
 		{"missing dtype", stFile(`{"a":{"shape":[1],"data_offsets":[0,8]}}`, data16[:8]), `tensor "a": missing field "dtype"`},
 		{"missing shape", stFile(`{"a":{"dtype":"F64","data_offsets":[0,8]}}`, data16[:8]), `tensor "a": missing field "shape"`},
@@ -250,23 +250,23 @@ func TestReadSafetensorsErrors(t *testing.T) {
 		{"dtype not a string", stFile(`{"a":{"dtype":64,"shape":[1],"data_offsets":[0,8]}}`, data16[:8]), `tensor "a": dtype is 64, want a string`},
 		{"dtype I64", stFile(`{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}`, data16[:8]), `tensor "a": dtype "I64" is not supported (want F64 or F32)`},
 		{"dtype BF16", stFile(`{"a":{"dtype":"BF16","shape":[4],"data_offsets":[0,8]}}`, data16[:8]), `tensor "a": dtype "BF16" is not supported`},
-		{"negative dim", stFile("{"+entry("a", "[2,-1]", 0, 8)+"}", data16[:8]), `tensor "a": shape [2,-1]: element 1: -1 is negative`},
-		{"fractional dim", stFile("{"+entry("a", "[1.5]", 0, 8)+"}", data16[:8]), `element 0: 1.5 is not an integer`},
-		{"exponent dim", stFile("{"+entry("a", "[1e0]", 0, 8)+"}", data16[:8]), `1e0 is not an integer`},
-		{"huge dim", stFile("{"+entry("a", "[99999999999999999999]", 0, 8)+"}", data16[:8]), `is too large`},
-		{"shape not an array", stFile("{"+entry("a", `"1"`, 0, 8)+"}", data16[:8]), `shape "1": want an array of integers`},
-		{"shape null", stFile("{"+entry("a", `null`, 0, 8)+"}", data16[:8]), `shape null: want an array`},
+		{"negative dim", stFile("{"+stEntry("a", "[2,-1]", 0, 8)+"}", data16[:8]), `tensor "a": shape [2,-1]: element 1: -1 is negative`},
+		{"fractional dim", stFile("{"+stEntry("a", "[1.5]", 0, 8)+"}", data16[:8]), `element 0: 1.5 is not an integer`},
+		{"exponent dim", stFile("{"+stEntry("a", "[1e0]", 0, 8)+"}", data16[:8]), `1e0 is not an integer`},
+		{"huge dim", stFile("{"+stEntry("a", "[99999999999999999999]", 0, 8)+"}", data16[:8]), `is too large`},
+		{"shape not an array", stFile("{"+stEntry("a", `"1"`, 0, 8)+"}", data16[:8]), `shape "1": want an array of integers`},
+		{"shape null", stFile("{"+stEntry("a", `null`, 0, 8)+"}", data16[:8]), `shape null: want an array`},
 		{"offsets of three", stFile(`{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8,8]}}`, data16[:8]), `data_offsets [0,8,8]: want 2 integers, got 3`},
 		{"negative offset", stFile(`{"a":{"dtype":"F64","shape":[1],"data_offsets":[-8,0]}}`, data16[:8]), `-8 is negative`},
-		{"offsets reversed", stFile("{"+entry("a", "[0]", 8, 0)+"}", data16[:8]), `data_offsets [8, 0] end before they begin`},
-		{"offset past buffer", stFile("{"+entry("a", "[2]", 0, 16)+"}", data16[:8]), `data_offsets [0, 16] reach past the 8-byte data buffer`},
-		{"size mismatch", stFile("{"+entry("a", "[3]", 0, 16)+"}", data16), `tensor "a": F64 of shape [3] needs 24 bytes, data_offsets [0, 16] give 16`},
+		{"offsets reversed", stFile("{"+stEntry("a", "[0]", 8, 0)+"}", data16[:8]), `data_offsets [8, 0] end before they begin`},
+		{"offset past buffer", stFile("{"+stEntry("a", "[2]", 0, 16)+"}", data16[:8]), `data_offsets [0, 16] reach past the 8-byte data buffer`},
+		{"size mismatch", stFile("{"+stEntry("a", "[3]", 0, 16)+"}", data16), `tensor "a": F64 of shape [3] needs 24 bytes, data_offsets [0, 16] give 16`},
 		{"F32 size mismatch", stFile(`{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, data16[:8]), `F32 of shape [3] needs 12 bytes`},
-		{"overflowing shape", stFile("{"+entry("a", "[4294967296,4294967296,16]", 0, 8)+"}", data16[:8]), `needs more than the buffer holds`},
-		{"overlap", stFile("{"+entry("a", "[2]", 0, 16)+","+entry("b", "[1]", 8, 16)+"}", data16), `tensors "a" and "b" overlap`},
-		{"same range", stFile("{"+entry("a", "[1]", 0, 8)+","+entry("b", "[1]", 0, 8)+"}", data16), `overlap`},
-		{"gap", stFile("{"+entry("a", "[1]", 8, 16)+"}", data16), `bytes [0, 8) of the data buffer belong to no tensor`},
-		{"trailing bytes", stFile("{"+entry("a", "[1]", 0, 8)+"}", data16), `bytes [8, 16) at the end of the data buffer belong to no tensor`},
+		{"overflowing shape", stFile("{"+stEntry("a", "[4294967296,4294967296,16]", 0, 8)+"}", data16[:8]), `needs more than the buffer holds`},
+		{"overlap", stFile("{"+stEntry("a", "[2]", 0, 16)+","+stEntry("b", "[1]", 8, 16)+"}", data16), `tensors "a" and "b" overlap`},
+		{"same range", stFile("{"+stEntry("a", "[1]", 0, 8)+","+stEntry("b", "[1]", 0, 8)+"}", data16), `overlap`},
+		{"gap", stFile("{"+stEntry("a", "[1]", 8, 16)+"}", data16), `bytes [0, 8) of the data buffer belong to no tensor`},
+		{"trailing bytes", stFile("{"+stEntry("a", "[1]", 0, 8)+"}", data16), `bytes [8, 16) at the end of the data buffer belong to no tensor`},
 		{"no tensors, some data", stFile("{}", data16[:4]), `bytes [0, 4) at the end`},
 	}
 	for _, c := range cases {

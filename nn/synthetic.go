@@ -34,7 +34,7 @@ const (
 	streamTeacher  = 0x9b05688c2b3e6c1f
 )
 
-func newRand(seed, stream uint64) *rand.Rand {
+func syntheticRand(seed, stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, stream))
 }
 
@@ -65,7 +65,7 @@ func GaussianMixture(n, d, classes int, seed uint64) Dataset {
 	if d < 1 || classes < 1 {
 		panic(fmt.Sprintf("nn: GaussianMixture: d=%d and classes=%d must be >= 1", d, classes))
 	}
-	rng := newRand(seed, streamGaussian)
+	rng := syntheticRand(seed, streamGaussian)
 	means := make([]float64, classes*d) // (classes, d)
 	for i := range means {
 		means[i] = rng.NormFloat64()
@@ -87,7 +87,7 @@ func GaussianMixture(n, d, classes int, seed uint64) Dataset {
 // N(0, noise²) on each coordinate.
 func TwoMoons(n int, noise float64, seed uint64) Dataset {
 	checkSynthetic("TwoMoons", n, noise)
-	rng := newRand(seed, streamMoons)
+	rng := syntheticRand(seed, streamMoons)
 	labels := balancedLabels(rng, n, 2)
 	x := make([]float64, 2*n)
 	for i, c := range labels {
@@ -115,7 +115,7 @@ func Spirals(n, arms int, noise float64, seed uint64) Dataset {
 	if arms < 1 {
 		panic(fmt.Sprintf("nn: Spirals: arms=%d must be >= 1", arms))
 	}
-	rng := newRand(seed, streamSpirals)
+	rng := syntheticRand(seed, streamSpirals)
 	labels := balancedLabels(rng, n, arms)
 	x := make([]float64, 2*n)
 	for i, c := range labels {
@@ -136,7 +136,7 @@ func Circles(n int, noise, factor float64, seed uint64) Dataset {
 	if !(factor >= 0 && factor < 1) {
 		panic(fmt.Sprintf("nn: Circles: factor=%v must be in [0, 1)", factor))
 	}
-	rng := newRand(seed, streamCircles)
+	rng := syntheticRand(seed, streamCircles)
 	labels := balancedLabels(rng, n, 2)
 	x := make([]float64, 2*n)
 	for i, c := range labels {
@@ -156,7 +156,7 @@ func Circles(n int, noise, factor float64, seed uint64) Dataset {
 // The four blobs get n/4 points each (±1).
 func XOR(n int, noise float64, seed uint64) Dataset {
 	checkSynthetic("XOR", n, noise)
-	rng := newRand(seed, streamXOR)
+	rng := syntheticRand(seed, streamXOR)
 	// Quadrant q = 0..3 walks (−1,−1), (−1,1), (1,1), (1,−1); its class is q mod 2.
 	quad := balancedLabels(rng, n, 4)
 	cx := [4]float64{-1, -1, 1, 1}
@@ -184,7 +184,7 @@ func TeacherStudent(n, d, hidden, out int, noise float64, seed uint64) Dataset {
 	if d < 1 || hidden < 1 || out < 1 {
 		panic(fmt.Sprintf("nn: TeacherStudent: d=%d, hidden=%d and out=%d must be >= 1", d, hidden, out))
 	}
-	rng := newRand(seed, streamTeacher)
+	rng := syntheticRand(seed, streamTeacher)
 	normal := func(k int, std float64) []float64 {
 		v := make([]float64, k)
 		for i := range v {
