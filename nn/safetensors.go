@@ -23,6 +23,7 @@
 // after it in the order of their data (here sorted by name, metadata keys sorted too), writes
 // compact JSON with fields in the order dtype, shape, data_offsets, and pads the header with
 // spaces to a multiple of 8 bytes so the buffer starts 8-byte aligned.
+
 package nn
 
 import (

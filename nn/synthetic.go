@@ -15,6 +15,7 @@
 //	Circles          D=2, Classes=2         radius 1 (class 0) around radius factor (class 1)
 //	XOR              D=2, Classes=2         blobs at (±1, ±1), class = [x₁x₂ < 0]
 //	TeacherStudent   D=d, Out=out           y = W₂ tanh(W₁x + b₁) + b₂ + noise·ε
+
 package nn
 
 import (
