@@ -22,3 +22,16 @@ func (c *Counter) MulVecTo(dst, x []float64) {
 	c.Products++
 	c.Op.MulVecTo(dst, x)
 }
+
+// Func adapts a function to the Operator interface. The function must compute
+// dst = A·x for a symmetric A of order N.
+type Func struct {
+	N   int
+	Mul func(dst, x []float64)
+}
+
+// Dim returns N.
+func (f Func) Dim() int { return f.N }
+
+// MulVecTo calls f.Mul(dst, x).
+func (f Func) MulVecTo(dst, x []float64) { f.Mul(dst, x) }

@@ -1,0 +1,70 @@
+// Package linalg holds the matrix-free linear algebra of sharpflat: the
+// top of the spectrum of a symmetric operator known only through its
+// products, projections onto the subspace it spans, and stochastic
+// estimates of its Frobenius mass.
+//
+// An Operator is a symmetric linear map A on ℝⁿ with Dim and MulVecTo; for
+// sharpflat it is the loss Hessian H, the Gauss–Newton matrix G or the
+// functional Hessian F = H − G, bound to the network's parameters θ ∈ ℝᴾ.
+// linalg never sees a network; vectors are plain []float64 and a basis is
+// a [][]float64 of k orthonormal vectors. No function forms an n×n matrix;
+// the cost of every solver is counted in operator products, reported with
+// each result (and Counter counts them for any caller).
+//
+// # Eigenpairs
+//
+// Lanczos computes the k largest algebraic eigenpairs
+//
+//	A vᵢ = λᵢ vᵢ,  λ₁ ≥ λ₂ ≥ … ≥ λ_k,
+//
+// by thick-restart Lanczos with full reorthogonalization, from a seeded
+// random start. Every returned pair (θᵢ, yᵢ) has a residual
+//
+//	‖A yᵢ − θᵢ yᵢ‖ ≤ Tol · σ,  σ ≈ ‖A‖₂,
+//
+// checked with explicit products and returned with the pair. Refine does
+// the same starting from the basis of a nearby operator, as when training
+// moves θ a little between two refreshes, and saves the products that
+// filter out the rest of the spectrum. Power is plain power iteration for
+// λ₁ alone, for cheap sharpness tracking. Dense wraps a gonum mat.Symmetric
+// as an Operator, the ground truth for tests.
+//
+// # Projections
+//
+// For an orthonormal V = [v₁ … v_k] (P×k), with P_dom = V Vᵀ and
+// P_bulk = I − V Vᵀ,
+//
+//	ProjectDom:  V (Vᵀ x)
+//	ProjectBulk: x − V (Vᵀ x)
+//	Blend:       w_dom · P_dom x + w_bulk · P_bulk x
+//	Alignment:   ‖Vᵀ x‖ / ‖x‖
+//	Overlap:     ‖V_oldᵀ V_new‖²_F / k
+//
+// each in O(kP) work.
+//
+// # Frobenius mass
+//
+// FrobeniusSq estimates ‖A‖²_F = E‖A z‖² with Rademacher z (Hutchinson),
+// with a standard error, and Energy the fraction
+//
+//	E_A = ‖Vᵀ A V‖²_F / ‖A‖²_F
+//
+// with an exact numerator and a delta-method standard error. The …Func
+// variants evaluate several operators on the same random vectors.
+//
+// References:
+//
+//	C. Lanczos, An iteration method for the solution of the eigenvalue
+//	problem of linear differential and integral operators, J. Res. Nat.
+//	Bur. Standards 45 (1950) 255–282.
+//	B. N. Parlett, The Symmetric Eigenvalue Problem, SIAM 1998.
+//	K. Wu and H. Simon, Thick-restart Lanczos method for large symmetric
+//	eigenvalue problems, SIAM J. Matrix Anal. Appl. 22 (2000) 602–616.
+//	G. W. Stewart, A Krylov–Schur algorithm for large eigenproblems, SIAM
+//	J. Matrix Anal. Appl. 23 (2001) 601–614.
+//	M. F. Hutchinson, A stochastic estimator of the trace of the influence
+//	matrix for Laplacian smoothing splines, Commun. Stat. Simul. Comput.
+//	18 (1989) 1059–1076.
+//	G. Gur-Ari, D. A. Roberts and E. Dyer, Gradient descent happens in a
+//	tiny subspace, arXiv:1812.04754 (2018).
+package linalg
