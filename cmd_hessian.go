@@ -1,0 +1,120 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"text/tabwriter"
+
+	"gonum.org/v1/gonum/floats"
+
+	"sharpflat/lab"
+	"sharpflat/linalg"
+	"sharpflat/nn"
+)
+
+// hessianReport is the --json output of `sharpflat hessian`: exactly these keys.
+type hessianReport struct {
+	P                  int       `json:"P"`
+	Loss               float64   `json:"loss"`
+	GradNorm           float64   `json:"grad_norm"`
+	Eigenvalues        []float64 `json:"eigenvalues"`
+	Residuals          []float64 `json:"residuals"`
+	GGNRayleigh        []float64 `json:"ggn_rayleigh"`
+	FunctionalRayleigh []float64 `json:"functional_rayleigh"`
+	AlignmentFullGrad  float64   `json:"alignment_full_grad"`
+	EnergyH            lab.Num   `json:"energy_H"`
+	EnergyHStderr      lab.Num   `json:"energy_H_stderr"`
+	EnergyG            lab.Num   `json:"energy_G"`
+	EnergyGStderr      lab.Num   `json:"energy_G_stderr"`
+	EnergyF            lab.Num   `json:"energy_F"`
+	EnergyFStderr      lab.Num   `json:"energy_F_stderr"`
+	HVPs               int       `json:"hvps"`
+}
+
+func runHessian(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("hessian", "--data FILE.csv --weights FILE.safetensors [flags]", stdout, stderr)
+	data := fs.String("data", "", "data set CSV (header row, a 'label' column, numeric features) [required]")
+	weights := fs.String("weights", "", "weights in safetensors, PyTorch nn.Linear layout layers.{i}.weight/bias [required]")
+	actName := fs.String("act", "tanh", "activation of the hidden layers: tanh, relu, gelu, softplus, identity")
+	lossName := fs.String("loss", "ce", "loss: ce (softmax cross-entropy) or mse (½‖f−y‖², one-hot for labels)")
+	k := fs.Int("k", 10, "number of top eigenpairs")
+	tol := fs.Float64("tol", 1e-10, "eigensolver tolerance on the relative residual ‖Hv−λv‖/|λ₁|")
+	samples := fs.Int("hutch-samples", 64, "Rademacher probes for the energy fractions (0: skip them)")
+	maxS := fs.Int("hessian-set", 0, "use a seeded subsample of this many examples (0: all)")
+	seed := fs.Uint64("seed", 1, "seed of the start vector, the probes and the subsample")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if *data == "" || *weights == "" {
+		return usagef("hessian: --data and --weights are required (see 'sharpflat hessian --help')")
+	}
+	if *k < 1 {
+		return usagef("hessian: --k %d, want ≥ 1", *k)
+	}
+	if !(*tol > 0 && *tol < 1) || *samples < 0 || *samples == 1 {
+		return usagef("hessian: want 0 < --tol < 1 and --hutch-samples 0 or ≥ 2")
+	}
+	act, err := nn.ParseActivation(*actName)
+	if err != nil {
+		return usagef("hessian: --act: %v", err)
+	}
+	loss, err := nn.ParseLoss(*lossName)
+	if err != nil {
+		return usagef("hessian: --loss: %v", err)
+	}
+	ds, err := nn.LoadCSV(*data)
+	if err != nil {
+		return err
+	}
+	m, theta, err := nn.LoadMLP(*weights, act, loss)
+	if err != nil {
+		return err
+	}
+	if *maxS > 0 && *maxS < ds.N {
+		ds = lab.Subsample(&ds, *maxS, *seed)
+	}
+	b, err := m.Bind(theta, &ds)
+	if err != nil {
+		return fmt.Errorf("%s with %s: %w", *weights, *data, err)
+	}
+	r, err := lab.Curvature(b, lab.CurvatureOptions{K: *k, Tol: *tol, Seed: *seed, Split: true, HutchSamples: *samples})
+	if err != nil {
+		return err
+	}
+	rep := hessianReport{
+		P: m.NumParams(), Loss: b.Loss(), GradNorm: floats.Norm(b.Grad(), 2),
+		Eigenvalues: r.Values, Residuals: r.Residuals, GGNRayleigh: r.GGN, FunctionalRayleigh: r.Functional,
+		AlignmentFullGrad: linalg.Alignment(r.Vectors, b.Grad()),
+		EnergyH:           lab.Num(r.EnergyH.Mean), EnergyHStderr: lab.Num(r.EnergyH.Stderr),
+		EnergyG: lab.Num(r.EnergyG.Mean), EnergyGStderr: lab.Num(r.EnergyG.Stderr),
+		EnergyF: lab.Num(r.EnergyF.Mean), EnergyFStderr: lab.Num(r.EnergyF.Stderr),
+		HVPs: r.Products,
+	}
+	if !r.Converged {
+		fmt.Fprintf(stderr, "sharpflat: warning: eigensolver did not reach --tol %g; residuals are reported\n", *tol)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(rep)
+	}
+	fmt.Fprintf(stdout, "network   %s, loss %s, P = %d\n", m, m.Loss, rep.P)
+	fmt.Fprintf(stdout, "data      %s: %d examples\n", *data, ds.N)
+	fmt.Fprintf(stdout, "loss      %.6g    ‖∇L‖ %.4g    alignment ‖Vᵀg‖/‖g‖ %.4f (random direction: %.4f)\n",
+		rep.Loss, rep.GradNorm, rep.AlignmentFullGrad, math.Sqrt(float64(len(r.Values))/float64(rep.P)))
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "i\tλᵢ\tvᵢᵀGvᵢ\tvᵢᵀFvᵢ\tresidual\t")
+	for i, l := range r.Values {
+		fmt.Fprintf(tw, "%d\t%.6g\t%.6g\t%.4g\t%.2e\t\n", i+1, l, r.GGN[i], r.Functional[i], r.Residuals[i])
+	}
+	tw.Flush()
+	if *samples > 0 {
+		fmt.Fprintf(stdout, "energy in the top-%d subspace, ‖VᵀAV‖²_F/‖A‖²_F (± std. err., %d probes):\n", len(r.Values), *samples)
+		fmt.Fprintf(stdout, "  H %.4f ± %.4f    G %.4f ± %.4f    F %.4f ± %.4f\n",
+			r.EnergyH.Mean, r.EnergyH.Stderr, r.EnergyG.Mean, r.EnergyG.Stderr, r.EnergyF.Mean, r.EnergyF.Stderr)
+	}
+	fmt.Fprintf(stdout, "%d curvature-vector products\n", rep.HVPs)
+	return nil
+}

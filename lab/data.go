@@ -1,0 +1,93 @@
+package lab
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"sharpflat/nn"
+)
+
+// loadData builds the training and test sets of a config, seeded.
+func loadData(c *Config) (train, test nn.Dataset, err error) {
+	switch {
+	case isFileData(c.Data):
+		all, err := nn.LoadCSV(c.Data)
+		if err != nil {
+			return train, test, err
+		}
+		train, test = all.Split(1-c.TestFrac, c.Seed)
+	case c.Data == "mnist" || c.Data == "mnist14":
+		train, test, err = nn.MNISTSubset()
+		if err != nil {
+			return train, test, err
+		}
+		if c.Data == "mnist14" {
+			train, test = nn.Downsample14(train), nn.Downsample14(test)
+		}
+	default:
+		all, err := nn.Synthetic(c.Data, c.N, c.Seed)
+		if err != nil {
+			return train, test, fmt.Errorf("data: %v (or mnist, mnist14, a .csv path)", err)
+		}
+		train, test = all.Split(1-c.TestFrac, c.Seed)
+	}
+	if train.N == 0 {
+		return train, test, fmt.Errorf("data %q: no training examples", c.Data)
+	}
+	return train, test, nil
+}
+
+// hessianSet returns S: all of the training set when size is 0 or at least N, else a fixed
+// seeded subsample of that size.
+func hessianSet(train *nn.Dataset, size int, seed uint64) nn.Dataset {
+	if size == 0 || size >= train.N {
+		return *train
+	}
+	return Subsample(train, size, seed)
+}
+
+// Subsample returns a seeded random subset of n examples (all of them when n ≥ N).
+func Subsample(d *nn.Dataset, n int, seed uint64) nn.Dataset {
+	if n >= d.N {
+		return *d
+	}
+	perm := rand.New(rand.NewPCG(seed, 0x4e55)).Perm(d.N)[:n]
+	return d.Subset(perm)
+}
+
+// buildModel returns the network for the config and data, and its seeded initial θ.
+func buildModel(c *Config, train *nn.Dataset) (*nn.MLP, []float64, error) {
+	act, err := nn.ParseActivation(c.Act)
+	if err != nil {
+		return nil, nil, err
+	}
+	loss, err := nn.ParseLoss(c.Loss)
+	if err != nil {
+		return nil, nil, err
+	}
+	init, err := nn.ParseInit(c.Init)
+	if err != nil {
+		return nil, nil, err
+	}
+	widths := append([]int{train.D}, c.Hidden...)
+	widths = append(widths, train.OutputDim())
+	m, err := nn.NewMLP(widths, act, loss)
+	if err != nil {
+		return nil, nil, err
+	}
+	if loss == nn.CrossEntropy && train.Classes == 0 {
+		return nil, nil, fmt.Errorf("data %q is a regression set: use --loss mse", c.Data)
+	}
+	theta := make([]float64, m.NumParams())
+	m.Init(theta, init, c.Seed)
+	return m, theta, nil
+}
+
+func describeData(c *Config, train, test *nn.Dataset) string {
+	name := c.Data
+	if isFileData(name) {
+		name = name[strings.LastIndexAny(name, "/\\")+1:]
+	}
+	return fmt.Sprintf("%s (%d train, %d test)", name, train.N, test.N)
+}

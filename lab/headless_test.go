@@ -1,0 +1,124 @@
+package lab
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sharpflat/nn"
+)
+
+func readJSONL(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("%s: invalid JSON line %q: %v", path, sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestHeadlessRunDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	err := Headless(context.Background(), small(), HeadlessOptions{Steps: 20, Out: dir, SwitchAt: 10, SwitchWDom: 0, SwitchWBulk: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := readJSONL(t, filepath.Join(dir, "metrics.jsonl"))
+	if len(lines) != 20 {
+		t.Fatalf("%d metrics lines, want 20", len(lines))
+	}
+	for _, key := range []string{"step", "loss", "train_loss", "test_loss", "test_acc", "sharpness",
+		"stability_threshold", "chi_grad", "chi_full_grad", "alpha", "w_dom", "w_bulk", "lr", "k", "refreshed"} {
+		if _, ok := lines[0][key]; !ok {
+			t.Errorf("metrics.jsonl lacks key %q", key)
+		}
+	}
+	if lines[1]["test_loss"] != nil {
+		t.Errorf("test_loss on a non-eval step should be null, got %v", lines[1]["test_loss"])
+	}
+	if lines[9]["w_bulk"] != 1.0 || lines[9]["w_dom"] != 1.0 || lines[10]["w_dom"] != 0.0 || lines[10]["alpha"] != 1.0 {
+		t.Errorf("switch at 10: step 10 %v/%v, step 11 %v/%v", lines[9]["w_dom"], lines[9]["w_bulk"], lines[10]["w_dom"], lines[10]["w_bulk"])
+	}
+	csv, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if err != nil || strings.Count(string(csv), "\n") != 21 {
+		t.Errorf("metrics.csv: %v, %d lines", err, strings.Count(string(csv), "\n"))
+	}
+	if evs := readJSONL(t, filepath.Join(dir, "events.jsonl")); len(evs) == 0 {
+		t.Error("no events")
+	}
+	var cfg Config
+	raw, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err := json.Unmarshal(raw, &cfg); err != nil || cfg.N != small().N {
+		t.Errorf("config.json: %v %+v", err, cfg)
+	}
+	m, _, err := nn.LoadMLP(filepath.Join(dir, "weights.safetensors"), nn.Tanh, nn.CrossEntropy)
+	if err != nil || m.String() != "20-16-16-10 tanh" {
+		t.Errorf("weights: %v %v", err, m)
+	}
+	if err := Headless(context.Background(), small(), HeadlessOptions{Steps: 5, Out: dir}); err == nil {
+		t.Error("a second run into the same directory should be refused")
+	}
+}
+
+// An interrupted run keeps everything up to the last completed step.
+func TestHeadlessInterrupted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	steps := 0
+	err := Headless(ctx, small(), HeadlessOptions{Steps: 1000, Out: dir, Progress: func(p Progress) {
+		steps = p.Step
+		if p.Step == 7 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err %v, want ErrInterrupted", err)
+	}
+	lines := readJSONL(t, filepath.Join(dir, "metrics.jsonl"))
+	if len(lines) != 7 || steps != 7 {
+		t.Fatalf("%d lines, progress at %d; want 7", len(lines), steps)
+	}
+	_, th, err := nn.LoadMLP(filepath.Join(dir, "weights.safetensors"), nn.Tanh, nn.CrossEntropy)
+	if err != nil || len(th) != 778 {
+		t.Fatalf("weights after interrupt: %v", err)
+	}
+}
+
+func TestConfigValidationListsAllowed(t *testing.T) {
+	c := small()
+	c.Act, c.K, c.Optimizer = "swish", 0, "lbfgs"
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("invalid config accepted")
+	}
+	for _, want := range []string{"allowed: tanh, relu", "k: 0", "allowed: sgd, adam"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if _, err := Preset("nope"); err == nil || !strings.Contains(err.Error(), "demo") {
+		t.Errorf("unknown preset error %v should list the presets", err)
+	}
+	for _, name := range Presets() {
+		p, _ := Preset(name)
+		if err := p.Validate(); err != nil {
+			t.Errorf("preset %s: %v", name, err)
+		}
+	}
+}
