@@ -69,10 +69,10 @@ type PowerResult struct {
 //   - μ = 0 for up to half of the budget. If this converges to θ ≥ 0,
 //     θ is the dominant eigenvalue and, being positive, λ₁.
 //   - If it converged to θ < 0 (then θ = λₙ, the most negative), Power
-//     restarts with μ = θ, so A − μ I is positive semidefinite and its
-//     dominant eigenvalue is λ₁ − μ. If it did not converge (for example
-//     λₙ = −λ₁, where plain iteration oscillates), it restarts with
-//     μ = −σ, the norm estimate.
+//     restarts from a random vector with μ = θ, so A − μ I is positive
+//     semidefinite and its dominant eigenvalue is λ₁ − μ. If it did not
+//     converge (for example λₙ = −λ₁, where plain iteration oscillates),
+//     it restarts with μ = −σ, the norm estimate.
 //
 // Power is meant for cheap, frequent sharpness tracking, warm started from
 // the previous vector; use Lanczos when λ₁ and λ₂ are close or for more
@@ -123,10 +123,9 @@ func Power(op Operator, opt PowerOptions) (PowerResult, error) {
 	if ok {
 		shift = it.theta
 	}
-	if !ok {
-		// Restart from random: x may sit between ±‖A‖.
-		randomUnit(it.x, rnd)
-	}
+	// Restart from random: x is (near) an eigenvector of λₙ, which A − μI
+	// annihilates, or sits between ±‖A‖.
+	randomUnit(it.x, rnd)
 	ok, err = it.run(shift, budget-it.products)
 	r := it.result(shift)
 	if err != nil {
