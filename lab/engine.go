@@ -94,7 +94,8 @@ type Engine struct {
 	divergedAt int       // step of the latest divergence (0: none)
 	refLoss    float64   // the first full-train loss: the scale of "exploding"
 
-	stopOnDiverge func() // headless runs end at a divergence
+	stopOnDiverge func()  // headless runs end at a divergence
+	spool         *RunDir // see NewSpooled
 }
 
 // New builds the engine's data, model and optimizer from the config.

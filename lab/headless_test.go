@@ -122,3 +122,33 @@ func TestConfigValidationListsAllowed(t *testing.T) {
 		}
 	}
 }
+
+func TestSpooledSaveRun(t *testing.T) {
+	e, err := NewSpooled(small(), Options{MaxSteps: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.RemoveSpool()
+	done := make(chan error)
+	go func() { done <- e.Run(context.Background()) }()
+	waitFor(t, func() bool {
+		var s int
+		e.Do(func(v View) { s = v.Step() })
+		return s >= 5
+	})
+	dir := filepath.Join(t.TempDir(), "saved")
+	if err := e.SaveRun(dir); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	lines := readJSONL(t, filepath.Join(dir, "metrics.jsonl"))
+	if len(lines) < 5 || len(lines) > 12 {
+		t.Fatalf("%d lines saved", len(lines))
+	}
+	if _, _, err := nn.LoadMLP(filepath.Join(dir, "weights.safetensors"), nn.Tanh, nn.CrossEntropy); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SaveRun(dir); err == nil {
+		t.Error("saving twice into one directory should be refused")
+	}
+}

@@ -34,19 +34,10 @@ type RunDir struct {
 // CreateRunDir makes dir (and parents) and writes config.json. It refuses a directory that
 // already holds a run, so that no run is overwritten by accident.
 func CreateRunDir(dir string, cfg Config) (*RunDir, error) {
-	if _, err := os.Stat(filepath.Join(dir, "metrics.jsonl")); err == nil {
-		return nil, fmt.Errorf("%s already holds a run (metrics.jsonl exists): choose another --out", dir)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := prepareRunDir(dir, cfg); err != nil {
 		return nil, err
 	}
-	raw, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	if err := writeFileAtomic(filepath.Join(dir, "config.json"), append(raw, '\n')); err != nil {
-		return nil, err
-	}
+	var err error
 	r := &RunDir{Dir: dir, lastFlush: time.Now()}
 	open := func(name string) (*os.File, *bufio.Writer, error) {
 		f, err := os.Create(filepath.Join(dir, name))
@@ -126,6 +117,21 @@ func (r *RunDir) Close(m *nn.MLP, theta []float64, step int) error {
 		}
 	}
 	return err
+}
+
+// prepareRunDir makes dir, refusing one that holds a run, and writes config.json.
+func prepareRunDir(dir string, cfg Config) error {
+	if _, err := os.Stat(filepath.Join(dir, "metrics.jsonl")); err == nil {
+		return fmt.Errorf("%s already holds a run (metrics.jsonl exists): choose another directory", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	raw, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, "config.json"), append(raw, '\n'))
 }
 
 func writeFileAtomic(path string, data []byte) error {

@@ -1,0 +1,100 @@
+package lab
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"sharpflat/nn"
+)
+
+// An interactive session records its run as it goes into a spool directory (a run directory
+// in a temporary place), so that "write the run so far" can copy every step, not a
+// downsampled history. The spool stays bounded by the run's length only.
+
+// NewSpooled returns an engine that records into a fresh spool directory under os.TempDir().
+// Call SaveRun to copy the run out, and RemoveSpool when done.
+func NewSpooled(cfg Config, opts Options) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "sharpflat-run-")
+	if err != nil {
+		return nil, err
+	}
+	rd, err := CreateRunDir(dir, cfg)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	opts.Recorder = rd
+	e, err := New(cfg, opts)
+	if err != nil {
+		rd.Close(nil, nil, 0)
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	e.spool = rd
+	return e, nil
+}
+
+// SaveRun writes the run so far as a run directory at dir (created; it must not hold a run
+// already): every step's metrics, the events, the config in force and θ now. It runs at a
+// step boundary and waits for it; it returns an error for an engine without a spool.
+func (e *Engine) SaveRun(dir string) error {
+	if e.spool == nil {
+		return fmt.Errorf("this engine keeps no spool (create it with NewSpooled)")
+	}
+	err := fmt.Errorf("the engine has stopped")
+	e.Do(func(v View) {
+		err = e.saveRun(dir)
+	})
+	return err
+}
+
+func (e *Engine) saveRun(dir string) error {
+	if err := e.spool.Flush(); err != nil {
+		return err
+	}
+	if err := prepareRunDir(dir, e.cfg); err != nil {
+		return err
+	}
+	for _, name := range []string{"metrics.jsonl", "metrics.csv", "events.jsonl"} {
+		if err := copyFile(filepath.Join(dir, name), filepath.Join(e.spool.Dir, name)); err != nil {
+			return err
+		}
+	}
+	if err := nn.SaveMLP(filepath.Join(dir, "weights.safetensors"), e.model, e.theta, map[string]string{"step": strconv.Itoa(e.step)}); err != nil {
+		return err
+	}
+	e.event("command", fmt.Sprintf("run written to %s (step %d)", dir, e.step))
+	return nil
+}
+
+// RemoveSpool closes and deletes the spool directory; call it after Run has returned.
+func (e *Engine) RemoveSpool() error {
+	if e.spool == nil {
+		return nil
+	}
+	e.spool.Close(nil, nil, 0)
+	return os.RemoveAll(e.spool.Dir)
+}
+
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
