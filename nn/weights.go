@@ -12,6 +12,9 @@ import (
 	"strconv"
 )
 
+// Indices need not be consecutive: nn.Sequential(Linear, Tanh, Linear) names its linear layers
+// layers.0 and layers.2 (the activation takes index 1). Layers are taken in increasing index
+// order and must chain: each one's input width is the previous one's output width.
 var layerName = regexp.MustCompile(`^layers\.(\d+)\.(weight|bias)$`)
 
 // Tensors returns θ as named tensors in the layout above.
@@ -61,9 +64,6 @@ func FromTensors(ts []Tensor, act Activation, loss Loss) (*MLP, []float64, error
 	sort.Ints(idx)
 	var widths []int
 	for n, i := range idx {
-		if i != n {
-			return nil, nil, fmt.Errorf("layer %d is missing (found layers %v)", n, idx)
-		}
 		p := layers[i]
 		if p.w == nil {
 			return nil, nil, fmt.Errorf("layers.%d.weight is missing", i)
@@ -84,7 +84,7 @@ func FromTensors(ts []Tensor, act Activation, loss Loss) (*MLP, []float64, error
 		if n == 0 {
 			widths = append(widths, in)
 		} else if widths[n] != in {
-			return nil, nil, fmt.Errorf("layers.%d.weight has shape %v: its input width %d does not match layers.%d's output width %d", i, p.w.Shape, in, i-1, widths[n])
+			return nil, nil, fmt.Errorf("layers.%d.weight has shape %v: its input width %d does not match layers.%d's output width %d", i, p.w.Shape, in, idx[n-1], widths[n])
 		}
 		widths = append(widths, out)
 	}
@@ -93,8 +93,8 @@ func FromTensors(ts []Tensor, act Activation, loss Loss) (*MLP, []float64, error
 		return nil, nil, err
 	}
 	theta := make([]float64, m.NumParams())
-	for i := range idx {
-		w, b := m.Layer(theta, i)
+	for n, i := range idx {
+		w, b := m.Layer(theta, n)
 		copy(w, layers[i].w.Data)
 		copy(b, layers[i].b.Data)
 	}

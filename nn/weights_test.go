@@ -36,7 +36,11 @@ func TestFromTensorsErrors(t *testing.T) {
 	}{
 		{"foreign name", func(ts []Tensor) []Tensor { ts[0].Name = "fc1.weight"; return ts }, `"fc1.weight"`},
 		{"missing bias", func(ts []Tensor) []Tensor { return append(ts[:1:1], ts[2:]...) }, "layers.0.bias is missing"},
-		{"gap", func(ts []Tensor) []Tensor { return ts[2:] }, "layer 0 is missing"},
+		{"gap that breaks the chain", func(ts []Tensor) []Tensor {
+			ts[2].Name, ts[3].Name = "layers.2.weight", "layers.2.bias"
+			ts[2].Shape, ts[2].Data = []int{2, 3}, make([]float64, 6)
+			return ts
+		}, "does not match layers.0's output width 4"},
 		{"bad bias shape", func(ts []Tensor) []Tensor { ts[1].Shape = []int{5}; return ts }, "layers.0.bias has shape [5], want [4]"},
 		{"chain mismatch", func(ts []Tensor) []Tensor {
 			ts[2].Shape, ts[2].Data = []int{2, 5}, make([]float64, 10)
@@ -52,6 +56,19 @@ func TestFromTensorsErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err %v, want it to contain %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// nn.Sequential(Linear, Tanh, Linear) numbers its linear layers 0 and 2.
+func TestFromTensorsSequentialNumbering(t *testing.T) {
+	m, _ := NewMLP([]int{3, 4, 2}, Tanh, CrossEntropy)
+	th := make([]float64, m.NumParams())
+	m.Init(th, InitPyTorch, 2)
+	ts := m.Tensors(th)
+	ts[2].Name, ts[3].Name = "layers.2.weight", "layers.2.bias"
+	m2, th2, err := FromTensors(ts, Tanh, CrossEntropy)
+	if err != nil || m2.String() != "3-4-2 tanh" || !floats.Equal(th, th2) {
+		t.Fatalf("Sequential numbering: %v %v", err, m2)
 	}
 }
 
