@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -31,11 +32,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", "[--json] [--runs N]", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object per net, one per line")
 	runs := fs.Int("runs", 7, "timed runs per measurement (the median is reported)")
+	only := fs.String("net", "all", "which nets: all, demo or mnist")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *runs < 1 {
 		return usagef("bench: --runs %d, want ≥ 1", *runs)
+	}
+	if *only != "all" && *only != "demo" && *only != "mnist" {
+		return usagef("bench: --net %q (allowed: all, demo, mnist)", *only)
 	}
 	demo, err := lab.Preset("demo")
 	if err != nil {
@@ -65,6 +70,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(tw, "net\tP\tbatch\tgradient ms\tHVP ms\tGGN ms\tLanczos top-10 ms\tHVPs\tHVP/grad\t")
 	}
 	for _, n := range nets {
+		if *only != "all" && !strings.HasPrefix(n.name, *only) {
+			continue
+		}
 		r, err := benchNet(n.name, n.widths, &n.data, *runs)
 		if err != nil {
 			return err
