@@ -113,7 +113,9 @@ func FrobeniusSqFunc(dim, nops, samples int, seed uint64, mul MulFunc) []Estimat
 // lies in a subspace span(V).
 type EnergyResult struct {
 	// Fraction is
+	//
 	//	E_A = ‖Vᵀ A V‖²_F / ‖A‖²_F,
+	//
 	// in [0, 1] up to the noise of the denominator.
 	Fraction float64
 

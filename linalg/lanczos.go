@@ -53,7 +53,9 @@ type EigOptions struct {
 
 	// Tol is the relative residual tolerance: every returned pair (θᵢ, yᵢ)
 	// satisfies
-	//	‖A yᵢ − θᵢ yᵢ‖ ≤ Tol · σ
+	//
+	//	‖A yᵢ − θᵢ yᵢ‖ ≤ Tol · σ,
+	//
 	// where σ is EigResult.Scale, the largest |θ| of all Ritz values
 	// seen: a lower bound on ‖A‖₂ that equals |θ₁| whenever λ₁ ≥ |λₙ|, as
 	// for loss Hessians past the first steps. Zero means DefaultTol.
@@ -87,7 +89,7 @@ type EigOptions struct {
 
 	// EstimateResiduals skips the K explicit products that check the
 	// true residuals: convergence is judged, and Residuals filled, with
-	// the Lanczos estimates ‖Cᵀsᵢ‖ instead. With full reorthogonalization
+	// the Lanczos estimates ‖C sᵢ‖ instead. With full reorthogonalization
 	// these equal the true residuals up to rounding, of order ε‖A‖ times
 	// a small multiple of √MaxBasis, so the saving is safe for Tol well
 	// above 1e-13; the default is to check.

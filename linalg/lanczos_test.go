@@ -274,3 +274,50 @@ func TestDenseCopiesGeneralSymmetric(t *testing.T) {
 		t.Errorf("Dense(EigenSym) product differs from Dense(SymDense)")
 	}
 }
+
+func TestKrylovSchurRelation(t *testing.T) {
+	// Drive the iteration by hand through expansions and thick restarts
+	// and check the invariants it rests on, from dense products:
+	//	A Q_j = Q_j T_j + P Cᵀ,  [Q_j P] orthonormal.
+	rnd := rand.New(rand.NewPCG(14, 1))
+	n := 150
+	a := goe(n, rnd)
+	for _, p := range []int{1, 3} {
+		ks := newKrylovSchur(NewDense(a), EigOptions{K: 4, MaxBasis: 12, BlockSize: p, Seed: 14}, "test")
+		ks.randomStart(p)
+		for step := 0; step < 40; step++ {
+			if ks.j == ks.m {
+				if err := ks.ritz(); err != nil {
+					t.Fatal(err)
+				}
+				ks.rotate(ks.keep())
+			}
+			if err := ks.expand(); err != nil {
+				t.Fatal(err)
+			}
+			if step%7 != 6 {
+				continue
+			}
+			j, np := ks.j, ks.np
+			if e := orthonormalityError(ks.q[:j+np]); e > 1e-13 {
+				t.Errorf("p=%d step %d: [Q P] orthonormality error %.3g", p, step, e)
+			}
+			var worst float64
+			aq := make([]float64, n)
+			for i := 0; i < j; i++ {
+				// A qᵢ − Σₗ T_li qₗ − Σᵣ C_ri pᵣ
+				NewDense(a).MulVecTo(aq, ks.q[i])
+				for l := 0; l < j; l++ {
+					floats.AddScaled(aq, -ks.t[l*ks.m+i], ks.q[l])
+				}
+				for r := 0; r < np; r++ {
+					floats.AddScaled(aq, -ks.c[r][i], ks.q[j+r])
+				}
+				worst = max(worst, floats.Norm(aq, 2))
+			}
+			if worst > 1e-13 {
+				t.Errorf("p=%d step %d (j=%d): ‖A Q − Q T − P Cᵀ‖ column max %.3g", p, step, j, worst)
+			}
+		}
+	}
+}

@@ -15,7 +15,9 @@ const DefaultPowerTol = 1e-6
 // PowerOptions configures Power.
 type PowerOptions struct {
 	// Tol is the relative residual tolerance: the returned pair satisfies
+	//
 	//	‖A x − θ x‖ ≤ Tol · σ,
+	//
 	// σ = PowerResult.Scale ≈ ‖A‖₂. Zero means DefaultPowerTol. Because
 	// the eigenvalue error is of order ‖A x − θ x‖²/gap, θ is much more
 	// accurate than x.

@@ -19,9 +19,15 @@ import (
 // whose components outside the wanted subspace are only as large as the
 // change of the operator, so the filtering work Lanczos spends on a random
 // start is mostly skipped. Tolerance, result and stopping rule are those of
-// Lanczos, and the answer does not depend on prev beyond rounding and the
-// tolerance: the K largest eigenpairs are found even if the change reorders
-// them, provided the new ones have a nonzero component in q₀'s Krylov space.
+// Lanczos.
+//
+// The K largest pairs are found even if the change reorders them, because
+// a change that moves eigenvalues also turns eigenvectors, which gives a
+// newcomer a component in q₀ of the order of the change, and Lanczos
+// amplifies it. A change that moved eigenvalues while leaving span(prev)
+// invariant to within Tol would hide an eigenvalue overtaking λ_K (no
+// residual can reveal a missing eigenvector); an occasional cold Lanczos
+// is a cheap guard.
 //
 // The saving is in the filtering only. Any Krylov method needs K products
 // to span K vectors, and Refine spends K more to check the true residuals
