@@ -1,0 +1,99 @@
+package lab
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// benchSteps runs the demo preset (as configured) for b.N steps and reports steps/s.
+func benchSteps(b *testing.B, c Config, subscribe func(e *Engine)) {
+	e, err := New(c, Options{MaxSteps: b.N})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if subscribe != nil {
+		subscribe(e)
+	}
+	b.ResetTimer()
+	t0 := time.Now()
+	if err := e.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "steps/s")
+}
+
+// BenchmarkDemoSteps: the demo preset with the per-step refresh (T = 1) and with manual
+// refresh only (T = 0: one refresh at the start).
+func BenchmarkDemoSteps(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		t    int
+	}{{"T=1", 1}, {"T=0", 0}} {
+		b.Run(tc.name, func(b *testing.B) {
+			c, _ := Preset("demo")
+			c.RefreshEvery = tc.t
+			benchSteps(b, c, nil)
+		})
+	}
+}
+
+// BenchmarkSlowSubscriber: the demo preset (T = 1) with no subscriber, with one that never
+// reads its channel, and with one that reads slowly; steps/s should not depend on them.
+func BenchmarkSlowSubscriber(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		sub  func(e *Engine)
+	}{
+		{"none", nil},
+		{"never-reads", func(e *Engine) { e.Subscribe() }},
+		{"slow-reader", func(e *Engine) {
+			s := e.Subscribe()
+			go func() {
+				for range s.C() {
+					time.Sleep(200 * time.Millisecond)
+				}
+			}()
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			c, _ := Preset("demo")
+			benchSteps(b, c, tc.sub)
+		})
+	}
+}
+
+// BenchmarkRefresh: one eigenspace refresh of the demo preset after 100 SGD steps, warm
+// (refining the basis of the previous step) against cold (Lanczos from a random start).
+func BenchmarkRefresh(b *testing.B) {
+	c, _ := Preset("demo")
+	c.RefreshEvery, c.EnergyEvery = 1, 0
+	e, err := New(c, Options{MaxSteps: 100})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := e.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	prev := e.basis.vectors
+	hb, err := e.model.Bind(e.theta, &e.hess)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		warm [][]float64
+	}{{"warm", prev}, {"cold", nil}} {
+		b.Run(tc.name, func(b *testing.B) {
+			products := 0
+			for b.Loop() {
+				r, err := Curvature(hb, CurvatureOptions{K: c.K, Tol: c.Tol, Seed: c.Seed, Warm: tc.warm})
+				if err != nil {
+					b.Fatal(err)
+				}
+				products = r.Products
+			}
+			b.ReportMetric(float64(products), "HVPs/refresh")
+		})
+	}
+}
