@@ -87,3 +87,29 @@ func TestSwitchReproducesDomBulkClaims(t *testing.T) {
 		t.Errorf("χ(g) %.3f is below 3× the random baseline %.3f", chi, random)
 	}
 }
+
+// Cohen et al. (ICLR 2021): under full-batch gradient descent the sharpness rises until it
+// reaches 2/η and then hovers there. The eos preset (MSE, 250 examples, η = 0.4, 2/η = 5).
+func TestEOSPresetSharpensToTwoOverEta(t *testing.T) {
+	c, _ := Preset("eos")
+	c.EnergyEvery = 0
+	steps := 1500
+	_, rec := runSteps(t, c, steps, Options{})
+	first := float64(rec.steps[0].Sharpness)
+	var late []float64
+	for _, m := range rec.steps[1000:] {
+		late = append(late, float64(m.Sharpness))
+	}
+	lo, hi := late[0], late[0]
+	for _, v := range late {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	thr := 2 / c.LR
+	t.Logf("λ₁ at start %.3f; over steps 1000–1500 λ₁ in [%.3f, %.3f]; 2/η = %.3f", first, lo, hi, thr)
+	if first > 0.6*thr {
+		t.Errorf("λ₁ starts at %.3g, already near 2/η = %.3g: nothing to sharpen", first, thr)
+	}
+	if lo < 0.9*thr || hi > 1.1*thr {
+		t.Errorf("late λ₁ in [%.3g, %.3g], want within 10%% of 2/η = %.3g", lo, hi, thr)
+	}
+}
