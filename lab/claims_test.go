@@ -113,3 +113,36 @@ func TestEOSPresetSharpensToTwoOverEta(t *testing.T) {
 		t.Errorf("late λ₁ in [%.3g, %.3g], want within 10%% of 2/η = %.3g", lo, hi, thr)
 	}
 }
+
+// The residuals a scheduled refresh reports come from the Krylov–Schur relation; they must
+// agree with explicit ‖Hv − λv‖ (one HVP per pair, the reference) on a real network Hessian.
+func TestEstimatedResidualsMatchExplicit(t *testing.T) {
+	c := small()
+	e, _ := runSteps(t, c, 30, Options{})
+	b, err := e.model.Bind(e.theta, &e.hess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Curvature(b, CurvatureOptions{K: c.K, Tol: 1e-8, Seed: 3, EstimateResiduals: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hv := make([]float64, b.Dim())
+	for i, v := range r.Vectors {
+		b.HVP(hv, v)
+		for j := range hv {
+			hv[j] -= r.Values[i] * v[j]
+		}
+		explicit := math.Sqrt(dot(hv, hv))
+		if d := math.Abs(explicit - r.Residuals[i]); d > 1e-12*math.Abs(r.Values[0]) {
+			t.Errorf("pair %d: estimated residual %.3g, explicit %.3g", i, r.Residuals[i], explicit)
+		}
+	}
+}
+
+func dot(a, b []float64) (s float64) {
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}

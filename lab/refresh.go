@@ -39,7 +39,9 @@ func (e *Engine) refresh(why string) error {
 	} else if err := e.hessBound.Rebind(e.theta, &e.hess); err != nil {
 		return err
 	}
-	opt := CurvatureOptions{K: c.K, Tol: c.Tol, Seed: c.Seed}
+	// Scheduled refreshes take the residuals from the Krylov–Schur relation (k products
+	// fewer, a fifth of a per-step refresh); requested ones check them with explicit products.
+	opt := CurvatureOptions{K: c.K, Tol: c.Tol, Seed: c.Seed, EstimateResiduals: !e.wantFresh}
 	if len(e.basis.vectors) > 0 && len(e.basis.vectors[0]) == len(e.theta) {
 		opt.Warm = e.basis.vectors
 	}
