@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"sharpflat/nn"
@@ -40,7 +41,7 @@ type Config struct {
 
 	K            int     `json:"k"`             // Dominant subspace size
 	RefreshEvery int     `json:"refresh_every"` // T: refresh every T steps; 0 only on request
-	HessianSet   int     `json:"hessian_set"`   // |S|; 0: all of the training set
+	HessianSet   int     `json:"hessian_set"`   // |S|; 0: all of the training set up to 2048 examples
 	Tol          float64 `json:"tol"`           // eigensolver relative residual tolerance
 
 	EvalEvery     int     `json:"eval_every"`     // full-train and test loss every this many steps
@@ -192,7 +193,7 @@ func (c *Config) Validate() error {
 		bad("refresh_every: %d, want ≥ 0 (0: only on request)", c.RefreshEvery)
 	}
 	if c.HessianSet < 0 {
-		bad("hessian_set: %d, want ≥ 0 (0: all of the training set)", c.HessianSet)
+		bad("hessian_set: %d, want ≥ 0 (0: all of the training set up to 2048)", c.HessianSet)
 	}
 	if !(c.Tol > 0 && c.Tol < 1) {
 		bad("tol: %v, want in (0, 1)", c.Tol)
@@ -261,12 +262,12 @@ func (c *Config) Flags(fs *flag.FlagSet) (apply func() error) {
 	fs.Float64Var(&c.LR, "lr", c.LR, "learning rate η")
 	fs.Float64Var(&c.Momentum, "momentum", c.Momentum, "momentum β (Adam: β₁)")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "minibatch size (0: full batch)")
-	alpha := fs.Float64("alpha", math.NaN(), "slider α in [0,1]: 0 Dom-SGD, 0.5 SGD, 1 Bulk-SGD (sets w-dom, w-bulk)")
+	alpha := fs.String("alpha", "", "slider α in [0,1]: 0 Dom-SGD, 0.5 SGD, 1 Bulk-SGD (sets w-dom and w-bulk)")
 	fs.Float64Var(&c.WDom, "w-dom", c.WDom, "weight of the Dominant component of the update")
 	fs.Float64Var(&c.WBulk, "w-bulk", c.WBulk, "weight of the Bulk component of the update")
 	fs.IntVar(&c.K, "k", c.K, "Dominant subspace size")
 	fs.IntVar(&c.RefreshEvery, "refresh", c.RefreshEvery, "refresh the eigenspace every T steps (0: only on request)")
-	fs.IntVar(&c.HessianSet, "hessian-set", c.HessianSet, "examples in the Hessian set (0: all of the training set)")
+	fs.IntVar(&c.HessianSet, "hessian-set", c.HessianSet, "examples in the Hessian set (0: all of the training set up to 2048)")
 	fs.Float64Var(&c.Tol, "tol", c.Tol, "eigensolver relative residual tolerance")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "measure full-train and test loss every N steps")
 	fs.IntVar(&c.EnergyEvery, "energy-every", c.EnergyEvery, "estimate curvature energies on every N-th refresh (0: never)")
@@ -274,11 +275,12 @@ func (c *Config) Flags(fs *flag.FlagSet) (apply func() error) {
 	fs.Float64Var(&c.DivergeFactor, "diverge-factor", c.DivergeFactor, "divergence: a minibatch loss above this × the initial training loss (or NaN/Inf)")
 	fs.IntVar(&c.KeepEvery, "keep-every", c.KeepEvery, "automatic checkpoint for rollback every N steps")
 	return func() error {
-		if !math.IsNaN(*alpha) {
-			if *alpha < 0 || *alpha > 1 {
-				return fmt.Errorf("--alpha %v: want in [0, 1]", *alpha)
+		if *alpha != "" {
+			a, err := strconv.ParseFloat(*alpha, 64)
+			if err != nil || !(a >= 0 && a <= 1) {
+				return fmt.Errorf("--alpha %q: want a number in [0, 1]", *alpha)
 			}
-			c.WDom, c.WBulk = Weights(*alpha)
+			c.WDom, c.WBulk = Weights(a)
 		}
 		h, err := parseHidden(*hidden)
 		if err != nil {

@@ -38,10 +38,16 @@ func loadData(c *Config) (train, test nn.Dataset, err error) {
 	return train, test, nil
 }
 
-// hessianSet returns S: all of the training set when size is 0 or at least N, else a fixed
-// seeded subsample of that size.
+// DefaultHessianSet caps S when the config leaves its size at 0 (DESIGN.md §1).
+const DefaultHessianSet = 2048
+
+// hessianSet returns S: a fixed seeded subsample of the training set of the given size, all
+// of it when size is at least N; size 0 means all of it up to DefaultHessianSet examples.
 func hessianSet(train *nn.Dataset, size int, seed uint64) nn.Dataset {
-	if size == 0 || size >= train.N {
+	if size == 0 {
+		size = DefaultHessianSet
+	}
+	if size >= train.N {
 		return *train
 	}
 	return Subsample(train, size, seed)
