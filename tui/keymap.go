@@ -1,0 +1,137 @@
+package tui
+
+import (
+	"slices"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+)
+
+// KeyMap is every key of the lab. A pair of keys (←/→, −/+) is two bindings of which only the
+// first carries the help text, so the help shows one line for the pair and stays the truth.
+type KeyMap struct {
+	Pause      key.Binding
+	Step       key.Binding
+	AlphaDown  key.Binding // toward Dom
+	AlphaUp    key.Binding // toward Bulk
+	Dom        key.Binding
+	SGD        key.Binding
+	Bulk       key.Binding
+	LRDown     key.Binding
+	LRUp       key.Binding
+	KDown      key.Binding
+	KUp        key.Binding
+	RefreshDn  key.Binding // refresh more often (smaller T)
+	RefreshUp  key.Binding // less often (larger T, then manual only)
+	Recompute  key.Binding
+	Momentum   key.Binding
+	Checkpoint key.Binding
+	Rollback   key.Binding
+	Reset      key.Binding
+	Preset     key.Binding
+	Write      key.Binding
+	Help       key.Binding
+	Quit       key.Binding
+
+	// ReadOnly hides the steering keys from the help (they are refused with a message).
+	ReadOnly bool
+}
+
+// DefaultKeyMap returns the lab's keys.
+func DefaultKeyMap() *KeyMap {
+	b := func(keys []string, k, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
+	}
+	quiet := func(keys ...string) key.Binding { return key.NewBinding(key.WithKeys(keys...)) }
+	return &KeyMap{
+		Pause:      b([]string{" "}, "space", "pause/resume"),
+		Step:       b([]string{"n"}, "n", "one step (pauses)"),
+		AlphaDown:  b([]string{"left"}, "←/→", "α −/+ 0.05"),
+		AlphaUp:    quiet("right"),
+		Dom:        b([]string{"d"}, "d/g/b", "Dom/SGD/Bulk"),
+		SGD:        quiet("g"),
+		Bulk:       quiet("b"),
+		LRDown:     b([]string{"-", "_"}, "−/+", "η ÷/× 1.25"),
+		LRUp:       quiet("+", "="),
+		KDown:      b([]string{"k"}, "k/K", "subspace k −/+ 1"),
+		KUp:        quiet("K"),
+		RefreshDn:  b([]string{"t"}, "t/T", "refresh more/less often"),
+		RefreshUp:  quiet("T"),
+		Recompute:  b([]string{"e"}, "e", "recompute eigenspace"),
+		Momentum:   b([]string{"m"}, "m", "momentum 0 ↔ 0.9"),
+		Checkpoint: b([]string{"c"}, "c", "checkpoint"),
+		Rollback:   b([]string{"u"}, "u", "roll back"),
+		Reset:      b([]string{"r"}, "r", "reset (same seed)"),
+		Preset:     b([]string{"p"}, "p", "next preset"),
+		Write:      b([]string{"w"}, "w", "write run so far"),
+		Help:       b([]string{"?"}, "?", "more keys"),
+		Quit:       b([]string{"q", "ctrl+c"}, "q", "quit"),
+	}
+}
+
+// steering lists the bindings that change the engine (refused in a read-only session).
+func (k *KeyMap) steering() []key.Binding {
+	return []key.Binding{k.Pause, k.Step, k.AlphaDown, k.AlphaUp, k.Dom, k.SGD, k.Bulk,
+		k.LRDown, k.LRUp, k.KDown, k.KUp, k.RefreshDn, k.RefreshUp, k.Recompute, k.Momentum,
+		k.Checkpoint, k.Rollback, k.Reset, k.Preset, k.Write}
+}
+
+// ShortHelp is the footer: the keys a first-time user needs, described briefly.
+func (k *KeyMap) ShortHelp() []key.Binding {
+	if k.ReadOnly {
+		return []key.Binding{k.Help, k.Quit}
+	}
+	short := func(b key.Binding, desc string) key.Binding {
+		b.SetHelp(b.Help().Key, desc)
+		return b
+	}
+	return []key.Binding{short(k.Pause, "pause"), short(k.AlphaDown, "α"), k.Dom, short(k.LRDown, "η"),
+		short(k.Recompute, "recompute"), k.Rollback, short(k.Help, "help"), k.Quit}
+}
+
+// shortHelpFits returns the short help that fits in w cells as rendered by h: it leaves
+// out the less needed keys first (? and q always stay; u stays while diverged).
+func (k *KeyMap) shortHelpFits(h help.Model, w int, diverged bool) []key.Binding {
+	bs := k.ShortHelp()
+	drop := []key.Binding{k.Dom, k.LRDown, k.Recompute, k.Step, k.AlphaDown, k.Rollback, k.Pause}
+	if diverged {
+		drop = []key.Binding{k.Dom, k.LRDown, k.Recompute, k.AlphaDown, k.Pause}
+	}
+	for _, d := range drop {
+		h.Width = 0
+		if width(h.ShortHelpView(bs)) <= w {
+			break
+		}
+		bs = slices.DeleteFunc(bs, func(b key.Binding) bool { return slices.Equal(b.Keys(), d.Keys()) })
+	}
+	return bs
+}
+
+// FullHelp is every key, in columns.
+func (k *KeyMap) FullHelp() [][]key.Binding {
+	if k.ReadOnly {
+		return [][]key.Binding{{k.Help, k.Quit}}
+	}
+	return [][]key.Binding{
+		{k.Pause, k.Step, k.AlphaDown, k.Dom, k.LRDown, k.Momentum},
+		{k.KDown, k.RefreshDn, k.Recompute, k.Checkpoint, k.Rollback, k.Reset},
+		{k.Preset, k.Write, k.Help, k.Quit},
+	}
+}
+
+// fullHelpColumns regroups the full help into as many columns as fit, each at most rows
+// long (the help bubble truncates what does not fit in width).
+func (k *KeyMap) fullHelpColumns(rows int) [][]key.Binding {
+	var all []key.Binding
+	for _, col := range k.FullHelp() {
+		all = append(all, col...)
+	}
+	rows = max(1, rows)
+	var cols [][]key.Binding
+	for len(all) > 0 {
+		n := min(rows, len(all))
+		cols = append(cols, all[:n])
+		all = all[n:]
+	}
+	return cols
+}

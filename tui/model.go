@@ -1,0 +1,147 @@
+package tui
+
+import (
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"sharpflat/lab"
+)
+
+// Options are a session's settings.
+type Options struct {
+	// ReadOnly makes a viewer's session (a classroom over SSH): the charts follow the
+	// engine, steering keys are refused with a message, and the help lists only ? and q.
+	ReadOnly bool
+	// RunDir is the directory under which w writes runs (default "runs"), as
+	// RunDir/<preset>-<yyyymmdd-hhmmss>.
+	RunDir string
+}
+
+// Common is what every part of a session's screen shares: its size, styles and keys. It
+// lives in the model, never in a package variable, so that many sessions can run in one
+// process.
+type Common struct {
+	Width, Height int
+	Styles        *Styles
+	KeyMap        *KeyMap
+}
+
+// Model is the lab's bubbletea model. Create it with New; it subscribes to the engine at
+// once, and Close (or the quit key) ends the subscription. The engine's owner starts and
+// stops the engine.
+type Model struct {
+	c    Common
+	e    *lab.Engine
+	sub  *lab.Subscription
+	opts Options
+	help help.Model
+
+	snap    lab.Snapshot
+	have    bool // a snapshot has arrived
+	stopped bool // the engine has stopped (the subscription is closed)
+
+	want intent // settings asked for and not necessarily seen in a snapshot yet
+
+	status    string
+	statusErr bool
+	statusID  int
+}
+
+// New returns the model of a session on e, styled by r (a session's renderer; nil means
+// lipgloss.DefaultRenderer()).
+func New(e *lab.Engine, r *lipgloss.Renderer, opts Options) Model {
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+	}
+	if opts.RunDir == "" {
+		opts.RunDir = "runs"
+	}
+	km := DefaultKeyMap()
+	km.ReadOnly = opts.ReadOnly
+	st := NewStyles(r)
+	h := help.New()
+	h.Styles = st.Help
+	return Model{
+		c:    Common{Width: 80, Height: 24, Styles: st, KeyMap: km},
+		e:    e,
+		sub:  e.Subscribe(),
+		opts: opts,
+		help: h,
+	}
+}
+
+// Close ends the model's subscription to the engine (idempotent). Call it when the program
+// has ended for a reason other than the quit key.
+func (m Model) Close() { m.sub.Cancel() }
+
+// snapshotMsg carries a snapshot from the engine.
+type snapshotMsg struct{ s lab.Snapshot }
+
+// engineStoppedMsg says the subscription has closed: the engine stopped.
+type engineStoppedMsg struct{}
+
+// statusMsg shows a transient message in the footer.
+type statusMsg struct {
+	text string
+	err  bool
+}
+
+// clearStatusMsg clears the status message id (if no newer one replaced it).
+type clearStatusMsg struct{ id int }
+
+// statusTTL is how long a status message stays.
+const statusTTL = 4 * time.Second
+
+// waitSnapshotCmd reads the next snapshot. It is re-armed after each one, so exactly one
+// read is pending at any time, and the engine's coalescing (≤ lab.MaxHz a second, latest
+// wins) sets the pace of redraws.
+func waitSnapshotCmd(c <-chan lab.Snapshot) tea.Cmd {
+	return func() tea.Msg {
+		s, ok := <-c
+		if !ok {
+			return engineStoppedMsg{}
+		}
+		return snapshotMsg{s}
+	}
+}
+
+// Init starts reading snapshots.
+func (m Model) Init() tea.Cmd { return waitSnapshotCmd(m.sub.C()) }
+
+// Update handles a message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.Width, m.c.Height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		return m, nil
+	case snapshotMsg:
+		m.snap, m.have = msg.s, true
+		return m, waitSnapshotCmd(m.sub.C())
+	case engineStoppedMsg:
+		m.stopped = true
+		m.snap.State = lab.Stopped
+		return m, nil
+	case statusMsg:
+		return m.setStatus(msg.text, msg.err)
+	case clearStatusMsg:
+		if msg.id == m.statusID {
+			m.status = ""
+		}
+		return m, nil
+	case tea.KeyMsg:
+		return m.handleKey(msg)
+	}
+	return m, nil
+}
+
+// setStatus shows text in the footer for statusTTL.
+func (m Model) setStatus(text string, isErr bool) (Model, tea.Cmd) {
+	m.statusID++
+	m.status, m.statusErr = text, isErr
+	id := m.statusID
+	return m, tea.Tick(statusTTL, func(time.Time) tea.Msg { return clearStatusMsg{id} })
+}

@@ -1,0 +1,179 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/lipgloss"
+
+	"sharpflat/lab"
+)
+
+// View draws the screen: header, optimizer bar, divergence banner, charts, footer.
+func (m Model) View() string {
+	w, h := m.c.Width, m.c.Height
+	if w < MinWidth || h < MinHeight {
+		return m.tooSmallView()
+	}
+	footer := m.footerView(w)
+	l := computeLayout(w, h, m.bannerHeight(), lipgloss.Height(footer))
+
+	var b strings.Builder
+	b.Grow(w * h * 3)
+	b.WriteString(m.headerView(w))
+	b.WriteByte('\n')
+	b.WriteString(m.sliderView(w, l.sliderH))
+	b.WriteByte('\n')
+	if l.bannerH > 0 {
+		b.WriteString(m.bannerView(w))
+		b.WriteByte('\n')
+	}
+	if l.chartsH > 0 {
+		b.WriteString(m.chartsView(l))
+		b.WriteByte('\n')
+	}
+	b.WriteString(footer)
+	return b.String()
+}
+
+// tooSmallView says what size the lab needs, centred (plain text: nothing here needs the
+// renderer).
+func (m Model) tooSmallView() string {
+	w, h := max(m.c.Width, 1), max(m.c.Height, 1)
+	lines := []string{
+		fmt.Sprintf("sharpflat needs at least %d×%d;", MinWidth, MinHeight),
+		fmt.Sprintf("this terminal is %d×%d.", m.c.Width, m.c.Height),
+		"Enlarge it, or press q to quit.",
+	}
+	out := make([]string, h)
+	top := max(0, (h-len(lines))/2)
+	for i := range out {
+		if j := i - top; j >= 0 && j < len(lines) {
+			l := truncate(lines[j], w)
+			out[i] = strings.Repeat(" ", max(0, (w-width(l))/2)) + l
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// headerView is one line: brand, preset, data, architecture, P on the left; step, rate and
+// state on the right.
+func (m Model) headerView(w int) string {
+	st := m.c.Styles
+	s := &m.snap
+	var right []string
+	if m.have {
+		right = append(right, st.Label.Render("step ")+st.Value.Render(count(float64(s.Step))))
+		if s.State == lab.Running {
+			right = append(right, st.Value.Render(count(s.Rate))+st.Label.Render(" steps/s"))
+		}
+	}
+	right = append(right, m.stateBadge())
+	r := strings.Join(right, st.Label.Render(" · "))
+	// The left part loses its least telling items until it fits.
+	left := st.Brand.Render("sharpflat")
+	if m.have {
+		info := []string{s.Preset, s.Arch, fmt.Sprintf("P %d", s.P), s.Loss, s.Data}
+		for n := len(info); n > 0; n-- {
+			l := left + "  " + st.Header.Render(strings.Join(info[:n], " · "))
+			if width(l)+2+width(r) <= w || n == 1 {
+				left = l
+				break
+			}
+		}
+	}
+	return spread(left, r, w)
+}
+
+// stateBadge is the engine's state as a word (and a colour where there is colour).
+func (m Model) stateBadge() string {
+	st := m.c.Styles
+	switch {
+	case !m.have:
+		return st.Paused.Render("starting")
+	case m.stopped || m.snap.State == lab.Stopped:
+		return st.Stopped.Render("■ stopped")
+	case m.snap.State == lab.Running:
+		return st.Running.Render("▶ running")
+	case m.snap.State == lab.Paused:
+		return st.Paused.Render("‖ paused")
+	default:
+		return st.Diverged.Render(" ✗ DIVERGED ")
+	}
+}
+
+// bannerHeight is 1 while diverged (the banner says how to recover).
+func (m Model) bannerHeight() int {
+	if m.have && m.snap.State == lab.Diverged {
+		return 1
+	}
+	return 0
+}
+
+// bannerView explains a divergence and how to roll back.
+func (m Model) bannerView(w int) string {
+	st := m.c.Styles
+	s := &m.snap
+	what := fmt.Sprintf("diverged at step %d", s.Step)
+	for i := len(s.Events) - 1; i >= 0; i-- {
+		if s.Events[i].Kind == "divergence" {
+			what, _, _ = strings.Cut(s.Events[i].Text, " — ")
+			break
+		}
+	}
+	to := -1
+	for _, c := range s.Checkpoints {
+		if c < s.Step {
+			to = c
+		}
+	}
+	var how string
+	switch {
+	case m.opts.ReadOnly:
+		how = "training is paused until the session's owner rolls back"
+	case to >= 0:
+		how = fmt.Sprintf("u rolls back to step %d (paused), r resets", to)
+	default:
+		how = "r resets"
+	}
+	return truncate(st.Banner.Render("✗ "+what)+st.Label.Render(" · ")+st.Value.Render(how), w)
+}
+
+// footerView is the help (short, or full on ?) with the status message on the right.
+func (m Model) footerView(w int) string {
+	st := m.c.Styles
+	hm := m.help
+	hm.Width = w
+	km := *m.c.KeyMap
+	if hm.ShowAll {
+		km.Help = key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "close help"))
+	}
+	status := ""
+	if m.status != "" {
+		s := st.Status
+		if m.statusErr {
+			s = st.StatusErr
+		}
+		status = s.Render(truncate(m.status, max(10, w/2)))
+	}
+	if m.opts.ReadOnly && status == "" {
+		status = st.Dim.Render("read-only session")
+	}
+	if hm.ShowAll {
+		cols := max(1, (w+4)/34)
+		n := 0
+		for _, c := range km.FullHelp() {
+			n += len(c)
+		}
+		full := hm.FullHelpView(km.fullHelpColumns((n + cols - 1) / cols))
+		if status != "" {
+			full += "\n" + spread("", status, w)
+		}
+		return full
+	}
+	avail := max(10, w-width(status)-2)
+	hm.Width = avail
+	bs := km.shortHelpFits(hm, avail, m.have && m.snap.State == lab.Diverged)
+	return spread(hm.ShortHelpView(bs), status, w)
+}
