@@ -30,13 +30,7 @@ type eigenspace struct {
 func (e *Engine) refresh(why string) error {
 	c := &e.cfg
 	t0 := time.Now()
-	if e.hessBound == nil {
-		b, err := e.model.Bind(e.theta, &e.hess)
-		if err != nil {
-			return err
-		}
-		e.hessBound = b
-	} else if err := e.hessBound.Rebind(e.theta, &e.hess); err != nil {
+	if err := e.bindAt(&e.hessBound, &e.hess); err != nil {
 		return err
 	}
 	// Scheduled refreshes take the residuals from the Krylov–Schur relation (k products

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 
 	"sharpflat/linalg"
+	"sharpflat/nn"
 )
 
 // nextBatch returns the indices of the next minibatch: epochs of a seeded permutation,
@@ -56,13 +57,7 @@ func (e *Engine) trainStep() error {
 		e.batchData = e.train.Subset(idx)
 		batch = &e.batchData
 	}
-	if e.batchBound == nil || e.batchBound.N() != batch.N {
-		b, err := e.model.Bind(e.theta, batch)
-		if err != nil {
-			return err
-		}
-		e.batchBound = b
-	} else if err := e.batchBound.Rebind(e.theta, batch); err != nil {
+	if err := e.bindAt(&e.batchBound, batch); err != nil {
 		return err
 	}
 	g := e.batchBound.Grad()
@@ -114,15 +109,20 @@ func (e *Engine) trainStep() error {
 	return nil
 }
 
+// bindAt evaluates the network at the current θ on data into *slot, reusing the Bound's
+// buffers from the previous call.
+func (e *Engine) bindAt(slot **nn.Bound, data *nn.Dataset) error {
+	if *slot == nil {
+		b, err := e.model.Bind(e.theta, data)
+		*slot = b
+		return err
+	}
+	return (*slot).Rebind(e.theta, data)
+}
+
 // evaluate fills the full-train and test metrics and χ of the full-train gradient.
 func (e *Engine) evaluate(m *Metrics) error {
-	if e.trainBound == nil {
-		b, err := e.model.Bind(e.theta, &e.train)
-		if err != nil {
-			return err
-		}
-		e.trainBound = b
-	} else if err := e.trainBound.Rebind(e.theta, &e.train); err != nil {
+	if err := e.bindAt(&e.trainBound, &e.train); err != nil {
 		return err
 	}
 	m.TrainLoss, m.TrainAcc = Num(e.trainBound.Loss()), NA
