@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -152,9 +153,15 @@ func (e *Engine) reset(cfg Config) error {
 }
 
 // Run trains until ctx ends (or MaxSteps), executing commands between steps. It returns nil
-// when stopped by the context or MaxSteps, or the error that stopped it.
+// when stopped by the context or MaxSteps, or the error that stopped it. A panic inside the
+// engine (a bug, or a Recorder's) stops this engine only: Run returns it as an error, with
+// the stack, and the subscribers get their final snapshot.
 func (e *Engine) Run(ctx context.Context) (err error) {
 	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("engine panic at step %d: %v\n%s", e.step, p, debug.Stack())
+			e.events = append(e.events, Event{Step: e.step, Time: time.Now(), Kind: "error", Text: fmt.Sprintf("engine stopped by a panic: %v", p)})
+		}
 		e.state = Stopped
 		e.version++
 		e.subMu.Lock()

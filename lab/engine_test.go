@@ -332,3 +332,31 @@ func equal(a, b []float64) bool {
 	}
 	return true
 }
+
+type panicRecorder struct{ memRecorder }
+
+func (p *panicRecorder) Record(m *Metrics) error {
+	if m.Step == 3 {
+		panic("recorder bug")
+	}
+	return nil
+}
+
+// A panic inside the engine ends that engine only, as an error; subscribers are released.
+func TestEnginePanicBecomesError(t *testing.T) {
+	e, err := New(small(), Options{Recorder: &panicRecorder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := e.Subscribe()
+	err = e.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "recorder bug") || !strings.Contains(err.Error(), "step 3") {
+		t.Fatalf("Run returned %v", err)
+	}
+	var last Snapshot
+	for last = range s.C() {
+	}
+	if last.State != Stopped || last.Events[len(last.Events)-1].Kind != "error" {
+		t.Errorf("final snapshot %v, last event %+v", last.State, last.Events[len(last.Events)-1])
+	}
+}
