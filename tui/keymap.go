@@ -78,12 +78,12 @@ func (k *KeyMap) steering() []key.Binding {
 
 // ShortHelp is the footer: the keys a first-time user needs, described briefly.
 func (k *KeyMap) ShortHelp() []key.Binding {
-	if k.ReadOnly {
-		return []key.Binding{k.Help, k.Quit}
-	}
 	short := func(b key.Binding, desc string) key.Binding {
 		b.SetHelp(b.Help().Key, desc)
 		return b
+	}
+	if k.ReadOnly {
+		return []key.Binding{short(k.Help, "help"), k.Quit}
 	}
 	return []key.Binding{short(k.Pause, "pause"), short(k.AlphaDown, "α"), k.Dom, short(k.LRDown, "η"),
 		short(k.Recompute, "recompute"), k.Rollback, short(k.Help, "help"), k.Quit}

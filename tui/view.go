@@ -74,7 +74,7 @@ func (m Model) headerView(w int) string {
 	// The left part loses its least telling items until it fits.
 	left := st.Brand.Render("sharpflat")
 	if m.have {
-		info := []string{s.Preset, s.Arch, fmt.Sprintf("P %d", s.P), s.Loss, s.Data}
+		info := []string{s.Preset, s.Arch, fmt.Sprintf("P %d", s.P), lossName(s.Loss), s.Data}
 		for n := len(info); n > 0; n-- {
 			l := left + "  " + st.Header.Render(strings.Join(info[:n], " · "))
 			if width(l)+2+width(r) <= w || n == 1 {
@@ -131,13 +131,20 @@ func (m Model) bannerView(w int) string {
 	var how string
 	switch {
 	case m.opts.ReadOnly:
-		how = "training is paused until the session's owner rolls back"
+		how = "paused until the session's owner rolls back"
 	case to >= 0:
-		how = fmt.Sprintf("u rolls back to step %d (paused), r resets", to)
+		how = fmt.Sprintf("u rolls back to step %d (paused) · r resets", to)
 	default:
 		how = "r resets"
 	}
-	return truncate(st.Banner.Render("✗ "+what)+st.Label.Render(" · ")+st.Value.Render(how), w)
+	// What to do comes before the numbers, which may be cut.
+	head := fmt.Sprintf("✗ diverged at step %d", s.Step)
+	detail := strings.TrimPrefix(what, fmt.Sprintf("diverged at step %d: ", s.Step))
+	line := st.Banner.Render(head) + st.Label.Render(" · ") + st.Value.Render(how)
+	if detail != what || !strings.HasPrefix(what, "diverged") {
+		line += st.Label.Render(" · " + detail)
+	}
+	return truncate(line, w)
 }
 
 // footerView is the help (short, or full on ?) with the status message on the right.
@@ -155,7 +162,7 @@ func (m Model) footerView(w int) string {
 		if m.statusErr {
 			s = st.StatusErr
 		}
-		status = s.Render(truncate(m.status, max(10, w/2)))
+		status = s.Render(truncate(m.status, max(10, w-18)))
 	}
 	if m.opts.ReadOnly && status == "" {
 		status = st.Dim.Render("read-only session")
@@ -176,4 +183,15 @@ func (m Model) footerView(w int) string {
 	hm.Width = avail
 	bs := km.shortHelpFits(hm, avail, m.have && m.snap.State == lab.Diverged)
 	return spread(hm.ShortHelpView(bs), status, w)
+}
+
+// lossName spells out the loss of lab.Snapshot.Loss.
+func lossName(l string) string {
+	switch l {
+	case "ce":
+		return "cross-entropy"
+	case "mse":
+		return "MSE"
+	}
+	return l
 }

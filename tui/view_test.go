@@ -1,0 +1,108 @@
+package tui
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"sharpflat/lab"
+)
+
+// Golden files: the screen at fixed sizes in the ASCII profile, driven by synthetic
+// snapshots. Regenerate with `go test ./tui -run TestGolden -update` and review the diff.
+
+// goldenCase is one screen: a size, a snapshot, keys typed after it, options.
+type goldenCase struct {
+	name string
+	w, h int
+	snap *lab.Snapshot // nil: none (the screen before the first snapshot)
+	keys []tea.KeyMsg
+	opts Options
+	want string // text the screen must show before it is captured
+}
+
+func typed(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+
+func TestGolden(t *testing.T) {
+	run := syntheticSnapshot(600)
+	div := divergedSnapshot(600)
+	paused := syntheticSnapshot(600)
+	paused.State, paused.Rate = lab.Paused, 0
+	early := syntheticSnapshot(3)
+	early.Spectrum, early.Residuals, early.GGN, early.Func, early.BasisStep = nil, nil, nil, nil, -1
+	cases := []goldenCase{
+		{name: "80x24", w: 80, h: 24, snap: &run, want: "spectrum"},
+		{name: "120x40", w: 120, h: 40, snap: &run, want: "split"},
+		{name: "200x60", w: 200, h: 60, snap: &run, want: "split"},
+		{name: "diverged_80x24", w: 80, h: 24, snap: &div, want: "DIVERGED"},
+		{name: "diverged_120x40", w: 120, h: 40, snap: &div, want: "DIVERGED"},
+		{name: "paused_help_80x24", w: 80, h: 24, snap: &paused, keys: []tea.KeyMsg{typed("?")}, want: "close help"},
+		{name: "help_120x40", w: 120, h: 40, snap: &run, keys: []tea.KeyMsg{typed("?")}, want: "close help"},
+		{name: "readonly_80x24", w: 80, h: 24, snap: &run, opts: Options{ReadOnly: true}, want: "read-only"},
+		{name: "readonly_refused_80x24", w: 80, h: 24, snap: &run, opts: Options{ReadOnly: true},
+			keys: []tea.KeyMsg{typed("b")}, want: "steering keys are disabled"},
+		{name: "first_steps_80x24", w: 80, h: 24, snap: &early, want: "no eigenspace"},
+		{name: "waiting_80x24", w: 80, h: 24, want: "waiting for the engine"},
+		{name: "too_small_50x12", w: 50, h: 12, snap: &run, want: "Enlarge"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := New(idleEngine(t), asciiRenderer(), c.opts)
+			t.Cleanup(m.Close)
+			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(c.w, c.h))
+			if c.snap != nil {
+				tm.Send(snapshotMsg{*c.snap})
+			}
+			for _, k := range c.keys {
+				tm.Send(k)
+			}
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(c.want)) },
+				teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+			if err := tm.Quit(); err != nil {
+				t.Fatal(err)
+			}
+			view := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()
+			checkScreen(t, view, c.w, c.h)
+			golden.RequireEqual(t, []byte(view))
+		})
+	}
+}
+
+// checkScreen fails unless view is exactly h lines of at most w cells (the renderer would
+// scroll or wrap anything else).
+func checkScreen(t *testing.T, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != h {
+		t.Errorf("view has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if n := width(l); n > w {
+			t.Errorf("line %d is %d cells wide, want ≤ %d: %q", i, n, w, l)
+		}
+	}
+}
+
+// TestReflow draws the synthetic run at every size from the minimum to 200×60 (a stride
+// of sizes) and checks that each frame fits its terminal exactly.
+func TestReflow(t *testing.T) {
+	snap := syntheticSnapshot(700)
+	for _, r := range []*lipgloss.Renderer{asciiRenderer(), colorRenderer()} {
+		m := New(idleEngine(t), r, Options{})
+		mm, _ := m.Update(snapshotMsg{snap})
+		m = mm.(Model)
+		for w := 20; w <= 200; w += 7 {
+			for h := 6; h <= 60; h += 3 {
+				mm, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+				checkScreen(t, mm.View(), w, h)
+			}
+		}
+		m.Close()
+	}
+}
