@@ -35,7 +35,9 @@ var plotColors = []color.Color{
 var plotGrey = color.RGBA{140, 140, 140, 255}
 
 // plotColor returns the i-th colour of the palette (cycling).
-func plotColor(i int) color.Color { return plotColors[((i%len(plotColors))+len(plotColors))%len(plotColors)] }
+func plotColor(i int) color.Color {
+	return plotColors[((i%len(plotColors))+len(plotColors))%len(plotColors)]
+}
 
 // newPlot returns a plot with a title, axis labels, a light grid and readable font sizes.
 func newPlot(title, xLabel, yLabel string) *plot.Plot {
