@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"sharpflat/nn"
 )
@@ -194,5 +198,67 @@ func TestRunCommand(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: code %d stderr %q, want %q", tc.args, code, errOut, tc.want)
 		}
+	}
+}
+
+// TestMain lets the test binary act as the sharpflat command, so a test can run it as a
+// child process and signal it.
+func TestMain(m *testing.M) {
+	if os.Getenv("SHARPFLAT_AS_CLI") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// SIGTERM during `run` stops after the step in progress and leaves complete files.
+func TestRunSIGTERMKeepsEverything(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(os.Args[0], "run", "--steps", "100000", "--out", out)
+	cmd.Env = append(os.Environ(), "SHARPFLAT_AS_CLI=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until some steps are on disk (metrics are flushed every second).
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		raw, _ := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+		if strings.Count(string(raw), "\n") >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no steps written; stderr: %s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "interrupted after step") {
+		t.Fatalf("exit %d (%v), stderr %q", code, err, stderr.String())
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	for i, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m["step"] != float64(i+1) {
+			t.Fatalf("line %d: %v %v", i+1, err, m["step"])
+		}
+	}
+	_, _, err = nn.LoadMLP(filepath.Join(out, "weights.safetensors"), nn.Tanh, nn.CrossEntropy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last map[string]any
+	json.Unmarshal([]byte(lines[len(lines)-1]), &last)
+	if !strings.Contains(stderr.String(), fmt.Sprintf("interrupted after step %v", last["step"])) {
+		t.Errorf("stderr %q does not name the last step %v", stderr.String(), last["step"])
 	}
 }

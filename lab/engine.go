@@ -136,7 +136,10 @@ func (e *Engine) reset(cfg Config) error {
 	e.pcg = rand.NewPCG(cfg.Seed, 0xba7c4)
 	e.rng = rand.New(e.pcg)
 	e.perm, e.pos = nil, 0
-	e.step, e.state, e.stepBudget = 0, Running, -1
+	if e.state != Paused { // a reset while paused stays paused; otherwise it trains
+		e.state = Running
+	}
+	e.step, e.stepBudget = 0, -1
 	e.refLoss, e.divergedAt = 0, 0
 	e.basis = eigenspace{}
 	e.wantFresh, e.refreshes = true, 0

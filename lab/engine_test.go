@@ -204,6 +204,18 @@ func TestCommandsChangeSettings(t *testing.T) {
 	if s != 0 || c.Seed != 7 || c.LR != 0.05 {
 		t.Errorf("reset: step %d seed %d lr %v", s, c.Seed, c.LR)
 	}
+
+	// Another preset: its settings and network.
+	e.LoadPreset("moons")
+	var arch string
+	e.Do(func(v View) { arch = v.Model().String() })
+	if c, s, _ := view(e); c.Preset != "moons" || s != 0 || arch != "2-32-32-2 tanh" {
+		t.Errorf("preset moons: %s step %d arch %s", c.Preset, s, arch)
+	}
+	e.LoadPreset("nope") // refused with an error event, nothing else changes
+	if c, _, _ := view(e); c.Preset != "moons" {
+		t.Errorf("unknown preset changed the engine to %s", c.Preset)
+	}
 }
 
 // Rollback reproduces the same steps: training from a checkpoint is the same as if the steps
