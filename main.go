@@ -15,12 +15,14 @@ import (
 // commands maps a subcommand's name to its entry point, which gets the arguments after the
 // name; summaries holds the one-line description of each.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"lab":     runLab,
 	"hessian": runHessian,
 	"bench":   runBench,
 	"run":     runRun,
 }
 
 var summaries = map[string]string{
+	"lab":     "the terminal lab (what 'sharpflat' with no command opens)",
 	"hessian": "top-k Hessian eigenpairs, G/F split and energies of a trained network on a data set",
 	"bench":   "time gradient, HVP, GGN product and Lanczos on this machine",
 	"run":     "train headless and write a run directory (metrics, events, weights)",
@@ -31,7 +33,7 @@ func usage(w io.Writer) {
 directions of the loss Hessian.
 
 Usage:
-  sharpflat                  open the lab (not yet built: prints this help)
+  sharpflat [flags]          open the lab on the demo preset ('sharpflat lab --help' lists the flags)
   sharpflat COMMAND [flags]  run a command; 'sharpflat COMMAND --help' lists its flags
 
 Commands:
@@ -53,13 +55,12 @@ func main() {
 // run executes the command line and returns the exit status: 0 success, 1 failure,
 // 2 bad usage.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stdout)
-		return 0
+	if len(args) == 0 || (args[0] != "" && args[0][0] == '-' && !isHelp(args[0])) {
+		return exitCode(runLab(args, stdout, stderr), stderr)
 	}
 	name := args[0]
-	switch name {
-	case "-h", "-help", "--help", "help":
+	switch {
+	case isHelp(name) || name == "help":
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
 				return exitCode(c([]string{"--help"}, stdout, stderr), stderr)
@@ -76,6 +77,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	return exitCode(c(args[1:], stdout, stderr), stderr)
 }
+
+func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
 
 // usageError marks an error in the command line (exit status 2).
 type usageError struct{ msg string }
