@@ -2,7 +2,6 @@ package tui
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/NimbleMarkets/ntcharts/canvas/runes"
 	"github.com/charmbracelet/lipgloss"
@@ -128,11 +127,25 @@ func (a area) line(x0, y0, x1, y1 int, k ink, dash int, phase *int) {
 	}
 }
 
-// render returns the grid as h lines of w cells.
+// render returns the grid as h lines of w cells. Each ink's escape sequences are taken
+// once from its style (rendering a marker and cutting around it), so a frame costs one
+// lipgloss call per ink, not one per run of cells.
 func (g *grid) render(inks *[numInks]lipgloss.Style) string {
+	var pre, suf [numInks]string
+	var done [numInks]bool
+	wrap := func(k ink) (string, string) {
+		if !done[k] {
+			const marker = "█"
+			p, s, ok := strings.Cut(inks[k].Render(marker), marker)
+			if !ok {
+				p, s = "", ""
+			}
+			pre[k], suf[k], done[k] = p, s, true
+		}
+		return pre[k], suf[k]
+	}
 	var b strings.Builder
 	b.Grow(g.w * g.h * 4)
-	run := make([]byte, 0, 4*g.w)
 	for y := 0; y < g.h; y++ {
 		if y > 0 {
 			b.WriteByte('\n')
@@ -144,7 +157,11 @@ func (g *grid) render(inks *[numInks]lipgloss.Style) string {
 			if row[x] == 0 || row[x] == ' ' {
 				k = inkNone // blanks need no colour: longer runs, fewer escapes
 			}
-			run = run[:0]
+			p, s := "", ""
+			if k != inkNone {
+				p, s = wrap(k)
+			}
+			b.WriteString(p)
 			for ; x < g.w; x++ {
 				r, kk := row[x], kr[x]
 				if r == 0 || r == ' ' {
@@ -153,13 +170,9 @@ func (g *grid) render(inks *[numInks]lipgloss.Style) string {
 				if kk != k {
 					break
 				}
-				run = utf8.AppendRune(run, r)
+				b.WriteRune(r)
 			}
-			if k == inkNone {
-				b.Write(run)
-			} else {
-				b.WriteString(inks[k].Render(string(run)))
-			}
+			b.WriteString(s)
 		}
 	}
 	return b.String()

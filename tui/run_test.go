@@ -1,0 +1,167 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+	"go.uber.org/goleak"
+
+	"sharpflat/lab"
+)
+
+// fastConfig is the demo preset with cheaper refreshes, so the engine runs at hundreds of
+// steps a second and snapshots come at the full 20 Hz.
+func fastConfig(t testing.TB) lab.Config {
+	cfg, err := lab.Preset("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HessianSet, cfg.RefreshEvery = 256, 10
+	return cfg
+}
+
+// TestFullSpeedWithResizes runs the engine flat out under a program while the terminal is
+// resized in a burst and keys arrive (run it with -race).
+func TestFullSpeedWithResizes(t *testing.T) {
+	e, err := lab.New(fastConfig(t), lab.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go e.Run(ctx)
+	defer func() { cancel(); <-e.Done() }()
+
+	m := New(e, asciiRenderer(), Options{})
+	defer m.Close()
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40))
+	sizes := [][2]int{{80, 24}, {200, 60}, {40, 10}, {120, 40}, {61, 18}, {159, 45}, {1, 1}, {100, 30}}
+	keys := []tea.KeyMsg{{Type: tea.KeyRight}, typed("+"), typed("?"), typed("-"), typed("?"), {Type: tea.KeyLeft}, typed("e")}
+	for i := 0; i < 60; i++ {
+		s := sizes[i%len(sizes)]
+		tm.Send(tea.WindowSizeMsg{Width: s[0], Height: s[1]})
+		if i%9 == 0 {
+			tm.Send(keys[(i/9)%len(keys)])
+		}
+	}
+	tm.Send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("steps/s")) },
+		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	time.Sleep(500 * time.Millisecond) // a few more snapshots at full speed
+	tm.Send(typed("q"))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(Model)
+	if !fm.have || fm.snap.Step == 0 {
+		t.Errorf("the model saw no training: step %d", fm.snap.Step)
+	}
+	checkScreen(t, fm.View(), 120, 40)
+}
+
+// runLab runs RunWith on a pipe for input and a buffer for output in a private TMPDIR, types
+// keys once training has begun, and returns RunWith's error and the spool's parent dir.
+func runLab(t *testing.T, keys string, popts ...tea.ProgramOption) (error, string) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	in, typeIn := io.Pipe()
+	defer typeIn.Close()
+	var out bytes.Buffer
+	errc := make(chan error, 1)
+	go func() {
+		errc <- RunWith(context.Background(), fastConfig(t), Options{},
+			append([]tea.ProgramOption{tea.WithInput(in), tea.WithOutput(&out)}, popts...)...)
+	}()
+	// Training has begun when the spool holds a few steps.
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		spools, _ := filepath.Glob(filepath.Join(tmp, "sharpflat-run-*", "metrics.jsonl"))
+		if len(spools) == 1 {
+			if st, err := os.Stat(spools[0]); err == nil && st.Size() > 0 {
+				break
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	go typeIn.Write([]byte(keys))
+	select {
+	case err := <-errc:
+		return err, tmp
+	case <-time.After(20 * time.Second):
+		t.Fatal("RunWith did not return within 20 s")
+	}
+	return nil, tmp
+}
+
+// TestRunQuitCleansUp: q ends Run without an error, stops the engine, removes the spool and
+// leaves no goroutine behind.
+func TestRunQuitCleansUp(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	err, tmp := runLab(t, "q")
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "sharpflat-run-*")); len(left) != 0 {
+		t.Errorf("spool left behind: %v", left)
+	}
+}
+
+// TestRunPanicCleansUp: a panic inside the program restores the terminal (bubbletea), and
+// Run still stops the engine and removes the spool, returning the panic as an error.
+func TestRunPanicCleansUp(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	boom := tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
+		if k, ok := msg.(tea.KeyMsg); ok && k.String() == "x" {
+			panic("boom")
+		}
+		return msg
+	})
+	// bubbletea prints the panic and its stack: keep the test's output quiet.
+	stdout, stderr := os.Stdout, os.Stderr
+	devnull, _ := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	os.Stdout, os.Stderr = devnull, devnull
+	err, tmp := runLab(t, "x", boom)
+	os.Stdout, os.Stderr = stdout, stderr
+	devnull.Close()
+	if !errors.Is(err, tea.ErrProgramPanic) {
+		t.Errorf("Run returned %v, want a program panic", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "sharpflat-run-*")); len(left) != 0 {
+		t.Errorf("spool left behind: %v", left)
+	}
+}
+
+// TestEngineStopShowsStopped: when the engine stops, the model says so and keeps the
+// charts; steering keys are refused.
+func TestEngineStopShowsStopped(t *testing.T) {
+	e, err := lab.New(fastConfig(t), lab.Options{MaxSteps: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go e.Run(context.Background())
+	m := New(e, asciiRenderer(), Options{})
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = mm.(Model)
+	cmd := m.Init()
+	for {
+		msg := cmd()
+		mm, cmd = m.Update(msg)
+		m = mm.(Model)
+		if _, done := msg.(engineStoppedMsg); done {
+			break
+		}
+	}
+	v := m.View()
+	if !strings.Contains(v, "stopped") || !strings.Contains(v, "step 5") {
+		t.Errorf("after the engine stopped:\n%s", v)
+	}
+	mm, _ = m.Update(typed("b"))
+	if s := mm.(Model).status; !strings.Contains(s, "stopped") {
+		t.Errorf("status after a key on a stopped engine: %q", s)
+	}
+}
