@@ -46,7 +46,7 @@ func (m Model) sliderView(w, lines int) string {
 	info := st.Label.Render("α ") + st.Value.Render(num(alpha, 2)) + "  " + st.Knob.Render(regime(c)) +
 		st.Label.Render(fmt.Sprintf("  (w_dom %s, w_bulk %s)", num(c.WDom, 3), num(c.WBulk, 3)))
 	const lead, tail = "Dom ◀", "▶ Bulk"
-	n := min(41, w-len([]rune(lead))-len([]rune(tail))-width(info)-3)
+	n := min(61, w-len([]rune(lead))-len([]rune(tail))-width(info)-3)
 	n = max(n, 11)
 	if n%2 == 0 {
 		n--

@@ -37,8 +37,10 @@ type layout struct {
 }
 
 // computeLayout places the panels in a w×h terminal; bannerH and footerH are the lines the
-// divergence banner and the footer (short or full help) need.
-func computeLayout(w, h, bannerH, footerH int) layout {
+// divergence banner and the footer (short or full help) need, k the size of the spectrum
+// (the bottom row of the wide arrangement takes what k rows of bars need, the line charts
+// the rest).
+func computeLayout(w, h, bannerH, footerH, k int) layout {
 	l := layout{w: w, h: h, bannerH: bannerH, footerH: footerH, sliderH: 2}
 	if w < MinWidth || h < MinHeight {
 		l.tooSmall = true
@@ -55,8 +57,8 @@ func computeLayout(w, h, bannerH, footerH int) layout {
 		return l
 	}
 	if l.wide {
-		top := l.chartsH * 11 / 20
-		bot := l.chartsH - top - 1
+		bot := min(max(k+5, 8), l.chartsH*9/20)
+		top := l.chartsH - bot - 1
 		cols := split3(w)
 		for i, c := range cols {
 			r := rect{c[0], 0, c[1], top}

@@ -115,9 +115,9 @@ func (m Model) sharpnessPanel(a area) {
 	}
 	if r := lam / thr; !math.IsNaN(r) {
 		if r > 1 {
-			items = append(items, []seg{{"λ₁ at " + pct(r) + " of it!", inkWarn}})
+			items = append(items, []seg{{pct(r) + " of the edge!", inkWarn}})
 		} else {
-			items = append(items, []seg{{"λ₁ at " + pct(r) + " of it", inkLabel}})
+			items = append(items, []seg{{pct(r) + " of the edge", inkLabel}})
 		}
 	}
 	titleLine(a, "sharpness", items...)

@@ -17,7 +17,7 @@ func (m Model) View() string {
 		return m.tooSmallView()
 	}
 	footer := m.footerView(w)
-	l := computeLayout(w, h, m.bannerHeight(), lipgloss.Height(footer))
+	l := computeLayout(w, h, m.bannerHeight(), lipgloss.Height(footer), max(len(m.snap.Spectrum), m.snap.Config.K))
 
 	var b strings.Builder
 	b.Grow(w * h * 3)
