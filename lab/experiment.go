@@ -151,6 +151,7 @@ type ArmResult struct {
 	Loss   string      `json:"loss"`
 	Start  PointResult `json:"start"` // at the switch
 	End    PointResult `json:"end"`   // at the last completed step
+	P      int         `json:"P"`     // parameters of the network
 	Steps  int         `json:"steps"` // steps completed after the switch
 	WallS  float64     `json:"wall_sec"`
 	Diverg int         `json:"diverged_at"` // step of the divergence, 0 if none
@@ -822,6 +823,7 @@ func runArm(ctx context.Context, e *Engine, rec *armRecorder, dir string, g *Gro
 	e.Do(func(v View) {
 		res.End, derr = measurePoint(v, a.Probe)
 		res.Steps = v.Step() - g.Warmup
+		res.P = v.Model().NumParams()
 		if v.e.state == Diverged {
 			res.Diverg = v.Step()
 		}

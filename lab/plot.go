@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
@@ -39,17 +40,27 @@ func plotColor(i int) color.Color {
 	return plotColors[((i%len(plotColors))+len(plotColors))%len(plotColors)]
 }
 
+// sans is the font of every text in the figures (Liberation Sans, shipped with gonum/plot).
+func sans(size float64) font.Font {
+	return font.Font{Typeface: "Liberation", Variant: "Sans", Size: vg.Points(size)}
+}
+
+// styleText sets the fonts of a plot: title 12 pt, axis labels 11, ticks and legend 9.5.
+func styleText(p *plot.Plot) {
+	p.Title.TextStyle.Font = sans(12)
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font = sans(11)
+		a.Tick.Label.Font = sans(9.5)
+	}
+	p.Legend.TextStyle.Font = sans(9.5)
+}
+
 // newPlot returns a plot with a title, axis labels, a light grid and readable font sizes.
 func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = vg.Points(12)
 	p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel
-	for _, a := range []*plot.Axis{&p.X, &p.Y} {
-		a.Label.TextStyle.Font.Size = vg.Points(11)
-		a.Tick.Label.Font.Size = vg.Points(9.5)
-	}
-	p.Legend.TextStyle.Font.Size = vg.Points(9.5)
+	styleText(p)
 	p.Legend.Top = true
 	p.Legend.YOffs = -vg.Points(2)
 	grid := plotter.NewGrid()
@@ -256,11 +267,8 @@ type cellGrid struct {
 
 func (g *cellGrid) Plot(c draw.Canvas, p *plot.Plot) {
 	tx, ty := p.Transforms(&c)
-	sty := text.Style{Color: color.Black, Font: plot.DefaultFont, XAlign: draw.XCenter, YAlign: draw.YCenter,
+	sty := text.Style{Color: color.Black, Font: sans(9), XAlign: draw.XCenter, YAlign: draw.YCenter,
 		Handler: plot.DefaultTextHandler}
-	sty.Font.Size = vg.Points(9)
-	sty.Font = plot.DefaultFont
-	sty.Font.Size = vg.Points(9)
 	for r, row := range g.cells {
 		for col, cell := range row {
 			x0, x1 := tx(float64(col)-0.5), tx(float64(col)+0.5)
@@ -324,13 +332,9 @@ func divergingColor(t float64) color.Color {
 func newGridPlot(title, xLabel, yLabel string, cols, rows []string, cells [][]gridCell, colorOf func(float64) color.Color) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = vg.Points(12)
 	p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel
-	for _, a := range []*plot.Axis{&p.X, &p.Y} {
-		a.Label.TextStyle.Font.Size = vg.Points(11)
-		a.Tick.Label.Font.Size = vg.Points(9.5)
-		a.Padding = 0
-	}
+	styleText(p)
+	p.X.Padding, p.Y.Padding = 0, 0
 	p.Add(&cellGrid{cells: cells, color: colorOf})
 	p.NominalX(cols...)
 	p.NominalY(rows...)

@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"sharpflat/lab"
+)
+
+// The experiment command registers itself, so that main.go's tables stay as they are
+// (gofmt would realign every entry for the longer name).
+func init() {
+	commands["experiment"] = runExperiment
+	summaries["experiment"] = "reproducible experiments with plots and a report: switch, alpha, stability, curvature, eos, all"
+}
+
+// sweepFlags are the experiment flags that take lists.
+type sweepFlags struct {
+	seeds, losses, lrs, ks, refreshes, batches, alphas, wBulks *string
+	warmup, steps                                              *int
+	target                                                     *float64
+}
+
+// experimentFlags are the flags of one parse of the command line.
+type experimentFlags struct {
+	fs           *flag.FlagSet
+	build        func() (lab.Config, error)
+	out, docs    *string
+	quick, quiet *bool
+	jobs         *int
+	sweep        sweepFlags
+	set          map[string]bool // the flags given on the command line
+}
+
+func newExperimentFlags(stdout, stderr io.Writer) *experimentFlags {
+	fs := newFlags("experiment", "NAME [--preset P] [overrides] --out DIR", stdout, stderr)
+	fs.Usage = func() { experimentUsage(fs) }
+	f := &experimentFlags{fs: fs, build: configFlags(fs)}
+	f.out = fs.String("out", "", "experiment directory (created; an interrupted experiment resumes there) [required]")
+	f.quick = fs.Bool("quick", false, "the fast variant: tiny data, few steps, a small grid (a smoke test, not evidence)")
+	f.jobs = fs.Int("jobs", runtime.GOMAXPROCS(0), "engines run at once")
+	f.docs = fs.String("docs", "", "also copy the figures to DIR/figures and update DIR/EXPERIMENTS.md (e.g. --docs docs)")
+	f.quiet = fs.Bool("quiet", false, "no progress lines on stderr")
+	f.sweep = sweepFlags{
+		seeds:     fs.String("seeds", "", "seeds, e.g. 1,2,3 (default: the experiment's)"),
+		losses:    fs.String("losses", "", "losses swept by switch and curvature, e.g. ce,mse"),
+		lrs:       fs.String("lrs", "", "η of the arms (alpha, stability, eos), e.g. 0.5,1,2"),
+		ks:        fs.String("ks", "", "Dominant subspace sizes (stability), e.g. 1,5,20"),
+		refreshes: fs.String("refreshes", "", "refresh periods T (stability), e.g. 1,10"),
+		batches:   fs.String("batches", "", "batch sizes of the arms (stability; 0 = full batch), e.g. 32,0"),
+		alphas:    fs.String("alphas", "", "slider positions α (alpha), e.g. 0,0.25,0.5,0.75,1"),
+		wBulks:    fs.String("w-bulks", "", "w_bulk > 1 arms (alpha): (0, w) and (1, w) for each, e.g. 2,4"),
+		warmup:    fs.Int("warmup", -1, "steps before the switch (default: the experiment's)"),
+		steps:     fs.Int("steps", 0, "steps of each arm after the switch (default: the experiment's)"),
+		target:    fs.Float64("target", 0, "alpha: loss target as a fraction of the loss at the switch (default 0.5)"),
+	}
+	return f
+}
+
+func (f *experimentFlags) parse(args []string, stdout io.Writer) error {
+	if err := parseFlags(f.fs, args, stdout); err != nil {
+		return err
+	}
+	f.set = map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	return nil
+}
+
+func runExperiment(args []string, stdout, stderr io.Writer) error {
+	f := newExperimentFlags(stdout, stderr)
+	// The name comes first; flags follow.
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if err := f.parse(args, stdout); err != nil {
+			return err
+		}
+		return usagef("experiment: name an experiment: %s, or all (see 'sharpflat experiment --help')", strings.Join(lab.Experiments(), ", "))
+	}
+	name := args[0]
+	if err := f.parse(args[1:], stdout); err != nil {
+		return err
+	}
+	if name != "all" && lab.ExperimentSummary(name) == "" {
+		return usagef("experiment: unknown experiment %q (allowed: %s, all)", name, strings.Join(lab.Experiments(), ", "))
+	}
+	if *f.out == "" {
+		return usagef("experiment: --out DIR is required")
+	}
+	if *f.jobs < 1 {
+		return usagef("experiment: --jobs %d, want ≥ 1", *f.jobs)
+	}
+	names := []string{name}
+	if name == "all" {
+		for fl := range f.set {
+			switch fl {
+			case "out", "quick", "jobs", "docs", "quiet":
+			default:
+				return usagef("experiment all: --%s applies to one experiment only; 'all' takes --out, --quick, --jobs, --docs, --quiet", fl)
+			}
+		}
+		names = lab.Experiments()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var log io.Writer = stderr
+	if *f.quiet {
+		log = nil
+	}
+	for _, n := range names {
+		// A fresh parse per experiment: each one applies its own defaults over its preset.
+		f := newExperimentFlags(stdout, stderr)
+		if err := f.parse(args[1:], stdout); err != nil {
+			return err
+		}
+		dir := *f.out
+		if name == "all" {
+			dir = filepath.Join(*f.out, n)
+		}
+		cmd := strings.TrimSpace("sharpflat experiment " + n + " " + strings.Join(commandArgs(f.fs, f.set, dir), " "))
+		cfg, sweep, err := experimentSetup(f.fs, f.build, n, f.set, *f.quick, f.sweep)
+		if err != nil {
+			return err
+		}
+		rep, err := lab.RunExperiment(ctx, n, cfg, sweep, lab.ExperimentOptions{
+			RunOptions: lab.RunOptions{Dir: dir, Jobs: *f.jobs, Log: log}, Command: cmd})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %s\n", n, filepath.Join(dir, "report.md"))
+		for _, x := range rep.Findings {
+			fmt.Fprintf(stdout, "  - %s\n", x)
+		}
+		if *f.docs != "" {
+			all := "go run . experiment all --out OUT --docs " + *f.docs
+			if *f.quick {
+				all = "go run . experiment all --quick --out OUT --docs " + *f.docs
+			}
+			if err := lab.WriteDocs(*f.docs, dir, rep, all, cmd); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// experimentSetup builds the base config (the experiment's preset and config defaults, then
+// the command line's overrides) and the sweep.
+func experimentSetup(fs *flag.FlagSet, build func() (lab.Config, error), name string, set map[string]bool, quick bool, sf sweepFlags) (lab.Config, lab.Sweep, error) {
+	for f, instead := range lab.ExperimentSwept(name) {
+		if set[f] {
+			return lab.Config{}, lab.Sweep{}, usagef("experiment %s: --%s is swept by this experiment; use %s", name, f, instead)
+		}
+	}
+	if !set["preset"] && !set["config"] {
+		if err := fs.Set("preset", lab.ExperimentPreset(name)); err != nil {
+			return lab.Config{}, lab.Sweep{}, err
+		}
+	}
+	// The experiment's own settings, unless given: fs.Set marks them as given for build.
+	defaults := lab.ExperimentConfigFlags(name, quick)
+	keys := make([]string, 0, len(defaults))
+	for k := range defaults {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !set[k] {
+			if err := fs.Set(k, defaults[k]); err != nil {
+				return lab.Config{}, lab.Sweep{}, fmt.Errorf("experiment %s: default --%s=%s: %v", name, k, defaults[k], err)
+			}
+		}
+	}
+	cfg, err := build()
+	if err != nil {
+		return cfg, lab.Sweep{}, usagef("experiment %s: %v", name, err)
+	}
+	s, err := parseSweep(sf)
+	if err != nil {
+		return cfg, s, usagef("experiment %s: %v", name, err)
+	}
+	s.Quick = quick
+	return cfg, s, nil
+}
+
+func parseSweep(sf sweepFlags) (lab.Sweep, error) {
+	s := lab.Sweep{Warmup: *sf.warmup, Steps: *sf.steps, Target: *sf.target}
+	var err error
+	if s.Seeds, err = parseList(*sf.seeds, "seeds", func(v string) (uint64, error) { return strconv.ParseUint(v, 10, 64) }); err != nil {
+		return s, err
+	}
+	if s.Losses, err = parseList(*sf.losses, "losses", func(v string) (string, error) { return v, nil }); err != nil {
+		return s, err
+	}
+	pf := func(v string) (float64, error) { return strconv.ParseFloat(v, 64) }
+	if s.LRs, err = parseList(*sf.lrs, "lrs", pf); err != nil {
+		return s, err
+	}
+	if s.Alphas, err = parseList(*sf.alphas, "alphas", pf); err != nil {
+		return s, err
+	}
+	if s.WBulks, err = parseList(*sf.wBulks, "w-bulks", pf); err != nil {
+		return s, err
+	}
+	if s.Ks, err = parseList(*sf.ks, "ks", strconv.Atoi); err != nil {
+		return s, err
+	}
+	if s.Refreshes, err = parseList(*sf.refreshes, "refreshes", strconv.Atoi); err != nil {
+		return s, err
+	}
+	if s.Batches, err = parseList(*sf.batches, "batches", strconv.Atoi); err != nil {
+		return s, err
+	}
+	if *sf.steps < 0 {
+		return s, fmt.Errorf("--steps %d: want ≥ 1", *sf.steps)
+	}
+	return s, nil
+}
+
+// parseList reads a comma-separated list; "" is nil (the default).
+func parseList[T any](s, name string, parse func(string) (T, error)) ([]T, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []T
+	for _, f := range strings.Split(s, ",") {
+		v, err := parse(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %q is not a valid value (want a comma-separated list, e.g. --%s %s)", name, f, name, listExample(name))
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func listExample(name string) string {
+	switch name {
+	case "seeds":
+		return "1,2,3"
+	case "losses":
+		return "ce,mse"
+	case "ks", "refreshes":
+		return "1,5,20"
+	case "batches":
+		return "32,0"
+	}
+	return "0.5,1,2"
+}
+
+// commandArgs are the flags given (and --out), to quote the command in the report.
+func commandArgs(fs *flag.FlagSet, set map[string]bool, dir string) []string {
+	var a []string
+	fs.Visit(func(f *flag.Flag) {
+		if !set[f.Name] || f.Name == "out" || f.Name == "docs" || f.Name == "quiet" || f.Name == "jobs" {
+			return
+		}
+		if f.Name == "quick" {
+			a = append(a, "--quick")
+			return
+		}
+		a = append(a, "--"+f.Name+" "+f.Value.String())
+	})
+	return append(a, "--out "+dir)
+}
+
+func experimentUsage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprintf(w, `%s
+
+Usage:
+  sharpflat experiment NAME [--preset P] [overrides] [sweep flags] --out DIR
+  sharpflat experiment all [--quick] --out DIR [--docs docs]
+
+Each experiment trains a family of runs (same initialisation and minibatch order across the
+arms of a group; several engines at once), then writes DIR/runs/GROUP/ARM/ (run directories,
+complete.json last), DIR/summary.csv, PNG figures and DIR/report.md. An interrupted experiment
+(Ctrl-C) keeps its finished runs: the same command resumes. --quick is a seconds-long smoke
+test. 'all' writes DIR/NAME/ for each.
+
+Experiments (defaults; [quick]):
+`, summaries["experiment"])
+	for _, n := range lab.Experiments() {
+		d, _ := lab.ExperimentDefaults(n, false)
+		q, _ := lab.ExperimentDefaults(n, true)
+		fmt.Fprintf(w, "  %-9s  %s\n", n, lab.ExperimentSummary(n))
+		fmt.Fprintf(w, "             preset %s; %s [%s]\n", lab.ExperimentPreset(n), sweepDesc(d), sweepDesc(q))
+		var over []string
+		for k, v := range lab.ExperimentConfigFlags(n, false) {
+			over = append(over, "--"+k+" "+v)
+		}
+		sort.Strings(over)
+		if len(over) > 0 {
+			fmt.Fprintf(w, "             sets %s unless given\n", strings.Join(over, ", "))
+		}
+		var swept []string
+		for k := range lab.ExperimentSwept(n) {
+			swept = append(swept, "--"+k)
+		}
+		sort.Strings(swept)
+		fmt.Fprintf(w, "             refuses %s (swept)\n", strings.Join(swept, ", "))
+	}
+	fmt.Fprintf(w, "\nFlags:\n")
+	fs.PrintDefaults()
+}
+
+func sweepDesc(s lab.Sweep) string {
+	var p []string
+	if len(s.Seeds) > 0 {
+		p = append(p, "seeds "+joinAny(s.Seeds))
+	}
+	if len(s.Losses) > 0 {
+		p = append(p, "losses "+joinAny(s.Losses))
+	}
+	if len(s.LRs) > 0 {
+		p = append(p, "η "+joinAny(s.LRs))
+	}
+	if len(s.Ks) > 0 {
+		p = append(p, "k "+joinAny(s.Ks))
+	}
+	if len(s.Refreshes) > 0 {
+		p = append(p, "T "+joinAny(s.Refreshes))
+	}
+	if len(s.Batches) > 0 {
+		p = append(p, "batch "+joinAny(s.Batches))
+	}
+	if len(s.Alphas) > 0 {
+		p = append(p, "α "+joinAny(s.Alphas))
+	}
+	if len(s.WBulks) > 0 {
+		p = append(p, "w_bulk "+joinAny(s.WBulks))
+	}
+	if s.Warmup > 0 {
+		p = append(p, fmt.Sprintf("warm-up %d", s.Warmup))
+	}
+	p = append(p, fmt.Sprintf("%d steps", s.Steps))
+	return strings.Join(p, ", ")
+}
+
+func joinAny[T any](xs []T) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ",")
+}
