@@ -1,0 +1,160 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/log"
+
+	"sharpflat/lab"
+)
+
+// Config is the server's settings. Start from DefaultConfig and change what you need.
+type Config struct {
+	// Addr is the TCP address to listen on (ListenAndServe).
+	Addr string
+	// HostKeyPath is the server's private key; an ed25519 key is generated there (mode 0600)
+	// if the file does not exist. An existing key readable by group or others is refused.
+	HostKeyPath string
+	// AuthorizedKeysPath lists the public keys that may log in (OpenSSH authorized_keys
+	// format); it is re-read when it changes. Required unless Open.
+	AuthorizedKeysPath string
+	// Open lets anyone in: any public key the client proves (its identity), or anonymously
+	// through keyboard-interactive without prompts. Logged as a warning.
+	Open bool
+
+	// Classroom shares one engine among all sessions; keys in ControllersPath steer it and
+	// every other session watches read-only.
+	Classroom       bool
+	ControllersPath string
+
+	// Lab is the engine configuration: every per-session engine, or the classroom's engine.
+	Lab lab.Config
+
+	MaxSessions int // sessions at once, in all
+	MaxPerKey   int // sessions at once per identity (key, or source address if anonymous)
+	MaxEngines  int // per-session mode: engines training at once
+	MaxQueue    int // per-session mode: sessions waiting for an engine (0: refuse when full)
+	MaxConns    int // TCP connections at once, authenticated or not (0: MaxSessions + 32)
+
+	HandshakeTimeout time.Duration // from accept to a running session (also: a connection with no session)
+	IdleTimeout      time.Duration // since the last key press
+	MaxSessionTime   time.Duration // a session's whole length
+	MaxAuthTries     int           // failed authentication attempts per connection
+	WriteTimeout     time.Duration // a write to a client that takes longer cuts the client off
+	FPS              int           // frames per second per session at most
+
+	// Logger receives structured logs (connections, authentication, sessions, limits).
+	// Nil: log.Default().
+	Logger *log.Logger
+
+	hooks hooks // tests only
+}
+
+// hooks let tests reach inside a session.
+type hooks struct {
+	engineStarted func(user string, e *lab.Engine) // a session's engine (or the classroom's) starts
+	key           func(user string, k tea.KeyMsg)  // called in Update for every key
+	bgTimeout     time.Duration                    // background-colour query (default bgQueryTimeout)
+}
+
+// DefaultHostKeyPath is where the host key lives unless told otherwise:
+// $XDG_CONFIG_HOME/sharpflat/ssh_host_ed25519_key (or the platform's equivalent).
+func DefaultHostKeyPath() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "sharpflat_host_ed25519_key"
+	}
+	return filepath.Join(dir, "sharpflat", "ssh_host_ed25519_key")
+}
+
+// DefaultConfig returns the defaults: listen on :2222, demo preset, per-session labs,
+// authentication required.
+func DefaultConfig() Config {
+	cfg, _ := lab.Preset("demo")
+	return Config{
+		Addr:             ":2222",
+		HostKeyPath:      DefaultHostKeyPath(),
+		Lab:              cfg,
+		MaxSessions:      100,
+		MaxPerKey:        3,
+		MaxEngines:       2 * runtime.NumCPU(),
+		MaxQueue:         20,
+		HandshakeTimeout: 20 * time.Second,
+		IdleTimeout:      15 * time.Minute,
+		MaxSessionTime:   3 * time.Hour,
+		MaxAuthTries:     3,
+		WriteTimeout:     10 * time.Second,
+		FPS:              10,
+	}
+}
+
+// validate checks the settings and fills the derived ones.
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	switch {
+	case c.Open && c.AuthorizedKeysPath != "":
+		bad("--open and --authorized-keys together: --open lets every key in")
+	case !c.Open && c.AuthorizedKeysPath == "":
+		bad("no --authorized-keys FILE: give one, or --open to let anyone in")
+	}
+	if c.ControllersPath != "" && !c.Classroom {
+		bad("--controllers is for --classroom")
+	}
+	if c.HostKeyPath == "" {
+		bad("no host key path")
+	}
+	if c.MaxSessions < 1 {
+		bad("--max-sessions %d, want ≥ 1", c.MaxSessions)
+	}
+	if c.MaxPerKey < 1 {
+		bad("--max-per-key %d, want ≥ 1", c.MaxPerKey)
+	}
+	if !c.Classroom && c.MaxEngines < 1 {
+		bad("--max-engines %d, want ≥ 1", c.MaxEngines)
+	}
+	if c.MaxQueue < 0 {
+		bad("--max-queue %d, want ≥ 0", c.MaxQueue)
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = c.MaxSessions + 32
+	}
+	if c.MaxConns < 1 {
+		bad("max connections %d, want ≥ 1", c.MaxConns)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--handshake-timeout", c.HandshakeTimeout}, {"--idle-timeout", c.IdleTimeout},
+		{"--max-session", c.MaxSessionTime}, {"--write-timeout", c.WriteTimeout}} {
+		if d.v <= 0 {
+			bad("%s %v, want > 0", d.name, d.v)
+		}
+	}
+	if c.MaxAuthTries < 1 {
+		bad("--max-auth-tries %d, want ≥ 1", c.MaxAuthTries)
+	}
+	if c.FPS < 1 || c.FPS > 60 {
+		bad("--fps %d, want 1…60", c.FPS)
+	}
+	if err := c.Lab.Validate(); err != nil {
+		bad("lab config: %v", err)
+	}
+	if c.Logger == nil {
+		c.Logger = log.Default()
+	}
+	if c.hooks.bgTimeout == 0 {
+		c.hooks.bgTimeout = bgQueryTimeout
+	}
+	return errors.Join(errs...)
+}
+
+// discardLogger is a logger that writes nothing (tests).
+func discardLogger() *log.Logger { return log.New(io.Discard) }

@@ -1,0 +1,281 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// Server is the lab's SSH server. Create it with New, run it with ListenAndServe or Serve,
+// stop it with Shutdown (gracefully) or Close.
+type Server struct {
+	cfg         Config
+	log         *log.Logger
+	ssh         *ssh.Server
+	hostKey     gossh.Signer
+	keys        *keySet // nil with Open
+	controllers *keySet // nil unless a classroom with controllers
+	limits      *limits
+	slots       *slots     // per-session mode
+	class       *classroom // classroom mode
+
+	classOnce   sync.Once
+	classCancel context.CancelFunc
+
+	mu        sync.Mutex
+	sessions  map[*session]struct{}
+	wg        sync.WaitGroup // running sessions
+	stopCh    chan struct{}  // closed when the server starts stopping
+	noticeDur time.Duration  // how long sessions are warned before they are closed
+}
+
+// maxChannelsPerConn caps the session channels one connection may have open.
+const maxChannelsPerConn = 4
+
+// New checks cfg, loads (or creates) the host key, reads the key files and builds the
+// server. It does not listen yet.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, stopCh: make(chan struct{})}
+	s.limits = newLimits(&s.cfg)
+
+	signer, created, err := loadHostKey(cfg.HostKeyPath)
+	if err != nil {
+		return nil, err
+	}
+	s.hostKey = signer
+	fp := gossh.FingerprintSHA256(signer.PublicKey())
+	if created {
+		s.log.Info("host key generated", "path", cfg.HostKeyPath, "fingerprint", fp)
+	} else {
+		s.log.Info("host key loaded", "path", cfg.HostKeyPath, "fingerprint", fp)
+	}
+
+	if cfg.Open {
+		s.log.Warn("--open: anyone who can reach this port gets a session (any key, or anonymously); limits still apply")
+	} else if s.keys, err = loadKeySet(cfg.AuthorizedKeysPath, "authorized keys", s.log); err != nil {
+		return nil, err
+	}
+	if cfg.Classroom {
+		if cfg.ControllersPath != "" {
+			if s.controllers, err = loadKeySet(cfg.ControllersPath, "controllers", s.log); err != nil {
+				return nil, err
+			}
+		} else {
+			s.log.Warn("classroom without --controllers: every session watches, nobody steers")
+		}
+		if s.class, err = newClassroom(cfg.Lab, s.log, &s.cfg.hooks); err != nil {
+			return nil, err
+		}
+	} else {
+		s.slots = newSlots(cfg.MaxEngines, cfg.MaxQueue)
+	}
+
+	opts := []ssh.Option{
+		wish.WithAddress(cfg.Addr),
+		func(srv *ssh.Server) error { srv.AddHostKey(signer); return nil },
+		wish.WithPublicKeyAuth(s.offeredKey),
+	}
+	if cfg.Open {
+		opts = append(opts, wish.WithKeyboardInteractiveAuth(s.anonymousLogin))
+	}
+	opts = append(opts, func(srv *ssh.Server) error {
+		srv.Version = "sharpflat"
+		srv.Handler = s.handle
+		srv.ServerConfigCallback = s.serverConfig
+		srv.ConnCallback = s.onConn
+		srv.ConnectionFailedCallback = s.connFailed
+		// Only session channels; no global requests (tcpip-forward, ...), no subsystems
+		// (sftp, ...). Forwarding callbacks stay nil: charmbracelet/ssh then denies all.
+		srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.sessionChannel}
+		srv.RequestHandlers = map[string]ssh.RequestHandler{}
+		srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{}
+		srv.LocalPortForwardingCallback = nil
+		srv.ReversePortForwardingCallback = nil
+		return nil
+	})
+	if s.ssh, err = wish.NewServer(opts...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// HostKey is the server's public host key (its fingerprint is logged at start).
+func (s *Server) HostKey() gossh.PublicKey { return s.hostKey.PublicKey() }
+
+// ListenAndServe listens on cfg.Addr and serves until Shutdown or Close (then it returns
+// nil).
+func (s *Server) ListenAndServe() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// Serve serves on ln until Shutdown or Close (then it returns nil).
+func (s *Server) Serve(ln net.Listener) error {
+	mode := "per-session labs"
+	if s.class != nil {
+		mode = "classroom"
+	}
+	auth := "authorized keys"
+	if s.cfg.Open {
+		auth = "open"
+	}
+	s.log.Info("listening", "addr", ln.Addr().String(), "mode", mode, "auth", auth, "preset", s.cfg.Lab.Preset,
+		"max_sessions", s.cfg.MaxSessions, "max_engines", s.cfg.MaxEngines)
+	if s.class != nil {
+		s.classOnce.Do(func() {
+			ctx, cancel := context.WithCancel(context.Background())
+			s.classCancel = cancel
+			go s.class.run(ctx)
+		})
+	}
+	err := s.ssh.Serve(ln)
+	if errors.Is(err, ssh.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections, tells every session the server is stopping, lets
+// them end themselves after half of the time ctx leaves (2 s without a deadline), and then
+// closes every connection left. It returns ctx's error if sessions were still running when
+// ctx ended (they are closed anyway).
+func (s *Server) Shutdown(ctx context.Context) error {
+	notice := 2 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		notice = time.Until(dl) / 2
+	}
+	s.beginStop(notice)
+	s.log.Info("stopping", "sessions", s.count(), "notice", notice.Round(time.Millisecond))
+	lnDone := make(chan struct{})
+	go func() { // closes the listeners at once, then waits for connections (until ctx ends)
+		defer close(lnDone)
+		_ = s.ssh.Shutdown(ctx)
+	}()
+	sessDone := make(chan struct{})
+	go func() { s.wg.Wait(); close(sessDone) }()
+	var err error
+	select {
+	case <-sessDone:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.log.Warn("shutdown deadline: closing the sessions left", "sessions", s.count())
+	}
+	_ = s.ssh.Close() // connections without a session, and any left
+	<-lnDone
+	select {
+	case <-sessDone:
+	case <-time.After(2 * time.Second):
+		s.log.Error("sessions still running after their connections closed", "sessions", s.count())
+	}
+	s.stopClassroom()
+	s.log.Info("stopped")
+	return err
+}
+
+// Close closes the listeners and every connection at once.
+func (s *Server) Close() error {
+	s.beginStop(0)
+	err := s.ssh.Close()
+	s.stopClassroom()
+	return err
+}
+
+func (s *Server) stopClassroom() {
+	if s.class == nil {
+		return
+	}
+	s.classOnce.Do(func() {}) // never start it after this
+	if s.classCancel != nil {
+		s.classCancel()
+		<-s.class.done
+	}
+}
+
+func (s *Server) beginStop(notice time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.stopCh:
+	default:
+		s.noticeDur = notice
+		close(s.stopCh)
+	}
+}
+
+func (s *Server) stopping() bool {
+	select {
+	case <-s.stopCh:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Server) notice() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.noticeDur
+}
+
+// track registers a running session (false once the server is stopping).
+func (s *Server) track(se *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping() {
+		return false
+	}
+	s.sessions[se] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrack(se *session) {
+	s.mu.Lock()
+	delete(s.sessions, se)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+func (s *Server) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// sessionChannel admits a session channel (at most maxChannelsPerConn open on one
+// connection) and hands it to charmbracelet/ssh.
+func (s *Server) sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, nc gossh.NewChannel, ctx ssh.Context) {
+	if g := guardOf(ctx); g != nil {
+		if !g.openChannel() {
+			s.log.Warn("limit hit: channels per connection", "remote", hostOf(conn.RemoteAddr()), "max", maxChannelsPerConn)
+			_ = nc.Reject(gossh.ResourceShortage, "too many channels on one connection")
+			return
+		}
+		defer g.closeChannel()
+	}
+	ssh.DefaultSessionHandler(srv, conn, nc, ctx)
+}
+
+// connFailed logs a connection that did not complete its handshake.
+func (s *Server) connFailed(c net.Conn, err error) {
+	remote := hostOf(c.RemoteAddr())
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.log.Info("limit hit: handshake timeout", "remote", remote, "timeout", s.cfg.HandshakeTimeout)
+		return
+	}
+	s.log.Info("connection closed before a session", "remote", remote, "reason", err.Error())
+}

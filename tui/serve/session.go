@@ -1,0 +1,454 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/log"
+	"github.com/charmbracelet/ssh"
+	"github.com/muesli/termenv"
+	gossh "golang.org/x/crypto/ssh"
+
+	"sharpflat/lab"
+	"sharpflat/tui"
+)
+
+// session is one SSH session running the lab. Its goroutines: the handler (which becomes
+// the supervisor), the bubbletea program, the input pump, the engine (per-session mode), and
+// bubbletea's own; every one of them ends when the session does.
+type session struct {
+	srv   *Server
+	ssh   ssh.Session
+	conn  *gossh.ServerConn
+	id    identity
+	log   *log.Logger
+	start time.Time
+	role  string // "own lab", "controller", "viewer"
+
+	ctl     chan tea.Msg  // supervisor → model
+	done    chan struct{} // closed when the session ends
+	crash   chan string   // a panic in the UI or the engine
+	lastKey atomic.Int64  // unix nanoseconds of the last key press
+
+	out      *deadlineWriter
+	in       *inputPump
+	renderer *lipgloss.Renderer
+	styles   bannerStyles
+
+	mu      sync.Mutex
+	closers []func()
+}
+
+// handle is the SSH session handler: it admits or refuses the session, then runs it.
+func (s *Server) handle(sess ssh.Session) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("session handler panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	if g := guardOf(sess.Context()); g != nil {
+		g.sessionStarted()
+		defer g.sessionEnded()
+	}
+	conn, _ := sess.Context().Value(ssh.ContextKeyConn).(*gossh.ServerConn)
+	id, err := s.identify(sess)
+	if err != nil {
+		s.log.Error("session refused: no verified identity", "remote", hostOf(sess.RemoteAddr()))
+		s.refuse(sess, conn, "authentication failed")
+		return
+	}
+	lg := s.log.With("remote", id.remote, "key", id.who(), "user", id.user)
+	pty, winch, ok := sess.Pty()
+	switch {
+	case !ok:
+		lg.Info("session refused: no terminal")
+		s.refuse(sess, conn, "sharpflat needs an interactive terminal: connect with ssh -t (and without a command)")
+		return
+	case sess.RawCommand() != "":
+		lg.Info("session refused: command given")
+		s.refuse(sess, conn, "sharpflat runs no commands: connect with plain ssh -p PORT HOST")
+		return
+	case s.stopping():
+		s.refuse(sess, conn, "the server is stopping")
+		return
+	}
+	release, lerr := s.limits.acquireSession(id.capKey())
+	if lerr != nil {
+		lg.Warn("limit hit: "+lerr.limit, "max", lerr.max)
+		s.refuse(sess, conn, lerr.msg)
+		return
+	}
+	defer release()
+
+	se := &session{
+		srv: s, ssh: sess, conn: conn, id: id, log: lg, start: time.Now(),
+		ctl: make(chan tea.Msg, 16), done: make(chan struct{}), crash: make(chan string, 1),
+	}
+	se.lastKey.Store(time.Now().UnixNano())
+	if !s.track(se) {
+		s.refuse(sess, conn, "the server is stopping")
+		return
+	}
+	defer s.untrack(se)
+	se.run(pty, winch)
+}
+
+// refuse tells the client why, on stderr, and ends the session with status 1.
+func (s *Server) refuse(sess ssh.Session, conn *gossh.ServerConn, msg string) {
+	w := newDeadlineWriter(sess.Stderr(), s.cfg.WriteTimeout, func() { closeConn(conn) })
+	fmt.Fprintf(w, "sharpflat: %s\r\n", msg)
+	w.stop()
+	_ = sess.Exit(1)
+}
+
+func closeConn(c *gossh.ServerConn) {
+	if c != nil {
+		_ = c.Close()
+	}
+}
+
+// run is the session's life: a renderer for the client's terminal, the program, the lab
+// (now, or after the queue), the supervisor, and the cleanup.
+func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
+	s := se.srv
+	se.out = newDeadlineWriter(se.ssh, s.cfg.WriteTimeout, func() {
+		se.log.Warn("limit hit: write timeout (the client stopped reading); closing its connection", "timeout", s.cfg.WriteTimeout)
+		closeConn(se.conn)
+	})
+	se.in = newInputPump(se.ssh, se.done)
+
+	// Per-session mode: a slot for an engine of our own, now or after the queue.
+	var (
+		ready      <-chan struct{}
+		pos        <-chan int
+		changed    <-chan struct{}
+		engineStop = func() {}
+	)
+	if s.class == nil {
+		tk, lerr := s.slots.enter()
+		if lerr != nil {
+			se.log.Warn("limit hit: "+lerr.limit, "max", lerr.max, "engines", s.cfg.MaxEngines)
+			fmt.Fprintf(se.out, "sharpflat: %s\r\n", lerr.msg)
+			se.out.stop()
+			close(se.done)
+			_ = se.ssh.Exit(1)
+			return
+		}
+		defer s.slots.leave(tk)
+		ready, pos = tk.ready, tk.pos
+	}
+
+	// The session's renderer: the colour profile from the client's TERM (and COLORTERM,
+	// NO_COLOR, ... if the client sent them), the background from the terminal itself.
+	dark, known := se.in.queryDarkBackground(se.out, s.cfg.hooks.bgTimeout)
+	env := append(se.ssh.Environ(), "TERM="+pty.Term)
+	se.renderer = lipgloss.NewRenderer(se.out, termenv.WithEnvironment(sshEnviron(env)), termenv.WithUnsafe(), termenv.WithColorCache(true))
+	se.renderer.SetHasDarkBackground(dark)
+	se.styles = newBannerStyles(se.renderer)
+
+	se.send(tea.WindowSizeMsg{Width: pty.Window.Width, Height: pty.Window.Height})
+	if s.class != nil {
+		var e *lab.Engine
+		e, changed = s.class.current()
+		ro := !se.isController()
+		se.role = map[bool]string{true: "viewer", false: "controller"}[ro]
+		se.send(startLabMsg{se.labModel(e, ro)})
+	} else {
+		se.role = "own lab"
+	}
+	se.log.Info("session start", "role", se.role, "term", pty.Term, "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height),
+		"dark", dark, "bg_known", known, "profile", profileName(se.renderer.ColorProfile()))
+
+	model := newSessionModel(se)
+	p := tea.NewProgram(model,
+		tea.WithInput(se.in), tea.WithOutput(se.out), tea.WithAltScreen(),
+		tea.WithoutSignalHandler(), tea.WithFilter(filterMsg), tea.WithFPS(s.cfg.FPS))
+	progDone := make(chan struct{})
+	var (
+		final    tea.Model
+		panicked atomic.Bool // bubbletea caught a panic in one of the lab's commands
+	)
+	go func() {
+		defer close(progDone)
+		defer func() {
+			if v := recover(); v != nil {
+				se.crashed("program", v)
+			}
+		}()
+		var err error
+		final, err = p.Run()
+		if errors.Is(err, tea.ErrProgramPanic) {
+			panicked.Store(true)
+		}
+	}()
+
+	reason := se.supervise(p, progDone, winch, ready, pos, changed, &engineStop)
+
+	// Cleanup: stop the engine first (a disconnect must stop it within a second), then the
+	// subscriptions, then say goodbye if anyone is still listening.
+	engineStop()
+	se.closeAll()
+	if fm, ok := final.(*sessionModel); ok && fm.reason != "" && reason == "" {
+		reason = fm.reason
+	}
+	if panicked.Load() && reason == "" {
+		se.log.Error("panic in a session's command (caught by bubbletea): ended it")
+		reason = "internal error; please reconnect"
+	}
+	if reason == "" {
+		reason = "you left"
+	}
+	gone := se.ssh.Context().Err() != nil || se.out.failed.Load()
+	if !gone {
+		fmt.Fprintf(se.out, "\r\nsharpflat: session ended: %s\r\n", reason)
+	}
+	se.out.stop()
+	close(se.done)
+	se.log.Info("session end", "role", se.role, "reason", reason, "duration", time.Since(se.start).Round(time.Millisecond),
+		"frames", se.out.frames.Load(), "bytes_out", se.out.bytes.Load(), "bytes_in", se.in.keys.Load())
+	_ = se.ssh.Exit(0)
+}
+
+// supervise runs beside the program until it ends: it forwards window sizes, starts the lab
+// when a queued session gets its slot, moves classroom sessions to a rebuilt engine, and
+// enforces the idle timeout, the session length, the server's shutdown, and the end of a
+// session whose UI or engine panicked or whose client left. It returns the reason the
+// server ended the session ("" if the user quit).
+func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-chan ssh.Window,
+	ready <-chan struct{}, pos <-chan int, changed <-chan struct{}, engineStop *func()) (reason string) {
+	cfg := &se.srv.cfg
+	tickEvery := min(time.Second, cfg.IdleTimeout/8, cfg.MaxSessionTime/8)
+	tick := time.NewTicker(tickEvery)
+	defer tick.Stop()
+	var (
+		killAt   time.Time // after asking the program to end: kill it if it has not
+		stopAt   time.Time // the server is stopping
+		stopping = se.srv.stopCh
+		notice   string
+		gone     = se.ssh.Context().Done()
+		eof      = se.in.eof
+		engineDn <-chan struct{}
+	)
+	end := func(why string) {
+		if reason != "" {
+			return
+		}
+		reason = why
+		if !se.send(endMsg{why}) {
+			p.Kill()
+		}
+		killAt = time.Now().Add(2 * time.Second)
+	}
+	for {
+		select {
+		case <-progDone:
+			return reason
+		case w, ok := <-winch:
+			if !ok {
+				winch = nil
+				continue
+			}
+			se.send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+		case <-ready:
+			ready, pos = nil, nil
+			stop, done, err := se.startEngine()
+			if err != nil {
+				se.log.Error("engine could not start", "err", err)
+				end("the lab could not start: " + err.Error())
+				continue
+			}
+			*engineStop, engineDn = stop, done
+		case n := <-pos:
+			se.send(queueMsg{n})
+		case <-engineDn:
+			engineDn = nil // stopped by itself; a panic arrives on crash
+		case <-changed:
+			e, ch := se.srv.class.current()
+			changed = ch
+			se.send(swapLabMsg{se.labModel(e, se.role == "viewer")})
+			se.send(flashMsg{"the shared lab restarted after an internal error"})
+		case what := <-se.crash:
+			end("internal error (" + what + "); please reconnect")
+		case <-gone:
+			gone, eof = nil, nil
+			reason = "the client disconnected"
+			p.Kill()
+		case <-eof:
+			gone, eof = nil, nil
+			reason = "the client closed its input"
+			p.Kill()
+		case <-stopping:
+			stopping = nil
+			stopAt = time.Now().Add(se.srv.notice())
+		case now := <-tick.C:
+			if !killAt.IsZero() && now.After(killAt) {
+				p.Kill()
+				continue
+			}
+			if reason != "" {
+				continue
+			}
+			idle := now.Sub(time.Unix(0, se.lastKey.Load()))
+			age := now.Sub(se.start)
+			switch {
+			case !stopAt.IsZero() && !now.Before(stopAt):
+				end("the server is stopping")
+				continue
+			case idle >= cfg.IdleTimeout:
+				se.log.Info("limit hit: idle timeout", "idle", idle.Round(time.Second))
+				end(fmt.Sprintf("no key pressed for %v", cfg.IdleTimeout))
+				continue
+			case age >= cfg.MaxSessionTime:
+				se.log.Info("limit hit: session length", "max", cfg.MaxSessionTime)
+				end(fmt.Sprintf("the session reached its time limit (%v)", cfg.MaxSessionTime))
+				continue
+			}
+			n := se.noticeText(now, idle, age, stopAt)
+			if n != notice {
+				notice = n
+				se.send(noticeMsg{n})
+			}
+		}
+	}
+}
+
+// noticeText is the banner the session should show now: the server stopping, then the
+// session's time limit, then the idle warning.
+func (se *session) noticeText(now time.Time, idle, age time.Duration, stopAt time.Time) string {
+	cfg := &se.srv.cfg
+	left := func(d time.Duration) string { return d.Round(time.Second).String() }
+	warnIdle := min(time.Minute, cfg.IdleTimeout/2)
+	warnAge := min(5*time.Minute, cfg.MaxSessionTime/2)
+	switch {
+	case !stopAt.IsZero():
+		return fmt.Sprintf("The server is stopping: this session ends in %s.", left(stopAt.Sub(now)))
+	case cfg.MaxSessionTime-age <= warnAge:
+		return fmt.Sprintf("This session reaches its time limit in %s.", left(cfg.MaxSessionTime-age))
+	case cfg.IdleTimeout-idle <= warnIdle:
+		return fmt.Sprintf("No key pressed for a while: this session closes in %s unless you press a key.", left(cfg.IdleTimeout-idle))
+	}
+	return ""
+}
+
+// startEngine builds and starts this session's own engine. stop cancels it and waits (at
+// most a few seconds) for it to return; done is closed when it has.
+func (se *session) startEngine() (stop func(), done <-chan struct{}, err error) {
+	e, err := lab.New(se.srv.cfg.Lab, lab.Options{})
+	if err != nil {
+		return func() {}, nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	dn := make(chan struct{})
+	go func() {
+		defer close(dn)
+		defer func() {
+			if v := recover(); v != nil {
+				se.crashed("engine", v)
+			}
+		}()
+		if err := e.Run(ctx); err != nil {
+			se.log.Warn("training stopped", "err", err)
+			se.send(flashMsg{"training stopped: " + err.Error()})
+		}
+	}()
+	if h := se.srv.cfg.hooks.engineStarted; h != nil {
+		h(se.id.user, e)
+	}
+	se.send(startLabMsg{se.labModel(e, false)})
+	return func() {
+		cancel()
+		select {
+		case <-dn:
+		case <-time.After(5 * time.Second):
+			se.log.Error("engine did not stop within 5 s")
+		}
+	}, dn, nil
+}
+
+// labModel is the lab's model on e, drawn with the session's renderer.
+func (se *session) labModel(e *lab.Engine, readOnly bool) tea.Model {
+	m := tui.New(e, se.renderer, tui.Options{ReadOnly: readOnly})
+	se.mu.Lock()
+	se.closers = append(se.closers, m.Close)
+	se.mu.Unlock()
+	return m
+}
+
+// closeAll ends the subscriptions of every lab model of the session.
+func (se *session) closeAll() {
+	se.mu.Lock()
+	defer se.mu.Unlock()
+	for _, c := range se.closers {
+		c()
+	}
+	se.closers = nil
+}
+
+// isController reports whether the session's proven key is in the controllers file.
+func (se *session) isController() bool {
+	return se.srv.controllers != nil && !se.id.anonymous() && se.srv.controllers.containsFingerprint(se.id.fingerprint)
+}
+
+// send gives the model a message without ever blocking the supervisor; false if the
+// model is not keeping up (then the caller decides).
+func (se *session) send(msg tea.Msg) bool {
+	select {
+	case se.ctl <- msg:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitCtl is the re-armed command that delivers the supervisor's messages.
+func (se *session) waitCtl() tea.Cmd {
+	return func() tea.Msg {
+		select {
+		case m := <-se.ctl:
+			return ctlMsg{m}
+		case <-se.done:
+			return nil
+		}
+	}
+}
+
+// touch records a key press (the idle timer counts from it).
+func (se *session) touch() { se.lastKey.Store(time.Now().UnixNano()) }
+
+// crashed logs a panic of the UI or the engine and asks the supervisor to end the session.
+func (se *session) crashed(where string, v any) {
+	se.log.Error("panic in a session: ending it", "where", where, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	select {
+	case se.crash <- where:
+	default:
+	}
+}
+
+// sshEnviron is a client's environment for termenv.
+type sshEnviron []string
+
+func (e sshEnviron) Environ() []string { return e }
+
+func (e sshEnviron) Getenv(k string) string {
+	v := ""
+	for _, kv := range e { // the last one wins, as in a shell
+		if len(kv) > len(k) && kv[len(k)] == '=' && kv[:len(k)] == k {
+			v = kv[len(k)+1:]
+		}
+	}
+	return v
+}
+
+func profileName(p termenv.Profile) string {
+	return [...]string{"truecolor", "ansi256", "ansi", "ascii"}[p]
+}
+
+var _ io.Writer = (*deadlineWriter)(nil)
