@@ -222,7 +222,7 @@ func (s *Sweep) validate() error {
 	if s.Warmup < 0 {
 		return fmt.Errorf("--warmup %d: want ≥ 0", s.Warmup)
 	}
-	if !(s.Target > 0 && s.Target < 1) {
+	if s.Target != 0 && !(s.Target > 0 && s.Target < 1) {
 		return fmt.Errorf("--target %v: want in (0, 1)", s.Target)
 	}
 	if len(s.Seeds) == 0 {
@@ -488,4 +488,12 @@ func seedLabel(loss string, seed uint64) string {
 		return fmt.Sprintf("seed%d", seed)
 	}
 	return fmt.Sprintf("%s_seed%d", loss, seed)
+}
+
+func joinAny[T any](xs []T) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
 }

@@ -33,7 +33,13 @@ var plotColors = []color.Color{
 	color.RGBA{0, 0, 0, 255},       // black
 }
 
-var plotGrey = color.RGBA{140, 140, 140, 255}
+// plotColorT is a colour of the figures.
+type plotColorT = color.Color
+
+var (
+	plotGrey      = color.RGBA{140, 140, 140, 255}
+	plotGreyLight = color.RGBA{225, 225, 225, 255}
+)
 
 // plotColor returns the i-th colour of the palette (cycling).
 func plotColor(i int) color.Color {
