@@ -51,7 +51,7 @@ func DefaultKeyMap() *KeyMap {
 		Dom:        b([]string{"d"}, "d/g/b", "Dom/SGD/Bulk"),
 		SGD:        quiet("g"),
 		Bulk:       quiet("b"),
-		LRDown:     b([]string{"-", "_"}, "−/+", "η ÷/× 1.25"),
+		LRDown:     b([]string{"-", "_"}, "-/+", "η ÷/× 1.25"),
 		LRUp:       quiet("+", "="),
 		KDown:      b([]string{"k"}, "k/K", "subspace k −/+ 1"),
 		KUp:        quiet("K"),

@@ -98,7 +98,13 @@ func (m Model) sharpnessPanel(a area) {
 		thrName = "(2+2β)/η"
 	}
 	series := []plotSeries{{pts: h.Sharpness.Points, ink: inkSharp, mode: solid}}
-	items := [][]seg{{{"─", inkSharp}, {" λ₁ " + num(lam, 4), inkLabel}}}
+	// Past the edge the λ₁ value itself turns into the warning (a "!" without colour).
+	above := lam > thr
+	lamSeg := seg{" λ₁ " + num(lam, 4), inkLabel}
+	if above {
+		lamSeg = seg{" λ₁ " + num(lam, 4) + "!", inkWarn}
+	}
+	items := [][]seg{{{"─", inkSharp}, lamSeg}}
 	top := 0.0
 	for _, p := range h.Sharpness.Points {
 		top = math.Max(top, p.V)
@@ -114,8 +120,8 @@ func (m Model) sharpnessPanel(a area) {
 		items = append(items, []seg{{"╌", inkEdge}, {" " + thrName + " " + num(thr, 4), inkLabel}})
 	}
 	if r := lam / thr; !math.IsNaN(r) {
-		if r > 1 {
-			items = append(items, []seg{{pct(r) + " of the edge!", inkWarn}})
+		if above {
+			items = append(items, []seg{{num(r, 2) + "× the edge", inkWarn}})
 		} else {
 			items = append(items, []seg{{pct(r) + " of the edge", inkLabel}})
 		}
