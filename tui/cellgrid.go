@@ -80,8 +80,10 @@ func (a area) text(x, y int, s string, k ink) int {
 	return x
 }
 
-// brailleBits[row][col] is the dot of a braille pattern at (col, row) of its 2×4 cell.
-var brailleBits = [4][2]rune{{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}}
+// brailleBit is the dot of a braille pattern at (col, row) of its 2×4 cell.
+func brailleBit(row, col int) rune {
+	return [4][2]rune{{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}}[row][col]
+}
 
 // dot sets the braille dot (px, py), merging with a braille pattern already in the cell;
 // the cell takes the newest ink.
@@ -91,7 +93,7 @@ func (a area) dot(px, py int, k ink) {
 	}
 	g := a.g
 	i := (a.y+py/4)*g.w + a.x + px/2
-	bit := runes.BrailleBlockOffset | brailleBits[py%4][px%2]
+	bit := runes.BrailleBlockOffset | brailleBit(py%4, px%2)
 	if old := g.r[i]; runes.IsBraillePattern(old) {
 		bit = runes.CombineBraillePatterns(old, bit)
 	}

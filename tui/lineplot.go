@@ -32,7 +32,6 @@ type linePlot struct {
 	logY   bool    // plot log10 of the values (labels stay in the values' units)
 	y0, y1 float64 // a fixed Y range (in value units); NaN: from the data
 	zeroY  bool    // a data Y range includes 0 (linear plots)
-	x0     float64 // the first step shown; NaN: the first point's
 }
 
 // xAxisMinRows is the plot height from which an X axis with step labels is drawn.
@@ -53,18 +52,12 @@ func (p *linePlot) draw(a area) {
 	for _, s := range p.series {
 		for _, pt := range s.pts {
 			x := float64(pt.Step)
-			if !math.IsNaN(p.x0) && x < p.x0 {
-				continue
-			}
 			xlo, xhi = math.Min(xlo, x), math.Max(xhi, x)
 			if v := pt.V; !math.IsNaN(v) && !math.IsInf(v, 0) && (!p.logY || v > 0) {
 				v = tf(v)
 				ylo, yhi = math.Min(ylo, v), math.Max(yhi, v)
 			}
 		}
-	}
-	if !math.IsNaN(p.x0) {
-		xlo = math.Min(xlo, p.x0)
 	}
 	if math.IsInf(xlo, 0) {
 		xlo, xhi = 0, 1
@@ -163,9 +156,6 @@ func (p *linePlot) draw(a area) {
 		var px0, py0 int
 		for _, pt := range s.pts {
 			x := float64(pt.Step)
-			if x < xlo {
-				continue
-			}
 			v := pt.V
 			if math.IsNaN(v) || (p.logY && v <= 0) {
 				havePrev = false

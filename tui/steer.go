@@ -37,7 +37,7 @@ func (m *Model) asked(c lab.Config) { m.want = intent{at: time.Now(), cfg: c} }
 
 // refreshLadder is the sequence t and T walk: shorter to longer refresh periods, then
 // manual only (0).
-var refreshLadder = [...]int{1, 2, 5, 10, 20, 50, 100, 200, 500, 0}
+func refreshLadder() []int { return []int{1, 2, 5, 10, 20, 50, 100, 200, 500, 0} }
 
 // sliderAlpha is the slider position of any weights: α of Weights on its path, and off it
 // the point of the path with the same w_bulk − w_dom.
@@ -117,9 +117,10 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		e.SetK(c.K)
 	case key.Matches(k, km.RefreshDn, km.RefreshUp):
-		i := slices.Index(refreshLadder[:], c.RefreshEvery)
+		ladder := refreshLadder()
+		i := slices.Index(ladder, c.RefreshEvery)
 		if i < 0 { // a period off the ladder: the first rung above it
-			i = slices.IndexFunc(refreshLadder[:], func(t int) bool { return t == 0 || t > c.RefreshEvery })
+			i = slices.IndexFunc(ladder, func(t int) bool { return t == 0 || t > c.RefreshEvery })
 			if key.Matches(k, km.RefreshUp) {
 				i--
 			}
@@ -127,9 +128,9 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		if key.Matches(k, km.RefreshDn) {
 			i = max(0, i-1)
 		} else {
-			i = min(len(refreshLadder)-1, i+1)
+			i = min(len(ladder)-1, i+1)
 		}
-		c.RefreshEvery = refreshLadder[i]
+		c.RefreshEvery = ladder[i]
 		e.SetRefresh(c.RefreshEvery)
 	case key.Matches(k, km.Recompute):
 		e.Recompute()

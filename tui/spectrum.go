@@ -1,0 +1,182 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/NimbleMarkets/ntcharts/canvas/runes"
+
+	"sharpflat/lab"
+)
+
+// The curvature panels: the top-k spectrum of the basis in use, and the split of each
+// dominant eigenvalue into its Gauss–Newton and functional parts,
+//
+//	λᵢ = vᵢᵀHvᵢ = vᵢᵀGvᵢ + vᵢᵀFvᵢ   (H = G + F, DESIGN.md §1)
+//
+// with the curvature-energy fractions E_A = ‖VᵀAV‖²_F / ‖A‖²_F and the overlap between
+// successive bases.
+
+// spectrumPanel draws λ₁…λ_k as bars; with gShare (the narrow layout, which has no G/F
+// panel) each row also gives the G share vᵢᵀGvᵢ/λᵢ of the latest split.
+func (m Model) spectrumPanel(a area, gShare bool) {
+	s := &m.snap
+	k := len(s.Spectrum)
+	var items [][]seg
+	if s.BasisStep >= 0 {
+		items = append(items, []seg{{fmt.Sprintf("@%d", s.BasisStep), inkLabel}})
+	}
+	if len(s.Residuals) > 0 {
+		r := 0.0
+		for _, v := range s.Residuals {
+			r = math.Max(r, v)
+		}
+		if s.Converged {
+			items = append(items, []seg{{"residual ≤ " + num(r, 1), inkLabel}})
+		} else {
+			items = append(items, []seg{{"not converged: residual " + num(r, 1), inkWarn}})
+		}
+	}
+	if gShare && len(s.GGN) > 0 {
+		items = append(items, []seg{{"G share @" + fmt.Sprint(s.SplitStep), inkLabel}})
+	}
+	title := "spectrum"
+	if k > 0 {
+		title = "spectrum λ₁…λ" + sub(k)
+	}
+	titleLine(a, title, items...)
+	if k == 0 {
+		a.text(0, 2, "no eigenspace yet (e computes it)", inkLabel)
+		return
+	}
+	rows := a.h - 1
+	show := min(k, rows)
+	if k > rows {
+		show = max(0, rows-1)
+	}
+	lw := 1 + len([]rune(sub(k))) // "λ₁₀"
+	top := 0.0
+	for _, v := range s.Spectrum {
+		top = math.Max(top, math.Abs(v))
+	}
+	for i := 0; i < show; i++ {
+		y := 1 + i
+		x := a.text(0, y, "λ"+sub(i+1), inkLabel)
+		v := fmt.Sprintf("%8s", num(s.Spectrum[i], 4))
+		x = a.text(lw+1, y, v, inkNone)
+		tail := ""
+		if gShare && i < len(s.GGN) && s.Spectrum[i] != 0 && i < len(s.Func) {
+			tail = " G " + pct(s.GGN[i]/(s.GGN[i]+s.Func[i]))
+		}
+		bw := a.w - x - 1 - len([]rune(tail))
+		if bw > 0 && top > 0 {
+			hbar(a, x+1, y, bw, math.Max(0, s.Spectrum[i])/top, inkSharp)
+		}
+		if tail != "" {
+			a.text(a.w-len([]rune(tail)), y, tail, inkLabel)
+		}
+	}
+	if show < k {
+		a.text(0, 1+show, fmt.Sprintf("… %d more, down to λ%s %s", k-show, sub(k), num(s.Spectrum[k-1], 3)), inkLabel)
+	}
+}
+
+// hbar draws a horizontal bar of frac×w cells from (x, y), in eighths of a cell.
+func hbar(a area, x, y, w int, frac float64, k ink) {
+	cells := frac * float64(w)
+	full := int(cells)
+	for i := 0; i < full && i < w; i++ {
+		a.set(x+i, y, runes.FullBlock, k)
+	}
+	if full < w {
+		if r := runes.LeftBlockElementFromFloat64(cells - float64(full)); r != runes.Null {
+			a.set(x+full, y, r, k)
+		}
+	}
+}
+
+// splitPanel draws the GGN/functional split λᵢ = Gᵢ + Fᵢ (Gᵢ = vᵢᵀGvᵢ, Fᵢ = vᵢᵀFvᵢ) of the
+// dominant directions as two-part bars (█ G, then ▓ a positive F, or ░ over the end of G
+// for a negative F, so the solid part always ends at λᵢ), and the curvature energies in V.
+func (m Model) splitPanel(a area) {
+	s := &m.snap
+	var items [][]seg
+	if len(s.GGN) > 0 {
+		items = append(items, []seg{{fmt.Sprintf("@%d", s.SplitStep), inkLabel}})
+	}
+	items = append(items, []seg{{"█", inkG}, {" G ", inkLabel}, {"▓", inkF}, {" F>0 ", inkLabel}, {"░", inkF}, {" F<0", inkLabel}})
+	titleLine(a, "split λᵢ = Gᵢ + Fᵢ", items...)
+	n := min(len(s.GGN), len(s.Func))
+	// The energies E_A = ‖VᵀAV‖²_F/‖A‖²_F at the bottom, when there is room.
+	var foot []string
+	if a.h >= 6 && s.Energy != ([3]lab.Estimate{}) { // all zero: never estimated
+		e := s.Energy
+		f := func(name string, x lab.Estimate) string {
+			if math.IsNaN(x.Mean) {
+				return name + " –"
+			}
+			return fmt.Sprintf("%s %.0f±%.0f%%", name, 100*x.Mean, math.Ceil(100*x.Stderr))
+		}
+		es := f("H", e[0]) + "  " + f("G", e[1]) + "  " + f("F", e[2])
+		if line := "energy in V: " + es; len([]rune(line)) <= a.w {
+			foot = append(foot, line)
+		} else {
+			foot = append(foot, "energy in V:", "  "+es)
+		}
+		if ov := last(s.History.Overlap); !math.IsNaN(ov) && a.h >= 9 {
+			foot = append(foot, "overlap with the last basis "+num(ov, 4))
+		}
+	}
+	for i, l := range foot {
+		a.text(0, a.h-len(foot)+i, l, inkLabel)
+	}
+	if n == 0 {
+		a.text(0, 2, "no split yet (e computes one)", inkLabel)
+		return
+	}
+	rows := a.h - 1 - len(foot)
+	if len(foot) > 0 {
+		rows-- // a blank line above the energies
+	}
+	show := min(n, rows)
+	if n > rows {
+		show = max(0, rows-1)
+	}
+	lw := 1 + len([]rune(sub(n)))
+	top := 0.0
+	for i := 0; i < n; i++ {
+		top = math.Max(top, math.Max(s.GGN[i], s.GGN[i]+s.Func[i]))
+	}
+	for i := 0; i < show; i++ {
+		y := 1 + i
+		gv, fv := s.GGN[i], s.Func[i]
+		a.text(0, y, "v"+sub(i+1), inkLabel)
+		x := a.text(lw, y, fmt.Sprintf(" %7s %7s", num(gv, 3), signed(fv)), inkNone)
+		bw := a.w - x - 1
+		if bw <= 0 || top <= 0 {
+			continue
+		}
+		cells := func(v float64) int { return int(math.Round(math.Max(0, v) / top * float64(bw))) }
+		lam, gc := cells(gv+fv), cells(gv)
+		for j := 0; j < bw; j++ {
+			switch {
+			case j < min(gc, lam):
+				a.set(x+1+j, y, '█', inkG)
+			case fv >= 0 && j < lam:
+				a.set(x+1+j, y, '▓', inkF)
+			case fv < 0 && j < gc:
+				a.set(x+1+j, y, '░', inkF)
+			}
+		}
+	}
+	if show < n {
+		a.text(0, 1+show, fmt.Sprintf("… %d more", n-show), inkLabel)
+	}
+}
+
+func signed(v float64) string {
+	if v > 0 {
+		return "+" + num(v, 3)
+	}
+	return num(v, 3)
+}
