@@ -654,6 +654,9 @@ func (r *armRecorder) wait(ctx context.Context, engineDone <-chan struct{}) erro
 			return nil
 		default:
 		}
+		if ctx.Err() != nil { // the engine saw the cancellation first
+			return ctx.Err()
+		}
 		return errors.New("the engine stopped before the run was complete")
 	}
 }

@@ -344,7 +344,10 @@ func WriteDocs(docsDir, expDir string, rep *Report, regenerate, command string) 
 		if err != nil {
 			return err
 		}
-		name := rep.Experiment + "_" + strings.TrimPrefix(f.File, rep.Experiment+"_")
+		name := f.File
+		if !strings.HasPrefix(name, rep.Experiment) {
+			name = rep.Experiment + "_" + name
+		}
 		if err := writeFileAtomic(filepath.Join(figDir, name), raw); err != nil {
 			return err
 		}
