@@ -8,6 +8,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
 
@@ -89,8 +90,8 @@ func checkScreen(t *testing.T, view string, w, h int) {
 	}
 }
 
-// TestReflow draws the synthetic run at every size from the minimum to 200×60 (a stride
-// of sizes) and checks that each frame fits its terminal exactly.
+// TestReflow draws the synthetic run at sizes from 20×6 to 200×60 (a stride of them) and
+// checks that each frame fits its terminal exactly and that the footer names ? and q.
 func TestReflow(t *testing.T) {
 	snap := syntheticSnapshot(700)
 	for _, r := range []*lipgloss.Renderer{asciiRenderer(), colorRenderer()} {
@@ -100,7 +101,15 @@ func TestReflow(t *testing.T) {
 		for w := 20; w <= 200; w += 7 {
 			for h := 6; h <= 60; h += 3 {
 				mm, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-				checkScreen(t, mm.View(), w, h)
+				v := mm.View()
+				checkScreen(t, v, w, h)
+				// The footer always offers help and quit.
+				if w >= MinWidth && h >= MinHeight {
+					foot := ansi.Strip(v[strings.LastIndexByte(v, '\n')+1:])
+					if !strings.Contains(foot, "? help") || !strings.Contains(foot, "q quit") {
+						t.Errorf("%d×%d: footer without ? or q: %q", w, h, foot)
+					}
+				}
 			}
 		}
 		m.Close()
