@@ -84,8 +84,11 @@ func (c *classroom) runOnce(ctx context.Context, e *lab.Engine) (crashed bool) {
 			c.log.Error("classroom engine panicked; rebuilding it", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
 	}()
+	// Without a Recorder, Run fails only by a panic (recovered by lab, returned with the
+	// stack).
 	if err := e.Run(ctx); err != nil {
-		c.log.Warn("classroom engine stopped training", "err", err)
+		c.log.Error("classroom engine stopped by an error; rebuilding it", "err", err.Error())
+		return true
 	}
 	return false
 }

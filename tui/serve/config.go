@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -62,6 +63,7 @@ type hooks struct {
 	engineStarted func(user string, e *lab.Engine) // a session's engine (or the classroom's) starts
 	key           func(user string, k tea.KeyMsg)  // called in Update for every key
 	bgTimeout     time.Duration                    // background-colour query (default bgQueryTimeout)
+	conn          func(c net.Conn)                 // every accepted connection
 }
 
 // DefaultHostKeyPath is where the host key lives unless told otherwise:

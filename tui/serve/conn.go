@@ -44,6 +44,9 @@ func (s *Server) onConn(ctx ssh.Context, c net.Conn) net.Conn {
 		s.log.Warn("limit hit: connections", "remote", remote, "max", s.cfg.MaxConns)
 		return nil
 	}
+	if h := s.cfg.hooks.conn; h != nil {
+		h(c)
+	}
 	g := &guardConn{Conn: c, handshake: s.cfg.HandshakeTimeout, writeTimeout: s.cfg.WriteTimeout, release: s.limits.releaseConn}
 	_ = c.SetReadDeadline(time.Now().Add(g.handshake))
 	ctx.SetValue(guardKey{}, g)

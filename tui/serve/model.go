@@ -75,13 +75,13 @@ func newSessionModel(s *session) *sessionModel {
 func (m *sessionModel) Init() tea.Cmd { return m.s.waitCtl() }
 
 // Update handles a message; a panic in the lab ends the session with a message.
-func (m *sessionModel) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
+func (m *sessionModel) Update(msg tea.Msg) (model tea.Model, cmd tea.Cmd) {
 	defer func() {
 		if v := recover(); v != nil {
-			m.s.crashed("screen (Update)", v)
+			m.s.crashed("screen", v)
 			m.inner, m.phase, m.reason = nil, phaseEnded, "internal error in the lab; please reconnect"
 			m.fr.stale = true
-			cmd = tea.Quit
+			model, cmd = m, tea.Quit
 		}
 	}()
 	urgent := false
@@ -221,7 +221,7 @@ func (m *sessionModel) schedule(urgent bool) tea.Cmd {
 func (m *sessionModel) View() (out string) {
 	defer func() {
 		if v := recover(); v != nil {
-			m.s.crashed("screen (View)", v)
+			m.s.crashed("screen", v)
 			m.inner, m.phase, m.reason = nil, phaseEnded, "internal error in the lab; please reconnect"
 			m.fr.cache = m.endedView()
 			out = m.fr.cache

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/log"
@@ -35,6 +36,7 @@ type Server struct {
 	wg        sync.WaitGroup // running sessions
 	stopCh    chan struct{}  // closed when the server starts stopping
 	noticeDur time.Duration  // how long sessions are warned before they are closed
+	seq       atomic.Int64   // numbers sessions in the logs
 }
 
 // maxChannelsPerConn caps the session channels one connection may have open.

@@ -65,7 +65,7 @@ func (s *Server) handle(sess ssh.Session) {
 		s.refuse(sess, conn, "authentication failed")
 		return
 	}
-	lg := s.log.With("remote", id.remote, "key", id.who(), "user", id.user)
+	lg := s.log.With("session", s.seq.Add(1), "remote", id.remote, "key", id.who(), "user", id.user)
 	pty, winch, ok := sess.Pty()
 	switch {
 	case !ok:
@@ -354,9 +354,11 @@ func (se *session) startEngine() (stop func(), done <-chan struct{}, err error) 
 				se.crashed("engine", v)
 			}
 		}()
+		// Without a Recorder, Run fails only by a panic, which lab recovers and returns
+		// (with the stack): the session ends as for any crash.
 		if err := e.Run(ctx); err != nil {
-			se.log.Warn("training stopped", "err", err)
-			se.send(flashMsg{"training stopped: " + err.Error()})
+			se.log.Error("engine stopped by an error", "err", err.Error())
+			se.signalCrash("engine")
 		}
 	}()
 	if h := se.srv.cfg.hooks.engineStarted; h != nil {
@@ -426,6 +428,10 @@ func (se *session) touch() { se.lastKey.Store(time.Now().UnixNano()) }
 // crashed logs a panic of the UI or the engine and asks the supervisor to end the session.
 func (se *session) crashed(where string, v any) {
 	se.log.Error("panic in a session: ending it", "where", where, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	se.signalCrash(where)
+}
+
+func (se *session) signalCrash(where string) {
 	select {
 	case se.crash <- where:
 	default:

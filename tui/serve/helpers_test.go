@@ -1,0 +1,279 @@
+package serve
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/charmbracelet/x/ansi"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// Test fixtures: a server on 127.0.0.1:0 with keys in a temporary directory, and an
+// x/crypto SSH client that opens terminals and waits for text on them.
+
+// syncBuffer is a bytes.Buffer safe for one writer and many readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type testServer struct {
+	t       *testing.T
+	srv     *Server
+	cfg     Config
+	addr    string
+	dir     string
+	hostKey gossh.PublicKey
+	logs    *syncBuffer
+	done    chan error
+	user    gossh.Signer // authorized by default
+}
+
+// testLab is the demo preset made cheap for tests (which run with -race on shared cores):
+// 300 examples, the top 3 of a 64-example Hessian every 20 steps, no energies. The tests
+// need frames and an engine's life cycle, not its numbers.
+func testLab(t testing.TB) Config {
+	cfg := DefaultConfig()
+	l := &cfg.Lab
+	l.N, l.HessianSet, l.K, l.RefreshEvery, l.EnergyEvery, l.EvalEvery = 300, 64, 3, 20, 0, 20
+	return cfg
+}
+
+// startServer starts a server with one authorized key (ts.user) unless mutate changes the
+// configuration; mutate may write files in dir.
+func startServer(t *testing.T, mutate func(c *Config, dir string)) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	ts := &testServer{t: t, dir: dir, logs: &syncBuffer{}, done: make(chan error, 1), user: newKey(t)}
+	cfg := testLab(t)
+	cfg.HostKeyPath = filepath.Join(dir, "host", "ssh_host_ed25519_key")
+	cfg.AuthorizedKeysPath = filepath.Join(dir, "authorized_keys")
+	writeKeys(t, cfg.AuthorizedKeysPath, ts.user.PublicKey())
+	cfg.HandshakeTimeout = 5 * time.Second
+	cfg.IdleTimeout = time.Minute
+	cfg.MaxSessionTime = 10 * time.Minute
+	cfg.WriteTimeout = 5 * time.Second
+	cfg.FPS = 20
+	cfg.hooks.bgTimeout = 20 * time.Millisecond
+	lg := log.New(ts.logs)
+	lg.SetLevel(log.DebugLevel)
+	cfg.Logger = lg
+	if mutate != nil {
+		mutate(&cfg, dir)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.srv, ts.cfg, ts.addr, ts.hostKey = srv, srv.cfg, ln.Addr().String(), srv.HostKey()
+	go func() { ts.done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		srv.Close()
+		select {
+		case err := <-ts.done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("Serve did not return after Close")
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", ts.logs.String())
+		}
+	})
+	return ts
+}
+
+func newKey(t testing.TB) gossh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// writeKeys writes an authorized_keys file (atomically, as an editor would).
+func writeKeys(t testing.TB, path string, keys ...gossh.PublicKey) {
+	t.Helper()
+	var b bytes.Buffer
+	b.WriteString("# test keys\n")
+	for _, k := range keys {
+		b.Write(gossh.MarshalAuthorizedKey(k))
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dial connects with the given authentication methods, checking the host key.
+func (ts *testServer) dial(user string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
+	return ts.dialSequence(user, nil, auth...)
+}
+
+// dialSequence tries the methods of seq in order, each once, even several of the same kind
+// (the client otherwise tries each kind of method only once), then those of auth.
+func (ts *testServer) dialSequence(user string, seq []gossh.AuthMethod, auth ...gossh.AuthMethod) (*gossh.Client, error) {
+	cfg := &gossh.ClientConfig{
+		User: user, Auth: auth, HostKeyCallback: gossh.FixedHostKey(ts.hostKey), Timeout: 5 * time.Second,
+	}
+	if len(seq) > 0 {
+		cfg.AuthCallback = func(*gossh.ClientAuthContext) (gossh.AuthMethod, error) {
+			if len(seq) == 0 {
+				return nil, nil
+			}
+			m := seq[0]
+			seq = seq[1:]
+			return m, nil
+		}
+	}
+	return gossh.Dial("tcp", ts.addr, cfg)
+}
+
+// login connects with key (ts.user if nil) and fails the test on error.
+func (ts *testServer) login(user string, key gossh.Signer) *gossh.Client {
+	ts.t.Helper()
+	if key == nil {
+		key = ts.user
+	}
+	c, err := ts.dial(user, gossh.PublicKeys(key))
+	if err != nil {
+		ts.t.Fatalf("login as %s: %v", user, err)
+	}
+	ts.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// term is a session with a PTY, its output collected.
+type term struct {
+	t      testing.TB
+	sess   *gossh.Session
+	stdin  io.WriteCloser
+	out    *syncBuffer
+	stderr *syncBuffer
+	exited chan error
+}
+
+// openTerm opens a w×h terminal running the lab.
+func openTerm(t testing.TB, c *gossh.Client, w, h int) *term {
+	t.Helper()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatalf("new session: %v", err)
+	}
+	tm := &term{t: t, sess: sess, out: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
+		t.Fatalf("pty: %v", err)
+	}
+	tm.stdin, _ = sess.StdinPipe()
+	sess.Stdout, sess.Stderr = tm.out, tm.stderr
+	if err := sess.Shell(); err != nil {
+		t.Fatalf("shell: %v", err)
+	}
+	go func() { tm.exited <- sess.Wait() }()
+	t.Cleanup(func() { sess.Close() })
+	return tm
+}
+
+// text is everything received so far, without escape sequences.
+func (tm *term) text() string { return ansi.Strip(tm.out.String() + tm.stderr.String()) }
+
+// frames counts the frames received (each begins by homing the cursor).
+func (tm *term) frames() int { return strings.Count(tm.out.String(), "\x1b[H") }
+
+// waitFor waits until the output contains s.
+func (tm *term) waitFor(s string, timeout time.Duration) {
+	tm.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(tm.text(), s) {
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("waited %v for %q; got:\n%s", timeout, s, tail(tm.text(), 1500))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitExit waits for the session to end and returns its exit error (nil for status 0).
+func (tm *term) waitExit(timeout time.Duration) error {
+	tm.t.Helper()
+	select {
+	case err := <-tm.exited:
+		return err
+	case <-time.After(timeout):
+		tm.t.Fatalf("session still running after %v; output:\n%s", timeout, tail(tm.text(), 1500))
+		return nil
+	}
+}
+
+func (tm *term) send(s string) {
+	tm.t.Helper()
+	if _, err := io.WriteString(tm.stdin, s); err != nil {
+		tm.t.Fatalf("send %q: %v", s, err)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// exitStatus is the status of a session's end (-1 if it ended without one).
+func exitStatus(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *gossh.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitStatus()
+	}
+	return -1
+}
+
+// eventually polls cond until it holds or timeout passes.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,218 @@
+package serve
+
+import (
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// The (N+1)th session is refused with a message; a free slot is usable again.
+func TestMaxSessions(t *testing.T) {
+	ts := startServer(t, func(c *Config, _ string) { c.MaxSessions, c.MaxPerKey = 2, 5 })
+	c := ts.login("alice", nil)
+	a := openTerm(t, c, 90, 28)
+	b := openTerm(t, c, 90, 28)
+	a.waitFor("running", 20*time.Second)
+	b.waitFor("running", 20*time.Second)
+	third := openTerm(t, c, 90, 28)
+	if st := exitStatus(third.waitExit(5 * time.Second)); st != 1 {
+		t.Errorf("refused session: exit status %d, want 1", st)
+	}
+	if !strings.Contains(third.text(), "the server is full (2 sessions)") {
+		t.Errorf("refused session said %q", third.text())
+	}
+	if !strings.Contains(ts.logs.String(), "limit hit: sessions") {
+		t.Errorf("the refusal is not logged")
+	}
+	a.send("q")
+	a.waitExit(5 * time.Second)
+	d := openTerm(t, c, 90, 28)
+	d.waitFor("running", 20*time.Second)
+}
+
+// One key may hold MaxPerKey sessions; another key is not affected.
+func TestMaxPerKey(t *testing.T) {
+	bob := newKey(t)
+	ts := startServer(t, func(c *Config, _ string) { c.MaxPerKey = 1 })
+	writeKeys(t, ts.cfg.AuthorizedKeysPath, ts.user.PublicKey(), bob.PublicKey())
+	first := openTerm(t, ts.login("alice", nil), 90, 28)
+	first.waitFor("running", 20*time.Second)
+	// The same key on a second connection.
+	second := openTerm(t, ts.login("alice", nil), 90, 28)
+	if st := exitStatus(second.waitExit(5 * time.Second)); st != 1 {
+		t.Errorf("second session of one key: exit status %d, want 1", st)
+	}
+	if !strings.Contains(second.text(), "you already have 1 session(s) open") {
+		t.Errorf("refusal said %q", second.text())
+	}
+	openTerm(t, ts.login("bob", bob), 90, 28).waitFor("running", 20*time.Second)
+}
+
+// With every engine taken, a session waits in the queue and sees its position; beyond
+// the queue it is told the lab is full; when an engine frees, the first in line gets it.
+func TestEngineQueue(t *testing.T) {
+	ts := startServer(t, func(c *Config, _ string) { c.MaxEngines, c.MaxQueue, c.MaxPerKey = 1, 1, 5 })
+	c := ts.login("alice", nil)
+	first := openTerm(t, c, 90, 28)
+	first.waitFor("running", 20*time.Second)
+	queued := openTerm(t, c, 90, 28)
+	queued.waitFor("You are number 1 in the queue", 10*time.Second)
+	full := openTerm(t, c, 90, 28)
+	if st := exitStatus(full.waitExit(5 * time.Second)); st != 1 {
+		t.Errorf("beyond the queue: exit status %d, want 1", st)
+	}
+	if !strings.Contains(full.text(), "the lab is full") {
+		t.Errorf("beyond the queue the session said %q", full.text())
+	}
+	first.send("q")
+	first.waitExit(5 * time.Second)
+	queued.waitFor("running", 20*time.Second)
+}
+
+// A TCP connection that never completes the handshake is closed after HandshakeTimeout.
+func TestHandshakeTimeout(t *testing.T) {
+	ts := startServer(t, func(c *Config, _ string) { c.HandshakeTimeout = 300 * time.Millisecond })
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	start := time.Now()
+	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.Copy(io.Discard, nc) // the server's version line, then EOF when it hangs up
+	if err != nil {
+		t.Fatalf("the server did not hang up: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("hung up after %v, want about 300ms", d)
+	}
+	// An authenticated connection that opens no session is closed too.
+	c := ts.login("alice", nil)
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Error("an authenticated connection without a session was kept open")
+	}
+}
+
+// No key for IdleTimeout ends the session, however many frames were sent meanwhile; key
+// presses keep it open.
+func TestIdleTimeout(t *testing.T) {
+	ts := startServer(t, func(c *Config, _ string) { c.IdleTimeout, c.MaxPerKey = 1500*time.Millisecond, 5 })
+	c := ts.login("alice", nil)
+	idle := openTerm(t, c, 90, 28)
+	busy := openTerm(t, c, 90, 28)
+	idle.waitFor("running", 20*time.Second)
+	busy.waitFor("running", 20*time.Second)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(300 * time.Millisecond):
+				io.WriteString(busy.stdin, "?") // toggles the help: a real key
+			}
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+	framesBefore := idle.frames()
+	idle.waitExit(6 * time.Second)
+	if idle.frames() <= framesBefore {
+		t.Errorf("no frames while idle: the test did not show that redraws do not count")
+	}
+	if !strings.Contains(idle.text(), "no key pressed for 1.5s") {
+		t.Errorf("the idle session was not told why: %q", tail(idle.text(), 300))
+	}
+	select {
+	case err := <-busy.exited:
+		t.Fatalf("a session with key presses was closed: %v", err)
+	default:
+	}
+}
+
+// A session ends at MaxSessionTime, with a warning before.
+func TestMaxSessionTime(t *testing.T) {
+	ts := startServer(t, func(c *Config, _ string) { c.MaxSessionTime = 2 * time.Second })
+	tm := openTerm(t, ts.login("alice", nil), 90, 28)
+	tm.waitFor("time limit in", 10*time.Second)
+	tm.waitExit(6 * time.Second)
+	if !strings.Contains(tm.text(), "reached its time limit") {
+		t.Errorf("not told why: %q", tail(tm.text(), 300))
+	}
+}
+
+// stallingConn stops reading from the network when told to (a client that stops reading:
+// its TCP window closes, and so does its SSH window).
+type stallingConn struct {
+	net.Conn
+	mu      sync.Mutex
+	stalled bool
+	resume  chan struct{}
+}
+
+func (c *stallingConn) Read(b []byte) (int, error) {
+	c.mu.Lock()
+	st := c.stalled
+	c.mu.Unlock()
+	if st {
+		<-c.resume
+	}
+	return c.Conn.Read(b)
+}
+
+// A client that stops reading is cut off after WriteTimeout and never slows the others.
+func TestSlowClientCutOff(t *testing.T) {
+	ts := startServer(t, func(c *Config, _ string) {
+		c.WriteTimeout, c.MaxPerKey = 500*time.Millisecond, 5
+		c.hooks.conn = func(nc net.Conn) { // small socket buffers: the stall shows at once
+			if tc, ok := nc.(*net.TCPConn); ok {
+				tc.SetWriteBuffer(4096)
+			}
+		}
+	})
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.(*net.TCPConn).SetReadBuffer(4096)
+	sc := &stallingConn{Conn: nc, resume: make(chan struct{})}
+	defer close(sc.resume)
+	cc, chans, reqs, err := gossh.NewClientConn(sc, ts.addr, &gossh.ClientConfig{
+		User: "slow", Auth: []gossh.AuthMethod{gossh.PublicKeys(ts.user)}, HostKeyCallback: gossh.FixedHostKey(ts.hostKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := openTerm(t, gossh.NewClient(cc, chans, reqs), 200, 60)
+	slow.waitFor("running", 20*time.Second)
+
+	other := openTerm(t, ts.login("alice", nil), 90, 28)
+	other.waitFor("running", 20*time.Second)
+
+	sc.mu.Lock()
+	sc.stalled = true
+	sc.mu.Unlock()
+	eventually(t, 10*time.Second, "the stalled client was not cut off", func() bool {
+		return strings.Contains(ts.logs.String(), "write timeout")
+	})
+	eventually(t, 5*time.Second, "the stalled session did not end", func() bool {
+		return strings.Contains(ts.logs.String(), "role=\"own lab\" reason=\"the client disconnected\"") ||
+			strings.Count(ts.logs.String(), "session end") >= 1
+	})
+	if testing.Verbose() {
+		t.Logf("server log:\n%s", ts.logs.String())
+	}
+	// The other session kept receiving frames all along.
+	n := other.frames()
+	eventually(t, 3*time.Second, "the other session stopped receiving frames", func() bool { return other.frames() > n+3 })
+}

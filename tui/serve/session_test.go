@@ -1,0 +1,297 @@
+package serve
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"go.uber.org/goleak"
+	gossh "golang.org/x/crypto/ssh"
+
+	"sharpflat/lab"
+)
+
+// Sessions without a PTY, and commands, are refused with a message and status 1.
+func TestNonPTYRefused(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.login("alice", nil)
+
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sess.CombinedOutput("") // a shell without a PTY
+	if exitStatus(err) != 1 || !strings.Contains(string(out), "needs an interactive terminal") {
+		t.Errorf("no PTY: status %d, output %q", exitStatus(err), out)
+	}
+
+	sess, _ = c.NewSession()
+	out, err = sess.CombinedOutput("cat /etc/passwd")
+	if exitStatus(err) != 1 || strings.Contains(string(out), "root:") {
+		t.Errorf("exec without PTY: status %d, output %q", exitStatus(err), out)
+	}
+
+	sess, _ = c.NewSession()
+	if err := sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = sess.CombinedOutput("cat /etc/passwd")
+	if exitStatus(err) != 1 || !strings.Contains(string(out), "runs no commands") {
+		t.Errorf("exec with PTY: status %d, output %q", exitStatus(err), out)
+	}
+}
+
+// Local and remote port forwarding, subsystems (sftp) and X11 are refused.
+func TestForwardingRefused(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.login("alice", nil)
+	if ln, err := c.Listen("tcp", "127.0.0.1:0"); err == nil {
+		ln.Close()
+		t.Error("remote port forwarding (tcpip-forward) was accepted")
+	}
+	if conn, err := c.Dial("tcp", ts.addr); err == nil {
+		conn.Close()
+		t.Error("local port forwarding (direct-tcpip) was accepted")
+	}
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.RequestSubsystem("sftp"); err == nil {
+		t.Error("the sftp subsystem was accepted")
+	}
+	sess2, _ := c.NewSession()
+	defer sess2.Close()
+	if ok, _ := sess2.SendRequest("x11-req", true, gossh.Marshal(struct {
+		Single        bool
+		Proto, Cookie string
+		Screen        uint32
+	}{false, "MIT-MAGIC-COOKIE-1", "00", 0})); ok {
+		t.Error("X11 forwarding was accepted")
+	}
+	// The connection still serves the lab.
+	openTerm(t, c, 90, 28).waitFor("running", 20*time.Second)
+}
+
+// Closing the connection stops the session's engine within a second, and every goroutine
+// the session started returns.
+func TestDisconnectStopsEngine(t *testing.T) {
+	engines := make(chan *lab.Engine, 1)
+	ts := startServer(t, func(c *Config, _ string) {
+		c.hooks.engineStarted = func(_ string, e *lab.Engine) { engines <- e }
+	})
+	time.Sleep(100 * time.Millisecond)
+	baseline := goleak.IgnoreCurrent()
+
+	c, err := ts.dial("alice", gossh.PublicKeys(ts.user))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := openTerm(t, c, 100, 30)
+	tm.waitFor("running", 20*time.Second)
+	e := <-engines
+	tm.send("?") // a key, and a status line: the session's timers are in flight too
+	time.Sleep(200 * time.Millisecond)
+
+	c.Close()
+	start := time.Now()
+	select {
+	case <-e.Done():
+		t.Logf("engine stopped %v after the disconnect", time.Since(start).Round(time.Millisecond))
+	case <-time.After(time.Second):
+		t.Fatal("the engine still runs a second after the disconnect")
+	}
+	eventually(t, 5*time.Second, "the session did not end", func() bool {
+		return strings.Contains(ts.logs.String(), "session end")
+	})
+	if err := settleGoroutines(10*time.Second, baseline); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// settleGoroutines waits until no goroutine beyond the baseline is left.
+func settleGoroutines(timeout time.Duration, opts ...goleak.Option) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := goleak.Find(opts...)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// A panic in one session's UI or engine ends that session with a message; the server and
+// the other sessions go on.
+func TestPanicContained(t *testing.T) {
+	ts := startServer(t, func(c *Config, _ string) {
+		c.MaxPerKey = 5
+		c.hooks.key = func(user string, k tea.KeyMsg) {
+			if user == "ui-crash" && k.String() == "!" {
+				panic("injected UI panic")
+			}
+		}
+		c.hooks.engineStarted = func(user string, e *lab.Engine) {
+			if user == "engine-crash" {
+				go func() {
+					time.Sleep(500 * time.Millisecond)
+					e.Do(func(lab.View) { panic("injected engine panic") })
+				}()
+			}
+		}
+	})
+	bystander := openTerm(t, ts.login("alice", nil), 90, 28)
+	bystander.waitFor("running", 20*time.Second)
+
+	ui := openTerm(t, ts.login("ui-crash", nil), 90, 28)
+	ui.waitFor("running", 20*time.Second)
+	ui.send("!")
+	ui.waitExit(5 * time.Second)
+	if !strings.Contains(ui.text(), "internal error") {
+		t.Errorf("the UI-panic session was not told: %q", tail(ui.text(), 300))
+	}
+
+	eng := openTerm(t, ts.login("engine-crash", nil), 90, 28)
+	eng.waitExit(20 * time.Second)
+	if !strings.Contains(eng.text(), "internal error (engine)") {
+		t.Errorf("the engine-panic session was not told: %q", tail(eng.text(), 300))
+	}
+	for _, what := range []string{"injected UI panic", "injected engine panic"} {
+		if !strings.Contains(ts.logs.String(), what) {
+			t.Errorf("%q is not in the log", what)
+		}
+	}
+
+	n := bystander.frames()
+	eventually(t, 3*time.Second, "the other session stopped receiving frames", func() bool { return bystander.frames() > n+3 })
+	openTerm(t, ts.login("alice", nil), 90, 28).waitFor("running", 20*time.Second)
+}
+
+// Shutdown tells every session the server is stopping, then closes them within the
+// deadline and stops their engines.
+func TestShutdownDrains(t *testing.T) {
+	var mu sync.Mutex
+	var engines []*lab.Engine
+	ts := startServer(t, func(c *Config, _ string) {
+		c.MaxPerKey = 5
+		c.hooks.engineStarted = func(_ string, e *lab.Engine) { mu.Lock(); engines = append(engines, e); mu.Unlock() }
+	})
+	c := ts.login("alice", nil)
+	terms := []*term{openTerm(t, c, 90, 28), openTerm(t, c, 90, 28)}
+	for _, tm := range terms {
+		tm.waitFor("running", 20*time.Second)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := ts.srv.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Shutdown took %v, want ≤ 3s", d)
+	}
+	for i, tm := range terms {
+		tm.waitExit(time.Second)
+		for _, want := range []string{"The server is stopping: this session ends in", "session ended: the server is stopping"} {
+			if !strings.Contains(tm.text(), want) {
+				t.Errorf("session %d was not told %q", i, want)
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, e := range engines {
+		select {
+		case <-e.Done():
+		default:
+			t.Errorf("engine %d still runs after Shutdown", i)
+		}
+	}
+	if _, err := ts.dial("alice", gossh.PublicKeys(ts.user)); err == nil {
+		t.Error("a connection was accepted after Shutdown")
+	}
+}
+
+// In a classroom the controllers steer the one engine and everyone sees it; the others
+// watch read-only and their steering keys are refused with a message.
+func TestClassroomControllersAndViewers(t *testing.T) {
+	teacher := newKey(t)
+	var engines []*lab.Engine
+	ts := startServer(t, func(c *Config, dir string) {
+		c.Classroom, c.ControllersPath = true, dir+"/controllers"
+		writeKeys(t, c.ControllersPath, teacher.PublicKey())
+		c.hooks.engineStarted = func(_ string, e *lab.Engine) { engines = append(engines, e) }
+	})
+	writeKeys(t, ts.cfg.AuthorizedKeysPath, ts.user.PublicKey(), teacher.PublicKey())
+	tc := openTerm(t, ts.login("teacher", teacher), 100, 30)
+	sc := openTerm(t, ts.login("student", nil), 100, 30)
+	tc.waitFor("running", 20*time.Second)
+	sc.waitFor("read-only session", 20*time.Second)
+	if strings.Contains(tc.text(), "read-only session") {
+		t.Error("the controller's footer says read-only")
+	}
+	tc.send(" ") // pause
+	tc.waitFor("paused", 5*time.Second)
+	sc.waitFor("paused", 5*time.Second) // the student sees the same engine
+	sc.send(" ")
+	sc.waitFor("steering keys are disabled", 5*time.Second)
+	if len(engines) != 1 {
+		t.Errorf("%d engines started, want the one classroom engine", len(engines))
+	}
+}
+
+// Ctrl-Z reaches the session as a key and is ignored: the session (and the test binary,
+// which would be stopped by a SIGTSTP to the process group) goes on.
+func TestCtrlZIgnored(t *testing.T) {
+	ts := startServer(t, nil)
+	tm := openTerm(t, ts.login("alice", nil), 90, 28)
+	tm.waitFor("running", 20*time.Second)
+	tm.send("\x1a")
+	n := tm.frames()
+	eventually(t, 3*time.Second, "no frames after Ctrl-Z", func() bool { return tm.frames() > n+3 })
+	if filterMsg(nil, tea.SuspendMsg{}) != nil {
+		t.Error("SuspendMsg passes the filter: a session could stop the server")
+	}
+	if filterMsg(nil, tea.ExecProcess(nil, nil)()) != nil {
+		t.Error("exec passes the filter")
+	}
+	if filterMsg(nil, tea.KeyMsg{}) == nil {
+		t.Error("the filter drops keys")
+	}
+}
+
+// A crash of the classroom's engine rebuilds it; the sessions move to the new engine and
+// are told.
+func TestClassroomEngineRebuilt(t *testing.T) {
+	var mu sync.Mutex
+	var engines []*lab.Engine
+	ts := startServer(t, func(c *Config, _ string) {
+		c.Classroom = true
+		c.hooks.engineStarted = func(_ string, e *lab.Engine) {
+			mu.Lock()
+			defer mu.Unlock()
+			engines = append(engines, e)
+			if len(engines) == 1 {
+				go func() {
+					time.Sleep(time.Second)
+					e.Do(func(lab.View) { panic("injected classroom panic") })
+				}()
+			}
+		}
+	})
+	tm := openTerm(t, ts.login("student", nil), 100, 30)
+	tm.waitFor("read-only session", 20*time.Second)
+	tm.waitFor("the shared lab restarted", 10*time.Second)
+	mu.Lock()
+	n := len(engines)
+	mu.Unlock()
+	if n != 2 {
+		t.Fatalf("%d engines, want 2 (the first crashed)", n)
+	}
+	frames := tm.frames()
+	eventually(t, 5*time.Second, "no frames from the rebuilt engine", func() bool { return tm.frames() > frames+3 })
+}
