@@ -19,6 +19,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"hessian": runHessian,
 	"bench":   runBench,
 	"run":     runRun,
+	"serve":   runServe,
 }
 
 var summaries = map[string]string{
@@ -26,6 +27,7 @@ var summaries = map[string]string{
 	"hessian": "top-k Hessian eigenpairs, G/F split and energies of a trained network on a data set",
 	"bench":   "time gradient, HVP, GGN product and Lanczos on this machine",
 	"run":     "train headless and write a run directory (metrics, events, weights)",
+	"serve":   "serve the lab over SSH to a classroom (own lab per session, or --classroom)",
 }
 
 func usage(w io.Writer) {

@@ -97,8 +97,9 @@ func DefaultConfig() Config {
 	}
 }
 
-// validate checks the settings and fills the derived ones.
-func (c *Config) validate() error {
+// Validate checks the settings (its errors name the command-line flags) and fills the
+// derived ones. New calls it.
+func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	switch {

@@ -45,7 +45,7 @@ const maxChannelsPerConn = 4
 // New checks cfg, loads (or creates) the host key, reads the key files and builds the
 // server. It does not listen yet.
 func New(cfg Config) (*Server, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, stopCh: make(chan struct{})}

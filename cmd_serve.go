@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/charmbracelet/log"
+
+	"sharpflat/tui/serve"
+)
+
+// runServe serves the lab over SSH: `sharpflat serve (--authorized-keys FILE | --open) ...`.
+func runServe(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "(--authorized-keys FILE | --open) [--listen ADDR] [--classroom [--controllers FILE]] [--preset NAME] [overrides]", stdout, stderr)
+	build := configFlags(fs)
+	d := serve.DefaultConfig()
+	listen := fs.String("listen", d.Addr, "TCP address to listen on")
+	hostKey := fs.String("host-key", d.HostKeyPath, "the server's private key; an ed25519 key is generated there (mode 0600) if missing")
+	authKeys := fs.String("authorized-keys", "", "public keys that may log in, OpenSSH authorized_keys format, re-read on change [required unless --open]")
+	open := fs.Bool("open", false, "let anyone in: any key, or anonymously without one (logged as a warning)")
+	classroom := fs.Bool("classroom", false, "one shared engine: keys in --controllers steer it, every other session watches read-only")
+	controllers := fs.String("controllers", "", "with --classroom: public keys that may steer (authorized_keys format, re-read on change)")
+	maxSessions := fs.Int("max-sessions", d.MaxSessions, "sessions at once, in all")
+	maxPerKey := fs.Int("max-per-key", d.MaxPerKey, "sessions at once per key (per source address for anonymous sessions)")
+	maxEngines := fs.Int("max-engines", d.MaxEngines, "per-session mode: engines training at once (each takes a core when it can)")
+	maxQueue := fs.Int("max-queue", d.MaxQueue, "per-session mode: sessions waiting for an engine, shown their position (0: refuse when full)")
+	handshake := fs.Duration("handshake-timeout", d.HandshakeTimeout, "from connecting to a running session; also closes a connection left without a session")
+	idle := fs.Duration("idle-timeout", d.IdleTimeout, "close a session after this long without a key press (frames sent do not count)")
+	maxSession := fs.Duration("max-session", d.MaxSessionTime, "longest a session may last")
+	maxAuthTries := fs.Int("max-auth-tries", d.MaxAuthTries, "failed authentication attempts per connection")
+	writeTimeout := fs.Duration("write-timeout", d.WriteTimeout, "cut off a client whose write has not gone through after this long (it stopped reading)")
+	fps := fs.Int("fps", d.FPS, "frames per second per session, at most")
+	shutdown := fs.Duration("shutdown-timeout", 6*time.Second, "on SIGTERM or SIGINT: sessions are told the server is stopping, then closed within this")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	logFormat := fs.String("log-format", "text", "log format: text, logfmt, json")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	labCfg, err := build()
+	if err != nil {
+		return usagef("serve: %v", err)
+	}
+	if *shutdown <= 0 {
+		return usagef("serve: --shutdown-timeout %v, want > 0", *shutdown)
+	}
+	logger, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		return usagef("serve: %v", err)
+	}
+	cfg := serve.Config{
+		Addr: *listen, HostKeyPath: *hostKey, AuthorizedKeysPath: *authKeys, Open: *open,
+		Classroom: *classroom, ControllersPath: *controllers, Lab: labCfg,
+		MaxSessions: *maxSessions, MaxPerKey: *maxPerKey, MaxEngines: *maxEngines, MaxQueue: *maxQueue,
+		HandshakeTimeout: *handshake, IdleTimeout: *idle, MaxSessionTime: *maxSession,
+		MaxAuthTries: *maxAuthTries, WriteTimeout: *writeTimeout, FPS: *fps, Logger: logger,
+	}
+	if err := cfg.Validate(); err != nil {
+		return usagef("serve: %v", err)
+	}
+	srv, err := serve.New(cfg)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	served := make(chan error, 1)
+	go func() { served <- srv.ListenAndServe() }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case sig := <-sigs:
+		logger.Info("signal: stopping", "signal", sig.String(), "timeout", *shutdown)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *shutdown)
+	defer cancel()
+	go func() {
+		select {
+		case <-sigs:
+			logger.Warn("second signal: closing every session now")
+			srv.Close()
+		case <-ctx.Done():
+		}
+	}()
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return <-served
+}
+
+// newLogger is the server's structured logger on stderr.
+func newLogger(w io.Writer, level, format string) (*log.Logger, error) {
+	lvl, err := log.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	var f log.Formatter
+	switch format {
+	case "text":
+		f = log.TextFormatter
+	case "logfmt":
+		f = log.LogfmtFormatter
+	case "json":
+		f = log.JSONFormatter
+	default:
+		return nil, fmt.Errorf("--log-format %q: want text, logfmt or json", format)
+	}
+	return log.NewWithOptions(w, log.Options{Level: lvl, Formatter: f, ReportTimestamp: true, TimeFormat: time.RFC3339}), nil
+}
