@@ -46,15 +46,22 @@ func (e *Engine) keep(why string) {
 	}
 }
 
-// rollback restores the newest checkpoint older than the current step and pauses.
-func (e *Engine) rollback() {
-	if len(e.checkpts) == 0 {
-		e.event("error", "no checkpoint to roll back to")
-		return
-	}
+// rollbackIndex is the checkpoint Rollback returns to: the newest one older than the current
+// step, or the oldest if none is older; -1 when there are none.
+func (e *Engine) rollbackIndex() int {
 	i := len(e.checkpts) - 1
 	for i > 0 && e.checkpts[i].step >= e.step {
 		i--
+	}
+	return i
+}
+
+// rollback restores the newest checkpoint older than the current step and pauses.
+func (e *Engine) rollback() {
+	i := e.rollbackIndex()
+	if i < 0 {
+		e.event("error", "no checkpoint to roll back to")
+		return
 	}
 	cp := e.checkpts[i]
 	from := e.step

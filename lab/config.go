@@ -83,6 +83,15 @@ func (c *Config) StabilityThreshold() float64 {
 	return (2 + 2*c.Momentum) / c.LR
 }
 
+// ThresholdName is how the stability threshold is written: "2/η", or "(2+2β)/η" with
+// momentum.
+func (c *Config) ThresholdName() string {
+	if c.Momentum > 0 {
+		return "(2+2β)/η"
+	}
+	return "2/η"
+}
+
 var presets = map[string]Config{}
 
 func init() {

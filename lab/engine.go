@@ -141,7 +141,7 @@ func (e *Engine) reset(cfg Config) error {
 	}
 	e.step, e.stepBudget = 0, -1
 	e.refLoss, e.divergedAt = 0, 0
-	e.basis = eigenspace{}
+	e.basis = noBasis()
 	e.wantFresh, e.refreshes = true, 0
 	e.last = Metrics{}
 	e.history = NewHistory()

@@ -25,6 +25,12 @@ type eigenspace struct {
 	fresh      bool // refreshed before the coming step
 }
 
+// noBasis is the eigenspace before the first refresh: nothing measured yet.
+func noBasis() eigenspace {
+	nan := Estimate{math.NaN(), math.NaN()}
+	return eigenspace{step: -1, splitStep: -1, energyStep: -1, energy: [3]Estimate{nan, nan, nan}, overlap: math.NaN()}
+}
+
 // refresh recomputes the top-k eigenspace of the Hessian on S at the current θ, warm-started
 // from the previous basis.
 func (e *Engine) refresh(why string) error {

@@ -51,11 +51,12 @@ type Snapshot struct {
 	BasisHVPs   int
 	BasisMS     float64
 	Converged   bool
-	GGN, Func   []float64 // vᵢᵀGvᵢ, vᵢᵀFvᵢ from the latest split
-	SplitStep   int
-	Energy      [3]Estimate // E_H, E_G, E_F from the latest estimate
-	EnergyStep  int
-	Checkpoints []int // steps of the checkpoints available for rollback
+	GGN, Func   []float64   // vᵢᵀGvᵢ, vᵢᵀFvᵢ from the latest split
+	SplitStep   int         // -1: no split yet
+	Energy      [3]Estimate // E_H, E_G, E_F from the latest estimate (NaN before the first)
+	EnergyStep  int         // -1: no estimate yet
+	Checkpoints []int       // steps of the checkpoints available for rollback
+	RollbackTo  int         // the step Rollback returns to (-1: none)
 	Threshold   float64
 }
 
@@ -85,6 +86,10 @@ func (e *Engine) snapshot() Snapshot {
 	s.Events = append([]Event(nil), e.events[len(e.events)-n:]...)
 	for _, c := range e.checkpts {
 		s.Checkpoints = append(s.Checkpoints, c.step)
+	}
+	s.RollbackTo = -1
+	if i := e.rollbackIndex(); i >= 0 {
+		s.RollbackTo = e.checkpts[i].step
 	}
 	return s
 }

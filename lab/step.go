@@ -168,7 +168,7 @@ func (e *Engine) diverged(m *Metrics) bool {
 	if e.stopOnDiverge != nil {
 		e.stopOnDiverge()
 	}
-	e.event("divergence", fmt.Sprintf("diverged at step %d: loss %.4g, λ₁ %.4g, 2/η %.4g — press u to roll back",
-		m.Step, l, float64(m.Sharpness), float64(m.StabilityThreshold)))
+	e.event("divergence", fmt.Sprintf("diverged at step %d: loss %.4g, λ₁ %.4g, %s %.4g — press u to roll back",
+		m.Step, l, float64(m.Sharpness), e.cfg.ThresholdName(), float64(m.StabilityThreshold)))
 	return true
 }

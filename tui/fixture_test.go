@@ -117,6 +117,7 @@ func syntheticSnapshot(steps int) lab.Snapshot {
 		Energy:      [3]lab.Estimate{{Mean: 0.74, Stderr: 0.02}, {Mean: 0.83, Stderr: 0.015}, {Mean: 0.12, Stderr: 0.03}},
 		EnergyStep:  steps - 20,
 		Checkpoints: []int{0, 100, 200, 300, 400},
+		RollbackTo:  400,
 		Threshold:   20,
 	}
 }

@@ -109,7 +109,7 @@ func (m Model) splitPanel(a area) {
 	n := min(len(s.GGN), len(s.Func))
 	// The energies E_A = ‖VᵀAV‖²_F/‖A‖²_F at the bottom, when there is room.
 	var foot []string
-	if a.h >= 6 && s.Energy != ([3]lab.Estimate{}) { // all zero: never estimated
+	if a.h >= 6 && s.EnergyStep >= 0 {
 		e := s.Energy
 		f := func(name string, x lab.Estimate) string {
 			if math.IsNaN(x.Mean) {

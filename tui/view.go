@@ -122,12 +122,7 @@ func (m Model) bannerView(w int) string {
 			break
 		}
 	}
-	to := -1
-	for _, c := range s.Checkpoints {
-		if c < s.Step {
-			to = c
-		}
-	}
+	to := s.RollbackTo
 	var how string
 	switch {
 	case m.opts.ReadOnly:
