@@ -17,6 +17,9 @@ func TestAuthorizedKeyGetsTheLab(t *testing.T) {
 	tm := openTerm(t, ts.login("alice", nil), 100, 30)
 	tm.waitFor("sharpflat", 10*time.Second)
 	tm.waitFor("running", 20*time.Second)
+	if !strings.Contains(tm.out.String(), "\x1b[K") {
+		t.Error("no line is erased to its end: the renderer does not know the terminal's width")
+	}
 	tm.send("q")
 	if err := tm.waitExit(5 * time.Second); err != nil {
 		t.Fatalf("exit: %v", err)

@@ -112,7 +112,9 @@ func (m *sessionModel) Update(msg tea.Msg) (model tea.Model, cmd tea.Cmd) {
 func (m *sessionModel) control(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		return m.resize(msg)
+		// Re-sent as a message of its own: bubbletea's renderer must see it too (it erases
+		// what is left of shorter lines only when it knows the width).
+		return func() tea.Msg { return msg }
 	case startLabMsg, swapLabMsg:
 		var inner tea.Model
 		if s, ok := msg.(startLabMsg); ok {
