@@ -187,8 +187,8 @@ func reportStability(res *Results, s Sweep) (*Report, error) {
 						if k < n {
 							cov = "k < n(η)"
 						}
-						add("basis covers the eigenvalues above 2/η", cov, r)
-						add("coverage × T", fmt.Sprintf("%s, T=%d", cov, t), r)
+						add("basis covers the eigenvalues above 2/η", fmt.Sprintf("batch %s, %s", batchLabel(b), cov), r)
+						add("coverage × T", fmt.Sprintf("batch %s, %s, T=%d", batchLabel(b), cov, t), r)
 						bulkArms++
 						if ratio < 0.8 {
 							betterThanSGD++
@@ -372,13 +372,18 @@ func gridTextCell(r *ArmResult, ratio float64, mark bool) gridCell {
 // stabilityCurves draws, per η, the loss and λ₁ of SGD and of Bulk-SGD for each k.
 func stabilityCurves(path string, res *Results, s Sweep, g string, b, t int) error {
 	var top, bottom []*plot.Plot
-	for _, lr := range s.LRs {
+	for li, lr := range s.LRs {
 		pl := newPlot(fmt.Sprintf("η = %s: train loss", etaLabel(lr)), "step after the switch", "full-train loss (log)")
 		setLogY(pl)
-		ps := newPlot(fmt.Sprintf("η = %s: λ₁ (2/η = %s)", etaLabel(lr), fmtG(2/lr, 3)), "step after the switch", "λ₁")
-		ps.Y.Min = 0
-		ps.Legend.Top = false
+		pl.Legend.Top, pl.Legend.Left = false, true
+		ps := newPlot(fmt.Sprintf("η = %s: λ₁ (2/η = %s)", etaLabel(lr), fmtG(2/lr, 3)), "step after the switch", "λ₁ (log)")
+		setLogY(ps)
+		ps.Legend.Left = true
+
 		draw := func(name string, st lineStyle, legend string) error {
+			if li > 0 {
+				legend = "" // one legend per row, in the first panel
+			}
 			r := res.Find(g, name)
 			ms, err := readMetrics(res.RunDirOf(g, name))
 			if err != nil {
@@ -408,9 +413,14 @@ func stabilityCurves(path string, res *Results, s Sweep, g string, b, t int) err
 				return err
 			}
 		}
-		if 2/lr <= 2*ps.Y.Max {
-			addHLine(ps, 2/lr, lineStyle{Color: plotGrey, Dashed: true, Width: 1.2}, "2/η")
-			ps.Y.Max = math.Max(ps.Y.Max, 1.08*2/lr)
+		if 2/lr <= 4*ps.Y.Max {
+			leg := ""
+			if li == 0 {
+				leg = "2/η"
+			}
+			addHLine(ps, 2/lr, lineStyle{Color: plotGrey, Dashed: true, Width: 1.2}, leg)
+			ps.Y.Max = math.Max(ps.Y.Max, 1.1*2/lr)
+			ps.Y.Min = math.Min(ps.Y.Min, 0.9*2/lr)
 		}
 		top, bottom = append(top, pl), append(bottom, ps)
 	}
