@@ -62,12 +62,12 @@ func (d *deadlineWriter) stop() {
 // terminal a question with a timeout (the background colour) and hand every other byte to
 // the program; and so that the end of input (the client closed the channel) is noticed.
 type inputPump struct {
-	ch     chan []byte
-	eof    chan struct{} // closed when the source fails or ends
-	done   chan struct{} // closed by the session: Read returns io.EOF
-	keys   atomic.Int64  // bytes read (for the logs)
-	mu     sync.Mutex
-	parked []byte // bytes read during a query that belong to the program
+	ch      chan []byte
+	eof     chan struct{} // closed when the source fails or ends
+	done    chan struct{} // closed by the session: Read returns io.EOF
+	bytesIn atomic.Int64  // bytes read (for the logs)
+	mu      sync.Mutex
+	parked  []byte // bytes read during a query that belong to the program
 }
 
 func newInputPump(src io.Reader, done chan struct{}) *inputPump {
@@ -85,7 +85,7 @@ func (p *inputPump) run(src io.Reader) {
 		buf := make([]byte, 1024)
 		n, err := src.Read(buf)
 		if n > 0 {
-			p.keys.Add(int64(n))
+			p.bytesIn.Add(int64(n))
 			select {
 			case p.ch <- buf[:n]:
 			case <-p.done:

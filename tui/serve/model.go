@@ -175,7 +175,7 @@ func (m *sessionModel) key(k tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	if k.String() == "w" {
-		return m.setFlash("w (write the run) is not available over SSH: runs stay on the server only with a local sharpflat")
+		return m.setFlash("w is off over SSH: only a local sharpflat writes runs")
 	}
 	if s := k.String(); s == "q" || s == "ctrl+c" {
 		m.reason = "you left"

@@ -130,7 +130,7 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 		ready      <-chan struct{}
 		pos        <-chan int
 		changed    <-chan struct{}
-		engineStop = func() {}
+		engineStop = func() time.Duration { return 0 }
 	)
 	if s.class == nil {
 		tk, lerr := s.slots.enter()
@@ -164,7 +164,7 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 	} else {
 		se.role = "own lab"
 	}
-	se.log.Info("session start", "role", se.role, "term", pty.Term, "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height),
+	se.log.Info("session start", "role", se.role, "term", logUser(pty.Term), "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height),
 		"dark", dark, "bg_known", known, "profile", profileName(se.renderer.ColorProfile()))
 
 	model := newSessionModel(se)
@@ -194,7 +194,7 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 
 	// Cleanup: stop the engine first (a disconnect must stop it within a second), then the
 	// subscriptions, then say goodbye if anyone is still listening.
-	engineStop()
+	stopTook := engineStop()
 	se.closeAll()
 	if fm, ok := final.(*sessionModel); ok && fm.reason != "" && reason == "" {
 		reason = fm.reason
@@ -212,10 +212,17 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 	}
 	se.out.stop()
 	close(se.done)
-	se.log.Info("session end", "role", se.role, "reason", reason, "duration", time.Since(se.start).Round(time.Millisecond),
-		"frames", se.out.frames.Load(), "bytes_out", se.out.bytes.Load(), "bytes_in", se.in.keys.Load())
+	kv := []any{"role", se.role, "reason", reason, "duration", time.Since(se.start).Round(time.Millisecond),
+		"frames", se.out.frames.Load(), "bytes_out", se.out.bytes.Load(), "bytes_in", se.in.bytesIn.Load()}
+	if stopTook > 0 {
+		kv = append(kv, "engine_stop", stopTook.Round(time.Millisecond))
+	}
+	se.log.Info("session end", kv...)
 	_ = se.ssh.Exit(0)
 }
+
+// resizeEvery is the most often a session passes a new window size on.
+const resizeEvery = 50 * time.Millisecond
 
 // supervise runs beside the program until it ends: it forwards window sizes, starts the lab
 // when a queued session gets its slot, moves classroom sessions to a rebuilt engine, and
@@ -223,19 +230,22 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 // session whose UI or engine panicked or whose client left. It returns the reason the
 // server ended the session ("" if the user quit).
 func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-chan ssh.Window,
-	ready <-chan struct{}, pos <-chan int, changed <-chan struct{}, engineStop *func()) (reason string) {
+	ready <-chan struct{}, pos <-chan int, changed <-chan struct{}, engineStop *func() time.Duration) (reason string) {
 	cfg := &se.srv.cfg
 	tickEvery := min(time.Second, cfg.IdleTimeout/8, cfg.MaxSessionTime/8)
 	tick := time.NewTicker(tickEvery)
 	defer tick.Stop()
 	var (
-		killAt   time.Time // after asking the program to end: kill it if it has not
-		stopAt   time.Time // the server is stopping
-		stopping = se.srv.stopCh
-		notice   string
-		gone     = se.ssh.Context().Done()
-		eof      = se.in.eof
-		engineDn <-chan struct{}
+		killAt    time.Time // after asking the program to end: kill it if it has not
+		stopAt    time.Time // the server is stopping
+		stopTimer <-chan time.Time
+		stopping  = se.srv.stopCh
+		notice    string
+		gone      = se.ssh.Context().Done()
+		eof       = se.in.eof
+		engineDn  <-chan struct{}
+		size      *tea.WindowSizeMsg // the latest size, not yet passed on
+		sizeTimer <-chan time.Time
 	)
 	end := func(why string) {
 		if reason != "" {
@@ -256,7 +266,17 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 				winch = nil
 				continue
 			}
-			se.send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+			// Coalesced: a client resizing (or pretending to) a thousand times a second
+			// costs at most twenty frames.
+			size = &tea.WindowSizeMsg{Width: w.Width, Height: w.Height}
+			if sizeTimer == nil {
+				sizeTimer = time.After(resizeEvery)
+			}
+		case <-sizeTimer:
+			sizeTimer = nil
+			if size != nil && se.send(*size) {
+				size = nil
+			}
 		case <-ready:
 			ready, pos = nil, nil
 			stop, done, err := se.startEngine()
@@ -287,7 +307,13 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 			p.Kill()
 		case <-stopping:
 			stopping = nil
-			stopAt = time.Now().Add(se.srv.notice())
+			n := se.srv.notice()
+			stopAt, stopTimer = time.Now().Add(n), time.After(n)
+			notice = se.noticeText(time.Now(), 0, 0, stopAt)
+			se.send(noticeMsg{notice})
+		case <-stopTimer:
+			stopTimer = nil
+			end("the server is stopping")
 		case now := <-tick.C:
 			if !killAt.IsZero() && now.After(killAt) {
 				p.Kill()
@@ -299,10 +325,7 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 			idle := now.Sub(time.Unix(0, se.lastKey.Load()))
 			age := now.Sub(se.start)
 			switch {
-			case !stopAt.IsZero() && !now.Before(stopAt):
-				end("the server is stopping")
-				continue
-			case idle >= cfg.IdleTimeout:
+			case idle >= cfg.IdleTimeout && stopAt.IsZero():
 				se.log.Info("limit hit: idle timeout", "idle", idle.Round(time.Second))
 				end(fmt.Sprintf("no key pressed for %v", cfg.IdleTimeout))
 				continue
@@ -338,12 +361,12 @@ func (se *session) noticeText(now time.Time, idle, age time.Duration, stopAt tim
 	return ""
 }
 
-// startEngine builds and starts this session's own engine. stop cancels it and waits (at
-// most a few seconds) for it to return; done is closed when it has.
-func (se *session) startEngine() (stop func(), done <-chan struct{}, err error) {
+// startEngine builds and starts this session's own engine. stop cancels it, waits (at most
+// a few seconds) for it to return, and says how long that took; done is closed when it has.
+func (se *session) startEngine() (stop func() time.Duration, done <-chan struct{}, err error) {
 	e, err := lab.New(se.srv.cfg.Lab, lab.Options{})
 	if err != nil {
-		return func() {}, nil, err
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	dn := make(chan struct{})
@@ -365,13 +388,15 @@ func (se *session) startEngine() (stop func(), done <-chan struct{}, err error) 
 		h(se.id.user, e)
 	}
 	se.send(startLabMsg{se.labModel(e, false)})
-	return func() {
+	return func() time.Duration {
+		t0 := time.Now()
 		cancel()
 		select {
 		case <-dn:
 		case <-time.After(5 * time.Second):
 			se.log.Error("engine did not stop within 5 s")
 		}
+		return max(time.Since(t0), time.Nanosecond)
 	}, dn, nil
 }
 

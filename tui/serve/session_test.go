@@ -295,3 +295,44 @@ func TestClassroomEngineRebuilt(t *testing.T) {
 	frames := tm.frames()
 	eventually(t, 5*time.Second, "no frames from the rebuilt engine", func() bool { return tm.frames() > frames+3 })
 }
+
+// answeringTerminal answers the server's background-colour and device-attribute queries
+// like a light-background xterm.
+type answeringTerminal struct {
+	*syncBuffer
+	stdin interface{ Write([]byte) (int, error) }
+	once  sync.Once
+}
+
+func (a *answeringTerminal) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), "\x1b]11;?") {
+		a.once.Do(func() { go a.stdin.Write([]byte("\x1b]11;rgb:ffff/ffff/fafa\x07\x1b[?62;22c")) })
+	}
+	return a.syncBuffer.Write(p)
+}
+
+// The session's renderer learns the client's background from the client's terminal.
+func TestSessionRendererAsksTheTerminal(t *testing.T) {
+	ts := startServer(t, func(c *Config, _ string) { c.hooks.bgTimeout = 2 * time.Second })
+	c := ts.login("alice", nil)
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.RequestPty("xterm-256color", 30, 100, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	stdin, _ := sess.StdinPipe()
+	out := &answeringTerminal{syncBuffer: &syncBuffer{}, stdin: stdin}
+	sess.Stdout = out
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "no session start in the log", func() bool {
+		return strings.Contains(ts.logs.String(), "session start")
+	})
+	if logs := ts.logs.String(); !strings.Contains(logs, "dark=false bg_known=true") {
+		t.Errorf("the light background was not learned:\n%s", logs)
+	}
+}

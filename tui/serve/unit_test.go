@@ -1,0 +1,213 @@
+package serve
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// Replies as xterm, kitty and tmux send them.
+func TestParseOSC11(t *testing.T) {
+	for _, c := range []struct {
+		in       string
+		dark, ok bool
+	}{
+		{"\x1b]11;rgb:0000/0000/0000\x07", true, true},
+		{"\x1b]11;rgb:ffff/ffff/ffff\x1b\\", false, true},
+		{"\x1b]11;rgb:fd/f6/e3\x07", false, true}, // solarized light, 2 digits a channel
+		{"\x1b]11;rgb:1e1e/1e1e/2e2e\x07", true, true},
+		{"\x1b]11;rgb:zz/00/00\x07", true, false},
+		{"", true, false},
+	} {
+		dark, ok := parseOSC11([]byte(c.in))
+		if dark != c.dark || ok != c.ok {
+			t.Errorf("parseOSC11(%q) = %v, %v; want %v, %v", c.in, dark, ok, c.dark, c.ok)
+		}
+	}
+}
+
+// The replies are cut out of the input; keys typed meanwhile stay, in order.
+func TestStripReplies(t *testing.T) {
+	in := "a\x1b]11;rgb:ffff/ffff/ffff\x07b\x1b[?62;22;52cc"
+	if end, ok := findDA1([]byte(in)); !ok || in[end-1] != 'c' {
+		t.Fatalf("findDA1: %d, %v", end, ok)
+	}
+	if got := string(stripReplies([]byte(in))); got != "abc" {
+		t.Errorf("stripReplies = %q, want %q", got, "abc")
+	}
+}
+
+// The query reads the answer off the input and leaves everything else to the program.
+func TestQueryDarkBackground(t *testing.T) {
+	r, w := io.Pipe()
+	defer w.Close()
+	done := make(chan struct{})
+	defer close(done)
+	p := newInputPump(r, done)
+	var out bytes.Buffer
+	go func() {
+		w.Write([]byte("q"))
+		w.Write([]byte("\x1b]11;rgb:ffff/ffff/ffff\x07\x1b[?6"))
+		w.Write([]byte("2c?"))
+	}()
+	dark, ok := p.queryDarkBackground(&out, 2*time.Second)
+	if dark || !ok {
+		t.Errorf("light background: dark %v, ok %v", dark, ok)
+	}
+	if !strings.Contains(out.String(), "\x1b]11;?") {
+		t.Errorf("no query sent: %q", out.String())
+	}
+	buf := make([]byte, 8)
+	var got []byte
+	for len(got) < 2 {
+		n, err := p.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if string(got) != "q?" {
+		t.Errorf("the program reads %q, want %q", got, "q?")
+	}
+	// No answer at all: the timeout, a dark default.
+	r2, w2 := io.Pipe()
+	defer w2.Close()
+	p2 := newInputPump(r2, done)
+	start := time.Now()
+	if dark, ok := p2.queryDarkBackground(io.Discard, 50*time.Millisecond); !dark || ok {
+		t.Errorf("no answer: dark %v, ok %v; want true, false", dark, ok)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the query waited %v", d)
+	}
+}
+
+// blockingWriter blocks until closed, as an SSH channel whose client stopped reading.
+type blockingWriter struct{ unblock chan struct{} }
+
+func (b blockingWriter) Write(p []byte) (int, error) {
+	<-b.unblock
+	return 0, io.ErrClosedPipe
+}
+
+// A stuck write calls cut after the timeout; cut unblocks it (as closing the connection
+// does) and later writes fail at once.
+func TestDeadlineWriter(t *testing.T) {
+	bw := blockingWriter{make(chan struct{})}
+	var cuts atomic.Int32
+	w := newDeadlineWriter(bw, 100*time.Millisecond, func() { cuts.Add(1); close(bw.unblock) })
+	start := time.Now()
+	if _, err := w.Write([]byte("frame")); err == nil {
+		t.Error("a cut write reported success")
+	}
+	if d := time.Since(start); d < 100*time.Millisecond || d > 2*time.Second {
+		t.Errorf("cut after %v, want about 100ms", d)
+	}
+	if _, err := w.Write([]byte("more")); err == nil {
+		t.Error("a write after the cut succeeded")
+	}
+	if n := cuts.Load(); n != 1 {
+		t.Errorf("cut called %d times", n)
+	}
+	// A writer that keeps up is never cut.
+	var ok bytes.Buffer
+	w2 := newDeadlineWriter(&ok, 50*time.Millisecond, func() { t.Error("cut a healthy writer") })
+	for range 5 {
+		w2.Write([]byte("x"))
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	w2.stop()
+	if w2.frames.Load() != 5 || ok.Len() != 5 {
+		t.Errorf("frames %d, bytes %d; want 5, 5", w2.frames.Load(), ok.Len())
+	}
+}
+
+func TestTokenBucket(t *testing.T) {
+	b := tokenBucket{rate: 10, burst: 5}
+	now := time.Now()
+	n := 0
+	for range 20 {
+		if b.allow(now) {
+			n++
+		}
+	}
+	if n != 5 {
+		t.Errorf("a burst of 20 let %d through, want 5", n)
+	}
+	if !b.allow(now.Add(150 * time.Millisecond)) {
+		t.Error("no token after 150 ms at 10/s")
+	}
+}
+
+// The queue grants slots in order and tells the waiting their new positions.
+func TestSlots(t *testing.T) {
+	q := newSlots(1, 2)
+	a, err := q.enter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := q.enter()
+	c, _ := q.enter()
+	if _, err := q.enter(); err == nil || err.limit != "queue" {
+		t.Fatalf("a fourth session: %v, want the queue to be full", err)
+	}
+	if p := <-c.pos; p != 2 {
+		t.Errorf("c is at %d, want 2", p)
+	}
+	q.leave(b) // leaves the queue before its turn
+	if p := <-c.pos; p != 1 {
+		t.Errorf("after b left, c is at %d, want 1", p)
+	}
+	q.leave(a)
+	select {
+	case <-c.ready:
+	default:
+		t.Fatal("c did not get the freed slot")
+	}
+	q.leave(a) // idempotent
+	q.leave(c)
+	if q.free != 1 || q.waiting() != 0 {
+		t.Errorf("after everyone left: free %d, waiting %d", q.free, q.waiting())
+	}
+}
+
+// Keys with from= or cert-authority are skipped, not widened; garbage lines are skipped.
+func TestReadAuthorizedKeysOptions(t *testing.T) {
+	a, b, c := newKey(t), newKey(t), newKey(t)
+	line := func(prefix string, k gossh.PublicKey) string { return prefix + string(gossh.MarshalAuthorizedKey(k)) }
+	path := filepath.Join(t.TempDir(), "keys")
+	content := line("", a.PublicKey()) + line(`from="10.0.0.0/8" `, b.PublicKey()) + line("cert-authority ", c.PublicKey()) + "not a key\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ks, err := loadKeySet(path, "test", discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ks.contains(a.PublicKey()) || ks.contains(b.PublicKey()) || ks.contains(c.PublicKey()) {
+		t.Errorf("plain key %v, from= key %v, cert-authority key %v; want true, false, false",
+			ks.contains(a.PublicKey()), ks.contains(b.PublicKey()), ks.contains(c.PublicKey()))
+	}
+	// A file that disappears refuses everyone.
+	os.Remove(path)
+	if ks.contains(a.PublicKey()) {
+		t.Error("a key was accepted after its file disappeared")
+	}
+}
+
+func TestLogUser(t *testing.T) {
+	if got := logUser("a\x1b[2Jb\nc"); got != "a?[2Jb?c" {
+		t.Errorf("control characters: %q", got)
+	}
+	if got := logUser(strings.Repeat("é", 40)); len([]rune(got)) != 33 {
+		t.Errorf("long name: %d runes", len([]rune(got)))
+	}
+}
