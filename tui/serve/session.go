@@ -124,6 +124,9 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 		closeConn(se.conn)
 	})
 	se.in = newInputPump(se.ssh, se.done)
+	var doneOnce sync.Once
+	closeDone := func() { doneOnce.Do(func() { close(se.done) }) }
+	defer closeDone() // also on a panic: the pump and the model's reader must end
 
 	// Per-session mode: a slot for an engine of our own, now or after the queue.
 	var (
@@ -138,7 +141,6 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 			se.log.Warn("limit hit: "+lerr.limit, "max", lerr.max, "engines", s.cfg.MaxEngines)
 			fmt.Fprintf(se.out, "sharpflat: %s\r\n", lerr.msg)
 			se.out.stop()
-			close(se.done)
 			_ = se.ssh.Exit(1)
 			return
 		}
@@ -160,7 +162,14 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 		e, changed = s.class.current()
 		ro := !se.isController()
 		se.role = map[bool]string{true: "viewer", false: "controller"}[ro]
-		se.send(startLabMsg{se.labModel(e, ro)})
+		var m tea.Model
+		if err := se.safely("screen", func() { m = se.labModel(e, ro) }); err != nil {
+			fmt.Fprintf(se.out, "sharpflat: %v\r\n", err)
+			se.out.stop()
+			_ = se.ssh.Exit(1)
+			return
+		}
+		se.send(startLabMsg{m})
 	} else {
 		se.role = "own lab"
 	}
@@ -211,7 +220,7 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 		fmt.Fprintf(se.out, "\r\nsharpflat: session ended: %s\r\n", reason)
 	}
 	se.out.stop()
-	close(se.done)
+	closeDone()
 	kv := []any{"role", se.role, "reason", reason, "duration", time.Since(se.start).Round(time.Millisecond),
 		"frames", se.out.frames.Load(), "bytes_out", se.out.bytes.Load(), "bytes_in", se.in.bytesIn.Load()}
 	if stopTook > 0 {
@@ -279,7 +288,14 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 			}
 		case <-ready:
 			ready, pos = nil, nil
-			stop, done, err := se.startEngine()
+			var (
+				stop func() time.Duration
+				done <-chan struct{}
+				err  error
+			)
+			if perr := se.safely("engine", func() { stop, done, err = se.startEngine() }); perr != nil {
+				err = perr
+			}
 			if err != nil {
 				se.log.Error("engine could not start", "err", err)
 				end("the lab could not start: " + err.Error())
@@ -293,7 +309,12 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 		case <-changed:
 			e, ch := se.srv.class.current()
 			changed = ch
-			se.send(swapLabMsg{se.labModel(e, se.role == "viewer")})
+			var m tea.Model
+			if err := se.safely("screen", func() { m = se.labModel(e, se.role == "viewer") }); err != nil {
+				end(err.Error() + "; please reconnect")
+				continue
+			}
+			se.send(swapLabMsg{m})
 			se.send(flashMsg{"the shared lab restarted after an internal error"})
 		case what := <-se.crash:
 			end("internal error (" + what + "); please reconnect")
@@ -368,6 +389,10 @@ func (se *session) startEngine() (stop func() time.Duration, done <-chan struct{
 	if err != nil {
 		return nil, nil, err
 	}
+	m := se.labModel(e, false) // subscribes before the engine runs: nothing to undo if it fails
+	if h := se.srv.cfg.hooks.engineStarted; h != nil {
+		h(se.id.user, e)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	dn := make(chan struct{})
 	go func() {
@@ -384,11 +409,7 @@ func (se *session) startEngine() (stop func() time.Duration, done <-chan struct{
 			se.signalCrash("engine")
 		}
 	}()
-	if h := se.srv.cfg.hooks.engineStarted; h != nil {
-		h(se.id.user, e)
-	}
-	se.send(startLabMsg{se.labModel(e, false)})
-	return func() time.Duration {
+	stop = func() time.Duration {
 		t0 := time.Now()
 		cancel()
 		select {
@@ -397,7 +418,9 @@ func (se *session) startEngine() (stop func() time.Duration, done <-chan struct{
 			se.log.Error("engine did not stop within 5 s")
 		}
 		return max(time.Since(t0), time.Nanosecond)
-	}, dn, nil
+	}
+	se.send(startLabMsg{m})
+	return stop, dn, nil
 }
 
 // labModel is the lab's model on e, drawn with the session's renderer.
@@ -454,6 +477,18 @@ func (se *session) touch() { se.lastKey.Store(time.Now().UnixNano()) }
 func (se *session) crashed(where string, v any) {
 	se.log.Error("panic in a session: ending it", "where", where, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 	se.signalCrash(where)
+}
+
+// safely runs f, turning a panic into an error (logged with its stack).
+func (se *session) safely(what string, f func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			se.log.Error("panic in a session", "where", what, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			err = fmt.Errorf("internal error (%s)", what)
+		}
+	}()
+	f()
+	return nil
 }
 
 func (se *session) signalCrash(where string) {
