@@ -20,6 +20,8 @@ func TestAuthorizedKeyGetsTheLab(t *testing.T) {
 	if !strings.Contains(tm.out.String(), "\x1b[K") {
 		t.Error("no line is erased to its end: the renderer does not know the terminal's width")
 	}
+	tm.send("w") // would write a run on the server's disk
+	tm.waitFor("w is off over SSH", 5*time.Second)
 	tm.send("q")
 	if err := tm.waitExit(5 * time.Second); err != nil {
 		t.Fatalf("exit: %v", err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -131,6 +132,9 @@ func TestIdleTimeout(t *testing.T) {
 	if idle.frames() <= framesBefore {
 		t.Errorf("no frames while idle: the test did not show that redraws do not count")
 	}
+	if !strings.Contains(idle.text(), "this session closes in") {
+		t.Errorf("the idle session was not warned: %q", tail(idle.text(), 300))
+	}
 	if !strings.Contains(idle.text(), "no key pressed for 1.5s") {
 		t.Errorf("the idle session was not told why: %q", tail(idle.text(), 300))
 	}
@@ -215,4 +219,18 @@ func TestSlowClientCutOff(t *testing.T) {
 	// The other session kept receiving frames all along.
 	n := other.frames()
 	eventually(t, 3*time.Second, "the other session stopped receiving frames", func() bool { return other.frames() > n+3 })
+}
+
+// A client's window size is capped: frames cost in proportion to their area.
+func TestWindowSizeCapped(t *testing.T) {
+	ts := startServer(t, nil)
+	tm := openTerm(t, ts.login("alice", nil), 1000, 400)
+	tm.waitFor("running", 20*time.Second)
+	widest := 0
+	for _, l := range strings.Split(tm.text(), "\n") {
+		widest = max(widest, ansi.StringWidth(strings.TrimRight(l, " \r")))
+	}
+	if widest > maxWidth {
+		t.Errorf("a line %d cells wide, want ≤ %d", widest, maxWidth)
+	}
 }
