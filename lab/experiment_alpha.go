@@ -116,6 +116,8 @@ func reportAlpha(res *Results, s Sweep) (*Report, error) {
 		setLogY(pf)
 		pc := newPlot(fmt.Sprintf("η = %s: train loss, seed %d", etaLabel(lr), s.Seeds[0]), "step after the switch", "full-train loss (log)")
 		setLogY(pc)
+		pc.Legend.Top, pc.Legend.Left = false, true
+		first := len(curves) == 0 // one legend, in the first panel
 		var names []string
 		best, bestName := math.Inf(1), ""
 		var summary []string
@@ -160,7 +162,11 @@ func reportAlpha(res *Results, s Sweep) (*Report, error) {
 					if !r.Diverged() {
 						x, y = append(x, float64(r.Steps)), append(y, float64(r.End.TrainLoss))
 					}
-					addLine(pc, x, y, lineStyle{Color: alphaColor(a), Width: 1.6, Dashed: a.wBulk > 1}, a.label)
+					leg := a.label
+					if !first {
+						leg = ""
+					}
+					addLine(pc, x, y, alphaStyle(a), leg)
 				}
 			}
 			addPoints(pf, xs, finals, alphaColor(a), "")
@@ -189,8 +195,13 @@ func reportAlpha(res *Results, s Sweep) (*Report, error) {
 	if err := savePanels(filepath.Join(res.Dir, "alpha.png"), len(s.LRs), 360, 270, append(panels, curves...)...); err != nil {
 		return nil, err
 	}
-	rep.Figures = []Figure{{File: "alpha.png", Caption: "Top: final full-train loss of each update, one point per seed (log scale; the slider from Dom-SGD to Bulk-SGD, then (w_dom, w_bulk) pairs with w_bulk > 1). Bottom: the loss after the switch for the first seed (dashed: w_bulk > 1)."}}
+	rep.Figures = []Figure{{File: "alpha.png", Caption: "Top: final full-train loss of each update, one point per seed (log scale; the slider from Dom-SGD to Bulk-SGD, then (w_dom, w_bulk) pairs with w_bulk > 1). Bottom: the loss after the switch for the first seed (dashed: w_bulk = 2, dotted: w_bulk > 2; purple: w_dom = 1, orange: w_dom = 0)."}}
 	return rep, nil
+}
+
+// alphaStyle draws the slider solid, w_bulk = 2 dashed and larger w_bulk dotted.
+func alphaStyle(a alphaArm) lineStyle {
+	return lineStyle{Color: alphaColor(a), Width: 1.6, Dashed: a.wBulk > 1 && a.wBulk <= 2, Dotted: a.wBulk > 2}
 }
 
 // alphaColor colours the slider from Dom (vermillion) through SGD (blue) to Bulk (green),

@@ -194,6 +194,7 @@ func splitBars(title string, p energyPoint) *plot.Plot {
 		labels[i] = fmt.Sprint(i + 1)
 	}
 	pl.NominalX(labels...)
+	pl.Y.Max *= 1.1 // room under the title and the legend
 	return pl
 }
 

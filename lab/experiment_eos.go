@@ -46,6 +46,7 @@ func planEOS(base Config, s Sweep) Plan {
 			for _, a := range eosArms {
 				arm := g.ArmOf(a.name+"_lr"+etaLabel(lr), s.Steps)
 				arm.LR, arm.WDom = lr, a.wDom
+				arm.Probe = base.K + 2 // λ_{k+1} at the end: Bulk-GD's edge, if the hypothesis holds
 				g.Arms = append(g.Arms, arm)
 			}
 		}
@@ -65,7 +66,7 @@ func reportEOS(res *Results, s Sweep) (*Report, error) {
 		Protocol: fmt.Sprintf("Protocol: preset %s (%s, %s loss, hidden %s), %s, from the same initialisation %d steps of GD and of Bulk-GD (w_dom = 0) at each η ∈ {%s}; "+
 			"λ₁ from the top-%d basis refreshed every %d steps. \"Late\" = the last quarter of the steps. Seeds %s.",
 			base.Preset, base.Data, base.Loss, joinInts(base.Hidden), batch, s.Steps, joinF(s.LRs, 3), base.K, base.RefreshEvery, joinU(s.Seeds)),
-		CSVHeader: []string{"seed", "lr", "update", "two_over_lr", "first_step_at_0.95_threshold", "late_mean_sharpness", "late_mean_over_threshold", "max_sharpness", "train_loss_end", "diverged_at"},
+		CSVHeader: []string{"seed", "lr", "update", "two_over_lr", "first_step_at_0.95_threshold", "late_mean_sharpness", "late_mean_over_threshold", "max_sharpness", "train_loss_end", "diverged_at", "end_spectrum"},
 	}
 	var rows [][]string
 	titles := map[string]string{"gd": "GD", "bulk": "Bulk-GD (top-k projected out)"}
@@ -112,9 +113,9 @@ func reportEOS(res *Results, s Sweep) (*Report, error) {
 					div = fmt.Sprintf(" (diverged at %d)", r.Diverg)
 				}
 				rows = append(rows, []string{fmt.Sprint(seed), etaLabel(lr), a.label, fmtG(thr, 3), reachStr,
-					fmt.Sprintf("%.3f (%.2f×)", lateMean, lateMean/thr), f4(float64(r.MaxSharpness)), f4(float64(r.End.TrainLoss)) + div})
+					fmt.Sprintf("%.3f (%.2f×)", lateMean, lateMean/thr), f4(float64(r.MaxSharpness)), joinF(r.End.Spectrum, 3), f4(float64(r.End.TrainLoss)) + div})
 				rep.CSVRows = append(rep.CSVRows, []string{fmt.Sprint(seed), csvNum(lr), a.name, csvNum(thr), fmt.Sprint(reach), csvNum(lateMean),
-					csvNum(lateMean / thr), csvNum(float64(r.MaxSharpness)), csvNum(float64(r.End.TrainLoss)), fmt.Sprint(r.Diverg)})
+					csvNum(lateMean / thr), csvNum(float64(r.MaxSharpness)), csvNum(float64(r.End.TrainLoss)), fmt.Sprint(r.Diverg), joinF(r.End.Spectrum, 6)})
 				if si > 0 {
 					continue
 				}
@@ -135,8 +136,12 @@ func reportEOS(res *Results, s Sweep) (*Report, error) {
 					if r.Diverged() {
 						outcome = fmt.Sprintf("and diverged at step %d", r.Diverg)
 					}
-					rep.Findings = append(rep.Findings, fmt.Sprintf("Bulk-GD at η = %s: max λ₁ = %.3f = %.2f × 2/η %s; final loss %s (GD: %s).",
-						etaLabel(lr), float64(r.MaxSharpness), float64(r.MaxSharpness)/thr, outcome, f4(float64(r.End.TrainLoss)),
+					next := "—"
+					if k := base.K; len(r.End.Spectrum) > k {
+						next = fmt.Sprintf("%.3f = %.2f × 2/η", r.End.Spectrum[k], r.End.Spectrum[k]/thr)
+					}
+					rep.Findings = append(rep.Findings, fmt.Sprintf("Bulk-GD at η = %s: max λ₁ = %.3f = %.2f × 2/η %s; at the end λ_%d (the first eigenvalue outside the top-%d basis) = %s; final loss %s (GD: %s).",
+						etaLabel(lr), float64(r.MaxSharpness), float64(r.MaxSharpness)/thr, outcome, base.K+1, base.K, next, f4(float64(r.End.TrainLoss)),
 						f4(float64(res.Find(g, "gd_lr"+etaLabel(lr)).End.TrainLoss))))
 				}
 			}
@@ -148,7 +153,7 @@ func reportEOS(res *Results, s Sweep) (*Report, error) {
 		ps.Y.Max = math.Max(ps.Y.Max, 1.08*maxThr) // the 2/η lines are not data: keep them in view
 		panels = append(panels, ps, pl)
 	}
-	rep.Tables = append(rep.Tables, mdTable([]string{"seed", "η", "update", "2/η", "first step λ₁ ≥ 0.95·2/η", "late mean λ₁ (÷ 2/η)", "max λ₁", "final loss"}, rows))
+	rep.Tables = append(rep.Tables, mdTable([]string{"seed", "η", "update", "2/η", "first step λ₁ ≥ 0.95·2/η", "late mean λ₁ (÷ 2/η)", "max λ₁", fmt.Sprintf("λ₁…λ_%d at the end", base.K+2), "final loss"}, rows))
 	if err := savePanels(filepath.Join(res.Dir, "eos.png"), 2, 380, 260, panels...); err != nil {
 		return nil, err
 	}
