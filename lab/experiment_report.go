@@ -351,7 +351,7 @@ func WriteDocs(docsDir, expDir string, rep *Report, regenerate, command string) 
 		if err := writeFileAtomic(filepath.Join(figDir, name), raw); err != nil {
 			return err
 		}
-		fmt.Fprintf(&gen, "![%s](figures/%s)\n\n*%s*\n\n", f.Caption, name, f.Caption)
+		fmt.Fprintf(&gen, "![%s](figures/%s)\n\n*%s*\n\n", name, name, f.Caption)
 	}
 	if len(rep.Findings) > 0 {
 		gen.WriteString("Measured:\n\n")

@@ -7,6 +7,7 @@ package lab
 import (
 	"fmt"
 	"image/color"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -249,7 +250,8 @@ func savePanels(path string, cols int, w, h float64, plots ...*plot.Plot) error 
 	if err != nil {
 		return err
 	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+	enc := png.Encoder{CompressionLevel: png.BestCompression} // the figures are committed under docs/
+	if err := enc.Encode(f, img.Image()); err != nil {
 		f.Close()
 		return err
 	}
