@@ -54,7 +54,9 @@ func (c *classroom) run(ctx context.Context) {
 		if c.hooks.engineStarted != nil {
 			c.hooks.engineStarted("classroom", e)
 		}
+		started := time.Now()
 		crashed := c.runOnce(ctx, e)
+		c.log.Debug("engine stopped", "steps", e.Step(), "ran", time.Since(started).Round(time.Millisecond))
 		if !crashed || ctx.Err() != nil {
 			return
 		}

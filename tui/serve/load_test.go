@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +22,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/log"
-	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -29,8 +29,9 @@ import (
 //
 // The server runs in a child process (this test binary again, in TestLoadServerProcess) so
 // that its CPU time and memory are its own; the clients are x/crypto SSH clients in this
-// process, on loopback. Two scenarios, 30 s each: 30 sessions with an engine each (the demo
-// preset, max-engines 30), and a classroom of 100 viewers. It writes LOAD.md.
+// process, on loopback. Scenarios, 30 s each: 30 sessions with an engine each (the demo
+// preset, and the demo refreshing every 10 steps), a classroom with one viewer (the
+// engine's own cost) and with 100 viewers. It writes LOAD.md.
 
 const loadEnv = "SHARPFLAT_LOAD"
 
@@ -79,7 +80,7 @@ func TestLoadServerProcess(t *testing.T) {
 	if spec.Refresh > 0 {
 		cfg.Lab.RefreshEvery = spec.Refresh
 	}
-	cfg.Logger = log.NewWithOptions(lf, log.Options{Formatter: log.LogfmtFormatter, ReportTimestamp: true})
+	cfg.Logger = log.NewWithOptions(lf, log.Options{Formatter: log.LogfmtFormatter, ReportTimestamp: true, Level: log.DebugLevel})
 	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -127,10 +128,21 @@ func TestLoadServerProcess(t *testing.T) {
 		b, _ := json.Marshal(u)
 		fmt.Printf("USAGE %s\n", b)
 	}
+	var prof *os.File
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		switch sc.Text() {
 		case "mark":
+			// SHARPFLAT_LOAD_PROFILE=file profiles the server's CPU between the two marks.
+			if path := os.Getenv("SHARPFLAT_LOAD_PROFILE"); path != "" {
+				if prof == nil {
+					prof, _ = os.Create(path)
+					pprof.StartCPUProfile(prof)
+				} else {
+					pprof.StopCPUProfile()
+					prof.Close()
+				}
+			}
 			report()
 		case "stop":
 			close(stop)
@@ -166,7 +178,6 @@ type frameCounter struct {
 	last     time.Time
 	maxGap   time.Duration
 	carry    []byte // the end of the previous chunk (a marker split across reads)
-	tail     []byte // the latest output, for the step counter
 	counting bool
 }
 
@@ -189,11 +200,6 @@ func (f *frameCounter) Write(p []byte) (int, error) {
 		f.bytes += int64(len(p))
 	}
 	f.carry = append(f.carry[:0], buf[max(0, len(buf)-2):]...)
-	if i := strings.LastIndex(string(buf), string(homeSeq)); i >= 0 {
-		f.tail = append(f.tail[:0], buf[i:]...)
-	} else if len(f.tail) < 64<<10 {
-		f.tail = append(f.tail, p...)
-	}
 	return len(p), nil
 }
 
@@ -203,21 +209,6 @@ func (f *frameCounter) start() {
 	f.mu.Unlock()
 }
 
-var stepRe = regexp.MustCompile(`step (\d[\d,]*)`)
-
-// step is the step counter shown in the latest frame's header (-1 if none).
-func (f *frameCounter) step() int {
-	f.mu.Lock()
-	s := ansi.Strip(string(f.tail))
-	f.mu.Unlock()
-	m := stepRe.FindStringSubmatch(s)
-	if m == nil {
-		return -1
-	}
-	n, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
-	return n
-}
-
 type loadResult struct {
 	name                        string
 	sessions                    int
@@ -225,24 +216,41 @@ type loadResult struct {
 	fpsMin, fpsMed, fpsMax      float64
 	maxGap                      time.Duration
 	kibPerSession               float64 // KiB/s per session
-	stepsMed                    float64 // steps/s per engine (median)
 	serverCPU, clientCPU        float64 // cores (CPU seconds per second)
 	start, end                  usage
 	engineStopMax, engineStopMd time.Duration
+	engineStepsPerS             float64 // median over engines: steps ÷ the engine's lifetime (server log)
+	serverFPS                   float64 // median over sessions: frames written ÷ session length (server log)
 }
 
 func TestLoad(t *testing.T) {
 	if os.Getenv(loadEnv) == "" {
-		t.Skip("set SHARPFLAT_LOAD=1 to run the load test (about 2 minutes)")
+		t.Skip("set SHARPFLAT_LOAD=1 to run the load test (about 4 minutes)")
 	}
 	window := 30 * time.Second
 	if d, err := time.ParseDuration(os.Getenv("SHARPFLAT_LOAD_WINDOW")); err == nil {
 		window = d
 	}
-	results := []loadResult{
-		runLoad(t, "per-session labs (demo preset, max-engines 30)", loadSpec{Sessions: 30}, window),
-		runLoad(t, "per-session labs (demo with --refresh 10, max-engines 30)", loadSpec{Sessions: 30, Refresh: 10}, window),
-		runLoad(t, "classroom (one demo engine, viewers)", loadSpec{Classroom: true, Sessions: 100}, window),
+	// The two the issue asks for get the full window; the others, which explain them, half.
+	scenarios := []struct {
+		name   string
+		spec   loadSpec
+		window time.Duration
+	}{
+		{"per-session labs (demo preset, max-engines 30)", loadSpec{Sessions: 30}, window},
+		{"per-session labs (demo with --refresh 10, max-engines 30)", loadSpec{Sessions: 30, Refresh: 10}, window / 2},
+		{"per-session labs, 4 sessions (the default --max-engines here)", loadSpec{Sessions: 4}, window / 2},
+		{"classroom baseline (one demo engine, one viewer)", loadSpec{Classroom: true, Sessions: 1}, window / 2},
+		{"classroom (one demo engine, 100 viewers)", loadSpec{Classroom: true, Sessions: 100}, window},
+	}
+	// SHARPFLAT_LOAD_ONLY=i runs scenario i alone, without writing LOAD.md.
+	if i, err := strconv.Atoi(os.Getenv("SHARPFLAT_LOAD_ONLY")); err == nil {
+		runLoad(t, scenarios[i].name, scenarios[i].spec, scenarios[i].window)
+		return
+	}
+	var results []loadResult
+	for _, sc := range scenarios {
+		results = append(results, runLoad(t, sc.name, sc.spec, sc.window))
 	}
 	writeLoadReport(t, results, window)
 }
@@ -331,10 +339,8 @@ func runLoad(t *testing.T, name string, spec loadSpec, window time.Duration) loa
 
 	var ru0, ru1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-	steps0 := make([]int, len(counters))
-	for i, f := range counters {
+	for _, f := range counters {
 		f.start()
-		steps0[i] = f.step()
 	}
 	u0 := mark()
 	t0 := time.Now()
@@ -344,24 +350,17 @@ func runLoad(t *testing.T, name string, spec loadSpec, window time.Duration) loa
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 
 	r := loadResult{name: name, sessions: spec.Sessions, window: el, start: u0, end: u1}
-	var fps, kib, steps []float64
-	for i, f := range counters {
+	var fps, kib []float64
+	for _, f := range counters {
 		f.mu.Lock()
 		fps = append(fps, float64(f.frames)/el.Seconds())
 		kib = append(kib, float64(f.bytes)/1024/el.Seconds())
 		r.maxGap = max(r.maxGap, f.maxGap, time.Since(f.last))
 		f.mu.Unlock()
-		if s1 := f.step(); s1 >= 0 && steps0[i] >= 0 {
-			steps = append(steps, float64(s1-steps0[i])/el.Seconds())
-		}
 	}
 	slices.Sort(fps)
-	slices.Sort(steps)
 	r.fpsMin, r.fpsMed, r.fpsMax = fps[0], fps[len(fps)/2], fps[len(fps)-1]
 	r.kibPerSession = median(kib)
-	if len(steps) > 0 {
-		r.stepsMed = steps[len(steps)/2]
-	}
 	r.serverCPU = (u1.UserS + u1.SysS - u0.UserS - u0.SysS) / el.Seconds()
 	r.clientCPU = (tv(ru1.Utime) + tv(ru1.Stime) - tv(ru0.Utime) - tv(ru0.Stime)) / el.Seconds()
 	for i, f := range counters {
@@ -379,11 +378,45 @@ func runLoad(t *testing.T, name string, spec loadSpec, window time.Duration) loa
 	r.end = func() usage { var u usage; json.Unmarshal([]byte(next("USAGE")), &u); return u }()
 	cmd.Wait()
 	r.engineStopMd, r.engineStopMax = engineStops(t, spec.Log)
+	r.engineStepsPerS, r.serverFPS = fromServerLog(t, spec.Log)
 	t.Logf("%s: %+v", name, r)
 	return r
 }
 
-var engineStopRe = regexp.MustCompile(`engine_stop=(\S+)`)
+var (
+	engineStopRe = regexp.MustCompile(`engine_stop=(\S+)`)
+	engineRanRe  = regexp.MustCompile(`msg="engine stopped" .*steps=(\d+) .*ran=(\S+)`)
+	sessionEndRe = regexp.MustCompile(`msg="session end" .*duration=(\S+) frames=(\d+)`)
+)
+
+// fromServerLog reads the engines' steps per second and the sessions' frames per second
+// (both medians) from the server's log: what the server did, whatever the clients saw.
+func fromServerLog(t *testing.T, path string) (stepsPerS, fps float64) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps, frames []float64
+	for _, m := range engineRanRe.FindAllStringSubmatch(string(b), -1) {
+		n, _ := strconv.Atoi(m[1])
+		if d, err := time.ParseDuration(m[2]); err == nil && d > 0 {
+			steps = append(steps, float64(n)/d.Seconds())
+		}
+	}
+	for _, m := range sessionEndRe.FindAllStringSubmatch(string(b), -1) {
+		n, _ := strconv.Atoi(m[2])
+		if d, err := time.ParseDuration(m[1]); err == nil && d > 0 {
+			frames = append(frames, float64(n)/d.Seconds())
+		}
+	}
+	if len(steps) > 0 {
+		stepsPerS = median(steps)
+	}
+	if len(frames) > 0 {
+		fps = median(frames)
+	}
+	return stepsPerS, fps
+}
 
 // engineStops reads the server log for how long engines took to stop after their session
 // ended.
@@ -422,21 +455,21 @@ Generated by
 on %s (%d cores, %s), %s. The server runs in its own process (the test binary
 re-executed); the clients are golang.org/x/crypto/ssh clients in the test process, on
 loopback, each with a 120×40 xterm-256color PTY and its own key. After a 5 s warm-up the
-window lasts %v. Server defaults otherwise: --fps 10, demo preset (per-step refresh of the
+window lasts %v (half that for the scenarios that only explain the others). Server defaults otherwise: --fps 10, demo preset (per-step refresh of the
 top 10). "CPU" is CPU seconds per second of the window (2.0 = both cores), from
 getrusage(RUSAGE_SELF) in each process; memory from getrusage's ru_maxrss / VmHWM and
 runtime.MemStats sampled every second.
 
-| scenario | sessions | frames/s per session (min / median / max) | longest gap between frames | KiB/s per session | engine steps/s (median) | server CPU | client CPU | server peak RSS | server peak Go heap | goroutines (peak) | engine stop after disconnect (median / max) |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| scenario | sessions | window | frames/s per session, client (min / median / max) | frames/s, server (median) | longest gap between frames | KiB/s per session | engine steps/s (median) | server CPU | client CPU | server peak RSS | server peak Go heap | goroutines (peak) | engine stop after disconnect (median / max) |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 `, time.Now().Format("2006-01-02"), runtime.NumCPU(), runtime.GOARCH, runtime.Version(), window)
 	for _, r := range rs {
 		stop := "— (shared engine)"
 		if r.engineStopMax > 0 {
 			stop = fmt.Sprintf("%v / %v", r.engineStopMd.Round(time.Millisecond), r.engineStopMax.Round(time.Millisecond))
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.1f / %.1f / %.1f | %v | %.0f | %.1f | %.2f | %.2f | %.0f MiB | %.0f MiB | %d | %s |\n",
-			r.name, r.sessions, r.fpsMin, r.fpsMed, r.fpsMax, r.maxGap.Round(time.Millisecond), r.kibPerSession, r.stepsMed,
+		fmt.Fprintf(&b, "| %s | %d | %v | %.1f / %.1f / %.1f | %.1f | %v | %.0f | %.1f | %.2f | %.2f | %.0f MiB | %.0f MiB | %d | %s |\n",
+			r.name, r.sessions, r.window.Round(time.Second), r.fpsMin, r.fpsMed, r.fpsMax, r.serverFPS, r.maxGap.Round(time.Millisecond), r.kibPerSession, r.engineStepsPerS,
 			r.serverCPU, r.clientCPU, float64(max(r.end.MaxRSSKiB, r.end.VmHWMKiB))/1024, r.end.PeakHeapMiB, r.end.PeakGoroutine, stop)
 	}
 	if err := os.WriteFile("LOAD.md", []byte(b.String()), 0o644); err != nil {

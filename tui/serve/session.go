@@ -395,6 +395,7 @@ func (se *session) startEngine() (stop func() time.Duration, done <-chan struct{
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	dn := make(chan struct{})
+	started := time.Now()
 	go func() {
 		defer close(dn)
 		defer func() {
@@ -417,7 +418,13 @@ func (se *session) startEngine() (stop func() time.Duration, done <-chan struct{
 		case <-time.After(5 * time.Second):
 			se.log.Error("engine did not stop within 5 s")
 		}
-		return max(time.Since(t0), time.Nanosecond)
+		d := max(time.Since(t0), time.Nanosecond)
+		select {
+		case <-dn:
+			se.log.Debug("engine stopped", "steps", e.Step(), "ran", time.Since(started).Round(time.Millisecond), "took", d.Round(time.Millisecond))
+		default:
+		}
+		return d
 	}
 	se.send(startLabMsg{m})
 	return stop, dn, nil
