@@ -42,15 +42,15 @@ const (
 
 // Messages from the session's supervisor (through session.ctl).
 type (
-	startLabMsg  struct{ inner tea.Model }
-	swapLabMsg   struct{ inner tea.Model }
-	queueMsg     struct{ pos int }
-	noticeMsg    struct{ text string }
-	flashMsg     struct{ text string }
-	endMsg       struct{ reason string }
-	ctlMsg       struct{ msg tea.Msg }
-	frameTickMsg struct{}
-	clearFlash   struct{ id int }
+	startLabMsg   struct{ inner tea.Model }
+	swapLabMsg    struct{ inner tea.Model }
+	queueMsg      struct{ pos int }
+	noticeMsg     struct{ text string }
+	flashMsg      struct{ text string }
+	endMsg        struct{ reason string }
+	ctlMsg        struct{ msg tea.Msg }
+	frameTickMsg  struct{}
+	clearFlashMsg struct{ id int }
 )
 
 // Terminal size cap: a frame costs time in proportion to its area, and a client chooses its
@@ -94,7 +94,7 @@ func (m *sessionModel) Update(msg tea.Msg) (model tea.Model, cmd tea.Cmd) {
 	case frameTickMsg:
 		m.fr.tickPending = false
 		urgent = m.fr.dirty
-	case clearFlash:
+	case clearFlashMsg:
 		if msg.id == m.flashID {
 			m.flash, urgent = "", true
 		}
@@ -189,7 +189,7 @@ func (m *sessionModel) setFlash(text string) tea.Cmd {
 	m.flashID++
 	m.flash = text
 	id := m.flashID
-	return tea.Tick(flashTTL, func(time.Time) tea.Msg { return clearFlash{id} })
+	return tea.Tick(flashTTL, func(time.Time) tea.Msg { return clearFlashMsg{id} })
 }
 
 // frame is the frame-rate cap. Every Update is followed by a View; when the last frame is

@@ -1,0 +1,161 @@
+package serve
+
+import (
+	"fmt"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/ssh"
+)
+
+// resizeEvery is the most often a session passes a new window size on.
+const resizeEvery = 50 * time.Millisecond
+
+// supervise runs beside the program until it ends: it forwards window sizes, starts the lab
+// when a queued session gets its slot, moves classroom sessions to a rebuilt engine, and
+// enforces the idle timeout, the session length, the server's shutdown, and the end of a
+// session whose UI or engine panicked or whose client left. It returns the reason the
+// server ended the session ("" if the user quit).
+func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-chan ssh.Window,
+	ready <-chan struct{}, pos <-chan int, changed <-chan struct{}, engineStop *func() time.Duration) (reason string) {
+	cfg := &se.srv.cfg
+	tickEvery := min(time.Second, cfg.IdleTimeout/8, cfg.MaxSessionTime/8)
+	tick := time.NewTicker(tickEvery)
+	defer tick.Stop()
+	var (
+		killAt    time.Time // after asking the program to end: kill it if it has not
+		stopAt    time.Time // the server is stopping
+		stopTimer <-chan time.Time
+		stopping  = se.srv.stopCh
+		notice    string
+		gone      = se.ssh.Context().Done()
+		eof       = se.in.eof
+		engineDn  <-chan struct{}
+		size      *tea.WindowSizeMsg // the latest size, not yet passed on
+		sizeTimer <-chan time.Time
+	)
+	end := func(why string) {
+		if reason != "" {
+			return
+		}
+		reason = why
+		if !se.send(endMsg{why}) {
+			p.Kill()
+		}
+		killAt = time.Now().Add(2 * time.Second)
+	}
+	for {
+		select {
+		case <-progDone:
+			return reason
+		case w, ok := <-winch:
+			if !ok {
+				winch = nil
+				continue
+			}
+			// Coalesced: a client resizing (or pretending to) a thousand times a second
+			// costs at most twenty frames.
+			size = &tea.WindowSizeMsg{Width: w.Width, Height: w.Height}
+			if sizeTimer == nil {
+				sizeTimer = time.After(resizeEvery)
+			}
+		case <-sizeTimer:
+			sizeTimer = nil
+			if size != nil && se.send(*size) {
+				size = nil
+			}
+		case <-ready:
+			ready, pos = nil, nil
+			var (
+				stop func() time.Duration
+				done <-chan struct{}
+				err  error
+			)
+			if perr := se.safely("engine", func() { stop, done, err = se.startEngine() }); perr != nil {
+				err = perr
+			}
+			if err != nil {
+				se.log.Error("engine could not start", "err", err)
+				end("the lab could not start: " + err.Error())
+				continue
+			}
+			*engineStop, engineDn = stop, done
+		case n := <-pos:
+			se.send(queueMsg{n})
+		case <-engineDn:
+			engineDn = nil // stopped by itself; a panic arrives on crash
+		case <-changed:
+			e, ch := se.srv.class.current()
+			changed = ch
+			var m tea.Model
+			if err := se.safely("screen", func() { m = se.labModel(e, se.role == "viewer") }); err != nil {
+				end(err.Error() + "; please reconnect")
+				continue
+			}
+			se.send(swapLabMsg{m})
+			se.send(flashMsg{"the shared lab restarted after an internal error"})
+		case what := <-se.crash:
+			end("internal error (" + what + "); please reconnect")
+		case <-gone:
+			gone, eof = nil, nil
+			reason = "the client disconnected"
+			p.Kill()
+		case <-eof:
+			gone, eof = nil, nil
+			reason = "the client closed its input"
+			p.Kill()
+		case <-stopping:
+			stopping = nil
+			n := se.srv.notice()
+			stopAt, stopTimer = time.Now().Add(n), time.After(n)
+			notice = se.noticeText(time.Now(), 0, 0, stopAt)
+			se.send(noticeMsg{notice})
+		case <-stopTimer:
+			stopTimer = nil
+			end("the server is stopping")
+		case now := <-tick.C:
+			if !killAt.IsZero() && now.After(killAt) {
+				p.Kill()
+				continue
+			}
+			if reason != "" {
+				continue
+			}
+			idle := now.Sub(time.Unix(0, se.lastKey.Load()))
+			age := now.Sub(se.start)
+			switch {
+			case idle >= cfg.IdleTimeout && stopAt.IsZero():
+				se.log.Info("limit hit: idle timeout", "idle", idle.Round(time.Second))
+				end(fmt.Sprintf("no key pressed for %v", cfg.IdleTimeout))
+				continue
+			case age >= cfg.MaxSessionTime:
+				se.log.Info("limit hit: session length", "max", cfg.MaxSessionTime)
+				end(fmt.Sprintf("the session reached its time limit (%v)", cfg.MaxSessionTime))
+				continue
+			}
+			n := se.noticeText(now, idle, age, stopAt)
+			if n != notice {
+				notice = n
+				se.send(noticeMsg{n})
+			}
+		}
+	}
+}
+
+// noticeText is the banner the session should show now: the server stopping, then the
+// session's time limit, then the idle warning.
+func (se *session) noticeText(now time.Time, idle, age time.Duration, stopAt time.Time) string {
+	cfg := &se.srv.cfg
+	left := func(d time.Duration) string { return d.Round(time.Second).String() }
+	warnIdle := min(time.Minute, cfg.IdleTimeout/2)
+	warnAge := min(5*time.Minute, cfg.MaxSessionTime/2)
+	switch {
+	case !stopAt.IsZero():
+		return fmt.Sprintf("The server is stopping: this session ends in %s.", left(stopAt.Sub(now)))
+	case cfg.MaxSessionTime-age <= warnAge:
+		return fmt.Sprintf("This session reaches its time limit in %s.", left(cfg.MaxSessionTime-age))
+	case cfg.IdleTimeout-idle <= warnIdle:
+		return fmt.Sprintf("No key pressed for a while: this session closes in %s unless you press a key.", left(cfg.IdleTimeout-idle))
+	}
+	return ""
+}
