@@ -283,7 +283,9 @@ Each experiment trains a family of runs (same initialisation and minibatch order
 arms of a group; several engines at once), then writes DIR/runs/GROUP/ARM/ (run directories,
 complete.json last), DIR/summary.csv, PNG figures and DIR/report.md. An interrupted experiment
 (Ctrl-C) keeps its finished runs: the same command resumes. --quick is a seconds-long smoke
-test. 'all' writes DIR/NAME/ for each.
+test. 'all' writes DIR/NAME/ for each. In experiments with a warm-up (switch, alpha,
+stability) the config flags (--lr, --k, --refresh, --batch, …) set the warm-up and whatever
+the arms do not sweep.
 
 Experiments (defaults; [quick]):
 `, summaries["experiment"])

@@ -214,6 +214,11 @@ func RunPlan(ctx context.Context, plan Plan, opts RunOptions) (*Results, error) 
 	if err := claimDir(opts.Dir, &plan); err != nil {
 		return nil, err
 	}
+	unlock, err := lockDir(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	jobs := opts.Jobs
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
@@ -302,6 +307,33 @@ func claimDir(dir string, plan *Plan) error {
 		return err
 	}
 	return writeFileAtomic(path, raw)
+}
+
+// lockDir makes sure one process at a time works in an experiment directory: DIR/lock holds
+// the owner's process id; a lock whose process is gone is taken over.
+func lockDir(dir string) (unlock func(), err error) {
+	path := filepath.Join(dir, "lock")
+	for range 2 {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			fmt.Fprintf(f, "%d\n", os.Getpid())
+			if err := f.Close(); err != nil {
+				return nil, err
+			}
+			return func() { os.Remove(path) }, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, err
+		}
+		raw, _ := os.ReadFile(path)
+		var pid int
+		fmt.Sscan(string(raw), &pid)
+		if pid > 0 && processAlive(pid) {
+			return nil, fmt.Errorf("%s is in use by process %d (remove %s if that is wrong)", dir, pid, path)
+		}
+		os.Remove(path) // stale: its process is gone
+	}
+	return nil, fmt.Errorf("%s: cannot take the lock %s", dir, path)
 }
 
 func planName(raw []byte) string {

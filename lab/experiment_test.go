@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
@@ -258,5 +259,23 @@ func TestWriteDocsKeepsCommentary(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(docs, "figures", "eos.png")); err != nil {
 		t.Error(err)
+	}
+}
+
+// One process at a time: a live owner's lock refuses, a dead owner's lock is taken over.
+func TestLockRefusesASecondProcess(t *testing.T) {
+	dir := t.TempDir()
+	lock := filepath.Join(dir, "lock")
+	os.WriteFile(lock, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)
+	_, err := quickRun(t, context.Background(), "eos", dir, Sweep{Warmup: -1})
+	if err == nil || !strings.Contains(err.Error(), "in use by process") {
+		t.Fatalf("err %v, want a refusal", err)
+	}
+	os.WriteFile(lock, []byte("1073741824\n"), 0o644) // no such process
+	if _, err := quickRun(t, context.Background(), "eos", dir, Sweep{Warmup: -1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(lock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("lock left behind: %v", err)
 	}
 }
