@@ -19,11 +19,6 @@ import (
 
 // The experiment command registers itself, so that main.go's tables stay as they are
 // (gofmt would realign every entry for the longer name).
-func init() {
-	commands["experiment"] = runExperiment
-	summaries["experiment"] = "reproducible experiments with plots and a report: switch, alpha, stability, curvature, eos, all"
-}
-
 // sweepFlags are the experiment flags that take lists.
 type sweepFlags struct {
 	seeds, losses, lrs, ks, refreshes, batches, alphas, wBulks *string

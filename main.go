@@ -15,19 +15,21 @@ import (
 // commands maps a subcommand's name to its entry point, which gets the arguments after the
 // name; summaries holds the one-line description of each.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
-	"lab":     runLab,
-	"hessian": runHessian,
-	"bench":   runBench,
-	"run":     runRun,
-	"serve":   runServe,
+	"lab":        runLab,
+	"hessian":    runHessian,
+	"bench":      runBench,
+	"run":        runRun,
+	"serve":      runServe,
+	"experiment": runExperiment,
 }
 
 var summaries = map[string]string{
-	"lab":     "the terminal lab (what 'sharpflat' with no command opens)",
-	"hessian": "top-k Hessian eigenpairs, G/F split and energies of a trained network on a data set",
-	"bench":   "time gradient, HVP, GGN product and Lanczos on this machine",
-	"run":     "train headless and write a run directory (metrics, events, weights)",
-	"serve":   "serve the lab over SSH to a classroom (own lab per session, or --classroom)",
+	"lab":        "the terminal lab (what 'sharpflat' with no command opens)",
+	"hessian":    "top-k Hessian eigenpairs, G/F split and energies of a trained network on a data set",
+	"bench":      "time gradient, HVP, GGN product and Lanczos on this machine",
+	"run":        "train headless and write a run directory (metrics, events, weights)",
+	"serve":      "serve the lab over SSH to a classroom (own lab per session, or --classroom)",
+	"experiment": "reproducible experiments with plots and a report: switch, alpha, stability, curvature, eos, all",
 }
 
 func usage(w io.Writer) {
@@ -46,7 +48,7 @@ Commands:
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s  %s\n", n, summaries[n])
+		fmt.Fprintf(w, "  %-10s  %s\n", n, summaries[n])
 	}
 }
 

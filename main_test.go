@@ -25,10 +25,14 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 func TestUsageAndHelp(t *testing.T) {
-	if code, out, _ := runCLI(t); code != 0 || !strings.Contains(out, "Commands:") {
-		t.Errorf("no args: code %d, out %q", code, out)
+	// Without arguments sharpflat opens the lab, which needs a terminal: the test has none.
+	if code, _, errOut := runCLI(t); code != 1 || !strings.Contains(errOut, "needs a terminal") {
+		t.Errorf("no args without a terminal: code %d, stderr %q", code, errOut)
 	}
-	for _, c := range []string{"hessian", "bench", "run"} {
+	if code, out, _ := runCLI(t, "--help"); code != 0 || !strings.Contains(out, "Commands:") || !strings.Contains(out, "experiment") {
+		t.Errorf("--help: code %d, out %q", code, out)
+	}
+	for _, c := range []string{"hessian", "bench", "run", "lab", "serve", "experiment"} {
 		code, out, _ := runCLI(t, c, "--help")
 		if code != 0 || !strings.Contains(out, "Usage:") || !strings.Contains(out, "sharpflat "+c) {
 			t.Errorf("%s --help: code %d, out %q", c, code, out)
