@@ -1,7 +1,9 @@
 package serve
 
 import (
+	"errors"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -25,6 +27,8 @@ type guardConn struct {
 	writeTimeout time.Duration
 	release      func()
 	once         sync.Once
+	stalled      func() // a write hit its deadline
+	stallOnce    sync.Once
 
 	mu       sync.Mutex
 	sessions int // running sessions
@@ -48,6 +52,9 @@ func (s *Server) onConn(ctx ssh.Context, c net.Conn) net.Conn {
 		h(c)
 	}
 	g := &guardConn{Conn: c, handshake: s.cfg.HandshakeTimeout, writeTimeout: s.cfg.WriteTimeout, release: s.limits.releaseConn}
+	g.stalled = func() {
+		s.log.Warn("limit hit: write timeout (the client stopped reading); closing its connection", "remote", remote, "timeout", s.cfg.WriteTimeout)
+	}
 	_ = c.SetReadDeadline(time.Now().Add(g.handshake))
 	ctx.SetValue(guardKey{}, g)
 	s.log.Debug("connection", "remote", remote)
@@ -62,7 +69,11 @@ func guardOf(ctx ssh.Context) *guardConn {
 
 func (g *guardConn) Write(b []byte) (int, error) {
 	_ = g.Conn.SetWriteDeadline(time.Now().Add(g.writeTimeout))
-	return g.Conn.Write(b)
+	n, err := g.Conn.Write(b)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		g.stallOnce.Do(g.stalled)
+	}
+	return n, err
 }
 
 func (g *guardConn) Close() error {

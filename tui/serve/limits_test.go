@@ -3,6 +3,7 @@ package serve
 import (
 	"io"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -209,26 +210,26 @@ func TestSlowClientCutOff(t *testing.T) {
 	eventually(t, 10*time.Second, "the stalled client was not cut off", func() bool {
 		return strings.Contains(ts.logs.String(), "write timeout")
 	})
+	slowEnded := regexp.MustCompile(`session end .*user=slow`)
 	eventually(t, 5*time.Second, "the stalled session did not end", func() bool {
-		return strings.Contains(ts.logs.String(), "role=\"own lab\" reason=\"the client disconnected\"") ||
-			strings.Count(ts.logs.String(), "session end") >= 1
+		return slowEnded.MatchString(ts.logs.String())
 	})
-	if testing.Verbose() {
-		t.Logf("server log:\n%s", ts.logs.String())
-	}
 	// The other session kept receiving frames all along.
 	n := other.frames()
 	eventually(t, 3*time.Second, "the other session stopped receiving frames", func() bool { return other.frames() > n+3 })
 }
+
+var cursorMoves = regexp.MustCompile(`\x1b\[[0-9;]*[ABCDEFGHf]|\r|\n`)
 
 // A client's window size is capped: frames cost in proportion to their area.
 func TestWindowSizeCapped(t *testing.T) {
 	ts := startServer(t, nil)
 	tm := openTerm(t, ts.login("alice", nil), 1000, 400)
 	tm.waitFor("running", 20*time.Second)
+	// Split where the renderer moves the cursor (it skips unchanged lines by moving down).
 	widest := 0
-	for _, l := range strings.Split(tm.text(), "\n") {
-		widest = max(widest, ansi.StringWidth(strings.TrimRight(l, " \r")))
+	for _, l := range cursorMoves.Split(tm.out.String(), -1) {
+		widest = max(widest, ansi.StringWidth(strings.TrimRight(ansi.Strip(l), " ")))
 	}
 	if widest > maxWidth {
 		t.Errorf("a line %d cells wide, want ≤ %d", widest, maxWidth)
