@@ -25,7 +25,8 @@ type guardConn struct {
 	net.Conn
 	handshake    time.Duration
 	writeTimeout time.Duration
-	release      func()
+	settle       func() // the connection started a session: no longer pending
+	release      func() // the connection closed
 	once         sync.Once
 	stalled      func() // a write hit its deadline
 	stallOnce    sync.Once
@@ -44,14 +45,15 @@ func (s *Server) onConn(ctx ssh.Context, c net.Conn) net.Conn {
 		s.log.Info("connection refused: server stopping", "remote", remote)
 		return nil
 	}
-	if !s.limits.acquireConn() {
-		s.log.Warn("limit hit: connections", "remote", remote, "max", s.cfg.MaxConns)
+	settle, release, why := s.limits.acquireConn(remote)
+	if why != "" {
+		s.log.Warn("limit hit: "+why, "remote", remote, "max_conns", s.cfg.MaxConns, "max_pending_per_host", maxPendingPerHost)
 		return nil
 	}
 	if h := s.cfg.hooks.conn; h != nil {
 		h(c)
 	}
-	g := &guardConn{Conn: c, handshake: s.cfg.HandshakeTimeout, writeTimeout: s.cfg.WriteTimeout, release: s.limits.releaseConn}
+	g := &guardConn{Conn: c, handshake: s.cfg.HandshakeTimeout, writeTimeout: s.cfg.WriteTimeout, settle: settle, release: release}
 	g.stalled = func() {
 		s.log.Warn("limit hit: write timeout (the client stopped reading); closing its connection", "remote", remote, "timeout", s.cfg.WriteTimeout)
 	}
@@ -92,6 +94,7 @@ func (g *guardConn) sessionStarted() {
 	defer g.mu.Unlock()
 	if g.sessions++; g.sessions == 1 {
 		_ = g.Conn.SetReadDeadline(time.Time{})
+		g.settle()
 	}
 }
 

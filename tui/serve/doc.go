@@ -24,8 +24,9 @@
 // (marked extAnonymous); "none" and password authentication are never accepted.
 //
 // Limits, all on by default: MaxSessions overall, MaxPerKey sessions per identity (per source
-// address for anonymous sessions), MaxEngines training at once with a bounded queue, a
-// handshake timeout (also closing authenticated connections that open no session), MaxAuthTries,
+// address for anonymous sessions), MaxEngines training at once with a bounded queue, MaxConns
+// connections with at most 16 per source address still short of a session, a handshake
+// timeout (also closing authenticated connections that open no session), MaxAuthTries,
 // an idle timeout counted from the last key press (frames sent do not count), a maximum
 // session length, a write timeout that cuts off a client that stops reading, a cap on the
 // terminal size and on the frame rate, and a key-rate limit. Port forwarding, agent

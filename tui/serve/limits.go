@@ -11,28 +11,54 @@ type limits struct {
 
 	mu       sync.Mutex
 	conns    int
+	pending  map[string]int // per source address: connections that have not started a session
 	sessions int
 	perKey   map[string]int
 }
 
+// maxPendingPerHost caps the connections one source address may have between accept and
+// its first session (handshakes, authentication): one host cannot take every connection
+// slot with connections that never log in. Authenticated sessions are not counted, so a
+// classroom behind one NAT address is not limited by it.
+const maxPendingPerHost = 16
+
 func newLimits(c *Config) *limits {
-	return &limits{maxConns: c.MaxConns, maxSessions: c.MaxSessions, maxPerKey: c.MaxPerKey, perKey: map[string]int{}}
+	return &limits{maxConns: c.MaxConns, maxSessions: c.MaxSessions, maxPerKey: c.MaxPerKey,
+		pending: map[string]int{}, perKey: map[string]int{}}
 }
 
-func (l *limits) acquireConn() bool {
+// acquireConn admits a connection from host, pending until settle is called (at its first
+// session, or when it closes); release gives its slot back. Both are idempotent.
+func (l *limits) acquireConn(host string) (settle, release func(), why string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.conns >= l.maxConns {
-		return false
+		return nil, nil, "connections"
+	}
+	if l.pending[host] >= maxPendingPerHost {
+		return nil, nil, "connections pending per host"
 	}
 	l.conns++
-	return true
-}
-
-func (l *limits) releaseConn() {
-	l.mu.Lock()
-	l.conns--
-	l.mu.Unlock()
+	l.pending[host]++
+	var s, r sync.Once
+	settle = func() {
+		s.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if l.pending[host]--; l.pending[host] == 0 {
+				delete(l.pending, host)
+			}
+		})
+	}
+	release = func() {
+		settle()
+		r.Do(func() {
+			l.mu.Lock()
+			l.conns--
+			l.mu.Unlock()
+		})
+	}
+	return settle, release, ""
 }
 
 // limitError is a refusal: what the user reads, and what the log records.

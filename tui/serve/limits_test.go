@@ -235,3 +235,44 @@ func TestWindowSizeCapped(t *testing.T) {
 		t.Errorf("a line %d cells wide, want ≤ %d", widest, maxWidth)
 	}
 }
+
+// One host cannot hold more than maxPendingPerHost connections that never log in; its
+// sessions, once started, do not count.
+func TestPendingConnectionsPerHost(t *testing.T) {
+	ts := startServer(t, nil)
+	var idle []net.Conn
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	for range maxPendingPerHost {
+		c, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+	}
+	eventually(t, 5*time.Second, "the idle connections were not all accepted", func() bool {
+		ts.srv.limits.mu.Lock()
+		defer ts.srv.limits.mu.Unlock()
+		return ts.srv.limits.pending["127.0.0.1"] == maxPendingPerHost
+	})
+	if c, err := ts.dial("alice", gossh.PublicKeys(ts.user)); err == nil {
+		c.Close()
+		t.Fatal("a connection beyond the pending cap was served")
+	}
+	if !strings.Contains(ts.logs.String(), "limit hit: connections pending per host") {
+		t.Error("the refusal is not logged")
+	}
+	idle[0].Close()
+	idle = idle[1:]
+	eventually(t, 5*time.Second, "a freed pending slot was not reusable", func() bool {
+		c, err := ts.dial("alice", gossh.PublicKeys(ts.user))
+		if err != nil {
+			return false
+		}
+		openTerm(t, c, 90, 28).waitFor("running", 20*time.Second)
+		return true
+	})
+}
