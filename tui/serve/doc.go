@@ -29,8 +29,16 @@
 // timeout (also closing authenticated connections that open no session), MaxAuthTries,
 // an idle timeout counted from the last key press (frames sent do not count), a maximum
 // session length, a write timeout that cuts off a client that stops reading, a cap on the
-// terminal size and on the frame rate, and a key-rate limit. Port forwarding, agent
-// channels, subsystems, exec commands and sessions without a PTY are refused.
+// terminal size and on the frame rate, and a key-rate limit. Port forwarding, X11,
+// subsystems (sftp), exec commands and sessions without a PTY are refused. (charmbracelet/ssh
+// acknowledges an agent-forwarding request; nothing here ever opens the agent channel.)
+//
+// Rendering. Styles come from each session's own lipgloss renderer: the colour profile from
+// the client's TERM and environment, the background from an OSC 11 query answered by the
+// client's terminal. The query is read through the session's input pump with a timeout, the
+// answer is cut out and every other byte goes to the program: wish's MakeRenderer reads the
+// reply through a cancel reader that cannot interrupt a read on an SSH channel, so a terminal
+// that does not answer leaves it blocked until the next key press, which it then discards.
 //
 // Containment. Each session's engine goroutine and the UI's Update and View recover from
 // panics and end that session only (wish's recover middleware covers neither). Bubbletea's
