@@ -91,7 +91,7 @@ func DefaultConfig() Config {
 		HandshakeTimeout: 20 * time.Second,
 		IdleTimeout:      15 * time.Minute,
 		MaxSessionTime:   3 * time.Hour,
-		MaxAuthTries:     3,
+		MaxAuthTries:     6, // OpenSSH's default: a client with several keys tries them in turn
 		WriteTimeout:     10 * time.Second,
 		FPS:              10,
 	}
