@@ -64,7 +64,8 @@ func BenchmarkSlowSubscriber(b *testing.B) {
 }
 
 // BenchmarkRefresh: one eigenspace refresh of the demo preset after 100 SGD steps, warm
-// (refining the basis of the previous step) against cold (Lanczos from a random start).
+// (refining the basis of the previous step) against cold (Lanczos from a random start), with
+// explicit residuals and with the estimated residuals of a scheduled refresh.
 func BenchmarkRefresh(b *testing.B) {
 	c, _ := Preset("demo")
 	c.RefreshEvery, c.EnergyEvery = 1, 0
@@ -83,11 +84,12 @@ func BenchmarkRefresh(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		warm [][]float64
-	}{{"warm", prev}, {"cold", nil}} {
+		est  bool
+	}{{"warm", prev, false}, {"cold", nil, false}, {"warm-estimated", prev, true}, {"cold-estimated", nil, true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			products := 0
 			for b.Loop() {
-				r, err := Curvature(hb, CurvatureOptions{K: c.K, Tol: c.Tol, Seed: c.Seed, Warm: tc.warm})
+				r, err := Curvature(hb, CurvatureOptions{K: c.K, Tol: c.Tol, Seed: c.Seed, Warm: tc.warm, EstimateResiduals: tc.est})
 				if err != nil {
 					b.Fatal(err)
 				}
