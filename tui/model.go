@@ -15,6 +15,9 @@ type Options struct {
 	// ReadOnly makes a viewer's session (a classroom over SSH): the charts follow the
 	// engine, steering keys are refused with a message, and the help lists only ? and q.
 	ReadOnly bool
+	// NoWrite switches the w key off (and out of the help): over SSH a session must not
+	// write runs on the server's disk.
+	NoWrite bool
 	// RunDir is the directory under which w writes runs (default "runs"), as
 	// RunDir/<preset>-<yyyymmdd-hhmmss>.
 	RunDir string
@@ -61,6 +64,7 @@ func New(e *lab.Engine, r *lipgloss.Renderer, opts Options) Model {
 	}
 	km := DefaultKeyMap()
 	km.ReadOnly = opts.ReadOnly
+	km.Write.SetEnabled(!opts.NoWrite)
 	st := NewStyles(r)
 	h := help.New()
 	h.Styles = st.Help

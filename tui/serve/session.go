@@ -280,7 +280,7 @@ func (se *session) startEngine() (stop func() time.Duration, done <-chan struct{
 
 // labModel is the lab's model on e, drawn with the session's renderer.
 func (se *session) labModel(e *lab.Engine, readOnly bool) tea.Model {
-	m := tui.New(e, se.renderer, tui.Options{ReadOnly: readOnly})
+	m := tui.New(e, se.renderer, tui.Options{ReadOnly: readOnly, NoWrite: true})
 	se.mu.Lock()
 	se.closers = append(se.closers, m.Close)
 	se.mu.Unlock()
