@@ -145,33 +145,21 @@ func (b *Bound) checkLen(name string, v []float64) {
 }
 
 // HVP stores H v in dst (exact, by the R-operator).
-func (b *Bound) HVP(dst, v []float64) {
-	b.checkLen("dst", dst)
-	b.checkLen("v", v)
-	b.parallel(func(c *chunk) {
-		b.m.allocR(c)
-		b.m.rForward(c, b.theta, v, b.data.N)
-		b.m.rBackward(c, b.theta, v)
-	})
-	b.reduce(dst, func(c *chunk) []float64 { return c.hv })
-}
+func (b *Bound) HVP(dst, v []float64) { b.HGVP(dst, nil, v) }
 
 // GGNVP stores G v = Jᵀ H_ℓ J v / N in dst.
-func (b *Bound) GGNVP(dst, v []float64) {
-	b.checkLen("dst", dst)
-	b.checkLen("v", v)
-	b.parallel(func(c *chunk) {
-		b.m.allocR(c)
-		b.m.rForward(c, b.theta, v, b.data.N)
-		b.m.rBackwardGGN(c, b.theta)
-	})
-	b.reduce(dst, func(c *chunk) []float64 { return c.gv })
-}
+func (b *Bound) GGNVP(dst, v []float64) { b.HGVP(nil, dst, v) }
 
 // HGVP stores H v in hv and G v in gv, sharing one R-forward pass.
-// Either destination may be nil.
+// Either destination may be nil, and its backward pass is skipped.
 func (b *Bound) HGVP(hv, gv, v []float64) {
 	b.checkLen("v", v)
+	if hv != nil {
+		b.checkLen("hv", hv)
+	}
+	if gv != nil {
+		b.checkLen("gv", gv)
+	}
 	b.parallel(func(c *chunk) {
 		b.m.allocR(c)
 		b.m.rForward(c, b.theta, v, b.data.N)
@@ -183,11 +171,9 @@ func (b *Bound) HGVP(hv, gv, v []float64) {
 		}
 	})
 	if hv != nil {
-		b.checkLen("hv", hv)
 		b.reduce(hv, func(c *chunk) []float64 { return c.hv })
 	}
 	if gv != nil {
-		b.checkLen("gv", gv)
 		b.reduce(gv, func(c *chunk) []float64 { return c.gv })
 	}
 }
