@@ -94,6 +94,8 @@ type Engine struct {
 	version    uint64    // counts changes, so publish knows who has seen what
 	divergedAt int       // step of the latest divergence (0: none)
 	refLoss    float64   // the first full-train loss: the scale of "exploding"
+	lastTrain  float64   // the latest full-train loss
+	bestTrain  float64   // the lowest full-train loss so far (0: none yet)
 
 	stopOnDiverge func()  // headless runs end at a divergence
 	spool         *RunDir // see NewSpooled
@@ -140,7 +142,7 @@ func (e *Engine) reset(cfg Config) error {
 		e.state = Running
 	}
 	e.step, e.stepBudget = 0, -1
-	e.refLoss, e.divergedAt = 0, 0
+	e.refLoss, e.divergedAt, e.lastTrain, e.bestTrain = 0, 0, 0, 0
 	e.basis = noBasis()
 	e.wantFresh, e.refreshes = true, 0
 	e.last = Metrics{}

@@ -372,3 +372,36 @@ func TestEnginePanicBecomesError(t *testing.T) {
 		t.Errorf("final snapshot %v, last event %+v", last.State, last.Events[len(last.Events)-1])
 	}
 }
+
+// Automatic checkpoints are not taken while the training loss is far above its best: a
+// rollback after a blow-up returns to a state from before it went astray.
+func TestAutoCheckpointsOnlyWhenGood(t *testing.T) {
+	c := small()
+	c.KeepEvery, c.EvalEvery, c.DivergeFactor = 5, 1, 1e9 // never flagged: only the loss tells
+	e, err := New(c, Options{StartPaused: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); <-e.Done() }()
+	go e.Run(ctx)
+	e.StepN(40)
+	waitFor(t, func() bool { _, s, st := view(e); return s == 40 && st == Paused })
+	e.SetLR(60) // unstable: the loss climbs within a few steps
+	e.StepN(12)
+	waitFor(t, func() bool { _, s, st := view(e); return s == 52 && st == Paused })
+	var cps []int
+	var best float64
+	e.Do(func(v View) {
+		best = v.e.bestTrain
+		for _, cp := range v.e.checkpts {
+			cps = append(cps, cp.step)
+		}
+	})
+	e.Rollback()
+	var l float64
+	e.Do(func(v View) { l, _, _ = v.e.model.Evaluate(v.e.theta, &v.e.train) })
+	if l > 2*best {
+		t.Errorf("rolled back to a state with training loss %.3g, best %.3g (checkpoints %v)", l, best, cps)
+	}
+}

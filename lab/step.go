@@ -103,7 +103,15 @@ func (e *Engine) trainStep() error {
 	if e.diverged(&m) {
 		return nil
 	}
-	if e.step%c.KeepEvery == 0 {
+	if m.TrainLoss.Valid() {
+		e.lastTrain = float64(m.TrainLoss)
+		if e.bestTrain == 0 || e.lastTrain < e.bestTrain {
+			e.bestTrain = e.lastTrain
+		}
+	}
+	// Automatic checkpoints are the "last good" states a rollback returns to: skip them while
+	// the training loss is more than twice the best seen (training is going astray).
+	if e.step%c.KeepEvery == 0 && e.lastTrain <= 2*e.bestTrain {
 		e.keep("auto")
 	}
 	return nil
