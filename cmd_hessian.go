@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"text/tabwriter"
 
 	"gonum.org/v1/gonum/floats"
@@ -34,9 +35,10 @@ type hessianReport struct {
 }
 
 func runHessian(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("hessian", "--data FILE.csv --weights FILE.safetensors [flags]", stdout, stderr)
-	data := fs.String("data", "", "data set CSV (header row, a 'label' column, numeric features) [required]")
-	weights := fs.String("weights", "", "weights in safetensors, PyTorch nn.Linear layout layers.{i}.weight/bias [required]")
+	fs := newFlags("hessian", "(--data FILE.csv --weights FILE.safetensors | --run DIR) [flags]", stdout, stderr)
+	data := fs.String("data", "", "data set CSV (header row, a 'label' column, numeric features)")
+	weights := fs.String("weights", "", "weights in safetensors, PyTorch nn.Linear layout layers.{i}.weight/bias")
+	runDir := fs.String("run", "", "a run directory instead: its weights, on its Hessian set rebuilt from config.json (act and loss from it too)")
 	actName := fs.String("act", "tanh", "activation of the hidden layers: tanh, relu, gelu, softplus, identity")
 	lossName := fs.String("loss", "ce", "loss: ce (softmax cross-entropy) or mse (½‖f−y‖², one-hot for labels)")
 	k := fs.Int("k", 10, "number of top eigenpairs")
@@ -48,14 +50,28 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	if *data == "" || *weights == "" {
-		return usagef("hessian: --data and --weights are required (see 'sharpflat hessian --help')")
+	useRun, useFiles := *runDir != "", *data != "" || *weights != ""
+	if useRun == useFiles || (useFiles && (*data == "" || *weights == "")) {
+		return usagef("hessian: give --data and --weights, or --run DIR (see 'sharpflat hessian --help')")
 	}
 	if *k < 1 {
 		return usagef("hessian: --k %d, want ≥ 1", *k)
 	}
 	if !(*tol > 0 && *tol < 1) || *samples < 0 || *samples == 1 {
 		return usagef("hessian: want 0 < --tol < 1 and --hutch-samples 0 or ≥ 2")
+	}
+	var ds nn.Dataset
+	dataName := *data
+	if useRun {
+		cfg, err := lab.LoadConfigFile(filepath.Join(*runDir, "config.json"))
+		if err != nil {
+			return err
+		}
+		*actName, *lossName, *weights = cfg.Act, cfg.Loss, filepath.Join(*runDir, "weights.safetensors")
+		dataName = fmt.Sprintf("the Hessian set of %s", *runDir)
+		if _, _, ds, err = lab.RunData(&cfg); err != nil {
+			return err
+		}
 	}
 	act, err := nn.ParseActivation(*actName)
 	if err != nil {
@@ -65,9 +81,10 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("hessian: --loss: %v", err)
 	}
-	ds, err := nn.LoadCSV(*data)
-	if err != nil {
-		return err
+	if !useRun {
+		if ds, err = nn.LoadCSV(*data); err != nil {
+			return err
+		}
 	}
 	m, theta, err := nn.LoadMLP(*weights, act, loss)
 	if err != nil {
@@ -78,7 +95,7 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	}
 	b, err := m.Bind(theta, &ds)
 	if err != nil {
-		return fmt.Errorf("%s with %s: %w", *weights, *data, err)
+		return fmt.Errorf("%s with %s: %w", *weights, dataName, err)
 	}
 	r, err := lab.Curvature(b, lab.CurvatureOptions{K: *k, Tol: *tol, Seed: *seed, Split: true, HutchSamples: *samples})
 	if err != nil {
@@ -101,7 +118,7 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(rep)
 	}
 	fmt.Fprintf(stdout, "network   %s, loss %s, P = %d\n", m, m.Loss, rep.P)
-	fmt.Fprintf(stdout, "data      %s: %d examples\n", *data, ds.N)
+	fmt.Fprintf(stdout, "data      %s: %d examples\n", dataName, ds.N)
 	fmt.Fprintf(stdout, "loss      %.6g    ‖∇L‖ %.4g    alignment ‖Vᵀg‖/‖g‖ %.4f (random direction: %.4f)\n",
 		rep.Loss, rep.GradNorm, rep.AlignmentFullGrad, math.Sqrt(float64(len(r.Values))/float64(rep.P)))
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"sharpflat/lab"
 	"sharpflat/nn"
 )
 
@@ -137,7 +138,9 @@ func TestHessianErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"hessian", "--weights", wPath}, 2, "--data and --weights are required"},
+		{[]string{"hessian", "--weights", wPath}, 2, "give --data and --weights, or --run DIR"},
+		{[]string{"hessian", "--run", dir, "--data", csvPath}, 2, "give --data and --weights, or --run DIR"},
+		{[]string{"hessian", "--run", dir}, 1, "config.json"},
 		{[]string{"hessian", "--data", bad, "--weights", wPath}, 1, "bad.csv:3:3"},
 		{[]string{"hessian", "--data", other, "--weights", wPath}, 1, "2 features"},
 		{[]string{"hessian", "--data", csvPath, "--weights", csvPath}, 1, "data.csv"},
@@ -148,6 +151,40 @@ func TestHessianErrors(t *testing.T) {
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: code %d stderr %q, want %d and %q", tc.args[1:], code, errOut, tc.code, tc.want)
 		}
+	}
+}
+
+// hessian --run analyses a run's weights on its Hessian set, rebuilt from config.json; the
+// reference is the engine's own refresh of the same point (λ₁ of a fresh basis).
+func TestHessianOfARun(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	if code, _, errOut := runCLI(t, "run", "--n", "300", "--hessian-set", "100", "--k", "4", "--steps", "5", "--out", out, "--quiet"); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, stdout, errOut := runCLI(t, "hessian", "--run", out, "--k", "4", "--json", "--hutch-samples", "0")
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	var r hessianReport
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	// Reference: the same point through the library, independently of the command's flags.
+	cfg, err := lab.LoadConfigFile(filepath.Join(out, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, hess, err := lab.RunData(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, th, err := nn.LoadMLP(filepath.Join(out, "weights.safetensors"), nn.Tanh, nn.CrossEntropy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLoss, _, _ := m.Evaluate(th, &hess)
+	if r.P != 778 || hess.N != 100 || math.Abs(r.Loss-wantLoss) > 1e-12 || len(r.Eigenvalues) != 4 {
+		t.Errorf("P %d |S| %d loss %v (want %v) λ %v", r.P, hess.N, r.Loss, wantLoss, r.Eigenvalues)
 	}
 }
 

@@ -38,6 +38,16 @@ func loadData(c *Config) (train, test nn.Dataset, err error) {
 	return train, test, nil
 }
 
+// RunData rebuilds a run's data from its config (data, n, test fraction and seed make it
+// deterministic): the training set, the test set and the Hessian set S.
+func RunData(c *Config) (train, test, hess nn.Dataset, err error) {
+	train, test, err = loadData(c)
+	if err != nil {
+		return train, test, hess, err
+	}
+	return train, test, hessianSet(&train, c.HessianSet, c.Seed), nil
+}
+
 // DefaultHessianSet caps S when the config leaves its size at 0 (DESIGN.md §1).
 const DefaultHessianSet = 2048
 
