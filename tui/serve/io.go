@@ -98,6 +98,17 @@ func (p *inputPump) run(src io.Reader) {
 	}
 }
 
+// deliver copies the chunk c into b and parks what does not fit for the next Read.
+func (p *inputPump) deliver(b, c []byte) int {
+	n := copy(b, c)
+	if n < len(c) {
+		p.mu.Lock()
+		p.parked = append(p.parked, c[n:]...)
+		p.mu.Unlock()
+	}
+	return n
+}
+
 // Read gives the program the parked bytes first, then the stream.
 func (p *inputPump) Read(b []byte) (int, error) {
 	p.mu.Lock()
@@ -110,25 +121,13 @@ func (p *inputPump) Read(b []byte) (int, error) {
 	p.mu.Unlock()
 	select {
 	case c := <-p.ch:
-		n := copy(b, c)
-		if n < len(c) {
-			p.mu.Lock()
-			p.parked = append(p.parked, c[n:]...)
-			p.mu.Unlock()
-		}
-		return n, nil
+		return p.deliver(b, c), nil
 	case <-p.done:
 		return 0, io.EOF
 	case <-p.eof:
 		select {
 		case c := <-p.ch:
-			n := copy(b, c)
-			if n < len(c) {
-				p.mu.Lock()
-				p.parked = append(p.parked, c[n:]...)
-				p.mu.Unlock()
-			}
-			return n, nil
+			return p.deliver(b, c), nil
 		default:
 			return 0, io.EOF
 		}
