@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"sharpflat/lab"
+	"sharpflat/lab/train"
 	"sharpflat/linalg"
 	"sharpflat/nn"
 )
@@ -42,7 +42,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if *only != "all" && *only != "demo" && *only != "mnist" {
 		return usagef("bench: --net %q (allowed: all, demo, mnist)", *only)
 	}
-	demo, err := lab.Preset("demo")
+	demo, err := train.Preset("demo")
 	if err != nil {
 		return err
 	}
@@ -59,8 +59,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		widths []int
 		data   nn.Dataset
 	}{
-		{"demo 20-16-16-10 tanh", []int{20, 16, 16, 10}, lab.Subsample(&gm, 1000, 1)},
-		{"mnist 784-128-128-10 tanh", []int{784, 128, 128, 10}, lab.Subsample(&mnist, 1024, 1)},
+		{"demo 20-16-16-10 tanh", []int{20, 16, 16, 10}, train.Subsample(&gm, 1000, 1)},
+		{"mnist 784-128-128-10 tanh", []int{784, 128, 128, 10}, train.Subsample(&mnist, 1024, 1)},
 	}
 	if !*asJSON {
 		fmt.Fprintf(stdout, "sharpflat bench: float64, GOMAXPROCS=%d, median of %d runs\n", runtime.GOMAXPROCS(0), *runs)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -14,11 +15,10 @@ import (
 	"strings"
 	"syscall"
 
-	"sharpflat/lab"
+	"sharpflat/lab/experiment"
+	"sharpflat/lab/train"
 )
 
-// The experiment command registers itself, so that main.go's tables stay as they are
-// (gofmt would realign every entry for the longer name).
 // sweepFlags are the experiment flags that take lists.
 type sweepFlags struct {
 	seeds, losses, lrs, ks, refreshes, batches, alphas, wBulks *string
@@ -29,13 +29,20 @@ type sweepFlags struct {
 // experimentFlags are the flags of one parse of the command line.
 type experimentFlags struct {
 	fs           *flag.FlagSet
-	build        func() (lab.Config, error)
+	build        func() (train.Config, error)
 	out, docs    *string
 	quick, quiet *bool
 	jobs         *int
 	sweep        sweepFlags
+	// The modes: the plan as JSON lines, one arm, the report of what is finished, or the job
+	// files of a cluster scheduler.
+	plan, report *bool
+	arm, emit    *string
 	set          map[string]bool // the flags given on the command line
 }
+
+// modeFlags are the flags that choose what to do rather than what to plan.
+var modeFlags = map[string]bool{"out": true, "docs": true, "quiet": true, "jobs": true, "plan": true, "arm": true, "report": true, "emit": true}
 
 func newExperimentFlags(stdout, stderr io.Writer) *experimentFlags {
 	fs := newFlags("experiment", "NAME [--preset P] [overrides] --out DIR", stdout, stderr)
@@ -46,6 +53,10 @@ func newExperimentFlags(stdout, stderr io.Writer) *experimentFlags {
 	f.jobs = fs.Int("jobs", runtime.GOMAXPROCS(0), "engines run at once")
 	f.docs = fs.String("docs", "", "also copy the figures to DIR/figures and update DIR/EXPERIMENTS.md (e.g. --docs docs)")
 	f.quiet = fs.Bool("quiet", false, "no progress lines on stderr")
+	f.plan = fs.Bool("plan", false, "print the arms, one JSON object a line (index, id, group, arm, steps, warmup), and exit")
+	f.arm = fs.String("arm", "", "run one arm (its id GROUP/ARM or index from --plan) into --out; a finished arm is skipped")
+	f.report = fs.Bool("report", false, "build summary.csv, figures and report.md from the arms finished in --out, listing the missing ones")
+	f.emit = fs.String("emit", "", "write cluster job files into --out: slurm (a job array and a dependent report job) or k8s (an Indexed Job)")
 	f.sweep = sweepFlags{
 		seeds:     fs.String("seeds", "", "seeds, e.g. 1,2,3 (default: the experiment's)"),
 		losses:    fs.String("losses", "", "losses swept by switch and curvature, e.g. ce,mse"),
@@ -78,20 +89,29 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 		if err := f.parse(args, stdout); err != nil {
 			return err
 		}
-		return usagef("experiment: name an experiment: %s, or all (see 'sharpflat experiment --help')", strings.Join(lab.Experiments(), ", "))
+		return usagef("experiment: name an experiment: %s, or all (see 'sharpflat experiment --help')", strings.Join(experiment.Names(), ", "))
 	}
 	name := args[0]
 	if err := f.parse(args[1:], stdout); err != nil {
 		return err
 	}
-	if name != "all" && lab.ExperimentSummary(name) == "" {
-		return usagef("experiment: unknown experiment %q (allowed: %s, all)", name, strings.Join(lab.Experiments(), ", "))
+	if _, err := experiment.Lookup(name); name != "all" && err != nil {
+		return usagef("experiment: %v", err)
 	}
 	if *f.out == "" {
 		return usagef("experiment: --out DIR is required")
 	}
 	if *f.jobs < 1 {
 		return usagef("experiment: --jobs %d, want ≥ 1", *f.jobs)
+	}
+	modes := 0
+	for _, m := range []string{"plan", "arm", "report", "emit"} {
+		if f.set[m] {
+			modes++
+		}
+	}
+	if modes > 1 {
+		return usagef("experiment: --plan, --arm, --report and --emit each choose what to do: give one")
 	}
 	names := []string{name}
 	if name == "all" {
@@ -102,7 +122,7 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 				return usagef("experiment all: --%s applies to one experiment only; 'all' takes --out, --quick, --jobs, --docs, --quiet", fl)
 			}
 		}
-		names = lab.Experiments()
+		names = experiment.Names()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -116,17 +136,28 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 		if err := f.parse(args[1:], stdout); err != nil {
 			return err
 		}
+		x, _ := experiment.Lookup(n)
 		dir := *f.out
 		if name == "all" {
 			dir = filepath.Join(*f.out, n)
 		}
 		cmd := strings.TrimSpace("sharpflat experiment " + n + " " + strings.Join(commandArgs(f.fs, f.set, dir), " "))
-		cfg, sweep, err := experimentSetup(f.fs, f.build, n, f.set, *f.quick, f.sweep)
+		cfg, sweep, err := experimentSetup(f.fs, f.build, x, f.set, *f.quick, f.sweep)
 		if err != nil {
 			return err
 		}
-		rep, err := lab.RunExperiment(ctx, n, cfg, sweep, lab.ExperimentOptions{
-			RunOptions: lab.RunOptions{Dir: dir, Jobs: *f.jobs, Log: log}, Command: cmd})
+		switch {
+		case *f.plan:
+			return printPlan(x, cfg, sweep, stdout)
+		case f.set["arm"]:
+			return runOneArm(ctx, x, cfg, sweep, dir, *f.arm, stderr, *f.quiet)
+		case *f.report:
+			return reportFinished(x, cfg, sweep, dir, cmd, stdout)
+		case f.set["emit"]:
+			return emitJobs(x, cfg, sweep, f, n, dir, stdout)
+		}
+		rep, err := x.Run(ctx, cfg, sweep, experiment.Options{
+			RunOptions: experiment.RunOptions{Dir: dir, Jobs: *f.jobs, Log: log}, Command: cmd})
 		if err != nil {
 			return err
 		}
@@ -139,7 +170,7 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 			if *f.quick {
 				all = "go run . experiment all --quick --out OUT --docs " + *f.docs
 			}
-			if err := lab.WriteDocs(*f.docs, dir, rep, all, cmd); err != nil {
+			if err := experiment.WriteDocs(*f.docs, dir, rep, all, cmd); err != nil {
 				return err
 			}
 		}
@@ -147,21 +178,124 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// printPlan writes the plan's arms, one JSON object a line.
+func printPlan(x *experiment.Experiment, cfg train.Config, s experiment.Sweep, stdout io.Writer) error {
+	plan, _, err := x.Plan(cfg, s)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	for _, u := range plan.Units() {
+		if err := enc.Encode(u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runOneArm runs the arm named by id (or index) into dir.
+func runOneArm(ctx context.Context, x *experiment.Experiment, cfg train.Config, s experiment.Sweep, dir, id string, stderr io.Writer, quiet bool) error {
+	if id == "" {
+		return usagef("experiment %s: --arm needs an arm's id or index (see --plan)", x.Name)
+	}
+	u, skipped, err := x.RunArm(ctx, cfg, s, dir, id)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("arm %s interrupted; run the same command again to redo it: %w", u.ID, experiment.ErrInterrupted)
+		}
+		return err
+	}
+	if !quiet {
+		if skipped {
+			fmt.Fprintf(stderr, "%s: arm %d (%s) is already finished\n", x.Name, u.Index, u.ID)
+		} else {
+			fmt.Fprintf(stderr, "%s: arm %d (%s) finished\n", x.Name, u.Index, u.ID)
+		}
+	}
+	return nil
+}
+
+// reportFinished builds the report from the arms finished in dir.
+func reportFinished(x *experiment.Experiment, cfg train.Config, s experiment.Sweep, dir, cmd string, stdout io.Writer) error {
+	rep, missing, err := x.Report(cfg, s, dir, cmd)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", x.Name, filepath.Join(dir, "report.md"))
+	for _, f := range rep.Findings {
+		fmt.Fprintf(stdout, "  - %s\n", f)
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(stdout, "%d arms not finished (the report covers the rest): %s\n", len(missing), strings.Join(missing, " "))
+	}
+	return nil
+}
+
+// emitJobs writes the cluster job files.
+func emitJobs(x *experiment.Experiment, cfg train.Config, s experiment.Sweep, f *experimentFlags, name, dir string, stdout io.Writer) error {
+	c, err := experiment.ParseCluster(*f.emit)
+	if err != nil {
+		return usagef("experiment: %v", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if c == experiment.Kubernetes {
+		bin = "sharpflat" // the binary in the image
+	}
+	args := append([]string{"experiment", name}, planArgs(f.fs, f.set)...)
+	args = append(args, "--out", abs)
+	files, how, err := x.Emit(c, cfg, s, experiment.EmitOptions{Binary: bin, Args: args, Dir: abs})
+	if err != nil {
+		return err
+	}
+	for _, p := range files {
+		fmt.Fprintln(stdout, p)
+	}
+	fmt.Fprintln(stdout, how)
+	if c == experiment.Slurm && strings.Contains(bin, "go-build") {
+		fmt.Fprintln(stdout, "note: this binary was built by 'go run' in a temporary directory; build one with 'go build -o sharpflat .' and set SHARPFLAT to its path")
+	}
+	return nil
+}
+
+// planArgs are the flags given that shape the plan (everything but the modes and --out).
+func planArgs(fs *flag.FlagSet, set map[string]bool) []string {
+	var a []string
+	fs.Visit(func(f *flag.Flag) {
+		if !set[f.Name] || modeFlags[f.Name] {
+			return
+		}
+		if f.Name == "quick" {
+			a = append(a, "--quick")
+			return
+		}
+		a = append(a, "--"+f.Name+"="+f.Value.String())
+	})
+	return a
+}
+
 // experimentSetup builds the base config (the experiment's preset and config defaults, then
 // the command line's overrides) and the sweep.
-func experimentSetup(fs *flag.FlagSet, build func() (lab.Config, error), name string, set map[string]bool, quick bool, sf sweepFlags) (lab.Config, lab.Sweep, error) {
-	for f, instead := range lab.ExperimentSwept(name) {
+func experimentSetup(fs *flag.FlagSet, build func() (train.Config, error), x *experiment.Experiment, set map[string]bool, quick bool, sf sweepFlags) (train.Config, experiment.Sweep, error) {
+	name := x.Name
+	for f, instead := range x.Swept {
 		if set[f] {
-			return lab.Config{}, lab.Sweep{}, usagef("experiment %s: --%s is swept by this experiment; use %s", name, f, instead)
+			return train.Config{}, experiment.Sweep{}, usagef("experiment %s: --%s is swept by this experiment; use %s", name, f, instead)
 		}
 	}
 	if !set["preset"] && !set["config"] {
-		if err := fs.Set("preset", lab.ExperimentPreset(name)); err != nil {
-			return lab.Config{}, lab.Sweep{}, err
+		if err := fs.Set("preset", x.Preset); err != nil {
+			return train.Config{}, experiment.Sweep{}, err
 		}
 	}
 	// The experiment's own settings, unless given: fs.Set marks them as given for build.
-	defaults := lab.ExperimentConfigFlags(name, quick)
+	defaults := x.Settings(quick)
 	keys := make([]string, 0, len(defaults))
 	for k := range defaults {
 		keys = append(keys, k)
@@ -170,13 +304,13 @@ func experimentSetup(fs *flag.FlagSet, build func() (lab.Config, error), name st
 	for _, k := range keys {
 		if !set[k] {
 			if err := fs.Set(k, defaults[k]); err != nil {
-				return lab.Config{}, lab.Sweep{}, fmt.Errorf("experiment %s: default --%s=%s: %v", name, k, defaults[k], err)
+				return train.Config{}, experiment.Sweep{}, fmt.Errorf("experiment %s: default --%s=%s: %v", name, k, defaults[k], err)
 			}
 		}
 	}
 	cfg, err := build()
 	if err != nil {
-		return cfg, lab.Sweep{}, usagef("experiment %s: %v", name, err)
+		return cfg, experiment.Sweep{}, usagef("experiment %s: %v", name, err)
 	}
 	s, err := parseSweep(sf)
 	if err != nil {
@@ -186,8 +320,8 @@ func experimentSetup(fs *flag.FlagSet, build func() (lab.Config, error), name st
 	return cfg, s, nil
 }
 
-func parseSweep(sf sweepFlags) (lab.Sweep, error) {
-	s := lab.Sweep{Warmup: *sf.warmup, Steps: *sf.steps, Target: *sf.target}
+func parseSweep(sf sweepFlags) (experiment.Sweep, error) {
+	s := experiment.Sweep{Warmup: *sf.warmup, Steps: *sf.steps, Target: *sf.target}
 	var err error
 	if s.Seeds, err = parseList(*sf.seeds, "seeds", func(v string) (uint64, error) { return strconv.ParseUint(v, 10, 64) }); err != nil {
 		return s, err
@@ -254,7 +388,7 @@ func listExample(name string) string {
 func commandArgs(fs *flag.FlagSet, set map[string]bool, dir string) []string {
 	var a []string
 	fs.Visit(func(f *flag.Flag) {
-		if !set[f.Name] || f.Name == "out" || f.Name == "docs" || f.Name == "quiet" || f.Name == "jobs" {
+		if !set[f.Name] || modeFlags[f.Name] {
 			return
 		}
 		if f.Name == "quick" {
@@ -282,15 +416,20 @@ test. 'all' writes DIR/NAME/ for each. In experiments with a warm-up (switch, al
 stability) the config flags (--lr, --k, --refresh, --batch, …) set the warm-up and whatever
 the arms do not sweep.
 
+Every arm is a unit of work of its own, so a cluster can run them: --plan lists them (one JSON
+line each, with a stable id and an index), --arm ID runs one into DIR (a finished arm is
+skipped; the directory is the only coordination), --report builds the report from whatever
+is finished, and --emit slurm|k8s writes a Slurm job array (with a dependent report job) or a
+Kubernetes Indexed Job for them (docs/CLUSTER.md). Give the same flags to every mode.
+
 Experiments (defaults; [quick]):
 `, summaries["experiment"])
-	for _, n := range lab.Experiments() {
-		d, _ := lab.ExperimentDefaults(n, false)
-		q, _ := lab.ExperimentDefaults(n, true)
-		fmt.Fprintf(w, "  %-9s  %s\n", n, lab.ExperimentSummary(n))
-		fmt.Fprintf(w, "             preset %s; %s [%s]\n", lab.ExperimentPreset(n), sweepDesc(d), sweepDesc(q))
+	for _, x := range experiment.All {
+		d, q := x.Defaults(false), x.Defaults(true)
+		fmt.Fprintf(w, "  %-9s  %s\n", x.Name, x.Summary)
+		fmt.Fprintf(w, "             preset %s; %s [%s]\n", x.Preset, sweepDesc(d), sweepDesc(q))
 		var over []string
-		for k, v := range lab.ExperimentConfigFlags(n, false) {
+		for k, v := range x.Settings(false) {
 			over = append(over, "--"+k+" "+v)
 		}
 		sort.Strings(over)
@@ -298,7 +437,7 @@ Experiments (defaults; [quick]):
 			fmt.Fprintf(w, "             sets %s unless given\n", strings.Join(over, ", "))
 		}
 		var swept []string
-		for k := range lab.ExperimentSwept(n) {
+		for k := range x.Swept {
 			swept = append(swept, "--"+k)
 		}
 		sort.Strings(swept)
@@ -308,7 +447,7 @@ Experiments (defaults; [quick]):
 	fs.PrintDefaults()
 }
 
-func sweepDesc(s lab.Sweep) string {
+func sweepDesc(s experiment.Sweep) string {
 	var p []string
 	if len(s.Seeds) > 0 {
 		p = append(p, "seeds "+joinAny(s.Seeds))

@@ -10,7 +10,7 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
-	"sharpflat/lab"
+	"sharpflat/lab/train"
 	"sharpflat/linalg"
 	"sharpflat/nn"
 )
@@ -25,12 +25,12 @@ type hessianReport struct {
 	GGNRayleigh        []float64 `json:"ggn_rayleigh"`
 	FunctionalRayleigh []float64 `json:"functional_rayleigh"`
 	AlignmentFullGrad  float64   `json:"alignment_full_grad"`
-	EnergyH            lab.Num   `json:"energy_H"`
-	EnergyHStderr      lab.Num   `json:"energy_H_stderr"`
-	EnergyG            lab.Num   `json:"energy_G"`
-	EnergyGStderr      lab.Num   `json:"energy_G_stderr"`
-	EnergyF            lab.Num   `json:"energy_F"`
-	EnergyFStderr      lab.Num   `json:"energy_F_stderr"`
+	EnergyH            train.Num `json:"energy_H"`
+	EnergyHStderr      train.Num `json:"energy_H_stderr"`
+	EnergyG            train.Num `json:"energy_G"`
+	EnergyGStderr      train.Num `json:"energy_G_stderr"`
+	EnergyF            train.Num `json:"energy_F"`
+	EnergyFStderr      train.Num `json:"energy_F_stderr"`
 	HVPs               int       `json:"hvps"`
 }
 
@@ -63,13 +63,13 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	var ds nn.Dataset
 	dataName := *data
 	if useRun {
-		cfg, err := lab.LoadConfigFile(filepath.Join(*runDir, "config.json"))
+		cfg, err := train.LoadConfigFile(filepath.Join(*runDir, "config.json"))
 		if err != nil {
 			return err
 		}
-		*actName, *lossName, *weights = cfg.Act, cfg.Loss, filepath.Join(*runDir, "weights.safetensors")
+		*actName, *lossName, *weights = cfg.Act.String(), cfg.Loss.String(), filepath.Join(*runDir, "weights.safetensors")
 		dataName = fmt.Sprintf("the Hessian set of %s", *runDir)
-		if _, _, ds, err = lab.RunData(&cfg); err != nil {
+		if _, _, ds, err = train.RunData(&cfg); err != nil {
 			return err
 		}
 	}
@@ -91,13 +91,13 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *maxS > 0 && *maxS < ds.N {
-		ds = lab.Subsample(&ds, *maxS, *seed)
+		ds = train.Subsample(&ds, *maxS, *seed)
 	}
 	b, err := m.Bind(theta, &ds)
 	if err != nil {
 		return fmt.Errorf("%s with %s: %w", *weights, dataName, err)
 	}
-	r, err := lab.Curvature(b, lab.CurvatureOptions{K: *k, Tol: *tol, Seed: *seed, Split: true, HutchSamples: *samples})
+	r, err := train.Curvature(b, train.CurvatureOptions{K: *k, Tol: *tol, Seed: *seed, Split: true, HutchSamples: *samples})
 	if err != nil {
 		return err
 	}
@@ -105,9 +105,9 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 		P: m.NumParams(), Loss: b.Loss(), GradNorm: floats.Norm(b.Grad(), 2),
 		Eigenvalues: r.Values, Residuals: r.Residuals, GGNRayleigh: r.GGN, FunctionalRayleigh: r.Functional,
 		AlignmentFullGrad: linalg.Alignment(r.Vectors, b.Grad()),
-		EnergyH:           lab.Num(r.EnergyH.Mean), EnergyHStderr: lab.Num(r.EnergyH.Stderr),
-		EnergyG: lab.Num(r.EnergyG.Mean), EnergyGStderr: lab.Num(r.EnergyG.Stderr),
-		EnergyF: lab.Num(r.EnergyF.Mean), EnergyFStderr: lab.Num(r.EnergyF.Stderr),
+		EnergyH:           train.Num(r.Energy[0].Mean), EnergyHStderr: train.Num(r.Energy[0].StdErr),
+		EnergyG: train.Num(r.Energy[1].Mean), EnergyGStderr: train.Num(r.Energy[1].StdErr),
+		EnergyF: train.Num(r.Energy[2].Mean), EnergyFStderr: train.Num(r.Energy[2].StdErr),
 		HVPs: r.Products,
 	}
 	if !r.Converged {
@@ -130,7 +130,7 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	if *samples > 0 {
 		fmt.Fprintf(stdout, "energy in the top-%d subspace, ‖VᵀAV‖²_F/‖A‖²_F (± std. err., %d probes):\n", len(r.Values), *samples)
 		fmt.Fprintf(stdout, "  H %.4f ± %.4f    G %.4f ± %.4f    F %.4f ± %.4f\n",
-			r.EnergyH.Mean, r.EnergyH.Stderr, r.EnergyG.Mean, r.EnergyG.Stderr, r.EnergyF.Mean, r.EnergyF.Stderr)
+			r.Energy[0].Mean, r.Energy[0].StdErr, r.Energy[1].Mean, r.Energy[1].StdErr, r.Energy[2].Mean, r.Energy[2].StdErr)
 	}
 	fmt.Fprintf(stdout, "%d curvature-vector products\n", rep.HVPs)
 	return nil

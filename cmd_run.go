@@ -14,26 +14,30 @@ import (
 	"time"
 
 	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
-// configFlags adds --preset, --config and every Config field to fs. The returned function,
-// called after parsing, builds the Config: the preset (or the config file's preset), then the
-// file, then the flags given on the command line.
-func configFlags(fs *flag.FlagSet) func() (lab.Config, error) {
-	preset := fs.String("preset", "demo", "preset: "+strings.Join(lab.Presets(), ", "))
+// configFlags adds --preset, --config, --alpha and one flag per setting of train.Config to
+// fs. The returned function, called after parsing, builds the Config: the preset (or the
+// config file's preset), then the file, then the flags given on the command line.
+func configFlags(fs *flag.FlagSet) func() (train.Config, error) {
+	preset := fs.String("preset", "demo", "preset: "+strings.Join(train.Presets(), ", "))
 	file := fs.String("config", "", "JSON config file (fields as in a run's config.json); flags override it")
-	var c lab.Config
-	// Register the fields (bound to a scratch config, showing the demo's defaults); after
-	// parsing, the flags actually given are applied again over the chosen preset.
-	scratch, _ := lab.Preset("demo")
-	scratch.Flags(fs)
-	return func() (lab.Config, error) {
+	alpha := fs.String("alpha", "", "slider α in [0,1]: 0 Dom-SGD, 0.5 SGD, 1 Bulk-SGD (sets w-dom and w-bulk)")
+	// The fields are bound to a scratch config, showing the demo's defaults; after parsing,
+	// the values given are set again over the chosen preset.
+	scratch, _ := train.Preset("demo")
+	for _, f := range train.Fields() {
+		fs.Var(fieldFlag{&scratch, f}, f.Name, f.Usage)
+	}
+	return func() (train.Config, error) {
+		var c train.Config
 		var err error
 		switch {
 		case *file != "":
-			c, err = lab.LoadConfigFile(*file)
+			c, err = train.LoadConfigFile(*file)
 		default:
-			c, err = lab.Preset(*preset)
+			c, err = train.Preset(*preset)
 		}
 		if err != nil {
 			return c, err
@@ -43,25 +47,42 @@ func configFlags(fs *flag.FlagSet) func() (lab.Config, error) {
 		if *file != "" && set["preset"] {
 			return c, fmt.Errorf("--preset and --config together: the config file names its preset")
 		}
-		// Re-parse only the given flags onto the preset's config.
-		over := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
-		over.SetOutput(io.Discard)
-		applyOver := c.Flags(over)
-		var args []string
-		fs.Visit(func(f *flag.Flag) {
-			if over.Lookup(f.Name) != nil {
-				args = append(args, "--"+f.Name+"="+f.Value.String())
+		var ferr error
+		fs.Visit(func(fl *flag.Flag) {
+			if v, ok := fl.Value.(fieldFlag); ok && ferr == nil {
+				if err := v.f.Set(&c, fl.Value.String()); err != nil {
+					ferr = fmt.Errorf("--%s: %v", fl.Name, err)
+				}
 			}
 		})
-		if err := over.Parse(args); err != nil {
-			return c, err
+		if ferr != nil {
+			return c, ferr
 		}
-		if err := applyOver(); err != nil {
-			return c, err
+		if *alpha != "" {
+			a, err := strconv.ParseFloat(*alpha, 64)
+			if err != nil || !(a >= 0 && a <= 1) {
+				return c, fmt.Errorf("--alpha %q: want a number in [0, 1]", *alpha)
+			}
+			c.WDom, c.WBulk = train.Weights(a)
 		}
 		return c, c.Validate()
 	}
 }
+
+// fieldFlag is one setting of train.Config as a flag.
+type fieldFlag struct {
+	c *train.Config
+	f train.Field
+}
+
+func (v fieldFlag) String() string {
+	if v.c == nil {
+		return ""
+	}
+	return v.f.Get(v.c)
+}
+
+func (v fieldFlag) Set(s string) error { return v.f.Set(v.c, s) }
 
 func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "[--preset NAME] [overrides] --steps N --out DIR", stdout, stderr)
@@ -116,7 +137,7 @@ func parseArm(s string) (wDom, wBulk float64, err error) {
 		if err != nil || v < 0 || v > 1 || math.IsNaN(v) {
 			return 0, 0, fmt.Errorf("%q: alpha must be a number in [0, 1]", s)
 		}
-		wDom, wBulk = lab.Weights(v)
+		wDom, wBulk = train.Weights(v)
 		return wDom, wBulk, nil
 	}
 	return 0, 0, fmt.Errorf("%q: want bulk, dom, sgd or alpha=A", s)

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"sharpflat/lab"
+	"sharpflat/lab/train"
 	"sharpflat/nn"
 )
 
@@ -170,11 +170,11 @@ func TestHessianOfARun(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Reference: the same point through the library, independently of the command's flags.
-	cfg, err := lab.LoadConfigFile(filepath.Join(out, "config.json"))
+	cfg, err := train.LoadConfigFile(filepath.Join(out, "config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, hess, err := lab.RunData(&cfg)
+	_, _, hess, err := train.RunData(&cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

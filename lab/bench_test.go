@@ -4,10 +4,12 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"sharpflat/lab/train"
 )
 
 // benchSteps runs the demo preset (as configured) for b.N steps and reports steps/s.
-func benchSteps(b *testing.B, c Config, subscribe func(e *Engine)) {
+func benchSteps(b *testing.B, c train.Config, subscribe func(e *Engine)) {
 	e, err := New(c, Options{MaxSteps: b.N})
 	if err != nil {
 		b.Fatal(err)
@@ -31,7 +33,7 @@ func BenchmarkDemoSteps(b *testing.B) {
 		t    int
 	}{{"T=1", 1}, {"T=0", 0}} {
 		b.Run(tc.name, func(b *testing.B) {
-			c, _ := Preset("demo")
+			c, _ := train.Preset("demo")
 			c.RefreshEvery = tc.t
 			benchSteps(b, c, nil)
 		})
@@ -57,7 +59,7 @@ func BenchmarkSlowSubscriber(b *testing.B) {
 		}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			c, _ := Preset("demo")
+			c, _ := train.Preset("demo")
 			benchSteps(b, c, tc.sub)
 		})
 	}
@@ -67,17 +69,20 @@ func BenchmarkSlowSubscriber(b *testing.B) {
 // (refining the basis of the previous step) against cold (Lanczos from a random start), with
 // explicit residuals and with the estimated residuals of a scheduled refresh.
 func BenchmarkRefresh(b *testing.B) {
-	c, _ := Preset("demo")
+	c, _ := train.Preset("demo")
 	c.RefreshEvery, c.EnergyEvery = 1, 0
-	e, err := New(c, Options{MaxSteps: 100})
+	tr, err := train.New(c)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := e.Run(context.Background()); err != nil {
-		b.Fatal(err)
+	for range 100 {
+		if _, err := tr.Step(); err != nil {
+			b.Fatal(err)
+		}
 	}
-	prev := e.basis.vectors
-	hb, err := e.model.Bind(e.theta, &e.hess)
+	prev := tr.Basis().Vectors
+	_, _, hess := tr.Data()
+	hb, err := tr.Model().Bind(tr.Theta(), hess)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -89,7 +94,7 @@ func BenchmarkRefresh(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			products := 0
 			for b.Loop() {
-				r, err := Curvature(hb, CurvatureOptions{K: c.K, Tol: c.Tol, Seed: c.Seed, Warm: tc.warm, EstimateResiduals: tc.est})
+				r, err := train.Curvature(hb, train.CurvatureOptions{K: c.K, Tol: c.Tol, Seed: c.Seed, Warm: tc.warm, EstimateResiduals: tc.est})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"sharpflat/lab/train"
 	"sharpflat/nn"
 )
 
@@ -62,7 +63,7 @@ func TestHeadlessRunDirectory(t *testing.T) {
 	if evs := readJSONL(t, filepath.Join(dir, "events.jsonl")); len(evs) == 0 {
 		t.Error("no events")
 	}
-	var cfg Config
+	var cfg train.Config
 	raw, _ := os.ReadFile(filepath.Join(dir, "config.json"))
 	if err := json.Unmarshal(raw, &cfg); err != nil || cfg.N != small().N {
 		t.Errorf("config.json: %v %+v", err, cfg)
@@ -100,42 +101,16 @@ func TestHeadlessInterrupted(t *testing.T) {
 	}
 }
 
-func TestConfigValidationListsAllowed(t *testing.T) {
-	c := small()
-	c.Act, c.K, c.Optimizer = "swish", 0, "lbfgs"
-	err := c.Validate()
-	if err == nil {
-		t.Fatal("invalid config accepted")
-	}
-	for _, want := range []string{"allowed: tanh, relu", "k: 0", "allowed: sgd, adam"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q lacks %q", err, want)
-		}
-	}
-	if _, err := Preset("nope"); err == nil || !strings.Contains(err.Error(), "demo") {
-		t.Errorf("unknown preset error %v should list the presets", err)
-	}
-	for _, name := range Presets() {
-		p, _ := Preset(name)
-		if err := p.Validate(); err != nil {
-			t.Errorf("preset %s: %v", name, err)
-		}
-	}
-}
-
 func TestSpooledSaveRun(t *testing.T) {
 	e, err := NewSpooled(small(), Options{MaxSteps: 12})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.RemoveSpool()
+	sub := e.Subscribe()
 	done := make(chan error)
 	go func() { done <- e.Run(context.Background()) }()
-	waitFor(t, func() bool {
-		var s int
-		e.Do(func(v View) { s = v.Step() })
-		return s >= 5
-	})
+	await(t, sub, "5 steps", func(s Snapshot) bool { return s.Step >= 5 })
 	dir := filepath.Join(t.TempDir(), "saved")
 	if err := e.SaveRun(dir); err != nil {
 		t.Fatal(err)

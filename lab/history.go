@@ -1,6 +1,10 @@
 package lab
 
-import "math"
+import (
+	"math"
+
+	"sharpflat/lab/train"
+)
 
 // Point is one value of a series at a step.
 type Point struct {
@@ -91,7 +95,7 @@ func (h *History) all() []**Series {
 }
 
 // Add records one step's metrics.
-func (h *History) Add(m *Metrics) {
+func (h *History) Add(m *train.Metrics) {
 	s := m.Step
 	h.Loss.Add(s, float64(m.Loss))
 	h.TrainLoss.Add(s, float64(m.TrainLoss))
@@ -103,6 +107,19 @@ func (h *History) Add(m *Metrics) {
 	h.ChiFullGrad.Add(s, float64(m.ChiFullGrad))
 	h.Overlap.Add(s, float64(m.Overlap))
 	h.EnergyG.Add(s, float64(m.EnergyG))
+}
+
+// Truncate drops the points after step (after a rollback).
+func (h *History) Truncate(step int) {
+	for _, p := range h.all() {
+		s := *p
+		n := len(s.Points)
+		for n > 0 && s.Points[n-1].Step > step {
+			n--
+		}
+		s.Points = s.Points[:n]
+		s.skip = 0
+	}
 }
 
 // Copy returns a deep copy.

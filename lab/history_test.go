@@ -2,6 +2,7 @@ package lab
 
 import (
 	"runtime"
+	"sharpflat/lab/train"
 	"testing"
 )
 
@@ -29,7 +30,7 @@ func TestSeriesBoundedOverAMillionSteps(t *testing.T) {
 // The whole history's memory stays flat from 10⁴ to 10⁶ steps.
 func TestHistoryMemoryFlat(t *testing.T) {
 	h := NewHistory()
-	m := Metrics{Loss: 1, TrainLoss: 1, TestLoss: 1, TestAcc: 0.5, Sharpness: 3, StabilityThreshold: 20,
+	m := train.Metrics{Loss: 1, TrainLoss: 1, TestLoss: 1, TestAcc: 0.5, Sharpness: 3, StabilityThreshold: 20,
 		ChiGrad: 0.5, ChiFullGrad: 0.5, Overlap: 0.9, EnergyG: 0.8}
 	heap := func() uint64 {
 		runtime.GC()

@@ -1,22 +1,22 @@
 package lab
 
+// An interactive session records its run as it goes into a spool directory (a run directory
+// in a temporary place), so that "write the run so far" can copy every step, not a
+// downsampled history. The spool stays bounded by the run's length only.
+
 import (
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 
-	"sharpflat/nn"
+	"sharpflat/lab/rundir"
+	"sharpflat/lab/train"
 )
-
-// An interactive session records its run as it goes into a spool directory (a run directory
-// in a temporary place), so that "write the run so far" can copy every step, not a
-// downsampled history. The spool stays bounded by the run's length only.
 
 // NewSpooled returns an engine that records into a fresh spool directory under os.TempDir().
 // Call SaveRun to copy the run out, and RemoveSpool when done.
-func NewSpooled(cfg Config, opts Options) (*Engine, error) {
+func NewSpooled(cfg train.Config, opts Options) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -24,7 +24,7 @@ func NewSpooled(cfg Config, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd, err := CreateRunDir(dir, cfg)
+	rd, err := rundir.Create(dir, cfg)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -48,17 +48,15 @@ func (e *Engine) SaveRun(dir string) error {
 		return fmt.Errorf("this engine keeps no spool (create it with NewSpooled)")
 	}
 	err := fmt.Errorf("the engine has stopped")
-	e.Do(func(v View) {
-		err = e.saveRun(dir)
-	})
+	e.Do(func(t *train.Trainer) { err = e.saveRun(t, dir) })
 	return err
 }
 
-func (e *Engine) saveRun(dir string) error {
+func (e *Engine) saveRun(t *train.Trainer, dir string) error {
 	if err := e.spool.Flush(); err != nil {
 		return err
 	}
-	if err := prepareRunDir(dir, e.cfg); err != nil {
+	if err := rundir.Prepare(dir, t.Config()); err != nil {
 		return err
 	}
 	for _, name := range []string{"metrics.jsonl", "metrics.csv", "events.jsonl"} {
@@ -66,10 +64,10 @@ func (e *Engine) saveRun(dir string) error {
 			return err
 		}
 	}
-	if err := nn.SaveMLP(filepath.Join(dir, "weights.safetensors"), e.model, e.theta, map[string]string{"step": strconv.Itoa(e.step)}); err != nil {
+	if err := rundir.WriteWeights(dir, t.Model(), t.Theta(), t.StepCount()); err != nil {
 		return err
 	}
-	e.event("command", fmt.Sprintf("run written to %s (step %d)", dir, e.step))
+	e.log(train.EventCommand, fmt.Sprintf("run written to %s (step %d)", dir, t.StepCount()))
 	return nil
 }
 

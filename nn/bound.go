@@ -145,52 +145,61 @@ func (b *Bound) checkLen(name string, v []float64) {
 }
 
 // HVP stores H v in dst (exact, by the R-operator).
-func (b *Bound) HVP(dst, v []float64) { b.HGVP(dst, nil, v) }
+func (b *Bound) HVP(dst, v []float64) { b.HGFVP(dst, nil, nil, v) }
 
 // GGNVP stores G v = Jᵀ H_ℓ J v / N in dst.
-func (b *Bound) GGNVP(dst, v []float64) { b.HGVP(nil, dst, v) }
+func (b *Bound) GGNVP(dst, v []float64) { b.HGFVP(nil, dst, nil, v) }
+
+// FVP stores F v = H v − G v in dst.
+func (b *Bound) FVP(dst, v []float64) { b.HGFVP(nil, nil, dst, v) }
 
 // HGVP stores H v in hv and G v in gv, sharing one R-forward pass.
 // Either destination may be nil, and its backward pass is skipped.
-func (b *Bound) HGVP(hv, gv, v []float64) {
+func (b *Bound) HGVP(hv, gv, v []float64) { b.HGFVP(hv, gv, nil, v) }
+
+// HGFVP stores H v in hv, G v in gv and F v in fv, sharing one R-forward pass:
+//
+//	F v = H v − G v,
+//
+// the difference taken after the sums over the batch. Any destination may be nil; the
+// backward passes that no destination needs are skipped.
+func (b *Bound) HGFVP(hv, gv, fv, v []float64) {
 	b.checkLen("v", v)
-	if hv != nil {
-		b.checkLen("hv", hv)
+	for _, d := range [][]float64{hv, gv, fv} {
+		if d != nil {
+			b.checkLen("destination", d)
+		}
 	}
-	if gv != nil {
-		b.checkLen("gv", gv)
-	}
+	needH, needG := hv != nil || fv != nil, gv != nil || fv != nil
 	b.parallel(func(c *chunk) {
 		b.m.allocR(c)
 		b.m.rForward(c, b.theta, v, b.data.N)
-		if hv != nil {
+		if needH {
 			b.m.rBackward(c, b.theta, v)
 		}
-		if gv != nil {
+		if needG {
 			b.m.rBackwardGGN(c, b.theta)
 		}
 	})
-	if hv != nil {
+	if fv != nil {
+		if hv == nil {
+			hv = make([]float64, len(fv))
+		}
+		if gv == nil {
+			gv = make([]float64, len(fv))
+		}
+	}
+	if needH {
 		b.reduce(hv, func(c *chunk) []float64 { return c.hv })
 	}
-	if gv != nil {
+	if needG {
 		b.reduce(gv, func(c *chunk) []float64 { return c.gv })
 	}
-}
-
-// FVP stores F v = H v − G v in dst.
-func (b *Bound) FVP(dst, v []float64) {
-	b.checkLen("dst", dst)
-	b.parallel(func(c *chunk) {
-		b.m.allocR(c)
-		b.m.rForward(c, b.theta, v, b.data.N)
-		b.m.rBackward(c, b.theta, v)
-		b.m.rBackwardGGN(c, b.theta)
-		for j, h := range c.hv {
-			c.hv[j] = h - c.gv[j]
+	if fv != nil {
+		for i := range fv {
+			fv[i] = hv[i] - gv[i]
 		}
-	})
-	b.reduce(dst, func(c *chunk) []float64 { return c.hv })
+	}
 }
 
 // Curvature selects H, G or F.

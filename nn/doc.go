@@ -31,4 +31,7 @@
 //	N. N. Schraudolph, Fast curvature matrix-vector products for second-order gradient
 //	descent, Neural Computation 14 (2002).
 //	V. Papyan, The full spectrum of deepnet Hessians at scale, ICML 2020 (the G/F split).
+//
+// Package nn imports gonum and the standard library only; it must not import linalg or any
+// package of lab.
 package nn

@@ -60,7 +60,7 @@ func balancedLabels(rng *rand.Rand, n, classes int) []int {
 
 // GaussianMixture returns n examples in d dimensions from classes Gaussian blobs: the class
 // means are drawn once from N(0, I_d) and every example is its class mean plus N(0, I_d)
-// noise. With n=1000, d=20, classes=10 this is the calibration set of DESIGN.md.
+// noise. With n=1000, d=20, classes=10 this is the calibration set of docs/SCIENCE.md.
 func GaussianMixture(n, d, classes int, seed uint64) Dataset {
 	checkSynthetic("GaussianMixture", n, 0)
 	if d < 1 || classes < 1 {
@@ -227,7 +227,7 @@ var syntheticNames = []string{"gaussian", "mixture", "moons", "spirals", "circle
 
 // Synthetic builds the named synthetic data set of n examples with default parameters:
 //
-//	gaussian, mixture  GaussianMixture(n, 20, 10, seed)       (DESIGN.md's calibration set)
+//	gaussian, mixture  GaussianMixture(n, 20, 10, seed)       (the calibration set of docs/SCIENCE.md)
 //	moons              TwoMoons(n, 0.1, seed)
 //	spirals            Spirals(n, 3, 0.05, seed)
 //	circles            Circles(n, 0.05, 0.5, seed)

@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
 // The optimizer bar: the α slider that walks Dom-SGD → SGD → Bulk-SGD,
@@ -14,11 +14,11 @@ import (
 //	       Dom-SGD          SGD          Bulk-SGD        (on tall screens)
 //	η 0.1 · 2/η 20 · β 0 · batch 32 · k 10 · T 1 · basis @1234, 0 steps ago (41 HVPs, 9 ms)
 //
-// with (w_dom, w_bulk) = lab.Weights(α): α=0 Dom-SGD (1, 0), α=½ SGD (1, 1), α=1 Bulk-SGD
+// with (w_dom, w_bulk) = train.Weights(α): α=0 Dom-SGD (1, 0), α=½ SGD (1, 1), α=1 Bulk-SGD
 // (0, 1). The heavy stretch of the track runs from the SGD mark to the knob.
 
-// regime names the update a (w_dom, w_bulk) pair makes (DESIGN.md §1).
-func regime(c *lab.Config) string {
+// regime names the update a (w_dom, w_bulk) pair makes (docs/SCIENCE.md, "The update").
+func regime(c *train.Config) string {
 	switch a := c.Alpha(); {
 	case math.IsNaN(a):
 		return "off the slider's path"
@@ -105,7 +105,7 @@ func (m Model) settingsView(w int) string {
 
 	add(0, kv("η", num(c.LR, 4)))
 	switch {
-	case c.Optimizer == "adam":
+	case c.Optimizer == train.Adam:
 		add(1, st.Label.Render("adam (no 2/η line)"))
 	case c.Momentum > 0:
 		add(1, kv("(2+2β)/η", num(s.Threshold, 4)))
@@ -124,13 +124,13 @@ func (m Model) settingsView(w int) string {
 	} else {
 		add(0, kv("T", fmt.Sprint(c.RefreshEvery)))
 	}
-	if s.BasisStep < 0 {
+	if s.Basis.Step < 0 {
 		add(1, st.Label.Render("no basis yet"))
 	} else {
-		age := s.Step - s.BasisStep
-		add(1, kv("basis", fmt.Sprintf("@%d", s.BasisStep))+st.Label.Render(fmt.Sprintf(", %s ago", plural(age, "step"))))
-		cost := fmt.Sprintf("%d HVPs, %s ms", s.BasisHVPs, num(s.BasisMS, 2))
-		if !s.Converged {
+		age := s.Step - s.Basis.Step
+		add(1, kv("basis", fmt.Sprintf("@%d", s.Basis.Step))+st.Label.Render(fmt.Sprintf(", %s ago", plural(age, "step"))))
+		cost := fmt.Sprintf("%d HVPs, %s ms", s.Basis.Products, num(s.Basis.MS, 2))
+		if !s.Basis.Converged {
 			add(3, st.StatusErr.Render("not converged")+st.Label.Render(" ("+cost+")"))
 		} else {
 			add(4, st.Label.Render("("+cost+")"))

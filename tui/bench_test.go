@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
 // BenchmarkView draws a full frame from a snapshot with full histories (1024 points a
@@ -51,7 +52,7 @@ func BenchmarkThroughput(b *testing.B) {
 		steps int
 	}{{"demo", 150}, {"fast", 600}} {
 		b.Run(preset.name, func(b *testing.B) {
-			cfg, err := lab.Preset("demo")
+			cfg, err := train.Preset("demo")
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -80,7 +81,7 @@ func BenchmarkThroughput(b *testing.B) {
 
 // trainTimed trains a fresh engine for steps steps, with or without a program watching it,
 // and returns the time the steps took.
-func trainTimed(b *testing.B, cfg lab.Config, steps int, ui bool) time.Duration {
+func trainTimed(b *testing.B, cfg train.Config, steps int, ui bool) time.Duration {
 	e, err := lab.New(cfg, lab.Options{MaxSteps: steps})
 	if err != nil {
 		b.Fatal(err)

@@ -86,8 +86,8 @@ func (m Model) sharpnessPanel(a area) {
 	h := s.History
 	// λ₁ of the basis in use: newer than the history after a refresh while paused.
 	lam, thr := last(h.Sharpness), s.Threshold
-	if len(s.Spectrum) > 0 {
-		lam = s.Spectrum[0]
+	if len(s.Basis.Values) > 0 {
+		lam = s.Basis.Values[0]
 	}
 	thrName := "2/η"
 	if s.Config.Momentum > 0 {

@@ -19,11 +19,16 @@
 // equally styled cells. ntcharts' own canvas keeps a full lipgloss.Style in every cell
 // (≈ 550 bytes, reallocated by Clear) and renders cell by cell (about 1 ms for 100×20 in
 // true colour), which would make a 200×60 frame cost several milliseconds and a lot of
-// garbage at 20 frames a second; the grid avoids both. See DESIGN.md "Known traps" for
-// ntcharts' auto-range and time-axis behaviour, which this package also sidesteps by fixing
-// every range from the data it draws.
+// garbage at 20 frames a second; the grid avoids both. ntcharts' charts also have traps this
+// package sidesteps by fixing every range from the data it draws: the sparkline clamps
+// negative values to 0 and its auto-range only grows, and the time-series chart rescales
+// every stored point on each update and has a 1 s X resolution.
 //
 // There is no package-level mutable state: a Common value carries the size, the styles
 // (made from the session's lipgloss.Renderer, so an SSH session can pass
 // bubbletea.MakeRenderer(s)) and the keymap, and many models can run in one process.
+//
+// Package tui imports lab (the engine and its snapshots) and lab/train (settings, metrics,
+// events); it must not import lab/experiment or lab/rundir, and nothing below it (lab, nn,
+// linalg) may import a terminal package.
 package tui

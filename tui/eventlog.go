@@ -4,26 +4,26 @@ import (
 	"fmt"
 	"strings"
 
-	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
-// eventTag names and colours an event kind of lab.Event.
-func eventTag(kind string) (string, ink) {
+// eventTag names and colours an event kind of train.Event.
+func eventTag(kind train.EventKind) (string, ink) {
 	switch kind {
-	case "command":
+	case train.EventCommand:
 		return "set", inkLabel
-	case "refresh":
+	case train.EventRefresh:
 		return "eigen", inkChiG
-	case "divergence":
+	case train.EventDivergence:
 		return "DIVERGED", inkWarn
-	case "rollback":
+	case train.EventRollback:
 		return "rollback", inkNote
-	case "checkpoint":
+	case train.EventCheckpoint:
 		return "ckpt", inkOK
-	case "error":
+	case train.EventError:
 		return "ERROR", inkWarn
 	}
-	return kind, inkLabel
+	return kind.String(), inkLabel
 }
 
 // eventsPanel lists the newest events, newest last: step, kind, text. An event's text
@@ -52,7 +52,7 @@ func (m Model) eventsPanel(a area, titled bool, wrap int) {
 		return
 	}
 	type line struct {
-		ev    *lab.Event
+		ev    *train.Event
 		first bool
 		text  string
 	}
@@ -80,7 +80,7 @@ func (m Model) eventsPanel(a area, titled bool, wrap int) {
 			a.text(sw+1, y, tag, tk)
 		}
 		k := inkNone
-		if l.ev.Kind == "divergence" || l.ev.Kind == "error" {
+		if l.ev.Kind == train.EventDivergence || l.ev.Kind == train.EventError {
 			k = inkWarn
 		}
 		a.text(indent, y, l.text, k)

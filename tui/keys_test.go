@@ -15,18 +15,20 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
 // keyLab is a paused demo engine, running, with a model on it that has its first snapshot.
 type keyLab struct {
-	t *testing.T
-	e *lab.Engine
-	m Model
+	t     *testing.T
+	e     *lab.Engine
+	m     Model
+	watch *lab.Subscription // the test's own view of the engine
 }
 
 func newKeyLab(t *testing.T, opts Options) *keyLab {
 	t.Helper()
-	cfg, err := lab.Preset("demo")
+	cfg, err := train.Preset("demo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,8 +47,9 @@ func newKeyLab(t *testing.T, opts Options) *keyLab {
 	if opts.RunDir == "" {
 		opts.RunDir = t.TempDir()
 	}
-	k := &keyLab{t: t, e: e, m: New(e, asciiRenderer(), opts)}
+	k := &keyLab{t: t, e: e, m: New(e, asciiRenderer(), opts), watch: e.Subscribe()}
 	t.Cleanup(k.m.Close)
+	t.Cleanup(k.watch.Cancel)
 	k.m = k.update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	k.sync()
 	return k
@@ -65,8 +68,8 @@ func (k *keyLab) sync() {
 		if ok {
 			k.m = k.update(snapshotMsg{s})
 		}
-	case <-time.After(10 * time.Second):
-		k.t.Fatal("no snapshot within 10 s")
+	case <-time.After(budget):
+		k.t.Fatalf("no snapshot within %v", budget)
 	}
 }
 
@@ -88,27 +91,38 @@ func (k *keyLab) press(s string) tea.Cmd {
 	return cmd
 }
 
-// view reads the engine's state at a step boundary.
-func (k *keyLab) view() (c lab.Config, step int, events []lab.Event) {
-	k.e.Do(func(v lab.View) { c, step, events = v.Config(), v.Step(), v.Events() })
-	return c, step, events
+// budget bounds how long a test waits for the engine before it fails. It is not a speed
+// requirement: it only turns a hang into a failure.
+const budget = 5 * time.Minute
+
+// view reads the engine's settings and step at a step boundary (after every command sent
+// before it).
+func (k *keyLab) view() (c train.Config, step int) {
+	k.e.Do(func(t *train.Trainer) { c, step = t.Config(), t.StepCount() })
+	return c, step
 }
 
-// eventually polls cond on the engine's state for up to 10 s.
-func (k *keyLab) eventually(what string, cond func(c lab.Config, step int, ev []lab.Event) bool) {
+// eventually waits for a snapshot of the engine in which cond holds.
+func (k *keyLab) eventually(what string, cond func(s lab.Snapshot) bool) {
 	k.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond(k.view()) {
-			return
+	timeout := time.After(budget)
+	for {
+		select {
+		case s, ok := <-k.watch.C():
+			if !ok {
+				k.t.Fatalf("%s: the engine stopped", what)
+			}
+			if cond(s) {
+				return
+			}
+		case <-timeout:
+			k.t.Fatalf("%s: not seen within %v", what, budget)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
-	k.t.Fatalf("%s: not seen within 10 s", what)
 }
 
-func hasEvent(ev []lab.Event, kind, text string) bool {
-	return slices.ContainsFunc(ev, func(e lab.Event) bool { return e.Kind == kind && strings.Contains(e.Text, text) })
+func hasEvent(ev []train.Event, kind train.EventKind, text string) bool {
+	return slices.ContainsFunc(ev, func(e train.Event) bool { return e.Kind == kind && strings.Contains(e.Text, text) })
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Max(1, math.Abs(b)) }
@@ -119,36 +133,37 @@ func TestKeysSteerTheEngine(t *testing.T) {
 	k := newKeyLab(t, Options{})
 	km := k.m.c.KeyMap
 	tested := map[string]bool{}
-	check := func(b key.Binding, keyName string, f func(before lab.Config, beforeStep int)) {
+	check := func(b key.Binding, keyName string, f func(before train.Config, beforeStep int)) {
 		t.Helper()
 		if !key.Matches(tea.KeyMsg(keyOf(keyName)), b) {
 			t.Fatalf("key %q does not match the binding it tests (%v)", keyName, b.Keys())
 		}
-		c, step, _ := k.view()
+		c, step := k.view()
 		runCmd(k.press(keyName))
 		f(c, step)
 		tested[keyName] = true
 		k.sync()
 	}
 
-	check(km.Pause, "space", func(_ lab.Config, s0 int) {
-		k.eventually("space resumes", func(_ lab.Config, s int, _ []lab.Event) bool { return s > s0 })
+	check(km.Pause, "space", func(_ train.Config, s0 int) {
+		k.eventually("space resumes", func(s lab.Snapshot) bool { return s.Step > s0 })
 	})
 	k.sync()
-	check(km.Pause, "space", func(lab.Config, int) {
-		k.eventually("space pauses", func(_ lab.Config, _ int, ev []lab.Event) bool { return hasEvent(ev, "command", "paused at step") })
+	check(km.Pause, "space", func(train.Config, int) {
+		k.eventually("space pauses", func(s lab.Snapshot) bool {
+			return s.Run == lab.Paused && hasEvent(s.Events, train.EventCommand, "paused at step")
+		})
 	})
-	check(km.Step, "n", func(_ lab.Config, s0 int) {
-		k.eventually("n steps once", func(_ lab.Config, s int, _ []lab.Event) bool { return s == s0+1 })
-		time.Sleep(50 * time.Millisecond)
-		if _, s, _ := k.view(); s != s0+1 {
+	check(km.Step, "n", func(_ train.Config, s0 int) {
+		k.eventually("n steps once", func(s lab.Snapshot) bool { return s.Step == s0+1 && s.Run == lab.Paused })
+		if _, s := k.view(); s != s0+1 {
 			t.Errorf("n: %d steps, want 1 (and paused)", s-s0)
 		}
 	})
-	wantAlpha := func(name string, a float64) func(lab.Config, int) {
-		return func(lab.Config, int) {
-			c, _, _ := k.view()
-			wd, wb := lab.Weights(a)
+	wantAlpha := func(name string, a float64) func(train.Config, int) {
+		return func(train.Config, int) {
+			c, _ := k.view()
+			wd, wb := train.Weights(a)
 			if c.WDom != wd || c.WBulk != wb {
 				t.Errorf("%s: (w_dom, w_bulk) = (%v, %v), want (%v, %v) for α %v", name, c.WDom, c.WBulk, wd, wb, a)
 			}
@@ -162,81 +177,84 @@ func TestKeysSteerTheEngine(t *testing.T) {
 	check(km.Bulk, "b", wantAlpha("b", 1))
 	check(km.AlphaUp, "right", wantAlpha("→ at Bulk", 1))
 	check(km.SGD, "g", wantAlpha("g", 0.5))
-	check(km.LRUp, "+", func(c0 lab.Config, _ int) {
-		if c, _, _ := k.view(); !near(c.LR, c0.LR*1.25) {
+	check(km.LRUp, "+", func(c0 train.Config, _ int) {
+		if c, _ := k.view(); !near(c.LR, c0.LR*1.25) {
 			t.Errorf("+: η %v, want %v", c.LR, c0.LR*1.25)
 		}
 	})
-	check(km.LRDown, "-", func(c0 lab.Config, _ int) {
-		if c, _, _ := k.view(); !near(c.LR, c0.LR/1.25) {
+	check(km.LRDown, "-", func(c0 train.Config, _ int) {
+		if c, _ := k.view(); !near(c.LR, c0.LR/1.25) {
 			t.Errorf("−: η %v, want %v", c.LR, c0.LR/1.25)
 		}
 	})
-	check(km.LRUp, "=", func(c0 lab.Config, _ int) { // + without shift
-		if c, _, _ := k.view(); !near(c.LR, c0.LR*1.25) {
+	check(km.LRUp, "=", func(c0 train.Config, _ int) { // + without shift
+		if c, _ := k.view(); !near(c.LR, c0.LR*1.25) {
 			t.Errorf("=: η %v, want %v", c.LR, c0.LR*1.25)
 		}
 	})
-	check(km.KUp, "K", func(c0 lab.Config, _ int) {
-		if c, _, _ := k.view(); c.K != c0.K+1 {
+	check(km.KUp, "K", func(c0 train.Config, _ int) {
+		if c, _ := k.view(); c.K != c0.K+1 {
 			t.Errorf("K: k %d, want %d", c.K, c0.K+1)
 		}
 	})
-	check(km.KDown, "k", func(c0 lab.Config, _ int) {
-		if c, _, _ := k.view(); c.K != c0.K-1 {
+	check(km.KDown, "k", func(c0 train.Config, _ int) {
+		if c, _ := k.view(); c.K != c0.K-1 {
 			t.Errorf("k: k %d, want %d", c.K, c0.K-1)
 		}
 	})
 	for _, want := range []int{2, 5} {
-		check(km.RefreshUp, "T", func(lab.Config, int) {
-			if c, _, _ := k.view(); c.RefreshEvery != want {
+		check(km.RefreshUp, "T", func(train.Config, int) {
+			if c, _ := k.view(); c.RefreshEvery != want {
 				t.Errorf("T: refresh every %d, want %d", c.RefreshEvery, want)
 			}
 		})
 	}
-	check(km.RefreshDn, "t", func(lab.Config, int) {
-		if c, _, _ := k.view(); c.RefreshEvery != 2 {
+	check(km.RefreshDn, "t", func(train.Config, int) {
+		if c, _ := k.view(); c.RefreshEvery != 2 {
 			t.Errorf("t: refresh every %d, want 2", c.RefreshEvery)
 		}
 	})
-	check(km.Recompute, "e", func(lab.Config, int) {
-		k.eventually("e refreshes", func(_ lab.Config, _ int, ev []lab.Event) bool {
-			return hasEvent(ev, "refresh", "refreshed on request")
+	check(km.Recompute, "e", func(train.Config, int) {
+		k.eventually("e refreshes", func(s lab.Snapshot) bool {
+			return hasEvent(s.Events, train.EventRefresh, "refreshed on request")
 		})
 	})
-	check(km.Momentum, "m", func(lab.Config, int) {
-		if c, _, _ := k.view(); c.Momentum != 0.9 {
+	check(km.Momentum, "m", func(train.Config, int) {
+		if c, _ := k.view(); c.Momentum != 0.9 {
 			t.Errorf("m: β %v, want 0.9", c.Momentum)
 		}
 	})
-	check(km.Momentum, "m", func(lab.Config, int) {
-		if c, _, _ := k.view(); c.Momentum != 0 {
+	check(km.Momentum, "m", func(train.Config, int) {
+		if c, _ := k.view(); c.Momentum != 0 {
 			t.Errorf("m again: β %v, want 0", c.Momentum)
 		}
 	})
 	var kept int
-	check(km.Checkpoint, "c", func(_ lab.Config, s int) {
+	check(km.Checkpoint, "c", func(_ train.Config, s int) {
 		kept = s
-		k.eventually("c checkpoints", func(_ lab.Config, _ int, ev []lab.Event) bool {
-			return hasEvent(ev, "checkpoint", fmt.Sprintf("checkpoint at step %d", s))
+		k.eventually("c checkpoints", func(snap lab.Snapshot) bool {
+			return hasEvent(snap.Events, train.EventCheckpoint, fmt.Sprintf("checkpoint at step %d", s))
 		})
 	})
 	k.press("n")
-	k.eventually("one more step", func(_ lab.Config, s int, _ []lab.Event) bool { return s == kept+1 })
-	check(km.Rollback, "u", func(lab.Config, int) {
-		k.eventually("u rolls back", func(_ lab.Config, s int, ev []lab.Event) bool {
-			return s == kept && hasEvent(ev, "rollback", "rolled back")
+	k.eventually("one more step", func(s lab.Snapshot) bool { return s.Step == kept+1 })
+	check(km.Rollback, "u", func(train.Config, int) {
+		k.eventually("u rolls back", func(s lab.Snapshot) bool {
+			return s.Step == kept && hasEvent(s.Events, train.EventRollback, "rolled back")
 		})
 	})
-	check(km.Reset, "r", func(lab.Config, int) {
-		k.eventually("r resets", func(_ lab.Config, s int, ev []lab.Event) bool { return s == 0 && hasEvent(ev, "command", "reset") })
+	check(km.Reset, "r", func(train.Config, int) {
+		k.eventually("r resets", func(s lab.Snapshot) bool { return s.Step == 0 && hasEvent(s.Events, train.EventCommand, "reset") })
 	})
-	check(km.Preset, "p", func(c0 lab.Config, _ int) {
-		next := lab.Presets()[1]
-		k.eventually("p loads "+next, func(c lab.Config, _ int, _ []lab.Event) bool { return c.Preset == next })
+	check(km.Preset, "p", func(c0 train.Config, _ int) {
+		next := train.Presets()[1]
+		k.eventually("p loads "+next, func(s lab.Snapshot) bool { return s.Config.Preset == next })
 	})
-	check(km.Write, "w", func(lab.Config, int) {
-		k.eventually("w writes a run", func(lab.Config, int, []lab.Event) bool {
+	check(km.Write, "w", func(train.Config, int) {
+		k.eventually("w writes a run", func(s lab.Snapshot) bool {
+			if !hasEvent(s.Events, train.EventCommand, "run written to") {
+				return false
+			}
 			dirs, _ := filepath.Glob(filepath.Join(k.m.opts.RunDir, "*", "metrics.jsonl"))
 			return len(dirs) == 1
 		})
@@ -296,15 +314,14 @@ func keyOf(s string) tea.Key {
 // TestReadOnlyRefusesSteering: a viewer's keys change nothing and say why.
 func TestReadOnlyRefusesSteering(t *testing.T) {
 	k := newKeyLab(t, Options{ReadOnly: true})
-	c0, s0, _ := k.view()
+	c0, s0 := k.view()
 	for _, name := range []string{"space", "n", "right", "b", "+", "K", "T", "m", "r", "p", "w"} {
 		k.press(name)
 		if !strings.Contains(k.m.status, "read-only") {
 			t.Errorf("%s: status %q, want a read-only notice", name, k.m.status)
 		}
 	}
-	time.Sleep(50 * time.Millisecond)
-	c, s, _ := k.view()
+	c, s := k.view()
 	if c.WDom != c0.WDom || c.WBulk != c0.WBulk || c.LR != c0.LR || c.K != c0.K || c.RefreshEvery != c0.RefreshEvery ||
 		c.Momentum != c0.Momentum || c.Preset != c0.Preset || s != s0 {
 		t.Errorf("a read-only session changed the engine: %+v at step %d, was %+v at step %d", c, s, c0, s0)
@@ -320,13 +337,14 @@ func TestReadOnlyRefusesSteering(t *testing.T) {
 // TestQuickKeysAccumulate: keys pressed faster than snapshots arrive build on each other.
 func TestQuickKeysAccumulate(t *testing.T) {
 	k := newKeyLab(t, Options{})
-	c0, _, _ := k.view()
+	c0, _ := k.view()
 	for i := 0; i < 3; i++ {
 		k.press("+")
 		k.press("right")
 	}
-	k.eventually("three η and α steps", func(c lab.Config, _ int, _ []lab.Event) bool {
-		wd, wb := lab.Weights(0.65)
-		return near(c.LR, c0.LR*1.25*1.25*1.25) && c.WDom == wd && c.WBulk == wb
-	})
+	c, _ := k.view()
+	wd, wb := train.Weights(0.65)
+	if !near(c.LR, c0.LR*1.25*1.25*1.25) || c.WDom != wd || c.WBulk != wb {
+		t.Errorf("three η and α steps: η %v, (w_dom, w_bulk) = (%v, %v)", c.LR, c.WDom, c.WBulk)
+	}
 }

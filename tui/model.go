@@ -127,7 +127,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, waitSnapshotCmd(m.sub.C())
 	case engineStoppedMsg:
 		m.stopped = true
-		m.snap.State = lab.Stopped
+		m.snap.Run = lab.Stopped
 		return m, nil
 	case statusMsg:
 		return m.setStatus(msg.text, msg.err)

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
 // Run opens the lab on this terminal: it builds a spooled engine for cfg, trains it in the
@@ -20,13 +21,13 @@ import (
 // ends. On the way out — also after a panic in the program or the engine — it stops the
 // engine, restores the terminal and removes the spool. It returns the error that stopped
 // training or the program, or nil for a normal quit.
-func Run(ctx context.Context, cfg lab.Config) error {
+func Run(ctx context.Context, cfg train.Config) error {
 	return RunWith(ctx, cfg, Options{})
 }
 
 // RunWith is Run with session options and extra bubbletea program options (after the
 // defaults: the alternate screen and ctx).
-func RunWith(ctx context.Context, cfg lab.Config, opts Options, popts ...tea.ProgramOption) (err error) {
+func RunWith(ctx context.Context, cfg train.Config, opts Options, popts ...tea.ProgramOption) (err error) {
 	e, err := lab.NewSpooled(cfg, lab.Options{})
 	if err != nil {
 		return err

@@ -16,12 +16,13 @@ import (
 	"go.uber.org/goleak"
 
 	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
 // fastConfig is the demo preset with cheaper refreshes, so the engine runs at hundreds of
 // steps a second and snapshots come at the full 20 Hz.
-func fastConfig(t testing.TB) lab.Config {
-	cfg, err := lab.Preset("demo")
+func fastConfig(t testing.TB) train.Config {
+	cfg, err := train.Preset("demo")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,13 +6,13 @@ import (
 
 	"github.com/NimbleMarkets/ntcharts/canvas/runes"
 
-	"sharpflat/lab"
+	"sharpflat/linalg"
 )
 
 // The curvature panels: the top-k spectrum of the basis in use, and the split of each
 // dominant eigenvalue into its Gauss–Newton and functional parts,
 //
-//	λᵢ = vᵢᵀHvᵢ = vᵢᵀGvᵢ + vᵢᵀFvᵢ   (H = G + F, DESIGN.md §1)
+//	λᵢ = vᵢᵀHvᵢ = vᵢᵀGvᵢ + vᵢᵀFvᵢ   (H = G + F, docs/SCIENCE.md)
 //
 // with the curvature-energy fractions E_A = ‖VᵀAV‖²_F / ‖A‖²_F and the overlap between
 // successive bases.
@@ -21,24 +21,24 @@ import (
 // panel) each row also gives the G share vᵢᵀGvᵢ/λᵢ of the latest split.
 func (m Model) spectrumPanel(a area, gShare bool) {
 	s := &m.snap
-	k := len(s.Spectrum)
+	k := len(s.Basis.Values)
 	var items [][]seg
-	if s.BasisStep >= 0 {
-		items = append(items, []seg{{fmt.Sprintf("@%d", s.BasisStep), inkLabel}})
+	if s.Basis.Step >= 0 {
+		items = append(items, []seg{{fmt.Sprintf("@%d", s.Basis.Step), inkLabel}})
 	}
-	if len(s.Residuals) > 0 {
+	if len(s.Basis.Residuals) > 0 {
 		r := 0.0
-		for _, v := range s.Residuals {
+		for _, v := range s.Basis.Residuals {
 			r = math.Max(r, v)
 		}
-		if s.Converged {
+		if s.Basis.Converged {
 			items = append(items, []seg{{"residual ≤ " + num(r, 1), inkLabel}})
 		} else {
 			items = append(items, []seg{{"not converged: residual " + num(r, 1), inkWarn}})
 		}
 	}
-	if gShare && len(s.GGN) > 0 {
-		items = append(items, []seg{{"G share @" + fmt.Sprint(s.SplitStep), inkLabel}})
+	if gShare && len(s.Basis.GGN) > 0 {
+		items = append(items, []seg{{"G share @" + fmt.Sprint(s.Basis.SplitStep), inkLabel}})
 	}
 	title := "spectrum"
 	if k > 0 {
@@ -56,28 +56,28 @@ func (m Model) spectrumPanel(a area, gShare bool) {
 	}
 	lw := 1 + len([]rune(sub(k))) // "λ₁₀"
 	top := 0.0
-	for _, v := range s.Spectrum {
+	for _, v := range s.Basis.Values {
 		top = math.Max(top, math.Abs(v))
 	}
 	for i := 0; i < show; i++ {
 		y := 1 + i
 		x := a.text(0, y, "λ"+sub(i+1), inkLabel)
-		v := fmt.Sprintf("%8s", num(s.Spectrum[i], 4))
+		v := fmt.Sprintf("%8s", num(s.Basis.Values[i], 4))
 		x = a.text(lw+1, y, v, inkNone)
 		tail := ""
-		if gShare && i < len(s.GGN) && s.Spectrum[i] != 0 && i < len(s.Func) {
-			tail = " G " + pct(s.GGN[i]/(s.GGN[i]+s.Func[i]))
+		if gShare && i < len(s.Basis.GGN) && s.Basis.Values[i] != 0 && i < len(s.Basis.Functional) {
+			tail = " G " + pct(s.Basis.GGN[i]/(s.Basis.GGN[i]+s.Basis.Functional[i]))
 		}
 		bw := a.w - x - 1 - len([]rune(tail))
 		if bw > 0 && top > 0 {
-			hbar(a, x+1, y, bw, math.Max(0, s.Spectrum[i])/top, inkSharp)
+			hbar(a, x+1, y, bw, math.Max(0, s.Basis.Values[i])/top, inkSharp)
 		}
 		if tail != "" {
 			a.text(a.w-len([]rune(tail)), y, tail, inkLabel)
 		}
 	}
 	if show < k {
-		a.text(0, 1+show, fmt.Sprintf("… %d more, down to λ%s %s", k-show, sub(k), num(s.Spectrum[k-1], 3)), inkLabel)
+		a.text(0, 1+show, fmt.Sprintf("… %d more, down to λ%s %s", k-show, sub(k), num(s.Basis.Values[k-1], 3)), inkLabel)
 	}
 }
 
@@ -101,21 +101,21 @@ func hbar(a area, x, y, w int, frac float64, k ink) {
 func (m Model) splitPanel(a area) {
 	s := &m.snap
 	var items [][]seg
-	if len(s.GGN) > 0 {
-		items = append(items, []seg{{fmt.Sprintf("@%d", s.SplitStep), inkLabel}})
+	if len(s.Basis.GGN) > 0 {
+		items = append(items, []seg{{fmt.Sprintf("@%d", s.Basis.SplitStep), inkLabel}})
 	}
 	items = append(items, []seg{{"█", inkG}, {" G ", inkLabel}, {"▓", inkF}, {" F>0 ", inkLabel}, {"░", inkF}, {" F<0", inkLabel}})
 	titleLine(a, "split λᵢ = Gᵢ + Fᵢ", items...)
-	n := min(len(s.GGN), len(s.Func))
+	n := min(len(s.Basis.GGN), len(s.Basis.Functional))
 	// The energies E_A = ‖VᵀAV‖²_F/‖A‖²_F at the bottom, when there is room.
 	var foot []string
-	if a.h >= 6 && s.EnergyStep >= 0 {
-		e := s.Energy
-		f := func(name string, x lab.Estimate) string {
+	if a.h >= 6 && s.Basis.EnergyStep >= 0 {
+		e := s.Basis.Energy
+		f := func(name string, x linalg.Estimate) string {
 			if math.IsNaN(x.Mean) {
 				return name + " –"
 			}
-			return fmt.Sprintf("%s %.0f±%.0f%%", name, 100*x.Mean, math.Ceil(100*x.Stderr))
+			return fmt.Sprintf("%s %.0f±%.0f%%", name, 100*x.Mean, math.Ceil(100*x.StdErr))
 		}
 		es := f("H", e[0]) + "  " + f("G", e[1]) + "  " + f("F", e[2])
 		if line := "energy in V: " + es; len([]rune(line)) <= a.w {
@@ -145,11 +145,11 @@ func (m Model) splitPanel(a area) {
 	lw := 1 + len([]rune(sub(n)))
 	top := 0.0
 	for i := 0; i < n; i++ {
-		top = math.Max(top, math.Max(s.GGN[i], s.GGN[i]+s.Func[i]))
+		top = math.Max(top, math.Max(s.Basis.GGN[i], s.Basis.GGN[i]+s.Basis.Functional[i]))
 	}
 	for i := 0; i < show; i++ {
 		y := 1 + i
-		gv, fv := s.GGN[i], s.Func[i]
+		gv, fv := s.Basis.GGN[i], s.Basis.Functional[i]
 		a.text(0, y, "v"+sub(i+1), inkLabel)
 		x := a.text(lw, y, fmt.Sprintf(" %7s %7s", num(gv, 3), signed(fv)), inkNone)
 		bw := a.w - x - 1

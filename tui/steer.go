@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
 // intent is the settings a key asked for. Snapshots arrive up to 50 ms late and a command
@@ -19,21 +20,21 @@ import (
 // start from what the first press asked for, not from the snapshot still in flight.
 type intent struct {
 	at  time.Time
-	cfg lab.Config
+	cfg train.Config
 }
 
 // intentTTL is how long a request is trusted over the snapshots' settings.
 const intentTTL = time.Second
 
 // base returns the settings a relative change (α ± 0.05, η × 1.25, ...) starts from.
-func (m *Model) base() lab.Config {
+func (m *Model) base() train.Config {
 	if !m.want.at.IsZero() && time.Since(m.want.at) < intentTTL {
 		return m.want.cfg
 	}
 	return m.snap.Config
 }
 
-func (m *Model) asked(c lab.Config) { m.want = intent{at: time.Now(), cfg: c} }
+func (m *Model) asked(c train.Config) { m.want = intent{at: time.Now(), cfg: c} }
 
 // refreshLadder is the sequence t and T walk: shorter to longer refresh periods, then
 // manual only (0).
@@ -41,7 +42,7 @@ func refreshLadder() []int { return []int{1, 2, 5, 10, 20, 50, 100, 200, 500, 0}
 
 // sliderAlpha is the slider position of any weights: α of Weights on its path, and off it
 // the point of the path with the same w_bulk − w_dom.
-func sliderAlpha(c *lab.Config) float64 {
+func sliderAlpha(c *train.Config) float64 {
 	if a := c.Alpha(); !math.IsNaN(a) {
 		return a
 	}
@@ -68,7 +69,7 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.setStatus("waiting for the engine…", false)
 	}
 
-	e, c, st := m.e, m.base(), m.snap.State
+	e, c, st := m.e, m.base(), m.snap.Run
 	diverged := func() (Model, tea.Cmd) {
 		return m.setStatus("diverged: u rolls back to the last checkpoint, r resets", true)
 	}
@@ -101,7 +102,7 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			a = 1
 		}
 		a = math.Max(0, math.Min(1, a))
-		c.WDom, c.WBulk = lab.Weights(a)
+		c.WDom, c.WBulk = train.Weights(a)
 		e.SetAlpha(a)
 	case key.Matches(k, km.LRDown):
 		c.LR /= 1.25
@@ -152,14 +153,14 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, km.Reset):
 		e.Reset(0)
 	case key.Matches(k, km.Preset):
-		names := lab.Presets()
-		next := names[(slices.Index(names, m.snap.Preset)+1)%len(names)]
+		names := train.Presets()
+		next := names[(slices.Index(names, m.snap.Config.Preset)+1)%len(names)]
 		e.LoadPreset(next)
 		m.want = intent{} // the preset brings its own settings
 		return m.setStatus("loading preset "+next+"…", false)
 	case key.Matches(k, km.Write):
 		m2, cmd := m.setStatus("writing the run…", false)
-		return m2, tea.Batch(cmd, saveRunCmd(e, m.opts.RunDir, m.snap.Preset))
+		return m2, tea.Batch(cmd, saveRunCmd(e, m.opts.RunDir, m.snap.Config.Preset))
 	}
 	m.asked(c)
 	return m, nil

@@ -17,7 +17,7 @@ func (m Model) View() string {
 		return m.tooSmallView()
 	}
 	footer := m.footerView(w)
-	l := computeLayout(w, h, m.bannerHeight(), lipgloss.Height(footer), max(len(m.snap.Spectrum), m.snap.Config.K))
+	l := computeLayout(w, h, m.bannerHeight(), lipgloss.Height(footer), max(len(m.snap.Basis.Values), m.snap.Config.K))
 
 	var b strings.Builder
 	b.Grow(w * h * 3)
@@ -65,7 +65,7 @@ func (m Model) headerView(w int) string {
 	var right []string
 	if m.have {
 		right = append(right, st.Label.Render("step ")+st.Value.Render(count(float64(s.Step))))
-		if s.State == lab.Running {
+		if s.Run == lab.Running {
 			right = append(right, st.Value.Render(count(s.Rate))+st.Label.Render(" steps/s"))
 		}
 	}
@@ -74,7 +74,7 @@ func (m Model) headerView(w int) string {
 	// The left part loses its least telling items until it fits.
 	left := st.Brand.Render("sharpflat")
 	if m.have {
-		info := []string{s.Preset, s.Arch, fmt.Sprintf("P %d", s.P), lossName(s.Loss), s.Data}
+		info := []string{s.Config.Preset, s.Arch, fmt.Sprintf("P %d", s.P), lossName(s.Config.Loss.String()), s.Data}
 		for n := len(info); n > 0; n-- {
 			l := left + "  " + st.Header.Render(strings.Join(info[:n], " · "))
 			if width(l)+2+width(r) <= w || n == 1 {
@@ -92,11 +92,11 @@ func (m Model) stateBadge() string {
 	switch {
 	case !m.have:
 		return st.Paused.Render("starting")
-	case m.stopped || m.snap.State == lab.Stopped:
+	case m.stopped || m.snap.Run == lab.Stopped:
 		return st.Stopped.Render("■ stopped")
-	case m.snap.State == lab.Running:
+	case m.snap.Run == lab.Running:
 		return st.Running.Render("▶ running")
-	case m.snap.State == lab.Paused:
+	case m.snap.Run == lab.Paused:
 		return st.Paused.Render("‖ paused")
 	default:
 		return st.Diverged.Render(" ✗ DIVERGED ")
@@ -105,7 +105,7 @@ func (m Model) stateBadge() string {
 
 // bannerHeight is 1 while diverged (the banner says how to recover).
 func (m Model) bannerHeight() int {
-	if m.have && m.snap.State == lab.Diverged {
+	if m.have && m.snap.Run == lab.Diverged {
 		return 1
 	}
 	return 0
@@ -115,13 +115,6 @@ func (m Model) bannerHeight() int {
 func (m Model) bannerView(w int) string {
 	st := m.c.Styles
 	s := &m.snap
-	what := fmt.Sprintf("diverged at step %d", s.Step)
-	for i := len(s.Events) - 1; i >= 0; i-- {
-		if s.Events[i].Kind == "divergence" {
-			what, _, _ = strings.Cut(s.Events[i].Text, " — ")
-			break
-		}
-	}
 	to := s.RollbackTo
 	var how string
 	switch {
@@ -134,10 +127,9 @@ func (m Model) bannerView(w int) string {
 	}
 	// What to do comes before the numbers, which may be cut.
 	head := fmt.Sprintf("✗ diverged at step %d", s.Step)
-	detail := strings.TrimPrefix(what, fmt.Sprintf("diverged at step %d: ", s.Step))
 	line := st.Banner.Render(head) + st.Label.Render(" · ") + st.Value.Render(how)
-	if detail != what || !strings.HasPrefix(what, "diverged") {
-		line += st.Label.Render(" · " + detail)
+	if d := s.Diverged; d != nil {
+		line += st.Label.Render(fmt.Sprintf(" · loss %.4g, λ₁ %.4g, %s %.4g", float64(d.Loss), float64(d.Sharpness), d.ThresholdName, float64(d.Threshold)))
 	}
 	return truncate(line, w)
 }
@@ -176,7 +168,7 @@ func (m Model) footerView(w int) string {
 	}
 	avail := max(10, w-width(status)-2)
 	hm.Width = avail
-	bs := km.shortHelpFits(hm, avail, m.have && m.snap.State == lab.Diverged)
+	bs := km.shortHelpFits(hm, avail, m.have && m.snap.Run == lab.Diverged)
 	return spread(hm.ShortHelpView(bs), status, w)
 }
 

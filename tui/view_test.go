@@ -34,9 +34,9 @@ func TestGolden(t *testing.T) {
 	run := syntheticSnapshot(600)
 	div := divergedSnapshot(600)
 	paused := syntheticSnapshot(600)
-	paused.State, paused.Rate = lab.Paused, 0
+	paused.Run, paused.Rate = lab.Paused, 0
 	early := syntheticSnapshot(3)
-	early.Spectrum, early.Residuals, early.GGN, early.Func, early.BasisStep = nil, nil, nil, nil, -1
+	early.Basis.Values, early.Basis.Residuals, early.Basis.GGN, early.Basis.Functional, early.Basis.Step = nil, nil, nil, nil, -1
 	cases := []goldenCase{
 		{name: "80x24", w: 80, h: 24, snap: &run, want: "spectrum"},
 		{name: "120x40", w: 120, h: 40, snap: &run, want: "split"},

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/log"
 
 	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
 // classroom is the one engine every session of a classroom server watches. It trains from
@@ -17,7 +18,7 @@ import (
 // pause and the sessions move to the new engine (changed is closed and replaced): the server
 // and its sessions go on.
 type classroom struct {
-	cfg   lab.Config
+	cfg   train.Config
 	log   *log.Logger
 	hooks *hooks
 
@@ -31,7 +32,7 @@ type classroom struct {
 // restartPause is how long a crashed classroom engine waits before it is rebuilt.
 const restartPause = time.Second
 
-func newClassroom(cfg lab.Config, l *log.Logger, h *hooks) (*classroom, error) {
+func newClassroom(cfg train.Config, l *log.Logger, h *hooks) (*classroom, error) {
 	e, err := lab.New(cfg, lab.Options{})
 	if err != nil {
 		return nil, err

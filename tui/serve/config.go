@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/log"
 
 	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
 // Config is the server's settings. Start from DefaultConfig and change what you need.
@@ -36,7 +37,7 @@ type Config struct {
 	ControllersPath string
 
 	// Lab is the engine configuration: every per-session engine, or the classroom's engine.
-	Lab lab.Config
+	Lab train.Config
 
 	MaxSessions int // sessions at once, in all
 	MaxPerKey   int // sessions at once per identity (key, or source address if anonymous)
@@ -79,7 +80,7 @@ func DefaultHostKeyPath() string {
 // DefaultConfig returns the defaults: listen on :2222, demo preset, per-session labs,
 // authentication required.
 func DefaultConfig() Config {
-	cfg, _ := lab.Preset("demo")
+	cfg, _ := train.Preset("demo")
 	return Config{
 		Addr:             ":2222",
 		HostKeyPath:      DefaultHostKeyPath(),

@@ -47,4 +47,6 @@
 //
 // Shutdown tells every session the server is stopping, waits half of the caller's deadline,
 // quits the programs, and closes whatever is left before the deadline.
+//
+// Package serve imports tui, lab and lab/train; only the main package imports it.
 package serve

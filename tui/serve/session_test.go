@@ -12,6 +12,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
 // Sessions without a PTY, and commands, are refused with a message and status 1.
@@ -139,7 +140,7 @@ func TestPanicContained(t *testing.T) {
 			if user == "engine-crash" {
 				go func() {
 					time.Sleep(500 * time.Millisecond)
-					e.Do(func(lab.View) { panic("injected engine panic") })
+					e.Do(func(*train.Trainer) { panic("injected engine panic") })
 				}()
 			}
 		}
@@ -278,7 +279,7 @@ func TestClassroomEngineRebuilt(t *testing.T) {
 			if len(engines) == 1 {
 				go func() {
 					time.Sleep(time.Second)
-					e.Do(func(lab.View) { panic("injected classroom panic") })
+					e.Do(func(*train.Trainer) { panic("injected classroom panic") })
 				}()
 			}
 		}

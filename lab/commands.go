@@ -1,0 +1,198 @@
+package lab
+
+// The engine's commands. Each returns at once; the work happens on the engine's goroutine at
+// the next step boundary. Settings coalesce: a setting asked for again before the boundary
+// replaces the value still waiting, so a held key never queues work.
+
+import (
+	"fmt"
+	"math"
+
+	"sharpflat/lab/train"
+)
+
+// setting queues a change of the settings, coalesced under key.
+func (e *Engine) setting(key string, change func(c *train.Config)) {
+	e.enqueue(key, func() {
+		c := e.t.Config()
+		change(&c)
+		if err := e.t.Apply(c); err != nil {
+			e.log(train.EventError, err.Error())
+		}
+	})
+}
+
+// SetAlpha moves the slider: (w_dom, w_bulk) = Weights(α).
+func (e *Engine) SetAlpha(alpha float64) {
+	e.setting("weights", func(c *train.Config) { c.WDom, c.WBulk = train.Weights(alpha) })
+}
+
+// SetWeights sets (w_dom, w_bulk) directly (each clamped to [0, 10]).
+func (e *Engine) SetWeights(wDom, wBulk float64) {
+	e.setting("weights", func(c *train.Config) { c.WDom, c.WBulk = clamp(wDom, 0, 10), clamp(wBulk, 0, 10) })
+}
+
+// SetLR sets η (> 0; other values are ignored).
+func (e *Engine) SetLR(lr float64) {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return
+	}
+	e.setting("lr", func(c *train.Config) { c.LR = lr })
+}
+
+// SetMomentum sets β (clamped to [0, 0.999]).
+func (e *Engine) SetMomentum(beta float64) {
+	e.setting("momentum", func(c *train.Config) { c.Momentum = clamp(beta, 0, 0.999) })
+}
+
+// SetOptimizer switches between SGD (heavy ball) and Adam; the optimizer state restarts.
+func (e *Engine) SetOptimizer(kind train.Optimizer) {
+	e.setting("optimizer", func(c *train.Config) { c.Optimizer = kind })
+}
+
+// SetBatch sets the minibatch size (0: full batch).
+func (e *Engine) SetBatch(n int) {
+	e.setting("batch", func(c *train.Config) { c.Batch = max(0, n) })
+}
+
+// SetK sets the Dominant subspace size (clamped to 1…min(1000, P)) and refreshes at the next
+// step.
+func (e *Engine) SetK(k int) {
+	e.setting("k", func(c *train.Config) { c.K = max(1, min(k, 1000, e.t.Model().NumParams())) })
+}
+
+// SetRefresh sets the refresh period T (0: only on request).
+func (e *Engine) SetRefresh(t int) {
+	e.setting("refresh", func(c *train.Config) { c.RefreshEvery = max(0, t) })
+}
+
+// SetHessianSet sets |S| (0: all of the training set up to 2048) and refreshes at the next
+// step.
+func (e *Engine) SetHessianSet(n int) {
+	e.setting("hessian-set", func(c *train.Config) { c.HessianSet = max(0, n) })
+}
+
+// Recompute refreshes the eigenspace (a requested refresh: explicit residuals, the G/F
+// split) before the next step, or at once when the engine is not running.
+func (e *Engine) Recompute() {
+	e.enqueue("recompute", func() {
+		e.t.RequestRefresh()
+		if e.state == Running {
+			return
+		}
+		if err := e.t.Refresh(); err != nil {
+			e.log(train.EventError, err.Error())
+		}
+	})
+}
+
+// Pause stops training at the next step boundary.
+func (e *Engine) Pause() {
+	e.enqueue("", func() {
+		if e.state == Running {
+			e.state = Paused
+			e.log(train.EventCommand, fmt.Sprintf("paused at step %d", e.t.StepCount()))
+		}
+	})
+}
+
+// Resume continues training after a pause (not after a divergence: roll back first).
+func (e *Engine) Resume() {
+	e.enqueue("", func() {
+		if e.state == Paused {
+			e.state, e.stepBudget = Running, -1
+			e.log(train.EventCommand, "resumed")
+		}
+	})
+}
+
+// TogglePause pauses a running engine and resumes a paused one.
+func (e *Engine) TogglePause() {
+	e.enqueue("", func() {
+		switch e.state {
+		case Running:
+			e.state = Paused
+			e.log(train.EventCommand, fmt.Sprintf("paused at step %d", e.t.StepCount()))
+		case Paused:
+			e.state, e.stepBudget = Running, -1
+			e.log(train.EventCommand, "resumed")
+		}
+	})
+}
+
+// StepN runs n steps and pauses (from the paused state).
+func (e *Engine) StepN(n int) {
+	e.enqueue("", func() {
+		if e.state == Paused && n > 0 {
+			e.state, e.stepBudget = Running, n
+		}
+	})
+}
+
+// Reset restarts training from a fresh initialisation with the current settings and the
+// given seed (0 keeps the current seed). A paused engine stays paused.
+func (e *Engine) Reset(seed uint64) {
+	e.enqueue("reset", func() {
+		c := e.t.Config()
+		if seed != 0 {
+			c.Seed = seed
+		}
+		if e.restart(c) {
+			e.log(train.EventCommand, fmt.Sprintf("reset (seed %d)", c.Seed))
+		}
+	})
+}
+
+// LoadPreset switches to another preset and restarts.
+func (e *Engine) LoadPreset(name string) {
+	e.enqueue("reset", func() {
+		c, err := train.Preset(name)
+		if err != nil {
+			e.log(train.EventError, err.Error())
+			return
+		}
+		if e.restart(c) {
+			e.log(train.EventCommand, "preset "+name)
+		}
+	})
+}
+
+// restart replaces the trainer by a new one for c; on failure it logs the error and keeps
+// the old one.
+func (e *Engine) restart(c train.Config) bool {
+	t, err := train.New(c)
+	if err != nil {
+		e.log(train.EventError, err.Error())
+		return false
+	}
+	e.t = t
+	e.history = NewHistory()
+	if e.state != Paused { // a reset while paused stays paused; otherwise it trains
+		e.state = Running
+	}
+	e.stepBudget = -1
+	return true
+}
+
+// Checkpoint keeps the current state for a later Rollback.
+func (e *Engine) Checkpoint() {
+	e.enqueue("", func() { e.t.Checkpoint() })
+}
+
+// Rollback returns to the newest checkpoint taken before the current step (or the newest of
+// all if none is older), pausing the engine there. The settings in force stay.
+func (e *Engine) Rollback() {
+	e.enqueue("", func() {
+		if e.t.Rollback() == nil {
+			e.history.Truncate(e.t.StepCount())
+			e.state, e.stepBudget = Paused, -1
+		}
+	})
+}
+
+func clamp(x, lo, hi float64) float64 {
+	if math.IsNaN(x) {
+		return lo
+	}
+	return math.Max(lo, math.Min(hi, x))
+}

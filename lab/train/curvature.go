@@ -1,0 +1,99 @@
+package train
+
+import (
+	"errors"
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+
+	"sharpflat/linalg"
+	"sharpflat/nn"
+)
+
+// CurvatureOptions configures Curvature.
+type CurvatureOptions struct {
+	K    int
+	Tol  float64 // eigensolver relative residual tolerance
+	Seed uint64
+	// Warm, if set, is the previous basis: the eigensolver refines it (linalg.Refine).
+	Warm [][]float64
+	// EstimateResiduals takes the residuals from the Krylov–Schur relation instead of one
+	// explicit product per pair (k fewer products; they agree to rounding, see the tests).
+	EstimateResiduals bool
+	// Split computes vᵢᵀGvᵢ and vᵢᵀFvᵢ for the k pairs (k more products).
+	Split bool
+	// HutchSamples > 0 also estimates the energy fractions E_H, E_G, E_F with that many
+	// Rademacher probes (implies Split).
+	HutchSamples int
+}
+
+// CurvatureReport is the top-k eigenspace of H at one point with its G/F analysis.
+type CurvatureReport struct {
+	Values    []float64   // λ₁ ≥ … ≥ λ_k
+	Vectors   [][]float64 // v₁ … v_k, orthonormal
+	Residuals []float64   // ‖Hvᵢ − λᵢvᵢ‖
+	Converged bool
+
+	GGN        []float64 // vᵢᵀGvᵢ (nil unless Split)
+	Functional []float64 // vᵢᵀFvᵢ = vᵢᵀHvᵢ − vᵢᵀGvᵢ
+
+	// Energy holds the fractions E_A = ‖VᵀAV‖²_F / ‖A‖²_F for A = H, G, F with their
+	// standard errors (NaN unless HutchSamples > 0).
+	Energy [3]linalg.Estimate
+
+	EigProducts int // products spent by the eigensolver
+	Products    int // all operator products (eigensolver + split + Hutchinson)
+}
+
+// NoEnergy is the energy triple before anything was estimated.
+func NoEnergy() [3]linalg.Estimate {
+	nan := linalg.Estimate{Mean: math.NaN(), StdErr: math.NaN()}
+	return [3]linalg.Estimate{nan, nan, nan}
+}
+
+// Curvature computes the top-k eigenpairs of the Hessian bound in b and, as asked, the G/F
+// split of each pair and the energy fractions of the Dominant subspace.
+func Curvature(b *nn.Bound, opt CurvatureOptions) (CurvatureReport, error) {
+	r := CurvatureReport{Energy: NoEnergy()}
+	hop := &linalg.Counter{Op: b.Op(nn.Hessian)}
+	eo := linalg.EigOptions{K: min(opt.K, b.Dim()), Tol: opt.Tol, Seed: opt.Seed, EstimateResiduals: opt.EstimateResiduals}
+	var res linalg.EigResult
+	var err error
+	if len(opt.Warm) > 0 {
+		res, err = linalg.Refine(hop, opt.Warm, eo)
+	} else {
+		res, err = linalg.Lanczos(hop, eo)
+	}
+	r.EigProducts, r.Products = hop.Products, hop.Products
+	if err != nil && !errors.Is(err, linalg.ErrNotConverged) {
+		return r, err
+	}
+	r.Values, r.Vectors, r.Residuals, r.Converged = res.Values, res.Vectors, res.Residuals, res.Converged
+	if !opt.Split && opt.HutchSamples == 0 {
+		return r, nil
+	}
+
+	k, P := len(r.Vectors), b.Dim()
+	// H z, G z and F z = H z − G z from one shared R-forward pass.
+	mul := func(dst [][]float64, z []float64) { b.HGFVP(dst[0], dst[1], dst[2], z) }
+	if opt.HutchSamples == 0 {
+		// G/F split only: vᵢᵀGvᵢ and vᵢᵀFvᵢ from k products.
+		r.GGN, r.Functional = make([]float64, k), make([]float64, k)
+		dst := [][]float64{make([]float64, P), make([]float64, P), make([]float64, P)}
+		for i, v := range r.Vectors {
+			mul(dst, v)
+			r.GGN[i], r.Functional[i] = floats.Dot(v, dst[1]), floats.Dot(v, dst[2])
+		}
+		r.Products += k
+		return r, nil
+	}
+	// Energies: exact numerators and Dominant part of the denominators from the k products,
+	// the Bulk part of the denominators by Hutchinson on shared Rademacher probes.
+	en := linalg.EnergyFunc(P, 3, r.Vectors, opt.HutchSamples, opt.Seed^0x4a7c, mul)
+	r.Products += k + opt.HutchSamples
+	r.GGN, r.Functional = en[1].Diag, en[2].Diag
+	for a := range 3 {
+		r.Energy[a] = linalg.Estimate{Mean: en[a].Fraction, StdErr: en[a].StdErr, Samples: opt.HutchSamples}
+	}
+	return r, nil
+}

@@ -1,0 +1,96 @@
+package train
+
+import (
+	"math"
+	"strconv"
+)
+
+// Num is a float64 that is written to JSON as null when it is NaN ("not measured this step")
+// and as a string "±Inf" when infinite (a diverged loss), so every line stays valid JSON.
+type Num float64
+
+// NA is the value of a metric not measured this step.
+var NA = Num(math.NaN())
+
+// MarshalJSON writes null for NaN.
+func (n Num) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	switch {
+	case math.IsNaN(f):
+		return []byte("null"), nil
+	case math.IsInf(f, 1):
+		return []byte(`"+Inf"`), nil
+	case math.IsInf(f, -1):
+		return []byte(`"-Inf"`), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (n *Num) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "null":
+		*n = NA
+		return nil
+	case `"+Inf"`:
+		*n = Num(math.Inf(1))
+		return nil
+	case `"-Inf"`:
+		*n = Num(math.Inf(-1))
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	*n = Num(f)
+	return err
+}
+
+// Valid reports whether the metric was measured.
+func (n Num) Valid() bool { return !math.IsNaN(float64(n)) }
+
+// Metrics is one line of metrics.jsonl: the state after one step. Fields that are not
+// measured every step are null (NA) on the steps where they were not.
+type Metrics struct {
+	Step int `json:"step"` // steps completed
+
+	Loss      Num `json:"loss"`       // minibatch loss before this step's update
+	GradNorm  Num `json:"grad_norm"`  // ‖g‖ of the minibatch gradient
+	TrainLoss Num `json:"train_loss"` // full training set, every eval_every steps
+	TrainAcc  Num `json:"train_acc"`
+	TestLoss  Num `json:"test_loss"`
+	TestAcc   Num `json:"test_acc"`
+
+	Sharpness          Num `json:"sharpness"`           // λ₁ of the current basis (Hessian set)
+	StabilityThreshold Num `json:"stability_threshold"` // 2/η or (2+2β)/η; null for Adam
+	ChiGrad            Num `json:"chi_grad"`            // ‖P_dom g‖/‖g‖, minibatch gradient
+	ChiFullGrad        Num `json:"chi_full_grad"`       // same for the full-train gradient (eval steps)
+	BulkShare          Num `json:"bulk_share"`          // 1 − χ² of the minibatch gradient
+
+	Alpha     Num       `json:"alpha"` // slider position; null when (w_dom, w_bulk) is off its path
+	WDom      float64   `json:"w_dom"`
+	WBulk     float64   `json:"w_bulk"`
+	LR        float64   `json:"lr"`
+	Momentum  float64   `json:"momentum"`
+	Optimizer Optimizer `json:"optimizer"`
+	Batch     int       `json:"batch"`
+	K         int       `json:"k"`
+	Refresh   int       `json:"refresh_every"`
+
+	// On the steps where the eigenspace was refreshed (before this step's update):
+	Refreshed     bool      `json:"refreshed"`
+	Spectrum      []float64 `json:"spectrum,omitempty"`            // λ₁ … λ_k
+	Residuals     []float64 `json:"residuals,omitempty"`           // ‖Hv − λv‖ per pair
+	GGNRayleigh   []float64 `json:"ggn_rayleigh,omitempty"`        // vᵢᵀGvᵢ
+	FuncRayleigh  []float64 `json:"functional_rayleigh,omitempty"` // vᵢᵀFvᵢ
+	Overlap       Num       `json:"overlap"`                       // ‖V_oldᵀV_new‖²_F / k
+	RefreshHVPs   int       `json:"refresh_hvps"`                  // products used by the refresh
+	RefreshMS     Num       `json:"refresh_ms"`
+	EnergyH       Num       `json:"energy_H"` // ‖VᵀAV‖²_F / ‖A‖²_F, Hutchinson denominators
+	EnergyHStderr Num       `json:"energy_H_stderr"`
+	EnergyG       Num       `json:"energy_G"`
+	EnergyGStderr Num       `json:"energy_G_stderr"`
+	EnergyF       Num       `json:"energy_F"`
+	EnergyFStderr Num       `json:"energy_F_stderr"`
+
+	StepsPerSec Num     `json:"steps_per_sec"` // recent throughput
+	WallSec     float64 `json:"wall_sec"`      // seconds since the run started
+}
