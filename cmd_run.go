@@ -28,7 +28,18 @@ func configFlags(fs *flag.FlagSet) func() (train.Config, error) {
 	// the values given are set again over the chosen preset.
 	scratch, _ := train.Preset("demo")
 	for _, f := range train.Fields() {
-		fs.Var(fieldFlag{&scratch, f}, f.Name, f.Usage)
+		switch p := f.Ptr(&scratch).(type) {
+		case *int:
+			fs.IntVar(p, f.Name, *p, f.Usage)
+		case *float64:
+			fs.Float64Var(p, f.Name, *p, f.Usage)
+		case *uint64:
+			fs.Uint64Var(p, f.Name, *p, f.Usage)
+		case *string:
+			fs.StringVar(p, f.Name, *p, f.Usage)
+		default:
+			fs.Var(fieldFlag{&scratch, f}, f.Name, f.Usage)
+		}
 	}
 	return func() (train.Config, error) {
 		var c train.Config
@@ -49,8 +60,8 @@ func configFlags(fs *flag.FlagSet) func() (train.Config, error) {
 		}
 		var ferr error
 		fs.Visit(func(fl *flag.Flag) {
-			if v, ok := fl.Value.(fieldFlag); ok && ferr == nil {
-				if err := v.f.Set(&c, fl.Value.String()); err != nil {
+			if f, ok := train.FieldByName(fl.Name); ok && ferr == nil {
+				if err := f.Set(&c, fl.Value.String()); err != nil {
 					ferr = fmt.Errorf("--%s: %v", fl.Name, err)
 				}
 			}

@@ -75,6 +75,10 @@ func readFields() []Field {
 
 func (f Field) value(c *Config) reflect.Value { return reflect.ValueOf(c).Elem().FieldByIndex(f.index) }
 
+// Ptr returns a pointer to the field in c (*int, *float64, *uint64, *string, *[]int, or a
+// pointer to a named choice that implements encoding.TextUnmarshaler).
+func (f Field) Ptr(c *Config) any { return f.value(c).Addr().Interface() }
+
 // Get formats the field's value in c as its flag would be written.
 func (f Field) Get(c *Config) string {
 	v := f.value(c)
