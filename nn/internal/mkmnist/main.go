@@ -31,8 +31,8 @@ import (
 
 func main() {
 	out := flag.String("out", "mnistdata", "output directory")
-	nTrain := flag.Int("train", 2000, "training images to keep (the first ones)")
-	nTest := flag.Int("test", 500, "test images to keep (the first ones)")
+	nTrain := flag.Int("train", 5000, "training images to keep (the first ones)")
+	nTest := flag.Int("test", 1000, "test images to keep (the first ones)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("mkmnist: ")
