@@ -1,0 +1,24 @@
+// Package gemm is the matrix product of sharpflat's default build: a row-major DGEMM,
+//
+//	C = α · op(A) · op(B) + β · C,
+//
+// with gonum's blas64 calling convention, built the way BLIS and GotoBLAS build theirs
+// (Goto & van de Geijn, "Anatomy of high-performance matrix multiplication", ACM TOMS 2008;
+// Van Zee & van de Geijn, "BLIS", ACM TOMS 2015): op(B) is packed into panels of nr
+// columns, k is cut into blocks of kc, and a micro-kernel keeps an mr×nr tile of C in vector
+// registers while it walks k, one rank-1 update a step: a row of B's panel in vector
+// registers, one entry of A broadcast per row of the tile, fused multiply-adds.
+//
+// Kernels, chosen once at start-up from what golang.org/x/sys/cpu reports (not from GOAMD64):
+//
+//	avx512  8×16, AVX-512F: 16 zmm accumulators; masked loads and stores handle C's last
+//	        columns, so B is read in place when it is already in rows and C is short
+//	avx2    4×12, AVX2 + FMA: 12 ymm accumulators; edge tiles go through a scratch tile
+//	go      4×4, portable Go: the kernel of non-amd64 builds and of -tags purego
+//
+// A is read where it lies (its rows, or its columns when transposed, are strided loads of
+// the broadcast operand); only a short last tile of rows is copied into a zero-padded panel.
+//
+// Results are deterministic for a given shape and kernel. They differ from gonum's in the
+// last bits (another summation order, and fused multiply-adds).
+package gemm

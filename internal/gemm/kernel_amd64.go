@@ -1,0 +1,64 @@
+//go:build amd64 && !purego
+
+package gemm
+
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
+
+// The assembly kernels (kernel_amd64.s). Strides are in bytes; a, b and c point at the
+// tile's first entries.
+
+// kern8x16AVX512 computes an 8×16 tile, of which it stores the first mr rows and the columns
+// set in mask (bit j for column j); it loads only those columns of B and C.
+//
+//go:noescape
+func kern8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64, mr int, mask uint64)
+
+// kern4x12AVX2 computes and stores a full 4×12 tile.
+//
+//go:noescape
+func kern4x12AVX2(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64)
+
+var (
+	avx512Kernel = kernel{name: "avx512", mr: 8, nr: 16, masked: true, tile: tileAVX512}
+	avx2Kernel   = kernel{name: "avx2", mr: 4, nr: 12, tile: tileAVX2}
+)
+
+// kernels lists the kernels this CPU runs, fastest first; the last is always the Go kernel.
+func kernels() []kernel {
+	var ks []kernel
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, avx512Kernel)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, avx2Kernel)
+	}
+	return append(ks, goKernel)
+}
+
+func tileAVX512(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc int) {
+	kern8x16AVX512(k, &a[0], 8*rsA, 8*ksA, &b[0], 8*ksB, &c[0], 8*ldc, alpha, beta, mr, 1<<nc-1)
+}
+
+func tileAVX2(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc int) {
+	if mr == 4 && nc == 12 {
+		kern4x12AVX2(k, &a[0], 8*rsA, 8*ksA, &b[0], 8*ksB, &c[0], 8*ldc, alpha, beta)
+		return
+	}
+	// A short tile: compute all of it into t, then combine the part that is in C.
+	var t [4 * 12]float64
+	kern4x12AVX2(k, &a[0], 8*rsA, 8*ksA, &b[0], 8*ksB, &t[0], 8*12, 1, 0)
+	for r := range mr {
+		cr, tr := c[r*ldc:r*ldc+nc], t[r*12:r*12+nc]
+		for j, v := range tr {
+			if beta == 0 {
+				cr[j] = alpha * v
+			} else {
+				cr[j] = math.FMA(beta, cr[j], alpha*v) // as the assembly's store
+			}
+		}
+	}
+}
