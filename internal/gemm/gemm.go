@@ -87,8 +87,10 @@ func dgemm(kern kernel, tA, tB blas.Transpose, m, n, k int, alpha float64, a []f
 	}
 }
 
-// directRows is the most rows of C for which B is read in place rather than packed.
-var directRows = 32
+// directRows is the most rows of C for which B, when it is in rows, is read in place rather
+// than packed: up to it (32 tiles of rows; every shape of sharpflat's networks) reading B's
+// rows directly was 2–12% faster than packing them; a 512×512×512 product was 17% slower.
+var directRows = 256
 
 // scale sets C = β·C, and C = 0 when β = 0.
 func scale(m, n int, beta float64, c []float64, ldc int) {
