@@ -14,10 +14,14 @@
 //	avx512  8×16, AVX-512F: 16 zmm accumulators; masked loads and stores handle C's last
 //	        columns, so B is read in place when it is already in rows and C is short
 //	avx2    4×12, AVX2 + FMA: 12 ymm accumulators; edge tiles go through a scratch tile
-//	go      4×4, portable Go: the kernel of non-amd64 builds and of -tags purego
+//	go      2×4, portable Go (eight scalar accumulators, as many as stay in registers): the
+//	        kernel of non-amd64 builds, of -tags purego and of CPUs without AVX2+FMA. It is
+//	        about as fast as gonum's pure-Go DGEMM (-tags noasm) and slower than gonum's SSE2
+//	        assembly; it is there so that one driver, tested on every platform, runs everywhere.
 //
-// A is read where it lies (its rows, or its columns when transposed, are strided loads of
-// the broadcast operand); only a short last tile of rows is copied into a zero-padded panel.
+// The assembly kernels read A where it lies (its rows, or its columns when transposed, are
+// strided loads of the broadcast operand); only a short last tile of rows is copied into a
+// zero-padded panel. The Go kernel reads A packed.
 //
 // Results are deterministic for a given shape and kernel. They differ from gonum's in the
 // last bits (another summation order, and fused multiply-adds).

@@ -63,7 +63,7 @@ func dgemm(kern kernel, tA, tB blas.Transpose, m, n, k int, alpha float64, a []f
 				var at []float64
 				var rsA, ksA int
 				switch {
-				case mr < kern.mr:
+				case mr < kern.mr || kern.packA:
 					ws.a = packA(ws.a, kern.mr, tA, a, lda, ic, mr, pc, kb)
 					at, rsA, ksA = ws.a, 1, kern.mr
 				case tA == blas.NoTrans:

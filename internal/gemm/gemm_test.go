@@ -213,3 +213,16 @@ func TestBadArguments(t *testing.T) {
 		}()
 	}
 }
+
+// TestKernels checks that the Go kernel is always there, last, and logs what this CPU runs.
+func TestKernels(t *testing.T) {
+	ks := kernels()
+	var names []string
+	for _, k := range ks {
+		names = append(names, k.name)
+	}
+	t.Logf("kernels: %v (Dgemm uses %s)", names, best.name)
+	if ks[len(ks)-1].name != "go" || best.name != ks[0].name {
+		t.Fatalf("kernels %v, best %s: want the Go kernel last and the first one used", names, best.name)
+	}
+}

@@ -14,23 +14,27 @@ type kernel struct {
 	// masked kernels read only B's first nc columns, so B can be read where it lies instead of
 	// from a packed, zero-padded copy.
 	masked bool
+	// packA kernels read every tile of A from a packed copy (A[r][p] at p·mr + r).
+	packA bool
 	tile   func(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc int)
 }
 
-// goKernel is the portable kernel: a 4×4 tile in sixteen scalar accumulators.
-var goKernel = kernel{name: "go", mr: 4, nr: 4, masked: true, tile: tileGo}
+// goKernel is the portable kernel: a 2×4 tile in eight scalar accumulators, few enough that
+// the Go compiler keeps them, A's two entries and B's four in registers on amd64.
+var goKernel = kernel{name: "go", mr: 2, nr: 4, packA: true, tile: tileGo}
 
+// tileGo reads A and B packed: A[r][p] = a[2p + r], B[p][j] = b[4p + j].
 func tileGo(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc int) {
-	if mr != 4 || nc != 4 {
+	if mr != 2 || nc != 4 {
 		tileGoEdge(k, a, rsA, ksA, b, ksB, c, ldc, alpha, beta, mr, nc)
 		return
 	}
-	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float64
-	ia, ib := 0, 0
-	for range k {
-		a0, a1, a2, a3 := a[ia], a[ia+rsA], a[ia+2*rsA], a[ia+3*rsA]
-		bp := b[ib : ib+4 : ib+4]
-		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+	var c00, c01, c02, c03, c10, c11, c12, c13 float64
+	ap, bp := a[:2*k], b[:4*k]
+	for p := range k {
+		a2, b4 := ap[2*p:2*p+2:2*p+2], bp[4*p:4*p+4:4*p+4]
+		a0, a1 := a2[0], a2[1]
+		b0, b1, b2, b3 := b4[0], b4[1], b4[2], b4[3]
 		c00 += a0 * b0
 		c01 += a0 * b1
 		c02 += a0 * b2
@@ -39,21 +43,9 @@ func tileGo(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64,
 		c11 += a1 * b1
 		c12 += a1 * b2
 		c13 += a1 * b3
-		c20 += a2 * b0
-		c21 += a2 * b1
-		c22 += a2 * b2
-		c23 += a2 * b3
-		c30 += a3 * b0
-		c31 += a3 * b1
-		c32 += a3 * b2
-		c33 += a3 * b3
-		ia += ksA
-		ib += ksB
 	}
-	store4(c[0*ldc:0*ldc+4], alpha, beta, c00, c01, c02, c03)
-	store4(c[1*ldc:1*ldc+4], alpha, beta, c10, c11, c12, c13)
-	store4(c[2*ldc:2*ldc+4], alpha, beta, c20, c21, c22, c23)
-	store4(c[3*ldc:3*ldc+4], alpha, beta, c30, c31, c32, c33)
+	store4(c[0:4], alpha, beta, c00, c01, c02, c03)
+	store4(c[ldc:ldc+4], alpha, beta, c10, c11, c12, c13)
 }
 
 func store4(c []float64, alpha, beta, s0, s1, s2, s3 float64) {
