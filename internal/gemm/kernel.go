@@ -16,7 +16,7 @@ type kernel struct {
 	masked bool
 	// packA kernels read every tile of A from a packed copy (A[r][p] at p·mr + r).
 	packA bool
-	tile   func(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc int)
+	tile  func(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc int)
 }
 
 // goKernel is the portable kernel: a 2×4 tile in eight scalar accumulators, few enough that
