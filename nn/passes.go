@@ -88,10 +88,7 @@ func (m *MLP) forward(c *chunk, theta []float64, data *Dataset, back bool) {
 			}
 		}
 		if i+1 < L {
-			a, d1, d2 := c.a[i+1], c.d1[i+1], c.c2[i+1]
-			for j, v := range z {
-				a[j], d1[j], d2[j] = m.Act.eval(v)
-			}
+			m.Act.evalAll(c.a[i+1], c.d1[i+1], c.c2[i+1], z)
 		}
 	}
 	C := m.Widths[L]
