@@ -54,9 +54,10 @@ func packA(dst []float64, mrMax int, tA blas.Transpose, a []float64, lda, ic, mr
 	return dst
 }
 
+// grow returns s resliced to n entries, reallocated if it is too short.
 func grow(s []float64, n int) []float64 {
 	if cap(s) < n {
-		return make([]float64, n, max(n, kc*nc))
+		return make([]float64, n)
 	}
 	return s[:n]
 }
