@@ -47,14 +47,19 @@ func dgemm(kern kernel, tA, tB blas.Transpose, m, n, k int, alpha float64, a []f
 	// B is read in place when it is already in rows (NoTrans) and the kernel masks its edge;
 	// otherwise it is packed into panels of nr columns, zero-padded.
 	direct := kern.masked && tB == blas.NoTrans && m <= directRows
-	for pc := 0; pc < k; pc += kc {
-		kb := min(kc, k-pc)
+	// Blocks of k as even as they can be (784 = 4 × 196, not 3 × 256 + 16: a short last block
+	// would cost a pass over C for little work), and of n in whole panels.
+	kStep := ceilDiv(k, ceilDiv(k, kc))
+	panels := ceilDiv(n, kern.nr)
+	nStep := ceilDiv(panels, ceilDiv(panels, nc/kern.nr)) * kern.nr
+	for pc := 0; pc < k; pc += kStep {
+		kb := min(kStep, k-pc)
 		betaK := beta
 		if pc > 0 {
 			betaK = 1 // later blocks of k add to the first
 		}
-		for jc := 0; jc < n; jc += nc {
-			nb := min(nc, n-jc)
+		for jc := 0; jc < n; jc += nStep {
+			nb := min(nStep, n-jc)
 			if !direct {
 				ws.b = packB(ws.b, kern.nr, tB, b, ldb, pc, kb, jc, nb)
 			}
@@ -86,6 +91,8 @@ func dgemm(kern kernel, tA, tB blas.Transpose, m, n, k int, alpha float64, a []f
 		}
 	}
 }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // directRows is the most rows of C for which B, when it is in rows, is read in place rather
 // than packed: up to it (32 tiles of rows; every shape of sharpflat's networks) reading B's

@@ -62,3 +62,8 @@ func tileAVX2(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float6
 		}
 	}
 }
+
+// peakAVX512 and peakAVX2 run n iterations of 12 independent FMAs (peak_amd64.s), for
+// BenchmarkPeak: the FMA peak that the kernels' GFLOP/s are measured against.
+func peakAVX512(n int)
+func peakAVX2(n int)
