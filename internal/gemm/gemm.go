@@ -3,6 +3,7 @@ package gemm
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
 )
@@ -26,7 +27,9 @@ var best = kernels()[0]
 // stored). The arguments and their checks are those of gonum's blas64 Dgemm.
 //
 // As in BLAS, β = 0 sets C without reading it (NaN in C does not propagate), and α = 0 or
-// k = 0 only scales C by β. C must not overlap A or B (not checked). Results are
+// k = 0 only scales C by β. The span of memory C covers (from C[0][0] to C[m−1][n−1]) must not
+// overlap the spans of A and B: Dgemm panics if it does, since C is written tile by tile while
+// A and B are still being read. Results are
 // deterministic for a given shape on a given CPU: the summation order depends only on m, n,
 // k and the kernel, never on the data or on the number of goroutines.
 func Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
@@ -164,4 +167,17 @@ func checkArgs(tA, tB blas.Transpose, m, n, k int, a []float64, lda int, b []flo
 	case len(c) < need(m, n, ldc):
 		panic(fmt.Sprintf("gemm: C has %d entries, a %d×%d matrix with ldc=%d needs %d", len(c), m, n, ldc, need(m, n, ldc)))
 	}
+	cs := c[:need(m, n, ldc)]
+	if k > 0 && (overlap(cs, a[:need(ar, ac, lda)]) || overlap(cs, b[:need(br, bc, ldb)])) {
+		panic("gemm: C overlaps A or B")
+	}
+}
+
+// overlap reports whether the memory of x and y overlaps.
+func overlap(x, y []float64) bool {
+	if len(x) == 0 || len(y) == 0 {
+		return false
+	}
+	x0, y0 := uintptr(unsafe.Pointer(&x[0])), uintptr(unsafe.Pointer(&y[0]))
+	return x0 < y0+uintptr(8*len(y)) && y0 < x0+uintptr(8*len(x))
 }

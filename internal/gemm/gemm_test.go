@@ -190,6 +190,8 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// TestBadArguments checks the panics: dimensions, leading dimensions, lengths, and C
+// overlapping A or B.
 func TestBadArguments(t *testing.T) {
 	s := make([]float64, 100)
 	for _, tc := range []struct {
@@ -202,6 +204,8 @@ func TestBadArguments(t *testing.T) {
 		{"short ldc", func() { Dgemm(blas.NoTrans, blas.NoTrans, 2, 3, 2, 1, s, 2, s, 3, 0, s, 2) }},
 		{"short A", func() { Dgemm(blas.NoTrans, blas.NoTrans, 20, 2, 10, 1, s, 10, s, 2, 0, s, 2) }},
 		{"bad transpose", func() { Dgemm('x', blas.NoTrans, 2, 2, 2, 1, s, 2, s, 2, 0, s, 2) }},
+		{"C is A", func() { Dgemm(blas.NoTrans, blas.NoTrans, 2, 2, 2, 1, s, 2, s[50:], 2, 0, s, 2) }},
+		{"C overlaps B", func() { Dgemm(blas.NoTrans, blas.NoTrans, 2, 2, 2, 1, s, 2, s[50:], 2, 0, s[53:], 2) }},
 	} {
 		func() {
 			defer func() {
@@ -224,5 +228,21 @@ func TestKernels(t *testing.T) {
 	t.Logf("kernels: %v (Dgemm uses %s)", names, best.name)
 	if ks[len(ks)-1].name != "go" || best.name != ks[0].name {
 		t.Fatalf("kernels %v, best %s: want the Go kernel last and the first one used", names, best.name)
+	}
+}
+
+// TestDisjointNeighbours checks that operands side by side in one slice are accepted.
+func TestDisjointNeighbours(t *testing.T) {
+	s := make([]float64, 12)
+	for i := range 8 {
+		s[i] = float64(i + 1)
+	}
+	// A = [1 2; 3 4], B = [5 6; 7 8], C in s[8:12]
+	Dgemm(blas.NoTrans, blas.NoTrans, 2, 2, 2, 1, s[:4], 2, s[4:8], 2, 0, s[8:], 2)
+	want := []float64{19, 22, 43, 50}
+	for i, w := range want {
+		if s[8+i] != w {
+			t.Fatalf("C = %v, want %v", s[8:], want)
+		}
 	}
 }
