@@ -115,11 +115,11 @@ store:
 	VBROADCASTSD alpha+64(FP), Z28
 	VBROADCASTSD beta+72(FP), Z29
 	MOVQ beta+72(FP), AX
-	MOVQ AX, R14
-	SHLQ $1, R14 // drop the sign: β = ±0
+	MOVQ AX, R11
+	SHLQ $1, R11 // drop the sign: β = ±0
 	JZ   zero
-	MOVQ $0x3ff0000000000000, R14
-	CMPQ AX, R14
+	MOVQ $0x3ff0000000000000, R11
+	CMPQ AX, R11
 	JEQ  one
 
 	STORE_BETA(Z0, Z1)
