@@ -64,7 +64,7 @@ func dgemm(kern kernel, tA, tB blas.Transpose, m, n, k int, alpha float64, a []f
 		for jc := 0; jc < n; jc += nStep {
 			nb := min(nStep, n-jc)
 			if !direct {
-				ws.b = packB(ws.b, kern.nr, tB, b, ldb, pc, kb, jc, nb)
+				ws.b = packB(ws.b, kern, tB, b, ldb, pc, kb, jc, nb)
 			}
 			for ic := 0; ic < m; ic += kern.mr {
 				mr := min(kern.mr, m-ic)

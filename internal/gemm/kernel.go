@@ -16,6 +16,9 @@ type kernel struct {
 	masked bool
 	// packA kernels read every tile of A from a packed copy (A[r][p] at p·mr + r).
 	packA bool
+	// packT, if set, packs a panel of nr columns of a transposed B faster than packB's loop:
+	// dst[p·nr + j] = b[j·ldb + p] for p < kb, j < w, and 0 for w ≤ j < nr.
+	packT func(dst, b []float64, ldb, kb, w int)
 	tile  func(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc int)
 }
 

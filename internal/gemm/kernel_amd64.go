@@ -23,7 +23,7 @@ func kern8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *flo
 func kern4x12AVX2(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64)
 
 var (
-	avx512Kernel = kernel{name: "avx512", mr: 8, nr: 16, masked: true, tile: tileAVX512}
+	avx512Kernel = kernel{name: "avx512", mr: 8, nr: 16, masked: true, packT: packTAVX512, tile: tileAVX512}
 	avx2Kernel   = kernel{name: "avx2", mr: 4, nr: 12, tile: tileAVX2}
 )
 
@@ -41,6 +41,14 @@ func kernels() []kernel {
 
 func tileAVX512(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc int) {
 	kern8x16AVX512(k, &a[0], 8*rsA, 8*ksA, &b[0], 8*ksB, &c[0], 8*ldc, alpha, beta, mr, 1<<nc-1)
+}
+
+func packTAVX512(dst, b []float64, ldb, kb, w int) {
+	var idx [16]int64
+	for j := range idx {
+		idx[j] = int64(j * ldb)
+	}
+	packT16AVX512(&dst[0], &b[0], ldb, &idx[0], kb, 1<<w-1)
 }
 
 func tileAVX2(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc int) {
@@ -67,3 +75,10 @@ func tileAVX2(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float6
 // BenchmarkPeak: the FMA peak that the kernels' GFLOP/s are measured against.
 func peakAVX512(n int)
 func peakAVX2(n int)
+
+// packT16AVX512 packs a panel of 16 columns of a transposed B (pack_amd64.s): column j of
+// op(B) is row j of b, ldb entries apart, and idx[j] = j·ldb; mask has a bit for each column
+// that exists.
+//
+//go:noescape
+func packT16AVX512(dst *float64, b *float64, ldb int, idx *int64, kb int, mask uint64)

@@ -4,7 +4,8 @@ import "gonum.org/v1/gonum/blas"
 
 // packB copies rows [pc, pc+kb) and columns [jc, jc+nb) of op(B) into dst as panels of nr
 // columns: panel q holds columns jc+q·nr … in kb rows of nr entries, zero past column nb.
-func packB(dst []float64, nr int, tB blas.Transpose, b []float64, ldb, pc, kb, jc, nb int) []float64 {
+func packB(dst []float64, kern kernel, tB blas.Transpose, b []float64, ldb, pc, kb, jc, nb int) []float64 {
+	nr := kern.nr
 	panels := (nb + nr - 1) / nr
 	dst = grow(dst, panels*kb*nr)
 	for q := range panels {
@@ -21,6 +22,10 @@ func packB(dst []float64, nr int, tB blas.Transpose, b []float64, ldb, pc, kb, j
 			continue
 		}
 		// B[p][j] = b[j·ldb + p]: column j of the panel is a piece of a row of b
+		if kern.packT != nil {
+			kern.packT(p, b[j0*ldb+pc:], ldb, kb, w)
+			continue
+		}
 		if w < nr {
 			clear(p)
 		}
