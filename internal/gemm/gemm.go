@@ -27,11 +27,13 @@ var best = kernels()[0]
 // stored). The arguments and their checks are those of gonum's blas64 Dgemm.
 //
 // As in BLAS, β = 0 sets C without reading it (NaN in C does not propagate), and α = 0 or
-// k = 0 only scales C by β. The span of memory C covers (from C[0][0] to C[m−1][n−1]) must not
-// overlap the spans of A and B: Dgemm panics if it does, since C is written tile by tile while
-// A and B are still being read. Results are
-// deterministic for a given shape on a given CPU: the summation order depends only on m, n,
-// k and the kernel, never on the data or on the number of goroutines.
+// k = 0 only scales C by β without reading A or B. The span of memory C covers (from C[0][0]
+// to C[m−1][n−1]) must not overlap the spans of A and B: Dgemm panics if it does, since C is
+// written tile by tile while A and B are still being read.
+//
+// Results are deterministic for a given shape on a given CPU: the summation order depends
+// only on m, n, k and the kernel, never on the data or on the number of goroutines. Dgemm is
+// safe for concurrent use and runs on the calling goroutine only.
 func Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	dgemm(best, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
