@@ -39,9 +39,9 @@ func ParseActivation(s string) (Activation, error) {
 	return 0, fmt.Errorf("unknown activation %q (allowed: %s)", s, strings.Join(activationNames[:], ", "))
 }
 
-// evalAll sets s, d1 and d2 to σ, σ′ and σ″ of every entry of z. tanh is evaluated eight
-// entries at a time (vecmath.Tanh: math.Tanh's algorithm, within 2 ulp of it); the others one
-// at a time by eval.
+// evalAll sets s, d1 and d2 to σ, σ′ and σ″ of every entry of z. tanh is evaluated four or
+// eight entries at a time where the CPU has AVX2+FMA or AVX-512 (vecmath.Tanh: math.Tanh's
+// algorithm, within 2 ulp of it); the others one at a time by eval.
 func (a Activation) evalAll(s, d1, d2, z []float64) {
 	if a != Tanh {
 		for j, v := range z {

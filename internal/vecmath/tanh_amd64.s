@@ -32,7 +32,9 @@ DATA tanhc<>+192(SB)/8, $0x3fc5555555555555 // e3 = 0.16666666666666666
 DATA tanhc<>+200(SB)/8, $0x3fe0000000000000 // e2 = 0.5
 DATA tanhc<>+208(SB)/8, $0x3ff0000000000000 // e1 = 1.0
 DATA tanhc<>+216(SB)/8, $0x3ff0000000000000 // e0 = 1.0
-GLOBL tanhc<>(SB), RODATA|NOPTR, $224
+DATA tanhc<>+224(SB)/8, $0x4338000000000000 // magic = 1.5·2⁵²
+DATA tanhc<>+232(SB)/8, $0xbcc80000000003ff // bias = 1023 − bits(magic), int64
+GLOBL tanhc<>(SB), RODATA|NOPTR, $240
 
 // TANH8 sets Z0 = tanh(Z0) for eight lanes, as math.Tanh computes it:
 //	|x| < 0.625:  |x| + ((|x|·s)·P(s))/Q(s), s = x²  (math.Tanh's operations, in its order)
@@ -119,5 +121,108 @@ tail:
 	VMOVUPD Z0, K2, (DI)
 
 done:
+	VZEROUPPER
+	RET
+
+// TANH4 is TANH8 for four lanes with AVX2 and FMA: Y0 = tanh(Y0). Without VSCALEFPD, 2ᵏ is
+// built from k's bits (k + 1.5·2⁵² holds k in its low bits; k ∈ [0, 127]); without masks, the
+// two results are blended by a compare. Uses Y1–Y11 and Y15.
+#define TANH4 \
+	VBROADCASTSD tanhc<>+0(SB), Y15 \
+	VANDPD Y15, Y0, Y1 \
+	VANDNPD Y0, Y15, Y9 \
+	VMULPD Y1, Y1, Y2 \
+	VBROADCASTSD tanhc<>+64(SB), Y15 \
+	VMULPD Y15, Y2, Y3 \
+	VBROADCASTSD tanhc<>+72(SB), Y15 \
+	VADDPD Y15, Y3, Y3 \
+	VMULPD Y2, Y3, Y3 \
+	VBROADCASTSD tanhc<>+80(SB), Y15 \
+	VADDPD Y15, Y3, Y3 \
+	VBROADCASTSD tanhc<>+88(SB), Y15 \
+	VADDPD Y15, Y2, Y6 \
+	VMULPD Y2, Y6, Y6 \
+	VBROADCASTSD tanhc<>+96(SB), Y15 \
+	VADDPD Y15, Y6, Y6 \
+	VMULPD Y2, Y6, Y6 \
+	VBROADCASTSD tanhc<>+104(SB), Y15 \
+	VADDPD Y15, Y6, Y6 \
+	VMULPD Y2, Y1, Y7 \
+	VMULPD Y3, Y7, Y7 \
+	VDIVPD Y6, Y7, Y7 \
+	VADDPD Y7, Y1, Y7 \
+	VADDPD Y1, Y1, Y2 \
+	VBROADCASTSD tanhc<>+16(SB), Y15 \
+	VMINPD Y2, Y15, Y2 \
+	VBROADCASTSD tanhc<>+24(SB), Y15 \
+	VMULPD Y15, Y2, Y8 \
+	VROUNDPD $0, Y8, Y8 \
+	VBROADCASTSD tanhc<>+32(SB), Y15 \
+	VFNMADD231PD Y15, Y8, Y2 \
+	VBROADCASTSD tanhc<>+40(SB), Y15 \
+	VFNMADD231PD Y15, Y8, Y2 \
+	VBROADCASTSD tanhc<>+112(SB), Y5 \
+	VBROADCASTSD tanhc<>+120(SB), Y15 \
+	VFMADD213PD Y15, Y2, Y5 \
+	VBROADCASTSD tanhc<>+128(SB), Y15 \
+	VFMADD213PD Y15, Y2, Y5 \
+	VBROADCASTSD tanhc<>+136(SB), Y15 \
+	VFMADD213PD Y15, Y2, Y5 \
+	VBROADCASTSD tanhc<>+144(SB), Y15 \
+	VFMADD213PD Y15, Y2, Y5 \
+	VBROADCASTSD tanhc<>+152(SB), Y15 \
+	VFMADD213PD Y15, Y2, Y5 \
+	VBROADCASTSD tanhc<>+160(SB), Y15 \
+	VFMADD213PD Y15, Y2, Y5 \
+	VBROADCASTSD tanhc<>+168(SB), Y15 \
+	VFMADD213PD Y15, Y2, Y5 \
+	VBROADCASTSD tanhc<>+176(SB), Y15 \
+	VFMADD213PD Y15, Y2, Y5 \
+	VBROADCASTSD tanhc<>+184(SB), Y15 \
+	VFMADD213PD Y15, Y2, Y5 \
+	VBROADCASTSD tanhc<>+192(SB), Y15 \
+	VFMADD213PD Y15, Y2, Y5 \
+	VBROADCASTSD tanhc<>+200(SB), Y15 \
+	VFMADD213PD Y15, Y2, Y5 \
+	VBROADCASTSD tanhc<>+208(SB), Y15 \
+	VFMADD213PD Y15, Y2, Y5 \
+	VBROADCASTSD tanhc<>+216(SB), Y15 \
+	VFMADD213PD Y15, Y2, Y5 \
+	VBROADCASTSD tanhc<>+224(SB), Y15 \
+	VADDPD Y15, Y8, Y10 \
+	VBROADCASTSD tanhc<>+232(SB), Y15 \
+	VPADDQ Y15, Y10, Y10 \
+	VPSLLQ $52, Y10, Y10 \
+	VMULPD Y10, Y5, Y5 \
+	VBROADCASTSD tanhc<>+48(SB), Y15 \
+	VADDPD Y15, Y5, Y5 \
+	VBROADCASTSD tanhc<>+56(SB), Y6 \
+	VDIVPD Y5, Y6, Y6 \
+	VSUBPD Y6, Y15, Y5 \
+	VBROADCASTSD tanhc<>+8(SB), Y15 \
+	VCMPPD $1, Y15, Y1, Y11 \
+	VBLENDVPD Y11, Y7, Y5, Y0 \
+	VORPD Y9, Y0, Y0
+
+// func tanhAVX2(dst, x *float64, n int)
+//
+// n is a multiple of 4.
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $2, CX
+	JZ   done4
+
+loop4:
+	VMOVUPD (SI), Y0
+	TANH4
+	VMOVUPD Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  loop4
+
+done4:
 	VZEROUPPER
 	RET
