@@ -23,6 +23,9 @@
 // strided loads of the broadcast operand); only a short last tile of rows is copied into a
 // zero-padded panel. The Go kernel reads A packed.
 //
-// Results are deterministic for a given shape and kernel. They differ from gonum's in the
-// last bits (another summation order, and fused multiply-adds).
+// Results are deterministic for a given shape and kernel. The avx512 and avx2 kernels give
+// the same bits (each entry sums its products in the order of k with fused multiply-adds,
+// over the same blocks of k, and is stored as fma(acc, α, β·C)), so AVX2 and AVX-512 machines
+// compute the same passes; the Go kernel, without fused multiply-adds, and gonum differ from
+// them in the last bits.
 package gemm

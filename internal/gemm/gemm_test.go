@@ -252,3 +252,41 @@ func TestDisjointNeighbours(t *testing.T) {
 		}
 	}
 }
+
+// TestAVXKernelsAgree checks that the AVX-512 and AVX2 kernels give the same bits: both sum
+// each entry's products in the order of p with fused multiply-adds, over the same blocks of k,
+// and store fma(acc, α, β·C); so AVX2 and AVX-512 machines compute the same passes.
+func TestAVXKernelsAgree(t *testing.T) {
+	var avx []kernel
+	for _, k := range kernels() {
+		if k.name == "avx512" || k.name == "avx2" {
+			avx = append(avx, k)
+		}
+	}
+	if len(avx) < 2 {
+		t.Skip("needs both AVX-512 and AVX2")
+	}
+	seed := uint64(0)
+	for _, tA := range transposes {
+		for _, tB := range transposes {
+			for _, sh := range [][3]int{{1, 1, 1}, {7, 13, 5}, {8, 16, 300}, {33, 50, 513}, {256, 128, 784}} {
+				for _, ab := range [][2]float64{{1, 0}, {1, 1}, {-0.7, 1.3}} {
+					seed++
+					tc := gemmCase{tA: tA, tB: tB, m: sh[0], n: sh[1], k: sh[2], alpha: ab[0], beta: ab[1], padA: 1, padB: 2, padC: 3}
+					var out [2][]float64
+					for i, kern := range avx {
+						rng := rand.New(rand.NewPCG(seed, 1))
+						a, lda, b, ldb, c, ldc := tc.operands(rng)
+						dgemm(kern, tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+						out[i] = c
+					}
+					for i := range out[0] {
+						if math.Float64bits(out[0][i]) != math.Float64bits(out[1][i]) && !(math.IsNaN(out[0][i]) && math.IsNaN(out[1][i])) {
+							t.Fatalf("%v: entry %d: avx512 %v, avx2 %v", tc, i, out[0][i], out[1][i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -65,7 +65,7 @@ func tileAVX2(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float6
 			if beta == 0 {
 				cr[j] = alpha * v
 			} else {
-				cr[j] = math.FMA(beta, cr[j], alpha*v) // as the assembly's store
+				cr[j] = math.FMA(v, alpha, beta*cr[j]) // as the assembly's stores
 			}
 		}
 	}

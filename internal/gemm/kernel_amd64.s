@@ -208,17 +208,23 @@ done:
 	VFMADD231PD Y13, Y15, acc1 \
 	VFMADD231PD Y14, Y15, acc2
 
-// STORE4 writes a row: C = α·acc + β·C, or α·acc when β = 0 (R13 = 0), then moves DI on.
-#define STORE4(acc0, acc1, acc2, lbl) \
+// STORE4 writes a row: C = α·acc + β·C as the AVX-512 kernel computes it, fma(acc, α, β·C),
+// or α·acc when β = 0 (R13 = 0, C not read); then moves DI on. Y12 = α, Y13 = β, Y14 scratch.
+#define STORE4(acc0, acc1, acc2, lbl, done) \
+	TESTQ R13, R13 \
+	JZ   lbl \
+	VMULPD (DI), Y13, Y14 \
+	VFMADD213PD Y14, Y12, acc0 \
+	VMULPD 32(DI), Y13, Y14 \
+	VFMADD213PD Y14, Y12, acc1 \
+	VMULPD 64(DI), Y13, Y14 \
+	VFMADD213PD Y14, Y12, acc2 \
+	JMP  done \
+lbl: \
 	VMULPD acc0, Y12, acc0 \
 	VMULPD acc1, Y12, acc1 \
 	VMULPD acc2, Y12, acc2 \
-	TESTQ R13, R13 \
-	JZ   lbl \
-	VFMADD231PD (DI), Y13, acc0 \
-	VFMADD231PD 32(DI), Y13, acc1 \
-	VFMADD231PD 64(DI), Y13, acc2 \
-lbl: \
+done: \
 	VMOVUPD acc0, (DI) \
 	VMOVUPD acc1, 32(DI) \
 	VMOVUPD acc2, 64(DI) \
@@ -276,9 +282,9 @@ store4:
 	VBROADCASTSD beta+72(FP), Y13
 	MOVQ beta+72(FP), R13
 	SHLQ $1, R13 // β = ±0: C is not read
-	STORE4(Y0, Y1, Y2, row0)
-	STORE4(Y3, Y4, Y5, row1)
-	STORE4(Y6, Y7, Y8, row2)
-	STORE4(Y9, Y10, Y11, row3)
+	STORE4(Y0, Y1, Y2, zero0, done0)
+	STORE4(Y3, Y4, Y5, zero1, done1)
+	STORE4(Y6, Y7, Y8, zero2, done2)
+	STORE4(Y9, Y10, Y11, zero3, done3)
 	VZEROUPPER
 	RET
