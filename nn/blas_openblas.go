@@ -11,8 +11,15 @@ package nn
 import "C"
 
 import (
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/netlib/blas/netlib"
 )
 
+// Every BLAS call through blas64 (linalg's too) goes to OpenBLAS.
 func init() { blas64.Use(netlib.Implementation{}) }
+
+// gemm is every matrix product of the passes (see gemm.go for the default build).
+func gemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	blas64.Implementation().Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}

@@ -24,10 +24,7 @@ package nn
 // The Gauss–Newton product G v = Jᵀ H_ℓ J v / N backpropagates H_ℓ R{f} / N through the linear
 // part only: the terms with δᵢ₊₁ drop out.
 
-import (
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
-)
+import "gonum.org/v1/gonum/blas"
 
 // chunk holds the cached passes over rows [lo, hi) of the batch.
 type chunk struct {
@@ -49,10 +46,6 @@ type chunk struct {
 	rd     [][]float64 // R{δ[i]}, i = 1 … L
 	gd     [][]float64 // δ[i] of the Gauss–Newton backward, i = 1 … L
 	hv, gv []float64   // (P) this chunk's share of H v and G v
-}
-
-func gemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	blas64.Implementation().Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func (m *MLP) newChunk(lo, hi int) *chunk {
@@ -95,10 +88,7 @@ func (m *MLP) forward(c *chunk, theta []float64, data *Dataset, back bool) {
 			}
 		}
 		if i+1 < L {
-			a, d1, d2 := c.a[i+1], c.d1[i+1], c.c2[i+1]
-			for j, v := range z {
-				a[j], d1[j], d2[j] = m.Act.eval(v)
-			}
+			m.Act.evalAll(c.a[i+1], c.d1[i+1], c.c2[i+1], z)
 		}
 	}
 	C := m.Widths[L]
