@@ -14,14 +14,16 @@ import (
 // terminal lab on the engine, the engine and the experiments on the trainer, the trainer on
 // the numerics, and the numerics on nothing of ours.
 var allowedImports = map[string][]string{
-	"nn":             {},
-	"linalg":         {},
-	"lab/train":      {"nn", "linalg"},
-	"lab/rundir":     {"lab/train", "nn"},
-	"lab":            {"lab/train", "lab/rundir", "nn", "linalg"},
-	"lab/experiment": {"lab/train", "lab/rundir", "nn", "linalg"},
-	"tui":            {"lab", "lab/train", "linalg"},
-	"tui/serve":      {"tui", "lab", "lab/train"},
+	"internal/gemm":    {},
+	"internal/vecmath": {},
+	"nn":               {"internal/gemm", "internal/vecmath"},
+	"linalg":           {"internal/gemm"},
+	"lab/train":        {"nn", "linalg"},
+	"lab/rundir":       {"lab/train", "nn"},
+	"lab":              {"lab/train", "lab/rundir", "nn", "linalg"},
+	"lab/experiment":   {"lab/train", "lab/rundir", "nn", "linalg"},
+	"tui":              {"lab", "lab/train", "linalg"},
+	"tui/serve":        {"tui", "lab", "lab/train"},
 }
 
 // terminal packages only tui and its subpackages may import.

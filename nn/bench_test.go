@@ -8,7 +8,7 @@ import (
 )
 
 // Benchmarks of the hot paths on the demo net (20-16-16-10 tanh, the calibration MLP of
-// DESIGN.md, 1000 examples), an MNIST-sized net (784-128-128-10, batch 1024) and the net of
+// docs/SCIENCE.md, 1000 examples), an MNIST-sized net (784-128-128-10, batch 1024) and the net of
 // Song et al.'s MNIST protocol (784-200-200-10) on its Hessian set (5000 examples) and its
 // minibatch (50). Each reports GFLOP/s from the GEMM flop count of the pass; BenchmarkGEMM
 // runs the package's plain DGEMM (internal/gemm, or OpenBLAS with -tags openblas) over the

@@ -32,6 +32,6 @@
 //	descent, Neural Computation 14 (2002).
 //	V. Papyan, The full spectrum of deepnet Hessians at scale, ICML 2020 (the G/F split).
 //
-// Package nn imports gonum and the standard library only; it must not import linalg or any
-// package of lab.
+// Package nn imports gonum, the standard library and sharpflat's internal/gemm and
+// internal/vecmath kernels; it must not import linalg or any package of lab.
 package nn
