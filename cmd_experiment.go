@@ -62,7 +62,7 @@ func newExperimentFlags(stdout, stderr io.Writer) *experimentFlags {
 		losses:    fs.String("losses", "", "losses swept by switch and curvature, e.g. ce,mse"),
 		lrs:       fs.String("lrs", "", "η of the arms (alpha, stability, eos), e.g. 0.5,1,2"),
 		ks:        fs.String("ks", "", "Dominant subspace sizes (stability), e.g. 1,5,20"),
-		refreshes: fs.String("refreshes", "", "refresh periods T (stability), e.g. 1,10"),
+		refreshes: fs.String("refreshes", "", "refresh periods T (stability; song: the arms' T), e.g. 1,10"),
 		batches:   fs.String("batches", "", "batch sizes of the arms (stability; 0 = full batch), e.g. 32,0"),
 		alphas:    fs.String("alphas", "", "slider positions α (alpha), e.g. 0,0.25,0.5,0.75,1"),
 		wBulks:    fs.String("w-bulks", "", "w_bulk > 1 arms (alpha): (0, w) and (1, w) for each, e.g. 2,4"),
@@ -122,7 +122,7 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 				return usagef("experiment all: --%s applies to one experiment only; 'all' takes --out, --quick, --jobs, --docs, --quiet", fl)
 			}
 		}
-		names = experiment.Names()
+		names = experiment.Standard()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -412,7 +412,7 @@ Each experiment trains a family of runs (same initialisation and minibatch order
 arms of a group; several engines at once), then writes DIR/runs/GROUP/ARM/ (run directories,
 complete.json last), DIR/summary.csv, PNG figures and DIR/report.md. An interrupted experiment
 (Ctrl-C) keeps its finished runs: the same command resumes. --quick is a seconds-long smoke
-test. 'all' writes DIR/NAME/ for each. In experiments with a warm-up (switch, alpha,
+test. 'all' writes DIR/NAME/ for each (all but the heavy song). In experiments with a warm-up (switch, alpha,
 stability) the config flags (--lr, --k, --refresh, --batch, …) set the warm-up and whatever
 the arms do not sweep.
 
@@ -427,6 +427,9 @@ Experiments (defaults; [quick]):
 	for _, x := range experiment.All {
 		d, q := x.Defaults(false), x.Defaults(true)
 		fmt.Fprintf(w, "  %-9s  %s\n", x.Name, x.Summary)
+		if x.Heavy {
+			fmt.Fprintf(w, "             hours by default (--steps shortens it); not part of 'all'\n")
+		}
 		fmt.Fprintf(w, "             preset %s; %s [%s]\n", x.Preset, sweepDesc(d), sweepDesc(q))
 		var over []string
 		for k, v := range x.Settings(false) {

@@ -16,6 +16,8 @@ type Experiment struct {
 	Name    string
 	Summary string // one line
 	Preset  string // the preset it starts from unless told otherwise
+	// Heavy experiments take hours by default and are left out of "all".
+	Heavy bool
 	// Config holds settings (flag name → value) the experiment puts over its preset unless
 	// the command line gives them; QuickConfig adds the fast variant's.
 	Config, QuickConfig map[string]string
@@ -32,13 +34,24 @@ type Experiment struct {
 }
 
 // All lists the experiments in the order of the docs.
-var All = []*Experiment{Switch, Alpha, Stability, Curvature, EOS}
+var All = []*Experiment{Switch, Alpha, Stability, Curvature, EOS, Song}
 
 // Names lists the experiments' names in order.
 func Names() []string {
 	n := make([]string, len(All))
 	for i, x := range All {
 		n[i] = x.Name
+	}
+	return n
+}
+
+// Standard lists the names of the experiments "all" runs: every one but the heavy ones.
+func Standard() []string {
+	var n []string
+	for _, x := range All {
+		if !x.Heavy {
+			n = append(n, x.Name)
+		}
 	}
 	return n
 }

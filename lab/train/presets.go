@@ -46,6 +46,13 @@ var presets = func() []preset {
 	}
 	with("spirals", func(c *Config) { c.Data, c.K, c.Hidden = "spirals", 3, []int{32, 32} })
 	with("teacher", func(c *Config) { c.Data, c.Loss, c.K, c.LR, c.Hidden = "teacher", MSE, 5, 0.05, []int{32, 32} })
+	// The MNIST protocol of Song, Ahn & Yun (ICLR 2025): 5000 training images, MLP
+	// 784-200-200-10 tanh, MSE, batch 50, the top-10 eigenspace of the Hessian on all 5000
+	// images recomputed every step. η is ours (the paper's was not available to us).
+	with("song", func(c *Config) {
+		c.Data, c.Hidden, c.Loss, c.Batch, c.LR = "mnist5k", []int{200, 200}, MSE, 50, 0.1
+		c.K, c.RefreshEvery, c.HessianSet, c.EvalEvery, c.EnergyEvery = 10, 1, 5000, 50, 0
+	})
 	return ps
 }()
 
