@@ -29,12 +29,21 @@ type benchResult struct {
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "[--json] [--runs N]", stdout, stderr)
+	fs := newFlags("bench", "[--json] [--runs N] [--net NAME] | --protocol [--warm N] [--steps N]", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object per net, one per line")
 	runs := fs.Int("runs", 7, "timed runs per measurement (the median is reported)")
 	only := fs.String("net", "all", "which nets: all, demo or mnist")
+	protocol := fs.Bool("protocol", false, "time steps of Song et al.'s MNIST protocol (preset song) instead: seconds a step, HVPs a refresh, 20k-step time")
+	warm := fs.Int("warm", 50, "with --protocol: SGD steps before the timed ones (the refresh reaches its steady state)")
+	steps := fs.Int("steps", 10, "with --protocol: Bulk-SGD steps timed")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
+	}
+	if *protocol {
+		if *warm < 0 || *steps < 1 {
+			return usagef("bench: --warm %d ≥ 0 and --steps %d ≥ 1 required", *warm, *steps)
+		}
+		return benchProtocol(*warm, *steps, stdout, *asJSON)
 	}
 	if *runs < 1 {
 		return usagef("bench: --runs %d, want ≥ 1", *runs)

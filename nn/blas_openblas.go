@@ -23,3 +23,6 @@ func init() { blas64.Use(netlib.Implementation{}) }
 func gemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	blas64.Implementation().Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// GEMM names the matrix multiply the passes run on, for reports.
+func GEMM() string { return "OpenBLAS (cgo)" }

@@ -14,3 +14,6 @@ import (
 func gemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	fastgemm.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// GEMM names the matrix multiply the passes run on, for reports: the default build's kernel.
+func GEMM() string { return "sharpflat/internal/gemm, " + fastgemm.Kernel() + " kernel" }

@@ -183,3 +183,6 @@ func overlap(x, y []float64) bool {
 	x0, y0 := uintptr(unsafe.Pointer(&x[0])), uintptr(unsafe.Pointer(&y[0]))
 	return x0 < y0+uintptr(8*len(y)) && y0 < x0+uintptr(8*len(x))
 }
+
+// Kernel names the kernel Dgemm uses on this CPU: "avx512", "avx2" or "go".
+func Kernel() string { return best.name }
