@@ -16,6 +16,10 @@ var (
 	// ErrNotFinite is returned (wrapped) when the operator produced a NaN
 	// or an infinity.
 	ErrNotFinite = errors.New("linalg: operator produced a non-finite value")
+
+	// ErrCanceled is returned (wrapped) when EigOptions.Cancel stopped a
+	// solver.
+	ErrCanceled = errors.New("linalg: canceled")
 )
 
 // EigOptions configures Lanczos and Refine.
@@ -68,6 +72,15 @@ type EigOptions struct {
 	// a small multiple of √MaxBasis, so the saving is safe for Tol well
 	// above 1e-13; the default is to check.
 	EstimateResiduals bool
+
+	// Cancel, if not nil, is called before every operator product. If it
+	// returns true the solver makes no more products and returns at once
+	// with an error wrapping ErrCanceled; the result then holds only the
+	// number of products spent (an Eigensolver leaves the pairs in dst
+	// as they were). Cancel runs on the solver's goroutine, as often as
+	// there are products: it should be cheap, such as a non-blocking
+	// receive from a channel or ctx.Err() != nil.
+	Cancel func() bool
 }
 
 // EigResult holds the eigenpairs found by Lanczos or Refine.
@@ -116,11 +129,15 @@ type EigResult struct {
 // tridiagonal; for p > 1 it is band Lanczos. Every new direction A x is
 // orthogonalized twice against the basis and the pending directions
 // (classical Gram–Schmidt, a third pass if the second one cancels). The
-// Ritz pairs (θᵢ, Q_j sᵢ) come from T_j sᵢ = θᵢ sᵢ (mat.EigenSym), and
+// Ritz pairs (θᵢ, Q_j sᵢ) come from T_j sᵢ = θᵢ sᵢ (a dense symmetric
+// eigendecomposition, LAPACK's Dsyev), and
 //
 //	‖A Q_j sᵢ − θᵢ Q_j sᵢ‖ = ‖C sᵢ‖
 //
-// up to rounding, which serves as the cheap convergence estimate. Once
+// up to rounding, which serves as the cheap convergence estimate. The
+// Ritz step runs once the basis holds k vectors and then on a schedule
+// drawn from how fast the estimates fall, not after every product (see
+// convergenceRate in krylov_schur.go). Once
 // every wanted estimate is below the tolerance the residual of each wanted
 // pair is checked with an explicit product; only true residuals are
 // accepted and returned (unless opt.EstimateResiduals). When the basis
@@ -144,11 +161,12 @@ type EigResult struct {
 //	SIAM J. Matrix Anal. Appl. 23 (2001) 601–614.
 //	Z. Bai et al. (eds.), Templates for the Solution of Algebraic
 //	Eigenvalue Problems, SIAM 2000, §4.6 (band Lanczos).
+//
+// Lanczos allocates its basis for each call; an Eigensolver keeps it
+// between calls.
 func Lanczos(op Operator, opt EigOptions) (EigResult, error) {
-	ks := newKrylovSchur(op, opt, "Lanczos")
-	if ks == nil {
-		return EigResult{Converged: true}, nil
-	}
-	ks.randomStart(ks.p)
-	return ks.run()
+	var s Eigensolver
+	var r EigResult
+	err := s.solve(&r, op, nil, opt, "Lanczos", true)
+	return r, err
 }
