@@ -95,21 +95,6 @@ func ExampleRefine() {
 	// overlap with the previous basis: 1.0000
 }
 
-func ExamplePower() {
-	// The largest algebraic eigenvalue, 3, is not the largest in
-	// magnitude, −5: Power finds λₙ first, then shifts by it.
-	op := linalg.Func{N: 4, Mul: func(dst, x []float64) {
-		dst[0], dst[1], dst[2], dst[3] = -5*x[0], x[1], 2*x[2], 3*x[3]
-	}}
-	r, err := linalg.Power(op, linalg.PowerOptions{Tol: 1e-10, Seed: 1})
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("λ₁ = %.6f (shift %.6f)\n", r.Value, r.Shift)
-	// Output:
-	// λ₁ = 3.000000 (shift -5.000000)
-}
-
 func ExampleProjectBulk() {
 	// The Dominant subspace span{e₁, e₂} of ℝ⁴.
 	V := [][]float64{{1, 0, 0, 0}, {0, 1, 0, 0}}
