@@ -379,8 +379,10 @@ func (t *timedOp) MulVecTo(dst, x []float64) {
 //
 //	hvp-ms/refresh, solver-ms/refresh  and  solver-share = solver/(solver+hvp)
 //
-// "Refine" is the package function (a fresh basis each call), "Eigensolver"
-// the same iteration in kept memory.
+// and ritz-steps/refresh. "Refine" is the package function (a fresh basis
+// each call), "Eigensolver" the same iteration in kept memory, and
+// "Eigensolver-every" the same with a Ritz step after every expansion, as
+// before the schedule.
 func BenchmarkDemoRefresh(b *testing.B) {
 	net := demoNet(b)
 	for range net.warmup {
@@ -397,12 +399,13 @@ func BenchmarkDemoRefresh(b *testing.B) {
 		net.sgdStep(b)
 		thetas[i] = slices.Clone(net.theta)
 	}
-	for _, method := range []string{"Refine", "Eigensolver"} {
+	for _, method := range []string{"Refine", "Eigensolver", "Eigensolver-every"} {
 		b.Run(method, func(b *testing.B) {
 			var s linalg.Eigensolver
+			linalg.RitzEveryStep(&s, method == "Eigensolver-every")
 			var cur, next linalg.EigResult
 			var solver, hvp time.Duration
-			var products, refreshes int
+			var products, refreshes, ritz int
 			for b.Loop() {
 				// cur starts as a copy of start (an Eigensolver writes
 				// into the vectors it is given back).
@@ -425,6 +428,7 @@ func BenchmarkDemoRefresh(b *testing.B) {
 						b.Fatal(err)
 					}
 					products += next.Products
+					ritz += linalg.RitzSteps(&s)
 					refreshes++
 					if method == "Refine" {
 						cur = next
@@ -438,6 +442,9 @@ func BenchmarkDemoRefresh(b *testing.B) {
 			b.ReportMetric(ms(solver), "solver-ms/refresh")
 			b.ReportMetric(float64(solver)/float64(solver+hvp), "solver-share")
 			b.ReportMetric(float64(products)/float64(refreshes), "products/refresh")
+			if method != "Refine" {
+				b.ReportMetric(float64(ritz)/float64(refreshes), "ritz-steps/refresh")
+			}
 		})
 	}
 }
