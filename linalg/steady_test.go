@@ -144,7 +144,8 @@ func trueResiduals(op linalg.Operator, r *linalg.EigResult, tol float64) (worst 
 //
 // Methods: "lanczos" is Eigensolver.Refine (Lanczos from the sum of the
 // previous vectors, the memory kept); "block" is block Krylov–Schur from
-// all K previous vectors (Refine with BlockSize K). The first refresh
+// all K previous vectors (Refine with BlockSize K); on the demo, "blockp"
+// is block Lanczos from p sums of the previous vectors (BlockSize p). The first refresh
 // (cold, at the end of the warm-up) is not counted. Checks against the
 // cold run and the explicit residuals happen every check-th refresh.
 // song uses a Hessian set of 1000 images (songS5000: the protocol's 5000).
@@ -161,8 +162,8 @@ func BenchmarkSteadyState(b *testing.B) {
 	}
 	for _, n := range nets {
 		for _, k := range []int{10, 11} {
-			for _, method := range []string{"lanczos", "block"} {
-				if n.name == "songS5000" && method == "block" {
+			for _, method := range []string{"lanczos", "block", "block2", "block3", "block5"} {
+				if n.name == "songS5000" && method != "lanczos" || n.name != "demo" && len(method) > 5 {
 					continue
 				}
 				b.Run(n.name+"/K="+strconv.Itoa(k)+"/"+method, func(b *testing.B) {
@@ -180,8 +181,11 @@ func steadyState(b *testing.B, net *steadyNet, k int, method string, steps, chec
 		net.sgdStep(b)
 	}
 	opt := linalg.EigOptions{K: k, Tol: 1e-6, Seed: 1, EstimateResiduals: true}
-	if method == "block" {
+	switch method {
+	case "block":
 		opt.BlockSize = k
+	case "block2", "block3", "block5":
+		opt.BlockSize = int(method[5] - '0')
 	}
 	var bound *nn.Bound
 	var s linalg.Eigensolver
@@ -244,7 +248,8 @@ func steadyState(b *testing.B, net *steadyNet, k int, method string, steps, chec
 //	block@2K       the same for block Krylov–Schur from all of V after
 //	               2K products (its minimum budget, K+BlockSize)
 //
-// (medians over the steps, the worst in …-max).
+// (medians over the steps, the worst in …-max), and the spectrum around
+// λ_K at the last step.
 func BenchmarkSteadyBudget(b *testing.B) {
 	for _, n := range []struct {
 		name  string
@@ -299,6 +304,25 @@ func steadyBudget(b *testing.B, net *steadyNet, k, steps int) {
 			b.Fatal(err)
 		}
 	}
+	// The spectrum around λ_K at the last step: λ_K, λ_{K+1}, λ_{K+2} and
+	// λ_min, and the relative gap (λ_K − λ_{K+1})/(λ_{K+1} − λ_min) that
+	// rules how fast λ_K's vector separates from the bulk.
+	op := net.hessian(b, &bound)
+	top, err := linalg.Lanczos(op, linalg.EigOptions{K: k + 2, Tol: 1e-8, Seed: 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	neg := linalg.Func{N: op.Dim(), Mul: func(dst, x []float64) { op.MulVecTo(dst, x); floats.Scale(-1, dst) }}
+	bottom, err := linalg.Lanczos(neg, linalg.EigOptions{K: 1, Tol: 1e-8, Seed: 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lk, lk1, lk2, lmin := top.Values[k-1], top.Values[k], top.Values[k+1], -bottom.Values[0]
+	b.ReportMetric(lk, "λK")
+	b.ReportMetric(lk1, "λK+1")
+	b.ReportMetric(lk2, "λK+2")
+	b.ReportMetric(lmin, "λmin")
+	b.ReportMetric((lk-lk1)/(lk1-lmin), "gap")
 	for _, m := range []struct {
 		name string
 		x    []float64
