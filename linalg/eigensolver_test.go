@@ -42,7 +42,7 @@ func TestEigensolverMatchesRefine(t *testing.T) {
 	// One Eigensolver refreshing along a drifting operator gives, bit for
 	// bit, what Lanczos and Refine give with fresh memory; the last result
 	// is checked against a dense eigendecomposition.
-	ops := drift(300, 6, 1e-3, 70)
+	ops := drift(200, 4, 1e-3, 70)
 	for _, opt := range []EigOptions{
 		{K: 10, Tol: 1e-8, Seed: 70},
 		{K: 11, Tol: 1e-6, Seed: 71, EstimateResiduals: true},
@@ -207,9 +207,9 @@ func TestRitzSchedule(t *testing.T) {
 	// pairs meet the same tolerance (reference: dense eigendecomposition),
 	// at most maxCheckGap−1 products later, with far fewer Ritz steps.
 	rnd := rand.New(rand.NewPCG(76, 1))
-	gap := hessianSpectrum(400, 10, 10, 40, 0.7, 0.5, 0.2, rnd)
-	crowded := hessianSpectrum(400, 10, 10, 10, 0.95, 5, 0.2, rnd)
-	ops := drift(400, 2, 1e-2, 77)
+	gap := hessianSpectrum(250, 10, 10, 40, 0.7, 0.5, 0.2, rnd)
+	crowded := hessianSpectrum(250, 10, 10, 10, 0.95, 5, 0.2, rnd)
+	ops := drift(250, 2, 1e-2, 77)
 	for _, c := range []struct {
 		name string
 		a    *mat.SymDense
@@ -219,7 +219,7 @@ func TestRitzSchedule(t *testing.T) {
 	}{
 		{name: "separated", a: withSpectrum(gap, rnd), opt: EigOptions{K: 10, Tol: 1e-10}, half: true},
 		{name: "crowded", a: withSpectrum(crowded, rnd), opt: EigOptions{K: 10, Tol: 1e-8}, half: true},
-		{name: "GOE, restarts", a: goe(400, rnd), opt: EigOptions{K: 10, Tol: 1e-8}, half: true},
+		{name: "GOE, restarts", a: goe(250, rnd), opt: EigOptions{K: 10, Tol: 1e-8}, half: true},
 		// Slow, steady convergence after the plateau (a factor 1.1 a
 		// product over ρ < e^2.5): a Ritz step after nearly every product.
 		{name: "warm, estimated", a: ops[1], prev: ops[0], opt: EigOptions{K: 11, Tol: 1e-6, EstimateResiduals: true}},
