@@ -27,7 +27,7 @@ import "errors"
 //
 // After two calls the swap recycles every vector and nothing is allocated.
 // The zero value is ready to use. An Eigensolver is not safe for
-// concurrent use.
+// concurrent use and must not be copied after its first use.
 type Eigensolver struct {
 	ks krylovSchur
 }
@@ -42,12 +42,13 @@ func (s *Eigensolver) Lanczos(dst *EigResult, op Operator, opt EigOptions) error
 // dst.
 //
 // When Refine returns nil or an error wrapping ErrNotConverged, dst holds
-// the pairs as Refine would return them: Values, Residuals and Vectors are
+// the pairs as Refine would return them (the best found, none if the
+// projected eigenproblem failed): Values, Residuals and Vectors are
 // resliced to the number of pairs, and their backing arrays, as well as
 // every vector of dst.Vectors of capacity at least Dim (up to the capacity
 // of dst.Vectors), are reused; what is too short is allocated. The
-// vectors never share memory with the solver. On any other error (the
-// operator's dimension zero excepted) only Products, Restarts and Converged
+// vectors never share memory with the solver. On any other error
+// (ErrCanceled, ErrNotFinite) only Products, Restarts and Converged
 // (false) are set and dst's pairs stay as they were.
 //
 // prev is read before the first operator product and never written, so it
@@ -57,9 +58,10 @@ func (s *Eigensolver) Refine(dst *EigResult, op Operator, prev [][]float64, opt 
 	return s.solve(dst, op, prev, opt, "Eigensolver.Refine", false)
 }
 
-// solve runs a solve warm started from prev (cold if prev is empty) and stores the result in
-// dst. If own, dst takes the basis vectors themselves instead of copies
-// (for the one-shot Lanczos and Refine, whose solver is then dropped).
+// solve runs a solve warm started from prev (cold if prev is empty) and
+// stores the result in dst. If own, dst takes the basis vectors themselves
+// instead of copies (for the one-shot Lanczos and Refine, whose solver is
+// then dropped).
 func (s *Eigensolver) solve(dst *EigResult, op Operator, prev [][]float64, opt EigOptions, who string, own bool) error {
 	ks := &s.ks
 	if !ks.setup(op, opt, who) {
