@@ -102,7 +102,7 @@ func TestHeadlessInterrupted(t *testing.T) {
 }
 
 func TestSpooledSaveRun(t *testing.T) {
-	e, err := NewSpooled(small(), Options{MaxSteps: 12})
+	e, err := NewSpooled(small(), Options{MaxSteps: 12, StartPaused: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,20 +110,22 @@ func TestSpooledSaveRun(t *testing.T) {
 	sub := e.Subscribe()
 	done := make(chan error)
 	go func() { done <- e.Run(context.Background()) }()
-	await(t, sub, "5 steps", func(s Snapshot) bool { return s.Step >= 5 })
+	e.StepN(6)
+	await(t, sub, "6 steps", func(s Snapshot) bool { return s.Step == 6 && s.Run == Paused })
 	dir := filepath.Join(t.TempDir(), "saved")
 	if err := e.SaveRun(dir); err != nil {
 		t.Fatal(err)
 	}
+	if err := e.SaveRun(dir); err == nil || !strings.Contains(err.Error(), "already holds a run") {
+		t.Errorf("saving twice into one directory: %v, want a refusal", err)
+	}
+	e.Resume()
 	<-done
 	lines := readJSONL(t, filepath.Join(dir, "metrics.jsonl"))
-	if len(lines) < 5 || len(lines) > 12 {
-		t.Fatalf("%d lines saved", len(lines))
+	if len(lines) != 6 {
+		t.Fatalf("%d lines saved, want the 6 steps done", len(lines))
 	}
 	if _, _, err := nn.LoadMLP(filepath.Join(dir, "weights.safetensors"), nn.Tanh, nn.CrossEntropy); err != nil {
 		t.Fatal(err)
-	}
-	if err := e.SaveRun(dir); err == nil {
-		t.Error("saving twice into one directory should be refused")
 	}
 }

@@ -25,9 +25,11 @@
 // checked with explicit products and returned with the pair. Refine does
 // the same starting from the basis of a nearby operator, as when training
 // moves θ a little between two refreshes, and saves the products that
-// filter out the rest of the spectrum. Power is plain power iteration for
-// λ₁ alone, for cheap sharpness tracking. Dense wraps a gonum mat.Symmetric
-// as an Operator, the ground truth for tests.
+// filter out the rest of the spectrum. An Eigensolver runs both in memory
+// it keeps from one call to the next, for a refresh every training step,
+// and copies the pairs into the caller's result. EigOptions.Cancel stops a
+// solver between two products (ErrCanceled). Dense wraps a gonum
+// mat.Symmetric as an Operator, the ground truth for tests.
 //
 // # Projections
 //

@@ -1,6 +1,7 @@
 package linalg_test
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"math"
@@ -95,19 +96,61 @@ func ExampleRefine() {
 	// overlap with the previous basis: 1.0000
 }
 
-func ExamplePower() {
-	// The largest algebraic eigenvalue, 3, is not the largest in
-	// magnitude, −5: Power finds λₙ first, then shifts by it.
-	op := linalg.Func{N: 4, Mul: func(dst, x []float64) {
-		dst[0], dst[1], dst[2], dst[3] = -5*x[0], x[1], 2*x[2], 3*x[3]
-	}}
-	r, err := linalg.Power(op, linalg.PowerOptions{Tol: 1e-10, Seed: 1})
-	if err != nil {
+func ExampleEigensolver() {
+	// A per-step refresh: the operator drifts a little at every step,
+	// A(t) = diag(d) + t·u uᵀ, and the top three pairs are refreshed from
+	// the previous ones, in memory the solver keeps. Two results are
+	// swapped so that the basis in use is never overwritten. (To first
+	// order λᵢ(t) = dᵢ + t·uᵢ²: 1 + 2e-6 per step for λ₁.)
+	n := 1000
+	d := make([]float64, n)
+	u := make([]float64, n)
+	for i := range d {
+		d[i] = 1 / float64(i+1)
+		u[i] = math.Cos(float64(i)) / math.Sqrt(float64(n)/2)
+	}
+	at := func(t float64) linalg.Operator {
+		return linalg.Func{N: n, Mul: func(dst, x []float64) {
+			var ux float64
+			for i := range x {
+				ux += u[i] * x[i]
+			}
+			for i := range x {
+				dst[i] = d[i]*x[i] + t*ux*u[i]
+			}
+		}}
+	}
+	var s linalg.Eigensolver
+	var cur, next linalg.EigResult
+	opt := linalg.EigOptions{K: 3, Tol: 1e-8, Seed: 1}
+	if err := s.Lanczos(&cur, at(0), opt); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("λ₁ = %.6f (shift %.6f)\n", r.Value, r.Shift)
+	for step := 1; step <= 3; step++ {
+		if err := s.Refine(&next, at(1e-3*float64(step)), cur.Vectors, opt); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("step %d: %.7f, overlap %.4f\n", step, next.Values, linalg.Overlap(cur.Vectors, next.Vectors))
+		cur, next = next, cur
+	}
 	// Output:
-	// λ₁ = 3.000000 (shift -5.000000)
+	// step 1: [1.0000020 0.5000006 0.3333337], overlap 1.0000
+	// step 2: [1.0000040 0.5000012 0.3333340], overlap 1.0000
+	// step 3: [1.0000060 0.5000018 0.3333344], overlap 1.0000
+}
+
+func ExampleEigOptions_cancel() {
+	// Cancel is asked before every product: here it stops a solve after
+	// five products (in the lab: when a command arrives).
+	op := &linalg.Counter{Op: linalg.Func{N: 100, Mul: func(dst, x []float64) {
+		for i := range x {
+			dst[i] = float64(i) * x[i]
+		}
+	}}}
+	r, err := linalg.Lanczos(op, linalg.EigOptions{K: 3, Seed: 1, Cancel: func() bool { return op.Products >= 5 }})
+	fmt.Println(errors.Is(err, linalg.ErrCanceled), r.Products, op.Products)
+	// Output:
+	// true 5 5
 }
 
 func ExampleProjectBulk() {

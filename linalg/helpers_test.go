@@ -192,3 +192,15 @@ func checkPairs(t *testing.T, r EigResult, err error, a mat.Symmetric, want []fl
 		t.Errorf("orthonormality error %.3g > 1e-10", e)
 	}
 }
+
+// orthonormalized makes the vectors of V orthonormal in place, in order,
+// by Gram–Schmidt applied twice (orthogonalize), and returns V. The vectors
+// must be independent.
+func orthonormalized(V [][]float64) [][]float64 {
+	h, g := make([]float64, len(V)), make([]float64, len(V))
+	for i, w := range V {
+		_, after := orthogonalize(w, V[:i], h, g)
+		floats.Scale(1/after, w)
+	}
+	return V
+}

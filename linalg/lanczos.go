@@ -1,37 +1,11 @@
 package linalg
 
-// Symbols used in this file:
-//
-//	n  order of the operator A (Dim)
-//	k  number of wanted eigenpairs, min(K, n)
-//	p  block size: number of pending Krylov directions (BlockSize)
-//	m  largest basis size before a restart (MaxBasis)
-//	j  current basis size
-//	l  basis size kept at a thick restart, k ≤ l < m
-
 import (
 	"errors"
-	"fmt"
-	"math"
-	"math/rand/v2"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/floats"
-	"gonum.org/v1/gonum/mat"
 )
 
 // DefaultTol is the relative residual tolerance used when EigOptions.Tol is zero.
 const DefaultTol = 1e-10
-
-// breakdown is the relative size below which a new Krylov direction is
-// treated as lying in the current basis: β ≤ breakdown·‖A x‖ means the
-// basis spans an invariant subspace to working precision.
-const breakdown = 1e-12
-
-// rotateRows is the number of rows processed at a time when the basis is
-// rotated in place; it bounds the scratch memory to rotateRows·2m numbers.
-const rotateRows = 256
 
 var (
 	// ErrNotConverged is returned (wrapped) when a solver stops on its
@@ -42,6 +16,10 @@ var (
 	// ErrNotFinite is returned (wrapped) when the operator produced a NaN
 	// or an infinity.
 	ErrNotFinite = errors.New("linalg: operator produced a non-finite value")
+
+	// ErrCanceled is returned (wrapped) when EigOptions.Cancel stopped a
+	// solver.
+	ErrCanceled = errors.New("linalg: canceled")
 )
 
 // EigOptions configures Lanczos and Refine.
@@ -94,6 +72,15 @@ type EigOptions struct {
 	// a small multiple of √MaxBasis, so the saving is safe for Tol well
 	// above 1e-13; the default is to check.
 	EstimateResiduals bool
+
+	// Cancel, if not nil, is called before every operator product. If it
+	// returns true the solver makes no more products and returns at once
+	// with an error wrapping ErrCanceled; the result then holds only the
+	// number of products spent (an Eigensolver leaves the pairs in dst
+	// as they were). Cancel runs on the solver's goroutine, as often as
+	// there are products: it should be cheap, such as a non-blocking
+	// receive from a channel or ctx.Err() != nil.
+	Cancel func() bool
 }
 
 // EigResult holds the eigenpairs found by Lanczos or Refine.
@@ -142,11 +129,15 @@ type EigResult struct {
 // tridiagonal; for p > 1 it is band Lanczos. Every new direction A x is
 // orthogonalized twice against the basis and the pending directions
 // (classical Gram–Schmidt, a third pass if the second one cancels). The
-// Ritz pairs (θᵢ, Q_j sᵢ) come from T_j sᵢ = θᵢ sᵢ (mat.EigenSym), and
+// Ritz pairs (θᵢ, Q_j sᵢ) come from T_j sᵢ = θᵢ sᵢ (a dense symmetric
+// eigendecomposition, LAPACK's Dsyev), and
 //
 //	‖A Q_j sᵢ − θᵢ Q_j sᵢ‖ = ‖C sᵢ‖
 //
-// up to rounding, which serves as the cheap convergence estimate. Once
+// up to rounding, which serves as the cheap convergence estimate. The
+// Ritz step runs once the basis holds k vectors and then on a schedule
+// drawn from how fast the estimates fall, not after every product (see
+// convergenceRate in krylov_schur.go). Once
 // every wanted estimate is below the tolerance the residual of each wanted
 // pair is checked with an explicit product; only true residuals are
 // accepted and returned (unless opt.EstimateResiduals). When the basis
@@ -170,517 +161,12 @@ type EigResult struct {
 //	SIAM J. Matrix Anal. Appl. 23 (2001) 601–614.
 //	Z. Bai et al. (eds.), Templates for the Solution of Algebraic
 //	Eigenvalue Problems, SIAM 2000, §4.6 (band Lanczos).
+//
+// Lanczos allocates its basis for each call; an Eigensolver keeps it
+// between calls.
 func Lanczos(op Operator, opt EigOptions) (EigResult, error) {
-	ks := newKrylovSchur(op, opt, "Lanczos")
-	if ks == nil {
-		return EigResult{Converged: true}, nil
-	}
-	ks.randomStart(ks.p)
-	return ks.run()
-}
-
-// krylovSchur holds the state of a thick-restart (band) Lanczos iteration,
-//
-//	A Q_j = Q_j T_j + P Cᵀ.
-type krylovSchur struct {
-	op          Operator
-	n, k, p, m  int
-	tol         float64
-	maxProducts int
-	estimate    bool // trust the estimates, no true-residual check
-	rnd         *rand.Rand
-
-	// q[:j] is Q_j, q[j:j+np] the pending directions P, q[j+np:] spare;
-	// vectors of length n, allocated on first use.
-	q  [][]float64
-	np int         // number of pending directions, ≤ p; 0 once Q_j is invariant
-	t  []float64   // T_j, m×m row-major, leading j×j block in use
-	c  [][]float64 // C: c[r][:j] couples pending direction r to Q_j
-	j  int
-
-	work []float64 // scratch vector of length n
-	h, g []float64 // Gram–Schmidt coefficients and scratch, length m+p
-	rot  []float64 // scratch for rotate
-
-	// fresh[i] is the weight ‖P_F qᵢ‖² of basis vector i in the Krylov
-	// space F grown since the last random restart (all of it before
-	// any). The top Ritz pair of F must converge before the iteration
-	// may stop, so that a restart after an invariant subspace is explored
-	// as far as a cold start would be.
-	fresh []float64
-
-	theta []float64 // Ritz values of T_j, descending
-	s     []float64 // j×j row-major; column i is the eigenvector of T_j for theta[i]
-	est   []float64 // est[i] = ‖C sᵢ‖
-	scale float64   // largest |θ| seen
-
-	products, restarts int
-}
-
-// newKrylovSchur validates the options and returns a solver without start
-// vectors, or nil if the operator has dimension zero.
-func newKrylovSchur(op Operator, opt EigOptions, who string) *krylovSchur {
-	if opt.K < 1 {
-		panic(fmt.Sprintf("linalg: %s: K = %d, want K ≥ 1", who, opt.K))
-	}
-	if opt.Tol < 0 || math.IsNaN(opt.Tol) {
-		panic(fmt.Sprintf("linalg: %s: Tol = %v, want Tol ≥ 0", who, opt.Tol))
-	}
-	if opt.BlockSize < 0 {
-		panic(fmt.Sprintf("linalg: %s: BlockSize = %d, want BlockSize ≥ 0", who, opt.BlockSize))
-	}
-	n := op.Dim()
-	if n < 0 {
-		panic(fmt.Sprintf("linalg: %s: operator dimension %d", who, n))
-	}
-	k := min(opt.K, n)
-	p := min(max(opt.BlockSize, 1), max(n, 1))
-	if opt.MaxBasis < 0 || (opt.MaxBasis > 0 && opt.MaxBasis < n && opt.MaxBasis < k+2) {
-		panic(fmt.Sprintf("linalg: %s: MaxBasis = %d, want 0, ≥ K+2 = %d or ≥ Dim = %d", who, opt.MaxBasis, k+2, n))
-	}
-	if opt.MaxProducts < 0 || (opt.MaxProducts > 0 && opt.MaxProducts < k+p) {
-		panic(fmt.Sprintf("linalg: %s: MaxProducts = %d, want 0 or ≥ K+BlockSize = %d", who, opt.MaxProducts, k+p))
-	}
-	if n == 0 {
-		return nil
-	}
-	m := opt.MaxBasis
-	if m == 0 {
-		m = max(2*k+20, k+4*p)
-	}
-	m = min(m, n)
-	maxProducts := opt.MaxProducts
-	if maxProducts == 0 {
-		maxProducts = max(1000, 20*m)
-	}
-	tol := opt.Tol
-	if tol == 0 {
-		tol = DefaultTol
-	}
-	c := make([][]float64, p)
-	for r := range c {
-		c[r] = make([]float64, m)
-	}
-	return &krylovSchur{
-		op:          op,
-		n:           n,
-		k:           k,
-		p:           p,
-		m:           m,
-		tol:         tol,
-		maxProducts: maxProducts,
-		estimate:    opt.EstimateResiduals,
-		rnd:         rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15)),
-		q:           make([][]float64, m+p),
-		t:           make([]float64, m*m),
-		c:           c,
-		h:           make([]float64, m+p),
-		g:           make([]float64, m+p),
-		fresh:       make([]float64, m),
-		theta:       make([]float64, m),
-		est:         make([]float64, m),
-	}
-}
-
-// vec returns q[i], allocating it on first use.
-func (ks *krylovSchur) vec(i int) []float64 {
-	if ks.q[i] == nil {
-		ks.q[i] = make([]float64, ks.n)
-	}
-	return ks.q[i]
-}
-
-// randomStart appends random pending directions until there are want of
-// them (at most n in all).
-func (ks *krylovSchur) randomStart(want int) {
-	for ks.np < want && ks.j+ks.np < ks.n {
-		if !ks.randomOrthogonal(ks.vec(ks.j + ks.np)) {
-			return
-		}
-		clear(ks.c[ks.np])
-		ks.np++
-	}
-}
-
-// addPending appends x/‖x‖, made orthogonal to the basis and the pending
-// directions, as a pending direction with zero coupling. It reports false
-// if x lies in their span.
-func (ks *krylovSchur) addPending(x []float64) bool {
-	if ks.np == ks.p || ks.j+ks.np == ks.n {
-		return false
-	}
-	w := ks.vec(ks.j + ks.np)
-	copy(w, x)
-	h := ks.h[:ks.j+ks.np]
-	clear(h)
-	before, after := orthogonalize(w, ks.q[:ks.j+ks.np], h, ks.g)
-	if !(after > 1e-8*before) {
-		return false
-	}
-	floats.Scale(1/after, w)
-	clear(ks.c[ks.np])
-	ks.np++
-	return true
-}
-
-// run iterates until the k wanted pairs meet the tolerance or the budget is
-// spent.
-func (ks *krylovSchur) run() (EigResult, error) {
-	guard := 1.0    // the estimates must be below guard·tol·σ to trigger a check
-	lastCheck := -1 // product count at the last failed check
-	reserve := ks.k // products kept for the final check
-	if ks.estimate {
-		reserve = 0
-	}
-	for {
-		if ks.j > 0 {
-			if err := ks.ritz(); err != nil {
-				return ks.result(nil), err
-			}
-			full := ks.np == 0
-			budget := ks.products+1+reserve <= ks.maxProducts
-			ready := ks.ready(guard * ks.tol * ks.scale)
-			if ks.estimate && (ready || full || !budget) {
-				ks.rotate(ks.j)
-				est := make([]float64, min(ks.k, ks.j))
-				copy(est, ks.est)
-				return ks.finish(est, ready || (full && ks.j >= ks.k), "residual estimate")
-			}
-			if (ready || full || !budget) && ks.products != lastCheck {
-				ks.rotate(ks.j)
-				res, err := ks.trueResiduals()
-				if err != nil {
-					return ks.result(res), err
-				}
-				converged := ks.j >= ks.k && allBelow(res, ks.tol*ks.scale)
-				if converged || full || ks.products+1+reserve > ks.maxProducts {
-					return ks.finish(res, converged, "residual")
-				}
-				// The estimates were optimistic: rounding in the
-				// relation is not far below the tolerance. Demand
-				// smaller estimates before checking again.
-				guard *= 0.1
-				lastCheck = ks.products
-			}
-			if ks.j == ks.m {
-				ks.rotate(ks.keep())
-				ks.restarts++
-			}
-		}
-		if err := ks.expand(); err != nil {
-			return ks.result(nil), err
-		}
-	}
-}
-
-// ready reports whether the k wanted residual estimates and that of the
-// largest Ritz pair of the fresh space F are ≤ tol.
-func (ks *krylovSchur) ready(tol float64) bool {
-	if ks.j < ks.k || !allBelow(ks.est[:ks.k], tol) {
-		return false
-	}
-	seen := false
-	for i := 0; i < ks.j; i++ { // descending θ
-		// The weight of Ritz vector i in F.
-		var w float64
-		for r := 0; r < ks.j; r++ {
-			w += ks.s[r*ks.j+i] * ks.s[r*ks.j+i] * ks.fresh[r]
-		}
-		if w > 0.5 {
-			return ks.est[i] <= tol
-		}
-		seen = seen || w > 0
-	}
-	// F is empty (a restart not yet expanded) or spread over pairs
-	// shared with older eigenvalues.
-	return seen
-}
-
-// finish packages the result and, if not converged, the error.
-func (ks *krylovSchur) finish(res []float64, converged bool, what string) (EigResult, error) {
-	r := ks.result(res)
-	if converged && allBelow(res, ks.tol*ks.scale) {
-		r.Converged = true
-		return r, nil
-	}
-	return r, fmt.Errorf("%w: %d products, %d restarts, worst relative %s %.3g (tolerance %.3g)",
-		ErrNotConverged, ks.products, ks.restarts, what, worst(res)/ks.scale, ks.tol)
-}
-
-// keep returns the number of Ritz vectors kept at a thick restart.
-func (ks *krylovSchur) keep() int {
-	return ks.k + (ks.m-ks.k)/2
-}
-
-// expand moves the first pending direction x = P e₁ into the basis:
-//
-//	T_{j+1} = [T_j  C₁ᵀ; C₁  α],  α = xᵀ A x,
-//	w = A x − [Q_j x P] h,  h = [Q_j x P]ᵀ A x  (twice),
-//	C ← [C₂…C_p; 0 … 0 ‖w‖] with column j+1 = (h_P, ‖w‖),
-//
-// and appends w/‖w‖ as the last pending direction (for p = 1: α_j, β_j of
-// the Lanczos recurrence). If w vanishes, a random direction orthogonal to
-// everything takes its place with zero coupling.
-func (ks *krylovSchur) expand() error {
-	j, m, np := ks.j, ks.m, ks.np
-	x := ks.q[j]
-	c0 := ks.c[0]
-	for i := 0; i < j; i++ {
-		ks.t[i*m+j] = c0[i]
-		ks.t[j*m+i] = c0[i]
-	}
-	w := ks.vec(j + np)
-	ks.op.MulVecTo(w, x)
-	ks.products++
-	h := ks.h[:j+np]
-	clear(h)
-	before, after := orthogonalize(w, ks.q[:j+np], h, ks.g)
-	alpha := h[j]
-	if math.IsNaN(before) || math.IsInf(before, 0) || math.IsNaN(alpha) {
-		return fmt.Errorf("%w (after %d products)", ErrNotFinite, ks.products)
-	}
-	ks.t[j*m+j] = alpha
-	ks.fresh[j] = 1
-	// Shift the coupling rows: pending direction r+1 becomes r and gains
-	// its coupling to x, h_{j+1+r}.
-	for r := 0; r < np-1; r++ {
-		ks.c[r], ks.c[r+1] = ks.c[r+1], ks.c[r]
-		ks.c[r][j] = h[j+1+r]
-	}
-	last := ks.c[np-1]
-	clear(last)
-	ks.j = j + 1
-	ks.np = np - 1
-	if ks.j+ks.np == ks.n {
-		// The basis and the pending directions span ℝⁿ: w is rounding.
-		return nil
-	}
-	if after > breakdown*before {
-		floats.Scale(1/after, w)
-		last[j] = after
-		ks.np++
-		return nil
-	}
-	// w ≈ 0: no new Krylov direction. Continue from a random one with
-	// zero coupling, unless the space is exhausted. The basis so far is
-	// no longer fresh.
-	if ks.randomOrthogonal(w) {
-		ks.np++
-		clear(ks.fresh[:ks.j])
-	}
-	return nil
-}
-
-// randomOrthogonal fills w with a random unit vector orthogonal to the basis
-// and the pending directions. It reports false if they span ℝⁿ to working
-// precision.
-func (ks *krylovSchur) randomOrthogonal(w []float64) bool {
-	q := ks.q[:ks.j+ks.np]
-	h := ks.h[:len(q)]
-	for try := 0; try < 3; try++ {
-		for i := range w {
-			w[i] = ks.rnd.NormFloat64()
-		}
-		clear(h)
-		before, after := orthogonalize(w, q, h, ks.g)
-		if after > 1e-8*before {
-			floats.Scale(1/after, w)
-			return true
-		}
-	}
-	return false
-}
-
-// orthogonalize removes from w its components along the orthonormal vectors
-// q by classical Gram–Schmidt, applied twice, and a third time if the second
-// pass removed more than half of what was left. It adds the removed
-// coefficients qᵢᵀw to h (len(h) ≥ len(q)) and returns ‖w‖ before and after.
-// g is scratch of length ≥ len(q).
-func orthogonalize(w []float64, q [][]float64, h, g []float64) (before, after float64) {
-	before = floats.Norm(w, 2)
-	after = before
-	for pass := 0; pass < 3; pass++ {
-		prev := after
-		for i, qi := range q {
-			g[i] = floats.Dot(qi, w)
-		}
-		for i, qi := range q {
-			floats.AddScaled(w, -g[i], qi)
-			h[i] += g[i]
-		}
-		after = floats.Norm(w, 2)
-		if pass >= 1 && after > 0.5*prev {
-			break
-		}
-	}
-	return before, after
-}
-
-// ritz computes the eigenpairs of T_j in descending order, their residual
-// estimates ‖C sᵢ‖, and updates σ.
-func (ks *krylovSchur) ritz() error {
-	j, m := ks.j, ks.m
-	sym := mat.NewSymDense(j, nil)
-	for r := 0; r < j; r++ {
-		for c := r; c < j; c++ {
-			sym.SetSym(r, c, ks.t[r*m+c])
-		}
-	}
-	var eig mat.EigenSym
-	if !eig.Factorize(sym, true) {
-		return fmt.Errorf("%w: eigendecomposition of the %d×%d projected matrix failed", ErrNotConverged, j, j)
-	}
-	vals := eig.RawValues() // ascending
-	var vecs mat.Dense
-	eig.VectorsTo(&vecs)
-	if cap(ks.s) < j*j {
-		ks.s = make([]float64, m*m)
-	}
-	ks.s = ks.s[:j*j]
-	for i := 0; i < j; i++ {
-		ks.theta[i] = vals[j-1-i]
-		for r := 0; r < j; r++ {
-			ks.s[r*j+i] = vecs.At(r, j-1-i)
-		}
-	}
-	for i := 0; i < j; i++ {
-		var e2 float64
-		for _, cr := range ks.c[:ks.np] {
-			var e float64
-			for r := 0; r < j; r++ {
-				e += cr[r] * ks.s[r*j+i]
-			}
-			e2 += e * e
-		}
-		ks.est[i] = math.Sqrt(e2)
-	}
-	ks.scale = max(ks.scale, math.Abs(vals[0]), math.Abs(vals[j-1]))
-	return nil
-}
-
-// rotate replaces Q_j by Q_j S_l, the l largest Ritz vectors (l ≤ j), in
-// place. The relation stays exact:
-//
-//	A (Q_j S_l) = (Q_j S_l) Θ_l + P (C S_l)ᵀ,
-//
-// so T becomes diag(θ₁…θ_l), C becomes C S_l and P moves to q[l:].
-// ritz must have been called for the current j.
-func (ks *krylovSchur) rotate(l int) {
-	j, m, n := ks.j, ks.m, ks.n
-	chunk := min(rotateRows, n)
-	if len(ks.rot) < chunk*(j+l) {
-		ks.rot = make([]float64, chunk*2*m)
-	}
-	cbuf, dbuf := ks.rot[:chunk*j], ks.rot[chunk*j:chunk*(j+l)]
-	sl := blas64.General{Rows: j, Cols: l, Stride: j, Data: ks.s}
-	for r0 := 0; r0 < n; r0 += chunk {
-		rows := min(chunk, n-r0)
-		// B = Q_j[r0:r0+rows, :]
-		for i := 0; i < j; i++ {
-			for r, v := range ks.q[i][r0 : r0+rows] {
-				cbuf[r*j+i] = v
-			}
-		}
-		// D = B S_l
-		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
-			blas64.General{Rows: rows, Cols: j, Stride: j, Data: cbuf}, sl,
-			0, blas64.General{Rows: rows, Cols: l, Stride: l, Data: dbuf})
-		for i := 0; i < l; i++ {
-			qi := ks.q[i][r0 : r0+rows]
-			for r := range qi {
-				qi[r] = dbuf[r*l+i]
-			}
-		}
-	}
-	// C ← C S_l
-	g := ks.g[:l]
-	for _, cr := range ks.c[:ks.np] {
-		for i := 0; i < l; i++ {
-			var v float64
-			for r := 0; r < j; r++ {
-				v += cr[r] * ks.s[r*j+i]
-			}
-			g[i] = v
-		}
-		clear(cr)
-		copy(cr, g)
-	}
-	// fresh ← weights of the Ritz vectors in F
-	for i := 0; i < l; i++ {
-		var v float64
-		for r := 0; r < j; r++ {
-			v += ks.s[r*j+i] * ks.s[r*j+i] * ks.fresh[r]
-		}
-		g[i] = v
-	}
-	copy(ks.fresh, g)
-	for r := 0; r < l; r++ {
-		row := ks.t[r*m : r*m+l]
-		clear(row)
-		row[r] = ks.theta[r]
-	}
-	// Move P from q[j:j+np] to q[l:l+np]; q[l:j] are free.
-	for r := 0; r < ks.np; r++ {
-		ks.q[l+r], ks.q[j+r] = ks.q[j+r], ks.q[l+r]
-	}
-	ks.j = l
-	// The Ritz data in the new basis: S = I, the same estimates.
-	ks.s = ks.s[:l*l]
-	clear(ks.s)
-	for i := 0; i < l; i++ {
-		ks.s[i*l+i] = 1
-	}
-}
-
-// trueResiduals returns ‖A qᵢ − θᵢ qᵢ‖ for the first min(k, j) basis vectors,
-// which must be Ritz vectors (after rotate).
-func (ks *krylovSchur) trueResiduals() ([]float64, error) {
-	if ks.work == nil {
-		ks.work = make([]float64, ks.n)
-	}
-	res := make([]float64, min(ks.k, ks.j))
-	for i := range res {
-		ks.op.MulVecTo(ks.work, ks.q[i])
-		ks.products++
-		floats.AddScaled(ks.work, -ks.theta[i], ks.q[i])
-		res[i] = floats.Norm(ks.work, 2)
-		if math.IsNaN(res[i]) || math.IsInf(res[i], 0) {
-			return res, fmt.Errorf("%w (after %d products)", ErrNotFinite, ks.products)
-		}
-	}
-	return res, nil
-}
-
-// result packages the first len(res) Ritz pairs; the basis must have been
-// rotated onto Ritz vectors. res may be nil (no residuals known).
-func (ks *krylovSchur) result(res []float64) EigResult {
-	kk := len(res)
-	r := EigResult{
-		Values:    make([]float64, kk),
-		Vectors:   make([][]float64, kk),
-		Residuals: res,
-		Scale:     ks.scale,
-		Products:  ks.products,
-		Restarts:  ks.restarts,
-	}
-	copy(r.Values, ks.theta[:kk])
-	copy(r.Vectors, ks.q[:kk])
-	return r
-}
-
-func allBelow(s []float64, tol float64) bool {
-	for _, v := range s {
-		if !(v <= tol) {
-			return false
-		}
-	}
-	return true
-}
-
-func worst(s []float64) float64 {
-	var w float64
-	for _, v := range s {
-		w = max(w, v)
-	}
-	return w
+	var s Eigensolver
+	var r EigResult
+	err := s.solve(&r, op, nil, opt, "Lanczos", true)
+	return r, err
 }

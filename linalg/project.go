@@ -10,7 +10,6 @@ package linalg
 
 import (
 	"fmt"
-	"math"
 
 	"gonum.org/v1/gonum/floats"
 )
@@ -136,34 +135,4 @@ func Overlap(Vold, Vnew [][]float64) float64 {
 		}
 	}
 	return f / float64(k)
-}
-
-// Orthonormalize makes the vectors of V orthonormal in place, in order, by
-// classical Gram–Schmidt applied twice, and returns the leading part of V
-// holding the result. A vector that lies in the span of the earlier ones
-// (‖what is left‖ ≤ 1e-10 of its norm) is dropped, so the result may be
-// shorter than V; the slices of V beyond it are then in unspecified state.
-// All vectors must have the same length.
-func Orthonormalize(V [][]float64) [][]float64 {
-	var h, g []float64
-	r := 0
-	for i := range V {
-		w := V[i]
-		if len(w) != len(V[0]) {
-			panic(fmt.Sprintf("linalg: Orthonormalize: len(V[%d]) = %d, want %d", i, len(w), len(V[0])))
-		}
-		if cap(h) < r {
-			h, g = make([]float64, len(V)), make([]float64, len(V))
-		}
-		h = h[:r]
-		clear(h)
-		before, after := orthogonalize(w, V[:r], h, g[:cap(g)])
-		if !(after > 1e-10*before) || math.IsInf(before, 0) {
-			continue
-		}
-		floats.Scale(1/after, w)
-		V[r], V[i] = V[i], V[r]
-		r++
-	}
-	return V[:r]
 }

@@ -40,14 +40,14 @@ import (
 // vector is added to each start vector, so the missing directions are
 // found as from a cold start. Extra vectors (K shrank) are used too. prev
 // is not modified.
+//
+// Refine allocates its basis for each call; an Eigensolver keeps it
+// between calls.
 func Refine(op Operator, prev [][]float64, opt EigOptions) (EigResult, error) {
-	ks := newKrylovSchur(op, opt, "Refine")
-	if ks == nil {
-		return EigResult{Converged: true}, nil
-	}
-	ks.warmStart(prev)
-	ks.randomStart(ks.p)
-	return ks.run()
+	var s Eigensolver
+	var r EigResult
+	err := s.solve(&r, op, prev, opt, "Refine", true)
+	return r, err
 }
 
 // warmStart adds up to p pending directions built from prev.
