@@ -11,15 +11,26 @@ import (
 	"sharpflat/lab/train"
 )
 
-// setting queues a change of the settings, coalesced under key.
+// setting queues a change of the settings, coalesced under key. It takes effect at the next
+// step boundary: a refresh in progress finishes first (the change does not affect it).
 func (e *Engine) setting(key string, change func(c *train.Config)) {
-	e.enqueue(key, func() {
+	e.enqueue(key, e.applying(change))
+}
+
+// interruptingSetting is a setting that changes the refresh itself (k, the Hessian set): a
+// refresh in progress stops and starts again with it.
+func (e *Engine) interruptingSetting(key string, change func(c *train.Config)) {
+	e.interrupting(key, e.applying(change))
+}
+
+func (e *Engine) applying(change func(c *train.Config)) func() {
+	return func() {
 		c := e.t.Config()
 		change(&c)
 		if err := e.t.Apply(c); err != nil {
 			e.log(train.EventError, err.Error())
 		}
-	})
+	}
 }
 
 // SetAlpha moves the slider: (w_dom, w_bulk) = Weights(α).
@@ -58,7 +69,7 @@ func (e *Engine) SetBatch(n int) {
 // SetK sets the Dominant subspace size (clamped to 1…min(1000, P)) and refreshes at the next
 // step.
 func (e *Engine) SetK(k int) {
-	e.setting("k", func(c *train.Config) { c.K = max(1, min(k, 1000, e.t.Model().NumParams())) })
+	e.interruptingSetting("k", func(c *train.Config) { c.K = max(1, min(k, 1000, e.t.Model().NumParams())) })
 }
 
 // SetRefresh sets the refresh period T (0: only on request).
@@ -69,13 +80,13 @@ func (e *Engine) SetRefresh(t int) {
 // SetHessianSet sets |S| (0: all of the training set up to 2048) and refreshes at the next
 // step.
 func (e *Engine) SetHessianSet(n int) {
-	e.setting("hessian-set", func(c *train.Config) { c.HessianSet = max(0, n) })
+	e.interruptingSetting("hessian-set", func(c *train.Config) { c.HessianSet = max(0, n) })
 }
 
 // Recompute refreshes the eigenspace (a requested refresh: explicit residuals, the G/F
 // split) before the next step, or at once when the engine is not running.
 func (e *Engine) Recompute() {
-	e.enqueue("recompute", func() {
+	e.interrupting("recompute", func() {
 		e.t.RequestRefresh()
 		if e.state == Running {
 			return
@@ -88,7 +99,7 @@ func (e *Engine) Recompute() {
 
 // Pause stops training at the next step boundary.
 func (e *Engine) Pause() {
-	e.enqueue("", func() {
+	e.interrupting("", func() {
 		if e.state == Running {
 			e.state = Paused
 			e.log(train.EventCommand, fmt.Sprintf("paused at step %d", e.t.StepCount()))
@@ -108,7 +119,7 @@ func (e *Engine) Resume() {
 
 // TogglePause pauses a running engine and resumes a paused one.
 func (e *Engine) TogglePause() {
-	e.enqueue("", func() {
+	e.interrupting("", func() {
 		switch e.state {
 		case Running:
 			e.state = Paused
@@ -132,7 +143,7 @@ func (e *Engine) StepN(n int) {
 // Reset restarts training from a fresh initialisation with the current settings and the
 // given seed (0 keeps the current seed). A paused engine stays paused.
 func (e *Engine) Reset(seed uint64) {
-	e.enqueue("reset", func() {
+	e.interrupting("reset", func() {
 		c := e.t.Config()
 		if seed != 0 {
 			c.Seed = seed
@@ -145,7 +156,7 @@ func (e *Engine) Reset(seed uint64) {
 
 // LoadPreset switches to another preset and restarts.
 func (e *Engine) LoadPreset(name string) {
-	e.enqueue("reset", func() {
+	e.interrupting("reset", func() {
 		c, err := train.Preset(name)
 		if err != nil {
 			e.log(train.EventError, err.Error())
@@ -176,13 +187,13 @@ func (e *Engine) restart(c train.Config) bool {
 
 // Checkpoint keeps the current state for a later Rollback.
 func (e *Engine) Checkpoint() {
-	e.enqueue("", func() { e.t.Checkpoint() })
+	e.interrupting("", func() { e.t.Checkpoint() })
 }
 
 // Rollback returns to the newest checkpoint taken before the current step (or the newest of
 // all if none is older), pausing the engine there. The settings in force stay.
 func (e *Engine) Rollback() {
-	e.enqueue("", func() {
+	e.interrupting("", func() {
 		if e.t.Rollback() == nil {
 			e.history.Truncate(e.t.StepCount())
 			e.state, e.stepBudget = Paused, -1

@@ -6,13 +6,16 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sharpflat/lab/rundir"
 	"sharpflat/lab/train"
+	"sharpflat/linalg"
 	"sharpflat/nn"
 )
 
@@ -58,8 +61,9 @@ const maxEvents = 200
 // command is a queued request. Commands with the same key replace each other while they
 // wait (a held key asks once); an empty key never coalesces.
 type command struct {
-	key string
-	run func()
+	key       string
+	run       func()
+	interrupt bool // stop a refresh in progress for it
 }
 
 // Engine trains one network in the background. Create it with New, start Run in a goroutine,
@@ -74,16 +78,22 @@ type Engine struct {
 	dropped int
 	wake    chan struct{} // one slot: the queue has something
 
+	// interrupt asks a refresh in progress to stop: set by a command that must not wait
+	// for it (a new k, a recompute, pause, reset, rollback, …) and by the end of Run's
+	// context. The trainer checks it before every Hessian-vector product.
+	interrupt atomic.Bool
+
 	subMu sync.Mutex
 	subs  map[*Subscription]struct{}
 
 	// Owned by the Run goroutine.
-	t          *train.Trainer
-	state      RunState
-	stepBudget int // steps left before pausing again (StepN); -1 unlimited
-	history    *History
-	events     []train.Event
-	version    uint64 // counts changes, so publish knows who has seen what
+	t           *train.Trainer
+	state       RunState
+	stepBudget  int // steps left before pausing again (StepN); -1 unlimited
+	history     *History
+	events      []train.Event
+	interrupted int    // refreshes interrupted by a command or a stop
+	version     uint64 // counts changes, so publish knows who has seen what
 
 	spool *rundir.Writer // see NewSpooled
 }
@@ -106,6 +116,7 @@ func New(cfg train.Config, opts Options) (*Engine, error) {
 	if opts.StartPaused {
 		e.state = Paused
 	}
+	t.SetInterrupt(e.interrupt.Load)
 	return e, nil
 }
 
@@ -126,7 +137,12 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 		e.subMu.Unlock()
 		e.publish()
 	}()
+	stopInterrupting := context.AfterFunc(ctx, func() { e.interrupt.Store(true) })
+	defer stopInterrupting()
 	for {
+		if ctx.Err() == nil {
+			e.interrupt.Store(false) // before draining: a command queued after it sets it again
+		}
 		if err := e.drain(); err != nil {
 			return err
 		}
@@ -156,9 +172,14 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 	}
 }
 
-// step runs one training step and records it.
+// step runs one training step and records it. A step whose refresh was interrupted has
+// changed nothing and is simply not counted: the loop runs the commands and tries again.
 func (e *Engine) step() error {
 	m, err := e.t.Step()
+	if errors.Is(err, linalg.ErrCanceled) {
+		e.interrupted++
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("step %d: %w", e.t.StepCount()+1, err)
 	}
@@ -231,10 +252,21 @@ func (e *Engine) drain() error {
 	}
 }
 
-// enqueue queues a command for the next step boundary without waiting. A command with the
+// enqueue queues a command for the next step boundary without waiting; see enqueueCmd.
+func (e *Engine) enqueue(key string, run func()) bool {
+	return e.enqueueCmd(command{key: key, run: run})
+}
+
+// interrupting queues a command that stops a refresh in progress, so that it runs at once.
+func (e *Engine) interrupting(key string, run func()) bool {
+	return e.enqueueCmd(command{key: key, run: run, interrupt: true})
+}
+
+// enqueueCmd queues a command for the next step boundary without waiting. A command with the
 // key of one still queued replaces it (in its place). It reports false if the queue was full
 // and the command dropped.
-func (e *Engine) enqueue(key string, run func()) bool {
+func (e *Engine) enqueueCmd(c command) bool {
+	key, run := c.key, c.run
 	e.qmu.Lock()
 	ok := true
 	replaced := false
@@ -251,10 +283,13 @@ func (e *Engine) enqueue(key string, run func()) bool {
 			e.dropped++
 			ok = false
 		} else {
-			e.queue = append(e.queue, command{key, run})
+			e.queue = append(e.queue, c)
 		}
 	}
 	e.qmu.Unlock()
+	if ok && c.interrupt {
+		e.interrupt.Store(true)
+	}
 	select {
 	case e.wake <- struct{}{}:
 	default:
@@ -267,6 +302,9 @@ func (e *Engine) push(c command) {
 	e.qmu.Lock()
 	e.queue = append(e.queue, c)
 	e.qmu.Unlock()
+	if c.interrupt {
+		e.interrupt.Store(true)
+	}
 	select {
 	case e.wake <- struct{}{}:
 	default:
@@ -304,7 +342,7 @@ func (e *Engine) Do(f func(t *train.Trainer)) {
 	e.push(command{run: func() {
 		defer close(ch)
 		f(e.t)
-	}})
+	}, interrupt: true})
 	select {
 	case <-ch:
 	case <-e.done:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -388,5 +389,77 @@ func TestEnginePanicBecomesError(t *testing.T) {
 	}
 	if last.Run != Stopped || last.Events[len(last.Events)-1].Kind != train.EventError {
 		t.Errorf("final snapshot %v, last event %+v", last.Run, last.Events[len(last.Events)-1])
+	}
+}
+
+// A command that changes the refresh (here k) stops a refresh in progress; the step is taken
+// again with the new setting, and nothing of the interrupted refresh shows. The hook counts
+// the trainer's interrupt checks, one before each product, so the command arrives exactly
+// after the fifth product of the first refresh.
+func TestCommandInterruptsARefresh(t *testing.T) {
+	rec := &memRecorder{}
+	e, err := New(small(), Options{Recorder: rec, MaxSteps: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := 0
+	e.t.SetInterrupt(func() bool {
+		checks++
+		if checks == 5 {
+			e.SetK(3)
+		}
+		return e.interrupt.Load()
+	})
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if e.interrupted != 1 || len(rec.steps) != 2 {
+		t.Fatalf("%d refreshes interrupted, %d steps recorded; want 1 and 2", e.interrupted, len(rec.steps))
+	}
+	if m := rec.steps[0]; m.K != 3 || len(m.Spectrum) != 3 || !m.Refreshed {
+		t.Errorf("first step: k %d, %d eigenvalues; want the refresh redone with k = 3", m.K, len(m.Spectrum))
+	}
+	// The same two steps as a trainer that had k = 3 from the start.
+	c := small()
+	c.K = 3
+	tr, err := train.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		m, err := tr.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x, y := deterministicJSON(t, m), deterministicJSON(t, rec.steps[i]); x != y {
+			t.Errorf("step %d differs from an uninterrupted run:\n%s\n%s", i+1, x, y)
+		}
+	}
+}
+
+// The end of Run's context stops a refresh in progress: Run returns without finishing it.
+func TestStopInterruptsARefresh(t *testing.T) {
+	rec := &memRecorder{}
+	e, err := New(small(), Options{Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	checks := 0
+	e.t.SetInterrupt(func() bool {
+		checks++
+		if checks == 5 {
+			cancel()
+			for !e.interrupt.Load() { // the engine's AfterFunc runs in a goroutine of its own
+				runtime.Gosched()
+			}
+		}
+		return e.interrupt.Load()
+	})
+	if err := e.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e.interrupted != 1 || len(rec.steps) != 0 || checks != 5 {
+		t.Errorf("%d refreshes interrupted, %d steps, %d products checked; want 1, 0 and 5", e.interrupted, len(rec.steps), checks)
 	}
 }

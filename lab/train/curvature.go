@@ -2,6 +2,7 @@ package train
 
 import (
 	"errors"
+	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/floats"
@@ -25,6 +26,14 @@ type CurvatureOptions struct {
 	// HutchSamples > 0 also estimates the energy fractions E_H, E_G, E_F with that many
 	// Rademacher probes (implies Split).
 	HutchSamples int
+	// Solver, if set, runs the eigensolver in memory it keeps from one call to the next
+	// (a per-step refresh allocates no Krylov basis).
+	Solver *linalg.Eigensolver
+	// Cancel, if set, is called before every product of the eigensolver and of the G/F
+	// split; when it returns true Curvature stops and returns an error wrapping
+	// linalg.ErrCanceled. (The energies' Hutchinson products, at most k + HutchSamples, are
+	// not interrupted.)
+	Cancel func() bool
 }
 
 // CurvatureReport is the top-k eigenspace of H at one point with its G/F analysis.
@@ -56,12 +65,16 @@ func NoEnergy() [3]linalg.Estimate {
 func Curvature(b *nn.Bound, opt CurvatureOptions) (CurvatureReport, error) {
 	r := CurvatureReport{Energy: NoEnergy()}
 	hop := &linalg.Counter{Op: b.Op(nn.Hessian)}
-	eo := linalg.EigOptions{K: min(opt.K, b.Dim()), Tol: opt.Tol, Seed: opt.Seed, EstimateResiduals: opt.EstimateResiduals}
+	eo := linalg.EigOptions{K: min(opt.K, b.Dim()), Tol: opt.Tol, Seed: opt.Seed, EstimateResiduals: opt.EstimateResiduals, Cancel: opt.Cancel}
 	var res linalg.EigResult
 	var err error
-	if len(opt.Warm) > 0 {
+	switch {
+	case opt.Solver != nil:
+		// A fresh result each time: an Eigenspace's vectors are never overwritten.
+		err = opt.Solver.Refine(&res, hop, opt.Warm, eo)
+	case len(opt.Warm) > 0:
 		res, err = linalg.Refine(hop, opt.Warm, eo)
-	} else {
+	default:
 		res, err = linalg.Lanczos(hop, eo)
 	}
 	r.EigProducts, r.Products = hop.Products, hop.Products
@@ -81,6 +94,9 @@ func Curvature(b *nn.Bound, opt CurvatureOptions) (CurvatureReport, error) {
 		r.GGN, r.Functional = make([]float64, k), make([]float64, k)
 		dst := [][]float64{make([]float64, P), make([]float64, P), make([]float64, P)}
 		for i, v := range r.Vectors {
+			if opt.Cancel != nil && opt.Cancel() {
+				return r, fmt.Errorf("%w: the G/F split, after %d of %d products", linalg.ErrCanceled, i, k)
+			}
 			mul(dst, v)
 			r.GGN[i], r.Functional[i] = floats.Dot(v, dst[1]), floats.Dot(v, dst[2])
 		}

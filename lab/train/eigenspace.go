@@ -58,6 +58,9 @@ func (t *Trainer) RequestRefresh() { t.pending = true }
 // Refresh recomputes the top-k eigenspace of the Hessian on S at the current θ, warm-started
 // from the previous basis.
 //
+// A refresh stopped by the interrupt (SetInterrupt) returns an error wrapping
+// linalg.ErrCanceled and changes nothing.
+//
 // A requested refresh (the first, after k or S changed, or after RequestRefresh) checks the
 // residuals with explicit products and measures the G/F split and, when energy_every > 0,
 // the energies. A scheduled one takes the residuals from the Krylov–Schur relation (k products
@@ -69,7 +72,7 @@ func (t *Trainer) Refresh() error {
 	if err := t.bindAt(&t.hessBound, &t.hess); err != nil {
 		return err
 	}
-	opt := CurvatureOptions{K: c.K, Tol: c.Tol, Seed: c.Seed, EstimateResiduals: !t.pending}
+	opt := CurvatureOptions{K: c.K, Tol: c.Tol, Seed: c.Seed, EstimateResiduals: !t.pending, Solver: &t.solver, Cancel: t.interrupt}
 	if len(t.basis.Vectors) > 0 && len(t.basis.Vectors[0]) == len(t.theta) {
 		opt.Warm = t.basis.Vectors
 	}

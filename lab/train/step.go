@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -31,7 +32,9 @@ func newMetrics(step int) Metrics {
 //  7. an automatic checkpoint every keep_every steps while the training loss is within
 //     twice its best.
 //
-// A failed refresh is logged as an error event and the step goes on with the basis it had.
+// A failed refresh is logged as an error event and the step goes on with the basis it had; a
+// refresh stopped by the interrupt (SetInterrupt) ends the step before anything changed, with
+// an error wrapping linalg.ErrCanceled.
 func (t *Trainer) Step() (Metrics, error) {
 	if t.diverged != nil {
 		return Metrics{}, ErrDiverged
@@ -41,7 +44,9 @@ func (t *Trainer) Step() (Metrics, error) {
 
 	due := c.RefreshEvery > 0 && t.step%c.RefreshEvery == 0
 	if due || t.pending {
-		if err := t.Refresh(); err != nil {
+		if err := t.Refresh(); errors.Is(err, linalg.ErrCanceled) {
+			return Metrics{}, err // nothing has changed: the step can be taken again
+		} else if err != nil {
 			t.event(EventError, err.Error())
 		} else {
 			t.basis.fillMetrics(&m)

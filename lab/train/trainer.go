@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"sharpflat/linalg"
 	"sharpflat/nn"
 )
 
@@ -46,6 +47,9 @@ type Trainer struct {
 	checkpts  []*Checkpoint
 	events    []Event // not yet taken by TakeEvents
 
+	solver    linalg.Eigensolver // keeps its Krylov basis from one refresh to the next
+	interrupt func() bool        // see SetInterrupt
+
 	start      time.Time
 	rate       rateMeter
 	batchData  nn.Dataset
@@ -57,6 +61,13 @@ type Trainer struct {
 
 // ErrDiverged is returned by Step after a divergence, until Rollback.
 var ErrDiverged = errors.New("training has diverged: roll back or start again")
+
+// SetInterrupt sets a function the eigenspace refresh calls before every Hessian-vector
+// product (nil: none). When it returns true the refresh stops at once, and Refresh and Step
+// return an error wrapping linalg.ErrCanceled having changed nothing: the step can simply
+// be taken again. The lab's engine uses it to answer a command or a stop in the middle of a
+// long refresh.
+func (t *Trainer) SetInterrupt(f func() bool) { t.interrupt = f }
 
 // New builds the data, the model, its seeded initialisation and the optimizer of cfg.
 func New(cfg Config) (*Trainer, error) {

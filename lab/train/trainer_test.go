@@ -3,9 +3,12 @@ package train
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"testing"
+
+	"sharpflat/linalg"
 )
 
 // small is a fast config: the demo's data and net on fewer examples.
@@ -335,4 +338,26 @@ func TestFieldsRoundTrip(t *testing.T) {
 	if err != nil || firstDifference(&c, &d) != "" {
 		t.Errorf("JSON round trip: %v, first difference %q", err, firstDifference(&c, &d))
 	}
+}
+
+// A refresh stopped by the interrupt changes nothing: the step, taken again, gives what an
+// uninterrupted trainer gives.
+func TestInterruptedStepChangesNothing(t *testing.T) {
+	c := small()
+	_, want := run(t, c, 4)
+	tr, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := steps(t, tr, 2)
+	checks, stop := 0, true
+	tr.SetInterrupt(func() bool { checks++; return stop && checks == 3 })
+	if _, err := tr.Step(); !errors.Is(err, linalg.ErrCanceled) {
+		t.Fatalf("interrupted step: %v, want ErrCanceled", err)
+	}
+	if tr.StepCount() != 2 {
+		t.Fatalf("an interrupted step counted: step %d", tr.StepCount())
+	}
+	stop = false
+	sameSteps(t, want, append(got, steps(t, tr, 2)...))
 }
