@@ -109,15 +109,40 @@ func (b *Bound) parallel(fn func(c *chunk)) {
 	wg.Wait()
 }
 
-// reduce stores the sum over chunks of part(c) in dst, in chunk order.
+// reduce stores the sum over chunks of part(c) in dst, in chunk order. The entries are split
+// into ranges summed on up to GOMAXPROCS goroutines; each entry is still summed over the
+// chunks in chunk order, so the result does not depend on the number of goroutines.
 func (b *Bound) reduce(dst []float64, part func(c *chunk) []float64) {
-	copy(dst, part(b.chunks[0]))
-	for _, c := range b.chunks[1:] {
-		for j, v := range part(c) {
-			dst[j] += v
+	sum := func(lo, hi int) {
+		copy(dst[lo:hi], part(b.chunks[0])[lo:hi])
+		for _, c := range b.chunks[1:] {
+			src := part(c)[lo:hi]
+			d := dst[lo:hi]
+			for j, v := range src {
+				d[j] += v
+			}
 		}
 	}
+	workers := min(runtime.GOMAXPROCS(0), len(dst)/minReduce)
+	if len(b.chunks) == 1 || workers <= 1 {
+		sum(0, len(dst))
+		return
+	}
+	var wg sync.WaitGroup
+	step := (len(dst) + workers - 1) / workers
+	for lo := 0; lo < len(dst); lo += step {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sum(lo, min(lo+step, len(dst)))
+		}()
+	}
+	wg.Wait()
 }
+
+// minReduce is the fewest entries a goroutine of reduce sums: below it the goroutines cost
+// more than they save.
+const minReduce = 1 << 14
 
 // Model returns the network.
 func (b *Bound) Model() *MLP { return b.m }

@@ -385,3 +385,35 @@ func TestChunkingAndDeterminism(t *testing.T) {
 		t.Error("results differ between GOMAXPROCS=1 and GOMAXPROCS>1")
 	}
 }
+
+// With P large enough for reduce to split the sum over parameters across goroutines, the
+// gradient and H v keep the bits of one goroutine (each entry summed over the chunks in chunk
+// order either way).
+func TestSplitReduceDeterminism(t *testing.T) {
+	m, _ := NewMLP([]int{256, 128, 64, 10}, Tanh, MSE)
+	if m.NumParams() < 2*minReduce {
+		t.Fatalf("P = %d does not exercise a split reduce (needs ≥ %d)", m.NumParams(), 2*minReduce)
+	}
+	th := make([]float64, m.NumParams())
+	m.Init(th, InitPyTorch, 1)
+	data := randomData(2*chunkRows+31, 256, 10, false, 6)
+	v := randVec(len(th), 7)
+	run := func(procs int) (g, hv []float64) {
+		prev := runtimeGOMAXPROCS(procs)
+		defer runtimeGOMAXPROCS(prev)
+		b, err := m.Bind(th, &data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hv = make([]float64, len(th))
+		b.HVP(hv, v)
+		return append([]float64(nil), b.Grad()...), hv
+	}
+	g1, hv1 := run(1)
+	for _, procs := range []int{2, 3} {
+		g, hv := run(procs)
+		if !floats.Equal(g, g1) || !floats.Equal(hv, hv1) {
+			t.Errorf("GOMAXPROCS=%d: gradient or H v differs from GOMAXPROCS=1", procs)
+		}
+	}
+}
