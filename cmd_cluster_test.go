@@ -208,6 +208,31 @@ func TestExperimentPartialReport(t *testing.T) {
 	if !strings.Contains(string(md), "Partial report: 2 arms are not finished") || !strings.Contains(string(md), "| ce | 2 |") || strings.Contains(string(md), "| ce | 1 |") {
 		t.Errorf("report.md should cover seed 2 only and say it is partial:\n%s", md)
 	}
+
+	// --docs with --report: refused while arms are missing, written once all are finished.
+	docs := t.TempDir()
+	code, _, errOut = runCLI(t, append(args, "--report", "--docs", docs)...)
+	if code == 0 || !strings.Contains(errOut, "--docs needs every arm finished (2 missing)") {
+		t.Errorf("partial report with --docs: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(docs, "EXPERIMENTS.md")); !os.IsNotExist(err) {
+		t.Errorf("partial report with --docs wrote the docs (%v)", err)
+	}
+	for _, arm := range []string{"ce_seed1/sgd", "ce_seed1/bulk"} {
+		if code, _, errOut := runCLI(t, append(args, "--arm", arm, "--quiet")...); code != 0 {
+			t.Fatalf("--arm %s: exit %d: %s", arm, code, errOut)
+		}
+	}
+	if code, _, errOut := runCLI(t, append(args, "--report", "--docs", docs)...); code != 0 {
+		t.Fatalf("report with --docs: exit %d: %s", code, errOut)
+	}
+	doc, _ := os.ReadFile(filepath.Join(docs, "EXPERIMENTS.md"))
+	if !strings.Contains(string(doc), "<!-- BEGIN generated: switch -->") || !strings.Contains(string(doc), "| ce | 1 |") {
+		t.Errorf("EXPERIMENTS.md after --report --docs:\n%s", doc)
+	}
+	if _, err := os.Stat(filepath.Join(docs, "figures", "switch.png")); err != nil {
+		t.Error(err)
+	}
 }
 
 // --emit k8s writes an Indexed Job for the arms and a report Job.

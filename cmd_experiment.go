@@ -152,7 +152,7 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 		case f.set["arm"]:
 			return runOneArm(ctx, x, cfg, sweep, dir, *f.arm, stderr, *f.quiet)
 		case *f.report:
-			return reportFinished(x, cfg, sweep, dir, cmd, stdout)
+			return reportFinished(x, cfg, sweep, dir, cmd, f, stdout)
 		case f.set["emit"]:
 			return emitJobs(x, cfg, sweep, f, n, dir, stdout)
 		}
@@ -165,17 +165,29 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 		for _, x := range rep.Findings {
 			fmt.Fprintf(stdout, "  - %s\n", x)
 		}
-		if *f.docs != "" {
-			all := "go run . experiment all --out OUT --docs " + *f.docs
-			if *f.quick {
-				all = "go run . experiment all --quick --out OUT --docs " + *f.docs
-			}
-			if err := experiment.WriteDocs(*f.docs, dir, rep, all, cmd); err != nil {
-				return err
-			}
+		if err := writeDocs(x, f, dir, rep, cmd); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// writeDocs updates the experiment's section of --docs DIR, when the flag is given.
+// A heavy experiment is not part of "all": its section names its own command instead.
+func writeDocs(x *experiment.Experiment, f *experimentFlags, dir string, rep *experiment.Report, cmd string) error {
+	if *f.docs == "" {
+		return nil
+	}
+	quick := ""
+	if *f.quick {
+		quick = "--quick "
+	}
+	regenerate := "all experiments and these docs: `go run . experiment all " + quick + "--out OUT --docs " + *f.docs + "`"
+	if x.Heavy {
+		regenerate = "this section: `go run . experiment " + x.Name + " " + quick + "--out OUT --docs " + *f.docs +
+			"`; " + x.Name + " takes hours and is not part of `experiment all`"
+	}
+	return experiment.WriteDocs(*f.docs, dir, rep, regenerate, cmd)
 }
 
 // printPlan writes the plan's arms, one JSON object a line.
@@ -216,19 +228,23 @@ func runOneArm(ctx context.Context, x *experiment.Experiment, cfg train.Config, 
 }
 
 // reportFinished builds the report from the arms finished in dir.
-func reportFinished(x *experiment.Experiment, cfg train.Config, s experiment.Sweep, dir, cmd string, stdout io.Writer) error {
+func reportFinished(x *experiment.Experiment, cfg train.Config, s experiment.Sweep, dir, cmd string, f *experimentFlags, stdout io.Writer) error {
 	rep, missing, err := x.Report(cfg, s, dir, cmd)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: %s\n", x.Name, filepath.Join(dir, "report.md"))
-	for _, f := range rep.Findings {
-		fmt.Fprintf(stdout, "  - %s\n", f)
+	for _, line := range rep.Findings {
+		fmt.Fprintf(stdout, "  - %s\n", line)
 	}
 	if len(missing) > 0 {
 		fmt.Fprintf(stdout, "%d arms not finished (the report covers the rest): %s\n", len(missing), strings.Join(missing, " "))
+		if *f.docs != "" {
+			return fmt.Errorf("experiment %s: --docs needs every arm finished (%d missing); the docs were left as they were", x.Name, len(missing))
+		}
+		return nil
 	}
-	return nil
+	return writeDocs(x, f, dir, rep, cmd)
 }
 
 // emitJobs writes the cluster job files.

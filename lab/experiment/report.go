@@ -89,14 +89,16 @@ func writeReport(dir string, rep *Report, command string, took time.Duration) er
 
 // WriteDocs copies the report's figures to docsDir/figures/ and replaces the experiment's
 // generated section of docsDir/EXPERIMENTS.md (between its BEGIN/END markers), keeping the
-// hand-written text around it. A missing file or section is created.
+// hand-written text around it. A missing file or section is created. The section starts with
+// the command that ran the experiment and, in brackets, how to regenerate the docs (regenerate,
+// Markdown).
 func WriteDocs(docsDir, expDir string, rep *Report, regenerate, command string) error {
 	figDir := filepath.Join(docsDir, "figures")
 	if err := os.MkdirAll(figDir, 0o755); err != nil {
 		return err
 	}
 	var gen strings.Builder
-	fmt.Fprintf(&gen, "Command: `%s` (all experiments and these docs: `%s`)\n\n", command, regenerate)
+	fmt.Fprintf(&gen, "Command: `%s` (%s)\n\n", command, regenerate)
 	for _, f := range rep.Figures {
 		raw, err := os.ReadFile(filepath.Join(expDir, f.File))
 		if err != nil {
