@@ -18,6 +18,7 @@ func runLab(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("lab", "[--preset NAME] [overrides]", stdout, stderr)
 	build := configFlags(fs)
 	runDir := fs.String("runs", "runs", "directory under which the w key writes runs")
+	noConfirm := fs.Bool("no-confirm", false, "q quits at once, without asking about a run that was not written (for scripts)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -30,5 +31,5 @@ func runLab(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	return tui.RunWith(ctx, cfg, tui.Options{RunDir: *runDir})
+	return tui.RunWith(ctx, cfg, tui.Options{RunDir: *runDir, NoConfirm: *noConfirm})
 }

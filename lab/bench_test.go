@@ -104,3 +104,39 @@ func BenchmarkRefresh(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkExtraPair: a step of the demo preset (T = 1, energies off) on a trainer, with the
+// refresh computing k pairs and k+1 (λ_{k+1}, as the lab's engine does), after 100 steps of
+// warm-up; HVPs/refresh is the mean over the timed steps.
+func BenchmarkExtraPair(b *testing.B) {
+	for _, extra := range []bool{false, true} {
+		name := "k"
+		if extra {
+			name = "k+1"
+		}
+		b.Run(name, func(b *testing.B) {
+			c, _ := train.Preset("demo")
+			c.EnergyEvery = 0
+			tr, err := train.New(c)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr.SetExtraPair(extra)
+			for range 100 {
+				if _, err := tr.Step(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			products, n := 0, 0
+			for b.Loop() {
+				m, err := tr.Step()
+				if err != nil {
+					b.Fatal(err)
+				}
+				products += m.RefreshHVPs
+				n++
+			}
+			b.ReportMetric(float64(products)/float64(n), "HVPs/refresh")
+		})
+	}
+}

@@ -26,9 +26,14 @@ func (e *Engine) interruptingSetting(key string, change func(c *train.Config)) {
 func (e *Engine) applying(change func(c *train.Config)) func() {
 	return func() {
 		c := e.t.Config()
+		old := c
 		change(&c)
 		if err := e.t.Apply(c); err != nil {
 			e.log(train.EventError, err.Error())
+			return
+		}
+		if c.WDom != old.WDom || c.WBulk != old.WBulk {
+			e.history.AddMark(Mark{Step: e.t.StepCount(), Kind: MarkUpdate, Label: UpdateLabel(c.WDom, c.WBulk)})
 		}
 	}
 }
@@ -176,6 +181,8 @@ func (e *Engine) restart(c train.Config) bool {
 		e.log(train.EventError, err.Error())
 		return false
 	}
+	t.SetExtraPair(true)
+	t.SetInterrupt(e.interrupt.Load)
 	e.t = t
 	e.history = NewHistory()
 	if e.state != Paused { // a reset while paused stays paused; otherwise it trains
@@ -190,12 +197,17 @@ func (e *Engine) Checkpoint() {
 	e.interrupting("", func() { e.t.Checkpoint() })
 }
 
-// Rollback returns to the newest checkpoint taken before the current step (or the newest of
-// all if none is older), pausing the engine there. The settings in force stay.
+// Rollback returns to the user's newest checkpoint at or before the current step, else to
+// the newest checkpoint taken before the current step (or the newest of all if none is
+// older), pausing the engine there. The settings in force stay. The history loses what came
+// after and gains a rollback mark at the step returned to.
 func (e *Engine) Rollback() {
 	e.interrupting("", func() {
+		from := e.t.StepCount()
 		if e.t.Rollback() == nil {
-			e.history.Truncate(e.t.StepCount())
+			to := e.t.StepCount()
+			e.history.Truncate(to)
+			e.history.AddMark(Mark{Step: to, Kind: MarkRollback, Label: fmt.Sprintf("↶ %d", from)})
 			e.state, e.stepBudget = Paused, -1
 		}
 	})

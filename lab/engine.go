@@ -117,6 +117,7 @@ func New(cfg train.Config, opts Options) (*Engine, error) {
 		e.state = Paused
 	}
 	t.SetInterrupt(e.interrupt.Load)
+	t.SetExtraPair(true) // λ_{k+1} for the felt curvature (headless runs leave it off)
 	return e, nil
 }
 
@@ -195,6 +196,7 @@ func (e *Engine) step() error {
 	switch {
 	case e.t.Diverged() != nil:
 		e.state, e.stepBudget = Diverged, -1
+		e.history.AddMark(Mark{Step: m.Step, Kind: MarkDivergence, Label: "✗"})
 	case e.stepBudget > 0:
 		e.stepBudget--
 		if e.stepBudget == 0 {

@@ -3,8 +3,10 @@ package lab
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,13 +84,15 @@ func cfgOf(e *Engine) (c train.Config) {
 	return c
 }
 
-// The engine's steps are the trainer's, bit for bit, whatever its subscribers do.
+// The engine's steps are the trainer's (with λ_{k+1}, as the engine asks), bit for bit,
+// whatever its subscribers do.
 func TestDeterministicWhateverTheSubscribers(t *testing.T) {
 	c := small()
 	tr, err := train.New(c)
 	if err != nil {
 		t.Fatal(err)
 	}
+	tr.SetExtraPair(true)
 	var want []train.Metrics
 	for range 25 {
 		m, err := tr.Step()
@@ -426,6 +430,7 @@ func TestCommandInterruptsARefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tr.SetExtraPair(true)
 	for i := range 2 {
 		m, err := tr.Step()
 		if err != nil {
@@ -461,5 +466,110 @@ func TestStopInterruptsARefresh(t *testing.T) {
 	}
 	if e.interrupted != 1 || len(rec.steps) != 0 || checks != 5 {
 		t.Errorf("%d refreshes interrupted, %d steps, %d products checked; want 1, 0 and 5", e.interrupted, len(rec.steps), checks)
+	}
+}
+
+// hasMark reports whether the snapshot's history holds the mark.
+func hasMark(s Snapshot, m Mark) bool { return slices.Contains(s.History.Marks, m) }
+
+// The engine marks the history: a change of the update (not a setting that leaves it as it
+// was), a rollback at the step returned to, a divergence; a rollback drops the marks after
+// its step. The engine's steps carry λ_{k+1} and felt.
+func TestEngineMarks(t *testing.T) {
+	c := small()
+	c.KeepEvery = 5
+	e, sub := startPaused(t, c, Options{})
+	e.StepN(3)
+	await(t, sub, "3 steps", func(s Snapshot) bool { return s.Step == 3 && s.Run == Paused })
+	e.SetAlpha(0)
+	await(t, sub, "the Dom mark", func(s Snapshot) bool { return hasMark(s, Mark{3, MarkUpdate, "Dom"}) })
+	e.SetAlpha(0) // no change: no mark
+	e.SetLR(0.05) // not the update: no mark
+	e.SetWeights(2, 0.5)
+	s := await(t, sub, "the weights mark", func(s Snapshot) bool { return hasMark(s, Mark{3, MarkUpdate, "w2,0.5"}) })
+	if len(s.History.Marks) != 2 {
+		t.Errorf("marks %+v, want Dom and w2,0.5", s.History.Marks)
+	}
+	e.StepN(1) // step 4 with (2, 0.5)
+	await(t, sub, "4 steps", func(s Snapshot) bool { return s.Step == 4 && s.Run == Paused })
+	e.SetAlpha(0.5)
+	e.Checkpoint() // the user's, at 4
+	e.StepN(3)
+	s = await(t, sub, "7 steps", func(s Snapshot) bool { return s.Step == 7 && s.Run == Paused })
+	for _, series := range []*Series{s.History.BulkTop, s.History.Felt} {
+		if len(series.Points) != 7 {
+			t.Fatalf("%d points of λ_{k+1} or felt after 7 steps", len(series.Points))
+		}
+	}
+	if p := s.History.Felt.Points[6]; p.V != s.History.Sharpness.Points[6].V || p.Stale { // SGD feels λ₁
+		t.Errorf("felt %+v under SGD, λ₁ %+v", p, s.History.Sharpness.Points[6])
+	}
+	if p := s.History.Felt.Points[3]; p.V != 2*s.History.Sharpness.Points[3].V { // (2, 0.5) at step 4
+		t.Errorf("felt %+v under (2, 0.5), λ₁ %+v, λ_{k+1} %+v", p, s.History.Sharpness.Points[3], s.History.BulkTop.Points[3])
+	}
+	if !s.Last.BulkTop.Valid() || s.Basis.Next != float64(s.Last.BulkTop) {
+		t.Errorf("the engine's steps should carry λ_{k+1}: %v (basis %v)", s.Last.BulkTop, s.Basis.Next)
+	}
+	if s.RollbackTo != 4 || s.RollbackWhy != "manual" {
+		t.Errorf("rollback target %d (%q), want the user's checkpoint at 4", s.RollbackTo, s.RollbackWhy)
+	}
+	e.Rollback()
+	s = await(t, sub, "the rollback mark", func(s Snapshot) bool { return hasMark(s, Mark{4, MarkRollback, "↶ 7"}) })
+	if s.Step != 4 || len(s.History.Marks) != 4 || s.History.Marks[2] != (Mark{4, MarkUpdate, "SGD"}) {
+		t.Errorf("after the rollback: step %d, marks %+v", s.Step, s.History.Marks)
+	}
+
+	// A divergence is marked; the rollback from it goes to the user's checkpoint and drops it.
+	e.SetLR(500)
+	e.Resume()
+	s = await(t, sub, "the divergence", func(s Snapshot) bool { return s.Run == Diverged })
+	d := s.Diverged.Step
+	if !hasMark(s, Mark{d, MarkDivergence, "✗"}) {
+		t.Errorf("no divergence mark at %d: %+v", d, s.History.Marks)
+	}
+	e.SetLR(0.1)
+	e.Rollback()
+	s = await(t, sub, "the rollback from the divergence", func(s Snapshot) bool { return s.Run == Paused })
+	want := []Mark{{3, MarkUpdate, "Dom"}, {3, MarkUpdate, "w2,0.5"}, {4, MarkUpdate, "SGD"}, {4, MarkRollback, "↶ 7"}, {4, MarkRollback, fmt.Sprintf("↶ %d", d)}}
+	if s.Step != 4 || !slices.Equal(s.History.Marks, want) {
+		t.Errorf("after the rollback from step %d: step %d, marks %+v", d, s.Step, s.History.Marks)
+	}
+
+	// A reset starts a new history, without marks.
+	e.Reset(0)
+	s = await(t, sub, "the reset", func(s Snapshot) bool { return s.Step == 0 && len(s.History.Loss.Points) == 0 })
+	if len(s.History.Marks) != 0 {
+		t.Errorf("marks after a reset: %+v", s.History.Marks)
+	}
+	e.StepN(1)
+	if s := await(t, sub, "a step after the reset", func(s Snapshot) bool { return s.Step == 1 }); !s.Last.BulkTop.Valid() {
+		t.Error("no λ_{k+1} after a reset")
+	}
+}
+
+// λ₁, λ_{k+1} and felt of an old basis are stale: with refresh on request, every step after
+// the first one on a basis.
+func TestEngineStalePoints(t *testing.T) {
+	e, sub := startPaused(t, small(), Options{})
+	e.StepN(2)
+	await(t, sub, "2 steps", func(s Snapshot) bool { return s.Step == 2 && s.Run == Paused })
+	e.SetRefresh(0)
+	e.StepN(3)
+	s := await(t, sub, "5 steps", func(s Snapshot) bool { return s.Step == 5 && s.Run == Paused })
+	for _, series := range []*Series{s.History.Sharpness, s.History.BulkTop, s.History.Felt} {
+		var stale []bool
+		for _, p := range series.Points {
+			stale = append(stale, p.Stale)
+		}
+		// Steps 1, 2 refreshed (T = 1); step 3 on the basis of step 2's refresh (age 2).
+		if !slices.Equal(stale, []bool{false, false, true, true, true}) {
+			t.Errorf("stale flags %v, want the steps after T became manual stale", stale)
+		}
+	}
+	e.Recompute()
+	e.StepN(2)
+	s = await(t, sub, "7 steps", func(s Snapshot) bool { return s.Step == 7 && s.Run == Paused })
+	if p := s.History.Sharpness.Points; p[5].Stale || !p[6].Stale {
+		t.Errorf("after a recompute: %+v %+v, want fresh then stale", p[5], p[6])
 	}
 }

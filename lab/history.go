@@ -1,7 +1,11 @@
 package lab
 
 import (
+	"fmt"
 	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
 
 	"sharpflat/lab/train"
 )
@@ -10,6 +14,25 @@ import (
 type Point struct {
 	Step int
 	V    float64
+	// Stale marks an eigen-quantity (λ₁, λ_{k+1}, felt) read off a basis older than the
+	// refresh schedule promises (see Stale).
+	Stale bool
+}
+
+// Stale reports whether a step's eigen-quantities come from a basis older than the refresh
+// schedule promises: with age = step − basisStep (steps taken since the basis was computed,
+// 1 for a basis refreshed just before the step), stale when age > T for a refresh every
+// T > 0 steps, and when age > 1 for refresh only on request (T = 0: the numbers describe the
+// point where the user last asked). No basis (basisStep < 0) is not stale: there is no number.
+func Stale(step, basisStep, refreshEvery int) bool {
+	if basisStep < 0 {
+		return false
+	}
+	age := step - basisStep
+	if refreshEvery == 0 {
+		return age > 1
+	}
+	return age > refreshEvery
 }
 
 // Series keeps at most a fixed number of points of one metric over an unbounded run: when it
@@ -31,14 +54,17 @@ func NewSeries(limit int) *Series {
 }
 
 // Add offers the value at step; NaN (not measured) is ignored.
-func (s *Series) Add(step int, v float64) {
-	if math.IsNaN(v) {
+func (s *Series) Add(step int, v float64) { s.AddPoint(Point{Step: step, V: v}) }
+
+// AddPoint offers a point, with its flags; a NaN value (not measured) is ignored.
+func (s *Series) AddPoint(p Point) {
+	if math.IsNaN(p.V) {
 		return
 	}
 	s.skip++
 	if s.skip < s.stride && len(s.Points) > 0 {
 		// Keep the latest value visible: replace the last point until the stride is reached.
-		s.Points[len(s.Points)-1] = Point{step, v}
+		s.Points[len(s.Points)-1] = p
 		return
 	}
 	s.skip = 0
@@ -51,7 +77,7 @@ func (s *Series) Add(step int, v float64) {
 		s.Points = s.Points[:n]
 		s.stride *= 2
 	}
-	s.Points = append(s.Points, Point{step, v})
+	s.Points = append(s.Points, p)
 }
 
 // Last returns the newest point (ok false when empty).
@@ -69,12 +95,95 @@ func (s *Series) Copy() *Series {
 	return &c
 }
 
-// History holds the series the lab draws, each bounded.
+// History holds the series the lab draws, each bounded, and the marks on the time axis.
 type History struct {
 	Loss, TrainLoss, TestLoss, TestAcc *Series
 	Sharpness, Threshold               *Series
-	ChiGrad, ChiFullGrad               *Series
-	Overlap, EnergyG                   *Series
+	// BulkTop is λ_{k+1} of the basis in use; Felt is train.Felt of the step's weights,
+	// λ₁ and λ_{k+1}: the curvature the update feels, to compare with Threshold. Their
+	// points and Sharpness's carry Stale.
+	BulkTop, Felt        *Series
+	ChiGrad, ChiFullGrad *Series
+	Overlap, EnergyG     *Series
+
+	// Marks are the events worth a tick on the time axis, oldest first, the newest
+	// MaxMarks of them.
+	Marks []Mark
+}
+
+// MarkKind says what a Mark marks.
+type MarkKind int
+
+const (
+	MarkUpdate     MarkKind = iota // the update (w_dom, w_bulk) changed from this step on
+	MarkRollback                   // training came back to this step from a later one
+	MarkDivergence                 // training diverged at this step
+)
+
+func (k MarkKind) String() string {
+	switch k {
+	case MarkUpdate:
+		return "update"
+	case MarkRollback:
+		return "rollback"
+	case MarkDivergence:
+		return "divergence"
+	}
+	return fmt.Sprintf("MarkKind(%d)", int(k))
+}
+
+// Mark is a tick on the time axis: at Step (steps completed), Kind, and a label of a few
+// runes to write by it: "Dom", "SGD", "Bulk", "α 0.30", "w2,0.5" for an update (UpdateLabel),
+// "↶ 120" for a rollback from step 120, "✗" for a divergence.
+type Mark struct {
+	Step  int
+	Kind  MarkKind
+	Label string
+}
+
+// MaxMarks is the number of marks a History keeps (the newest).
+const MaxMarks = 64
+
+// AddMark adds a mark, dropping the oldest beyond MaxMarks.
+func (h *History) AddMark(m Mark) {
+	h.Marks = append(h.Marks, m)
+	if len(h.Marks) > MaxMarks {
+		h.Marks = append(h.Marks[:0], h.Marks[len(h.Marks)-MaxMarks:]...)
+	}
+}
+
+// UpdateLabel is a mark's label for the update (w_dom, w_bulk), at most 6 runes: "Dom",
+// "SGD", "Bulk" for Dom-SGD, SGD, Bulk-SGD; "α 0.30" elsewhere on the slider's path;
+// "w2,0.5" (the weights) off it, rounded to fit.
+func UpdateLabel(wDom, wBulk float64) string {
+	switch {
+	case wDom == 1 && wBulk == 0:
+		return "Dom"
+	case wDom == 1 && wBulk == 1:
+		return "SGD"
+	case wDom == 0 && wBulk == 1:
+		return "Bulk"
+	}
+	if a := train.AlphaOf(wDom, wBulk); !math.IsNaN(a) {
+		return fmt.Sprintf("α %.2f", a)
+	}
+	// The exact weights if they fit, else rounded to 2, then 1 significant digits.
+	for _, digits := range []int{0, 2, 1} {
+		f := func(x float64) string {
+			if digits > 0 && x != 0 {
+				dec := max(0, digits-1-int(math.Floor(math.Log10(math.Abs(x)))))
+				p := math.Pow10(dec)
+				x = math.Round(x*p) / p
+			}
+			return strconv.FormatFloat(x, 'f', -1, 64)
+		}
+		for _, l := range []string{"w" + f(wDom) + "," + f(wBulk), f(wDom) + "," + f(wBulk)} {
+			if utf8.RuneCountInString(l) <= 6 {
+				return l
+			}
+		}
+	}
+	return "w≠"
 }
 
 // HistoryPoints is the number of points each series keeps.
@@ -91,17 +200,22 @@ func NewHistory() *History {
 
 func (h *History) all() []**Series {
 	return []**Series{&h.Loss, &h.TrainLoss, &h.TestLoss, &h.TestAcc, &h.Sharpness, &h.Threshold,
-		&h.ChiGrad, &h.ChiFullGrad, &h.Overlap, &h.EnergyG}
+		&h.BulkTop, &h.Felt, &h.ChiGrad, &h.ChiFullGrad, &h.Overlap, &h.EnergyG}
 }
 
-// Add records one step's metrics.
+// Add records one step's metrics. λ₁, λ_{k+1} and felt are marked Stale when the basis they
+// come from is older than the refresh schedule promises (Stale).
 func (h *History) Add(m *train.Metrics) {
 	s := m.Step
 	h.Loss.Add(s, float64(m.Loss))
 	h.TrainLoss.Add(s, float64(m.TrainLoss))
 	h.TestLoss.Add(s, float64(m.TestLoss))
 	h.TestAcc.Add(s, float64(m.TestAcc))
-	h.Sharpness.Add(s, float64(m.Sharpness))
+	stale := Stale(s, m.BasisStep, m.Refresh)
+	l1, lNext := float64(m.Sharpness), float64(m.BulkTop)
+	h.Sharpness.AddPoint(Point{Step: s, V: l1, Stale: stale})
+	h.BulkTop.AddPoint(Point{Step: s, V: lNext, Stale: stale})
+	h.Felt.AddPoint(Point{Step: s, V: train.Felt(m.WDom, m.WBulk, l1, lNext), Stale: stale})
 	h.Threshold.Add(s, float64(m.StabilityThreshold))
 	h.ChiGrad.Add(s, float64(m.ChiGrad))
 	h.ChiFullGrad.Add(s, float64(m.ChiFullGrad))
@@ -109,7 +223,7 @@ func (h *History) Add(m *train.Metrics) {
 	h.EnergyG.Add(s, float64(m.EnergyG))
 }
 
-// Truncate drops the points after step (after a rollback).
+// Truncate drops the points and marks after step (after a rollback).
 func (h *History) Truncate(step int) {
 	for _, p := range h.all() {
 		s := *p
@@ -120,11 +234,16 @@ func (h *History) Truncate(step int) {
 		s.Points = s.Points[:n]
 		s.skip = 0
 	}
+	n := len(h.Marks)
+	for n > 0 && h.Marks[n-1].Step > step {
+		n--
+	}
+	h.Marks = h.Marks[:n]
 }
 
 // Copy returns a deep copy.
 func (h *History) Copy() *History {
-	c := &History{}
+	c := &History{Marks: slices.Clone(h.Marks)}
 	src, dst := h.all(), c.all()
 	for i := range src {
 		*dst[i] = (*src[i]).Copy()

@@ -1,9 +1,11 @@
 package tui
 
 import (
+	"fmt"
 	"math"
 
 	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
 // chartsView draws the panels of l into one grid and renders it.
@@ -15,42 +17,21 @@ func (m Model) chartsView(l layout) string {
 		a.text(max(0, (l.w-len([]rune(msg)))/2), l.chartsH/2, msg, inkLabel)
 		return g.render(&m.c.Styles.Ink)
 	}
-	in := func(r rect) area { return a.sub(r.x, r.y, r.w, r.h) }
-	m.lossPanel(in(l.loss))
-	m.sharpnessPanel(in(l.sharp))
-	m.alignmentPanel(in(l.align))
-	m.spectrumPanel(in(l.spectrum), !l.wide)
+	in := func(r rect, p panelID) area {
+		r = m.withCaption(a, r, p)
+		return a.sub(r.x, r.y, r.w, r.h)
+	}
+	m.lossPanel(in(l.loss, panelLoss))
+	m.sharpnessPanel(in(l.sharp, panelSharp))
+	m.alignmentPanel(in(l.align, panelAlign))
+	m.spectrumPanel(in(l.spectrum, panelSpectrum), !l.wide)
 	if l.wide {
-		m.splitPanel(in(l.split))
-		m.eventsPanel(in(l.events), true, 3)
+		m.splitPanel(in(l.split, panelSplit))
+		m.eventsPanel(in(l.events, panelEvents), true, 3)
 	} else {
-		m.eventsPanel(in(l.events), false, 1)
+		m.eventsPanel(in(l.events, panelEvents), false, 1)
 	}
 	return g.render(&m.c.Styles.Ink)
-}
-
-// seg is a run of text in one ink; a legend item is a few of them, kept or dropped whole.
-type seg struct {
-	text string
-	k    ink
-}
-
-// titleLine writes the panel title and as many legend items as fit after it.
-func titleLine(a area, title string, items ...[]seg) {
-	x := a.text(0, 0, title, inkTitle)
-	for _, it := range items {
-		n := 0
-		for _, s := range it {
-			n += len([]rune(s.text))
-		}
-		if n == 0 || x+2+n > a.w {
-			continue
-		}
-		x += 2
-		for _, s := range it {
-			x = a.text(x, 0, s.text, s.k)
-		}
-	}
 }
 
 // last returns the newest value of a series (NaN when empty).
@@ -63,68 +44,142 @@ func last(s *lab.Series) float64 {
 
 func (m Model) lossPanel(a area) {
 	h := m.snap.History
-	items := [][]seg{
-		{{"─", inkTrain}, {" train " + num(last(h.TrainLoss), 3), inkLabel}},
-		{{"╌", inkTest}, {" test " + num(last(h.TestLoss), 3), inkLabel}},
-		{{"·", inkBatch}, {" batch " + num(last(h.Loss), 3), inkLabel}},
+	items := []item{
+		title("loss", "", keep),
+		seriesKey("•", inkTrain, "train", num(last(h.TrainLoss), 3), 2),
+		seriesKey("×", inkTest, "test", num(last(h.TestLoss), 3), 2),
+		seriesKey("·", inkBatch, "batch", num(last(h.Loss), 3), 2),
 	}
 	if acc := last(h.TestAcc); !math.IsNaN(acc) {
-		items = append(items, []seg{{"test acc " + pct(acc), inkLabel}})
+		items = append(items, note("test acc "+pct(acc), "acc "+pct(acc), inkLabel, 1))
 	}
-	items = append(items, []seg{{"(log scale)", inkLabel}})
-	titleLine(a, "loss", items...)
-	p := linePlot{logY: true, y0: math.NaN(), series: []plotSeries{
+	items = append(items, note("(log scale)", "", inkLabel, 0))
+	legend(a, items...)
+	p := linePlot{logY: true, y0: math.NaN(), marks: h.Marks, series: []plotSeries{
 		{pts: h.Loss.Points, ink: inkBatch, mode: scatter},
-		{pts: h.TestLoss.Points, ink: inkTest, mode: dashed},
-		{pts: h.TrainLoss.Points, ink: inkTrain, mode: solid},
+		{pts: h.TestLoss.Points, ink: inkTest, mode: marker, glyph: '×'},
+		{pts: h.TrainLoss.Points, ink: inkTrain, mode: marker, glyph: '•'},
 	}}
 	p.draw(a.sub(0, 1, a.w, a.h-1))
+}
+
+// felt is the curvature the update in force moves along, max(w_dom·λ₁, w_bulk·λ_{k+1}), and
+// its name: "λ₁" (SGD, Dom-SGD), "λ₁₁" (Bulk-SGD, k = 10), or a weighted one.
+func (m Model) felt() (v float64, name string) {
+	s := &m.snap
+	c := &s.Config
+	l1, next := math.NaN(), s.Basis.Next
+	if len(s.Basis.Values) > 0 {
+		l1 = s.Basis.Values[0]
+	}
+	v = train.Felt(c.WDom, c.WBulk, l1, next)
+	dom := c.WDom * l1
+	bulk := c.WBulk * next
+	switch {
+	case math.IsNaN(v):
+		return v, "λ₁"
+	case math.IsNaN(bulk) || dom >= bulk:
+		if c.WDom == 1 {
+			return v, "λ₁"
+		}
+		return v, num(c.WDom, 2) + "·λ₁"
+	case c.WBulk == 1:
+		return v, "λ" + sub(len(s.Basis.Values)+1)
+	}
+	return v, num(c.WBulk, 2) + "·λ" + sub(len(s.Basis.Values)+1)
 }
 
 func (m Model) sharpnessPanel(a area) {
 	s := &m.snap
 	h := s.History
-	// λ₁ of the basis in use: newer than the history after a refresh while paused.
-	lam, thr := last(h.Sharpness), s.Threshold
+	// The basis in use: newer than the history after a refresh while paused.
+	lam, next, thr := last(h.Sharpness), last(h.BulkTop), s.Threshold
 	if len(s.Basis.Values) > 0 {
-		lam = s.Basis.Values[0]
+		lam, next = s.Basis.Values[0], s.Basis.Next
 	}
-	thrName := "2/η"
-	if s.Config.Momentum > 0 {
-		thrName = "(2+2β)/η"
+	nextName := "λ" + sub(len(s.Basis.Values)+1)
+	thrName := edgeName(&s.Config)
+	felt, feltName := m.felt()
+	series := []plotSeries{
+		{pts: h.Sharpness.Points, ink: inkSharp, mode: solid},
+		{pts: h.BulkTop.Points, ink: inkBulk, mode: marker, glyph: '+'},
 	}
-	series := []plotSeries{{pts: h.Sharpness.Points, ink: inkSharp, mode: solid}}
-	// Past the edge the λ₁ value itself turns into the warning (a "!" without colour).
-	above := lam > thr
-	lamSeg := seg{" λ₁ " + num(lam, 4), inkLabel}
-	if above {
-		lamSeg = seg{" λ₁ " + num(lam, 4) + "!", inkWarn}
+	// With room for two lines, the second says what the update feels against the edge.
+	twoLines := a.h >= 10
+	items := []item{title("sharpness", "", 0), seriesKey("─", inkSharp, "λ₁", num(lam, 4), 3)}
+	if !math.IsNaN(next) {
+		items = append(items, seriesKey("+", inkBulk, nextName, num(next, 3), 2))
 	}
-	items := [][]seg{{{"─", inkSharp}, lamSeg}}
 	top := 0.0
 	for _, p := range h.Sharpness.Points {
 		top = math.Max(top, p.V)
 	}
 	switch {
 	case math.IsNaN(thr):
-		items = append(items, []seg{{"adam: no " + thrName + " line", inkLabel}})
+		items = append(items, note("adam: no edge line", "adam", inkLabel, 4))
 	case top > 0 && thr > 3*top:
 		// A far-away threshold would flatten λ₁ into the floor: name it instead.
-		items = append(items, []seg{{"╌", inkEdge}, {" " + thrName + " " + num(thr, 4) + " ↑", inkLabel}})
+		items = append(items, seriesKey("╌", inkEdge, thrName+" "+num(thr, 4)+" ↑", "", 4))
 	default:
-		series = append([]plotSeries{{pts: h.Threshold.Points, ink: inkEdge, mode: dashed}}, series...)
-		items = append(items, []seg{{"╌", inkEdge}, {" " + thrName + " " + num(thr, 4), inkLabel}})
+		series = append([]plotSeries{{pts: h.Threshold.Points, ink: inkEdge, mode: rule}}, series...)
+		items = append(items, seriesKey("╌", inkEdge, thrName, num(thr, 4), 4))
 	}
-	if r := lam / thr; !math.IsNaN(r) {
-		if above {
-			items = append(items, []seg{{num(r, 2) + "× the edge", inkWarn}})
+	// What the update feels, against the edge: "!" past it.
+	var feltLine item
+	if r := felt / thr; !math.IsNaN(r) {
+		if r > 1 {
+			feltLine = note(fmt.Sprintf("felt %s %s = %s× the edge! steps along it grow", feltName, num(felt, 3), num(r, 2)),
+				"", inkWarn, keep)
+			items = append(items, note("felt "+feltName+" "+num(r, 2)+"× edge!", num(r, 2)+"× edge!", inkWarn, 1))
 		} else {
-			items = append(items, []seg{{pct(r) + " of the edge", inkLabel}})
+			feltLine = note(fmt.Sprintf("felt %s %s = %s of the edge", feltName, num(felt, 3), pct(r)), "", inkLabel, keep)
+			items = append(items, note("felt "+feltName+" "+pct(r)+" of edge", pct(r)+" of edge", inkLabel, 1))
 		}
 	}
-	titleLine(a, "sharpness", items...)
-	p := linePlot{y0: math.NaN(), zeroY: true, series: series}
+	stale := item{}
+	if age := m.basisAge(); age > 0 && m.stale() {
+		stale = note(fmt.Sprintf("stale: basis %d steps old", age), "stale", inkStale, 0)
+	}
+	if twoLines && feltLine.full != nil {
+		items = items[:len(items)-1]
+		legend(a, items...)
+		legend(a.sub(0, 1, a.w, 1), feltLine, stale)
+		a = a.sub(0, 1, a.w, a.h-1)
+	} else {
+		if stale.full != nil {
+			items = append(items, stale)
+		}
+		legend(a, items...)
+	}
+	// When λ₁ runs far above the edge (Bulk-SGD at a large η), a log scale keeps λ_{k+1}
+	// and the edge apart instead of squashing them into the floor.
+	hi := 0.0
+	for _, p := range h.Sharpness.Points {
+		hi = math.Max(hi, p.V)
+	}
+	p := linePlot{y0: math.NaN(), zeroY: true, marks: h.Marks, series: series, logY: hi > 5*thr}
 	p.draw(a.sub(0, 1, a.w, a.h-1))
+}
+
+// basisAge is how many steps old the basis in use is (-1: none).
+func (m Model) basisAge() int {
+	if m.snap.Basis.Step < 0 {
+		return -1
+	}
+	return m.snap.Step - m.snap.Basis.Step
+}
+
+// stale reports whether the basis is older than the refresh schedule promises (the rule of
+// lab.History's stale points).
+func (m Model) stale() bool {
+	age, t := m.basisAge(), m.snap.Config.RefreshEvery
+	if age < 0 {
+		return false
+	}
+	if t == 0 {
+		return age > 1
+	}
+	return age > t
 }
 
 func (m Model) alignmentPanel(a area) {
@@ -134,22 +189,22 @@ func (m Model) alignmentPanel(a area) {
 	if s.P > 0 {
 		rnd = math.Sqrt(float64(s.Config.K) / float64(s.P))
 	}
-	items := [][]seg{
-		{{"·", inkChiG}, {" g " + num(last(h.ChiGrad), 2), inkLabel}},
-		{{"─", inkChiF}, {" ∇L " + num(last(h.ChiFullGrad), 2), inkLabel}},
-		{{"╌", inkRandom}, {" random " + num(rnd, 2), inkLabel}},
-	}
-	titleLine(a, "alignment χ", items...)
+	legend(a,
+		title("alignment χ", "χ", 0),
+		seriesKey("·", inkChiG, "g", num(last(h.ChiGrad), 2), 2),
+		seriesKey("•", inkChiF, "∇L", num(last(h.ChiFullGrad), 2), 2),
+		seriesKey("╌", inkRandom, "random", num(rnd, 2), 1),
+	)
 	series := []plotSeries{
 		{pts: h.ChiGrad.Points, ink: inkChiG, mode: scatter},
-		{pts: h.ChiFullGrad.Points, ink: inkChiF, mode: solid},
+		{pts: h.ChiFullGrad.Points, ink: inkChiF, mode: marker, glyph: '•'},
 	}
 	if p0, ok := firstPoint(h.Loss); ok && !math.IsNaN(rnd) {
 		p1, _ := h.Loss.Last()
 		series = append([]plotSeries{{pts: []lab.Point{{Step: p0.Step, V: rnd}, {Step: p1.Step, V: rnd}},
-			ink: inkRandom, mode: dashed}}, series...)
+			ink: inkRandom, mode: rule}}, series...)
 	}
-	p := linePlot{y0: 0, y1: 1, series: series}
+	p := linePlot{y0: 0, y1: 1, marks: h.Marks, series: series}
 	p.draw(a.sub(0, 1, a.w, a.h-1))
 }
 

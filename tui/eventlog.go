@@ -32,7 +32,7 @@ func (m Model) eventsPanel(a area, titled bool, wrap int) {
 	ev := m.snap.Events
 	y0 := 0
 	if titled {
-		titleLine(a, "events", []seg{{"checkpoints " + stepsList(m.snap.Checkpoints), inkLabel}})
+		legend(a, title("events", "", 9), note("checkpoints "+stepsList(m.snap.Checkpoints), "", inkLabel, 0))
 		y0 = 1
 	}
 	rows := a.h - y0

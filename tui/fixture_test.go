@@ -75,6 +75,8 @@ func syntheticSnapshot(steps int) lab.Snapshot {
 			m.ChiFullGrad = train.Num(0.62 + 0.1*math.Tanh(x/300) + 0.03*noise(x, 0.3))
 		}
 		m.Sharpness = train.Num(0.7 + 12*(1-math.Exp(-x/250)) + 0.3*noise(x, 0.05))
+		m.BulkTop = train.OptNum(0.4 + 1.3*(1-math.Exp(-x/250)) + 0.05*noise(x, 0.07))
+		m.BasisStep, m.WDom, m.WBulk, m.Refresh = s-1, 1, 1, 1
 		m.StabilityThreshold = 20
 		m.ChiGrad = train.Num(0.5 + 0.18*noise(x, 2.3))
 		m.BulkShare = 1 - m.ChiGrad*m.ChiGrad
@@ -101,6 +103,7 @@ func syntheticSnapshot(steps int) lab.Snapshot {
 			P: 778, Config: cfg, Step: steps, Rate: 123.4, Last: last,
 			Basis: train.Eigenspace{
 				Values:     spec,
+				Next:       1.71,
 				Residuals:  []float64{3e-7, 2e-7, 4e-7, 1e-7, 5e-7, 3e-7, 2e-7, 6e-7, 4e-7, 2e-7},
 				Step:       steps - 1,
 				Products:   61,
@@ -140,4 +143,100 @@ func divergedSnapshot(steps int) lab.Snapshot {
 	s.Diverged = d
 	s.Events = append(s.Events, train.Event{Step: steps, Kind: train.EventDivergence, Text: d.Summary() + " (" + d.Reason + ")", Divergence: d})
 	return s
+}
+
+// bulkSnapshot is a synthetic run of the Bulk stability story: SGD at η 0.1, Dom-SGD from
+// step 250 (the loss stalls), Bulk-SGD from 400 (it falls again), η raised to 0.5 at 500
+// (2/η = 4), where λ₁ climbs far above 2/η while λ₁₁, the curvature Bulk-SGD feels, settles
+// just under it; a rollback from 540 to 520. With stale, the refresh is manual from step 620
+// (the basis of 620 stays in use, and its values are drawn as stale).
+func bulkSnapshot(stale bool) lab.Snapshot {
+	const steps = 700
+	cfg, err := train.Preset("demo")
+	if err != nil {
+		panic(err)
+	}
+	noise := func(x, f float64) float64 { return math.Sin(x*f) * math.Sin(x*f*0.37+1) }
+	h := lab.NewHistory()
+	var last train.Metrics
+	loss := 2.3
+	basis := 0
+	for s := 1; s <= steps; s++ {
+		x := float64(s)
+		m := train.Metrics{Step: s, TrainLoss: train.NA, TrainAcc: train.NA, TestLoss: train.NA, TestAcc: train.NA,
+			ChiFullGrad: train.NA, Overlap: train.NA, RefreshMS: train.NA, EnergyH: train.NA, EnergyHStderr: train.NA,
+			EnergyG: train.NA, EnergyGStderr: train.NA, EnergyF: train.NA, EnergyFStderr: train.NA, BulkTop: train.OptNum(math.NaN())}
+		m.WDom, m.WBulk, m.LR, m.Refresh = 1, 1, 0.1, 1
+		switch {
+		case s > 400:
+			m.WDom, m.WBulk = 0, 1
+		case s > 250:
+			m.WDom, m.WBulk = 1, 0
+		}
+		if s > 500 {
+			m.LR = 0.5
+		}
+		if stale && s > 620 {
+			m.Refresh = 0
+		} else {
+			basis = s - 1
+		}
+		m.BasisStep = basis
+		if m.WBulk > 0 {
+			loss *= 1 - 0.006*m.LR/0.1*math.Min(1, 0.1/m.LR*2)
+		}
+		loss = math.Max(loss, 0.05)
+		m.Loss = train.Num(loss * (1 + 0.3*noise(x, 1.7)))
+		if (s-1)%10 == 0 {
+			m.TrainLoss = train.Num(loss)
+			m.TestLoss = train.Num(loss*1.1 + 0.02)
+			m.TestAcc = train.Num(0.95 - 0.85*loss/2.3)
+			m.ChiFullGrad = train.Num(0.7 + 0.05*noise(x, 0.3))
+		}
+		l1, next := 0.7+0.4*(1-math.Exp(-x/200)), 0.35+0.1*(1-math.Exp(-x/200))
+		if s > 500 {
+			l1 += 40 * (1 - math.Exp(-(x-500)/60))
+			next += 3.4 * (1 - math.Exp(-(x-500)/40))
+		}
+		if m.Refresh == 0 { // the values of the basis in use
+			b := float64(basis)
+			l1 = 0.7 + 0.4*(1-math.Exp(-b/200)) + 40*(1-math.Exp(-(b-500)/60))
+			next = 0.35 + 0.1*(1-math.Exp(-b/200)) + 3.4*(1-math.Exp(-(b-500)/40))
+		}
+		m.Sharpness = train.Num(l1 * (1 + 0.02*noise(x, 0.05)))
+		m.BulkTop = train.OptNum(next * (1 + 0.02*noise(x, 0.07)))
+		m.StabilityThreshold = train.Num(2 / m.LR)
+		m.ChiGrad = train.Num(0.55 + 0.15*noise(x, 2.3))
+		h.Add(&m)
+		last = m
+		switch s {
+		case 250:
+			h.AddMark(lab.Mark{Step: s, Kind: lab.MarkUpdate, Label: "Dom"})
+		case 400:
+			h.AddMark(lab.Mark{Step: s, Kind: lab.MarkUpdate, Label: "Bulk"})
+		case 540: // diverged, and rolled back to 520: the history from 521 on is replaced
+			h.Truncate(520)
+			h.AddMark(lab.Mark{Step: 520, Kind: lab.MarkRollback, Label: "↶ 540"})
+		}
+	}
+	cfg.WDom, cfg.WBulk, cfg.LR = 0, 1, 0.5
+	if stale {
+		cfg.RefreshEvery = 0
+	}
+	spec := []float64{41.1, 17.3, 11.9, 9.6, 8.7, 7.9, 6.4, 5.5, 4.6, 4.1}
+	snap := syntheticSnapshot(steps)
+	snap.Config, snap.Threshold, snap.History, snap.Last = cfg, 4, h, last
+	snap.Basis.Values, snap.Basis.Step, snap.Basis.Next = spec, basis, float64(last.BulkTop)
+	snap.Basis.GGN, snap.Basis.Functional = make([]float64, len(spec)), make([]float64, len(spec))
+	for i, v := range spec {
+		snap.Basis.GGN[i], snap.Basis.Functional[i] = 0.96*v, 0.04*v
+	}
+	snap.RollbackWhy = "manual"
+	snap.Events = append(snap.Events[:2],
+		train.Event{Step: 250, Kind: train.EventCommand, Text: "update Dom-SGD (w_dom 1.00, w_bulk 0.00)"},
+		train.Event{Step: 400, Kind: train.EventCommand, Text: "update Bulk-SGD (w_dom 0.00, w_bulk 1.00)"},
+		train.Event{Step: 500, Kind: train.EventCommand, Text: "η = 0.5 (2/η = 4)"},
+		train.Event{Step: 540, Kind: train.EventRollback, Text: "rolled back from step 540 to your checkpoint at step 520"},
+	)
+	return snap
 }

@@ -30,8 +30,12 @@ type KeyMap struct {
 	Reset      key.Binding
 	Preset     key.Binding
 	Write      key.Binding
+	Captions   key.Binding
 	Help       key.Binding
 	Quit       key.Binding
+	ScrollUp   key.Binding // the glossary page
+	ScrollDown key.Binding
+	Close      key.Binding // esc: back to the charts
 
 	// ReadOnly hides the steering keys from the help (they are refused with a message).
 	ReadOnly bool
@@ -64,8 +68,12 @@ func DefaultKeyMap() *KeyMap {
 		Reset:      b([]string{"r"}, "r", "reset (same seed)"),
 		Preset:     b([]string{"p"}, "p", "next preset"),
 		Write:      b([]string{"w"}, "w", "write run so far"),
-		Help:       b([]string{"?"}, "?", "more keys"),
+		Captions:   b([]string{"i"}, "i", "captions on/off"),
+		Help:       b([]string{"?"}, "?", "keys, then glossary"),
 		Quit:       b([]string{"q", "ctrl+c"}, "q", "quit"),
+		ScrollUp:   b([]string{"up", "pgup"}, "↑/↓", "scroll"),
+		ScrollDown: quiet("down", "pgdown"),
+		Close:      b([]string{"esc"}, "esc", "back to the charts"),
 	}
 }
 
@@ -83,19 +91,19 @@ func (k *KeyMap) ShortHelp() []key.Binding {
 		return b
 	}
 	if k.ReadOnly {
-		return []key.Binding{short(k.Help, "help"), k.Quit}
+		return []key.Binding{short(k.Captions, "captions"), short(k.Help, "help"), k.Quit}
 	}
 	return []key.Binding{short(k.Pause, "pause"), short(k.AlphaDown, "α"), k.Dom, short(k.LRDown, "η"),
-		short(k.Recompute, "recompute"), k.Rollback, short(k.Help, "help"), k.Quit}
+		short(k.Recompute, "recompute"), k.Rollback, short(k.Captions, "captions"), short(k.Help, "help"), k.Quit}
 }
 
 // shortHelpFits returns the short help that fits in w cells as rendered by h: it leaves
 // out the less needed keys first (? and q always stay; u stays while diverged).
 func (k *KeyMap) shortHelpFits(h help.Model, w int, diverged bool) []key.Binding {
 	bs := k.ShortHelp()
-	drop := []key.Binding{k.Dom, k.LRDown, k.Recompute, k.Step, k.AlphaDown, k.Rollback, k.Pause}
+	drop := []key.Binding{k.Dom, k.LRDown, k.Recompute, k.Step, k.AlphaDown, k.Captions, k.Rollback, k.Pause}
 	if diverged {
-		drop = []key.Binding{k.Dom, k.LRDown, k.Recompute, k.AlphaDown, k.Pause}
+		drop = []key.Binding{k.Dom, k.LRDown, k.Recompute, k.AlphaDown, k.Captions, k.Pause}
 	}
 	for _, d := range drop {
 		h.Width = 0
@@ -110,12 +118,12 @@ func (k *KeyMap) shortHelpFits(h help.Model, w int, diverged bool) []key.Binding
 // FullHelp is every key, in columns.
 func (k *KeyMap) FullHelp() [][]key.Binding {
 	if k.ReadOnly {
-		return [][]key.Binding{{k.Help, k.Quit}}
+		return [][]key.Binding{{k.Captions, k.Help, k.Quit}}
 	}
 	return [][]key.Binding{
 		{k.Pause, k.Step, k.AlphaDown, k.Dom, k.LRDown, k.Momentum},
 		{k.KDown, k.RefreshDn, k.Recompute, k.Checkpoint, k.Rollback, k.Reset},
-		{k.Preset, k.Write, k.Help, k.Quit},
+		{k.Preset, k.Write, k.Captions, k.Help, k.Quit},
 	}
 }
 

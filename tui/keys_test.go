@@ -260,23 +260,49 @@ func TestKeysSteerTheEngine(t *testing.T) {
 		})
 	})
 
-	// The help toggles; q quits.
+	// ? walks keys → glossary → charts; i toggles the captions.
 	k.press("?")
-	if !k.m.help.ShowAll || !strings.Contains(k.m.View(), "close help") {
+	if k.m.page != pageKeys || !strings.Contains(k.m.View(), "? glossary") {
 		t.Error("? does not open the full help")
 	}
 	k.press("?")
-	if k.m.help.ShowAll {
-		t.Error("? does not close the full help")
+	if k.m.page != pageGlossary || !strings.Contains(k.m.View(), "What am I looking at") {
+		t.Error("? twice does not open the glossary")
+	}
+	k.press("?")
+	if k.m.page != pageNone {
+		t.Error("? three times does not close the help")
 	}
 	tested["?"] = true
+	k.press("i")
+	view := k.m.View()
+	if !k.m.captions || !slices.ContainsFunc(k.m.caption(panelAlign), func(c string) bool { return strings.Contains(view, c) }) {
+		t.Errorf("i does not show the captions:\n%s", k.m.View())
+	}
+	k.press("i")
+	if k.m.captions {
+		t.Error("i again does not hide the captions")
+	}
+	tested["i"] = true
+	// q asks first on a session with unwritten steps: any other key cancels, q again quits.
+	k.press("n")
+	k.eventually("a step", func(s lab.Snapshot) bool { return s.Step > 0 })
+	k.sync()
+	if cmd := k.press("q"); cmd != nil || !k.m.confirmQuit || !strings.Contains(k.m.View(), "q again quits") {
+		t.Error("q on an unsaved session does not ask")
+	}
+	k.press("x")
+	if k.m.confirmQuit || !strings.Contains(k.m.status, "cancelled") {
+		t.Error("another key does not cancel the quit")
+	}
+	k.press("q")
 	if cmd := k.press("q"); cmd == nil || cmd() != tea.Quit() {
-		t.Error("q does not quit")
+		t.Error("q q does not quit")
 	}
 	tested["q"] = true
 
 	// Every key the help names was pressed above.
-	for _, b := range append(km.steering(), km.Help, km.Quit) {
+	for _, b := range append(km.steering(), km.Help, km.Captions, km.Quit) {
 		if !slices.ContainsFunc(b.Keys(), func(s string) bool { return tested[s] || (s == " " && tested["space"]) }) {
 			t.Errorf("binding %v (%s) is not tested", b.Keys(), b.Help().Desc)
 		}
@@ -346,5 +372,26 @@ func TestQuickKeysAccumulate(t *testing.T) {
 	wd, wb := train.Weights(0.65)
 	if !near(c.LR, c0.LR*1.25*1.25*1.25) || c.WDom != wd || c.WBulk != wb {
 		t.Errorf("three η and α steps: η %v, (w_dom, w_bulk) = (%v, %v)", c.LR, c.WDom, c.WBulk)
+	}
+}
+
+// TestQuitWithoutConfirm: --no-confirm, a written run and a read-only session quit at once.
+func TestQuitWithoutConfirm(t *testing.T) {
+	for _, opts := range []Options{{NoConfirm: true}, {ReadOnly: true}, {NoWrite: true}} {
+		k := newKeyLab(t, opts)
+		k.e.StepN(1)
+		k.eventually("a step", func(s lab.Snapshot) bool { return s.Step == 1 })
+		k.sync()
+		if cmd := k.press("q"); cmd == nil || cmd() != tea.Quit() {
+			t.Errorf("%+v: q does not quit at once", opts)
+		}
+	}
+	k := newKeyLab(t, Options{})
+	k.press("n")
+	k.eventually("a step", func(s lab.Snapshot) bool { return s.Step == 1 })
+	k.sync()
+	k.m = k.update(savedMsg{text: "run written", step: 1})
+	if cmd := k.press("q"); cmd == nil || cmd() != tea.Quit() {
+		t.Error("q after the run was written does not quit at once")
 	}
 }

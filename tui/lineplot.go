@@ -15,13 +15,18 @@ const (
 	solid   drawMode = iota // a braille line through the points
 	dashed                  // the same, two dots on, two off
 	scatter                 // the points alone (noisy series: the dots show the spread)
+	marker                  // one glyph per column at the column's newest point (cell resolution)
+	rule                    // a level drawn with ╌ cells, holding each value until the next
 )
 
-// plotSeries is one series of a line plot, X = step.
+// plotSeries is one series of a line plot, X = step. Series differ by pattern as well as by
+// ink (braille line, braille cloud, a glyph, a ╌ rule), so that they stay apart without
+// colour.
 type plotSeries struct {
-	pts  []lab.Point
-	ink  ink
-	mode drawMode
+	pts   []lab.Point
+	ink   ink
+	mode  drawMode
+	glyph rune // the glyph of a marker series
 }
 
 // linePlot draws series against the step with braille dots, with Y and (if there is room)
@@ -29,9 +34,10 @@ type plotSeries struct {
 // never accumulated, so the plot follows the data both ways.
 type linePlot struct {
 	series []plotSeries
-	logY   bool    // plot log10 of the values (labels stay in the values' units)
-	y0, y1 float64 // a fixed Y range (in value units); NaN: from the data
-	zeroY  bool    // a data Y range includes 0 (linear plots)
+	marks  []lab.Mark // vertical marks with a short label: the update changed, a rollback, a divergence
+	logY   bool       // plot log10 of the values (labels stay in the values' units)
+	y0, y1 float64    // a fixed Y range (in value units); NaN: from the data
+	zeroY  bool       // a data Y range includes 0 (linear plots)
 }
 
 // xAxisMinRows is the plot height from which an X axis with step labels is drawn.
@@ -147,41 +153,127 @@ func (p *linePlot) draw(a area) {
 		}
 	}
 
-	// Series.
+	// Marks under the series, their labels over them.
 	plot := a.sub(lw+1, 0, pw, ph)
-	dw, dh := float64(2*pw-1), float64(4*ph-1)
-	for _, s := range p.series {
-		var phase int
-		havePrev := false
-		var px0, py0 int
-		for _, pt := range s.pts {
-			x := float64(pt.Step)
-			v := pt.V
-			if math.IsNaN(v) || (p.logY && v <= 0) {
-				havePrev = false
-				continue
-			}
-			y := tf(v)
-			if math.IsInf(y, 0) {
-				havePrev = false
-				continue
-			}
-			// Clamp to the plot: values outside a fixed range sit on its edge.
-			fy := math.Max(0, math.Min(1, (y-ylo)/(yhi-ylo)))
-			px := int(math.Round((x - xlo) / (xhi - xlo) * dw))
-			py := int(math.Round((1 - fy) * dh))
-			switch {
-			case havePrev && px == px0 && py == py0:
-				// The same dot again: nothing to draw (and the dash pattern keeps its pace).
-			case s.mode == scatter || !havePrev:
-				plot.dot(px, py, s.ink)
-			case s.mode == dashed:
-				plot.line(px0, py0, px, py, s.ink, 2, &phase)
-			default:
-				plot.line(px0, py0, px, py, s.ink, 0, &phase)
-			}
-			px0, py0, havePrev = px, py, true
+	colOf := func(step int) int { return int(math.Round((float64(step) - xlo) / (xhi - xlo) * float64(pw-1))) }
+	var markCols []int
+	for _, mk := range p.marks {
+		if float64(mk.Step) < xlo || float64(mk.Step) > xhi {
+			markCols = append(markCols, -1)
+			continue
 		}
+		c := colOf(mk.Step)
+		markCols = append(markCols, c)
+		for y := 0; y < ph; y++ {
+			plot.set(c, y, '┊', markInk(mk.Kind))
+		}
+	}
+	// Rules first, then lines and clouds, then markers on top.
+	for _, order := range []drawMode{rule, solid, marker} {
+		for _, s := range p.series {
+			layer := s.mode
+			if layer == dashed || layer == scatter {
+				layer = solid
+			}
+			if layer == order {
+				p.drawSeries(plot, s, tf, xlo, xhi, ylo, yhi)
+			}
+		}
+	}
+	end := -1 // the column after the last label
+	for i, mk := range p.marks {
+		c := markCols[i]
+		if c < 0 || mk.Label == "" {
+			continue
+		}
+		n := len([]rune(mk.Label))
+		x := c + 1
+		if x+n > pw {
+			x = c - n
+		}
+		if x <= end || x < 0 {
+			continue
+		}
+		end = plot.text(x, 0, mk.Label, markInk(mk.Kind))
+	}
+}
+
+// markInk is the ink of a mark of kind k.
+func markInk(k lab.MarkKind) ink {
+	switch k {
+	case lab.MarkDivergence:
+		return inkWarn
+	case lab.MarkRollback:
+		return inkNote
+	}
+	return inkLabel
+}
+
+// drawSeries draws one series into the plot area.
+func (p *linePlot) drawSeries(plot area, s plotSeries, tf func(float64) float64, xlo, xhi, ylo, yhi float64) {
+	dw, dh := float64(2*plot.w-1), float64(4*plot.h-1)
+	var phase int
+	havePrev := false
+	var px0, py0 int
+	ruleCol, ruleRow := -1, 0
+	for _, pt := range s.pts {
+		x := float64(pt.Step)
+		v := pt.V
+		if math.IsNaN(v) || (p.logY && v <= 0) {
+			havePrev = false
+			continue
+		}
+		y := tf(v)
+		if math.IsInf(y, 0) {
+			havePrev = false
+			continue
+		}
+		// Clamp to the plot: values outside a fixed range sit on its edge.
+		fy := math.Max(0, math.Min(1, (y-ylo)/(yhi-ylo)))
+		px := int(math.Round((x - xlo) / (xhi - xlo) * dw))
+		py := int(math.Round((1 - fy) * dh))
+		k := s.ink
+		if pt.Stale {
+			k = inkStale
+		}
+		switch s.mode {
+		case marker:
+			g := s.glyph
+			if pt.Stale {
+				g = '·'
+			}
+			plot.set(px/2, py/4, g, k) // the newest point of a column wins it
+			continue
+		case rule:
+			c, r := px/2, py/4
+			for ruleCol >= 0 && ruleCol < c {
+				ruleCol++
+				if ruleCol < c && plot.at(ruleCol, ruleRow) == 0 {
+					plot.set(ruleCol, ruleRow, '╌', k)
+				}
+			}
+			if plot.at(c, r) == 0 || plot.at(c, r) == '╌' {
+				plot.set(c, r, '╌', k)
+			}
+			ruleCol, ruleRow = c, r
+			continue
+		}
+		dash := 0
+		switch {
+		case pt.Stale:
+			dash = 1
+		case s.mode == dashed:
+			dash = 2
+		}
+		switch {
+		case havePrev && px == px0 && py == py0:
+			// The same dot again: nothing to draw (and the dash pattern keeps its pace).
+		case s.mode == scatter || !havePrev:
+			plot.dot(px, py, k)
+		default:
+			plot.line(px0, py0, px, py, k, dash, &phase)
+		}
+		px0, py0, havePrev = px, py, true
 	}
 }
 

@@ -21,6 +21,9 @@ type Options struct {
 	// RunDir is the directory under which w writes runs (default "runs"), as
 	// RunDir/<preset>-<yyyymmdd-hhmmss>.
 	RunDir string
+	// NoConfirm makes q quit at once even when the session has steps that were never
+	// written (for scripts); otherwise q asks once.
+	NoConfirm bool
 }
 
 // Common is what every part of a session's screen shares: its size, styles and keys. It
@@ -48,6 +51,12 @@ type Model struct {
 
 	want intent // settings asked for and not necessarily seen in a snapshot yet
 
+	page        page // what the screen shows besides the charts: keys, glossary
+	glossaryTop int  // first line of the glossary shown (it scrolls with ↑/↓)
+	captions    bool // i: a line under each panel says how to read it
+	confirmQuit bool // q was pressed on an unsaved session: q again quits
+	savedStep   int  // the step of the last run written with w (-1: none)
+
 	status    string
 	statusErr bool
 	statusID  int
@@ -69,11 +78,12 @@ func New(e *lab.Engine, r *lipgloss.Renderer, opts Options) Model {
 	h := help.New()
 	h.Styles = st.Help
 	return Model{
-		c:    Common{Width: 80, Height: 24, Styles: st, KeyMap: km},
-		e:    e,
-		sub:  e.Subscribe(),
-		opts: opts,
-		help: h,
+		c:         Common{Width: 80, Height: 24, Styles: st, KeyMap: km},
+		e:         e,
+		sub:       e.Subscribe(),
+		opts:      opts,
+		help:      h,
+		savedStep: -1,
 	}
 }
 
@@ -136,10 +146,31 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.status = ""
 		}
 		return m, nil
+	case savedMsg:
+		m.savedStep = max(m.savedStep, msg.step)
+		return m.setStatus(msg.text, false)
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			return m.handleBurst(msg)
+		}
 		return m.handleKey(msg)
 	}
 	return m, nil
+}
+
+// handleBurst handles a key message that holds several runes as that many presses, in
+// order. A terminal delivers keys that reach it together (a held key, a slow SSH link, a
+// script) as one message; each of them counts.
+func (m Model) handleBurst(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	for _, r := range msg.Runes {
+		k := msg
+		k.Runes = []rune{r}
+		mm, cmd := m.handleKey(k)
+		m = mm.(Model)
+		cmds = append(cmds, cmd)
+	}
+	return m, tea.Batch(cmds...)
 }
 
 // setStatus shows text in the footer for statusTTL.

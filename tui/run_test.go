@@ -57,7 +57,7 @@ func TestFullSpeedWithResizes(t *testing.T) {
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("steps/s")) },
 		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
 	time.Sleep(500 * time.Millisecond) // a few more snapshots at full speed
-	tm.Send(typed("q"))
+	tm.Send(typed("qq"))
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(Model)
 	if !fm.have || fm.snap.Step == 0 {
 		t.Errorf("the model saw no training: step %d", fm.snap.Step)
@@ -103,7 +103,7 @@ func runLab(t *testing.T, keys string, popts ...tea.ProgramOption) (error, strin
 // leaves no goroutine behind.
 func TestRunQuitCleansUp(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	err, tmp := runLab(t, "q")
+	err, tmp := runLab(t, "qq")
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

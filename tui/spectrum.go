@@ -22,9 +22,13 @@ import (
 func (m Model) spectrumPanel(a area, gShare bool) {
 	s := &m.snap
 	k := len(s.Basis.Values)
-	var items [][]seg
+	ttl := title("spectrum", "", 9)
+	if k > 0 {
+		ttl = title("spectrum λ₁…λ"+sub(k), "λ₁…λ"+sub(k), 3)
+	}
+	items := []item{ttl}
 	if s.Basis.Step >= 0 {
-		items = append(items, []seg{{fmt.Sprintf("@%d", s.Basis.Step), inkLabel}})
+		items = append(items, note(fmt.Sprintf("@%d", s.Basis.Step), "", inkLabel, 0))
 	}
 	if len(s.Basis.Residuals) > 0 {
 		r := 0.0
@@ -32,19 +36,15 @@ func (m Model) spectrumPanel(a area, gShare bool) {
 			r = math.Max(r, v)
 		}
 		if s.Basis.Converged {
-			items = append(items, []seg{{"residual ≤ " + num(r, 1), inkLabel}})
+			items = append(items, note("residual ≤ "+num(r, 1), "", inkLabel, 1))
 		} else {
-			items = append(items, []seg{{"not converged: residual " + num(r, 1), inkWarn}})
+			items = append(items, note("not converged: residual "+num(r, 1), "not converged", inkWarn, 5))
 		}
 	}
 	if gShare && len(s.Basis.GGN) > 0 {
-		items = append(items, []seg{{"G share @" + fmt.Sprint(s.Basis.SplitStep), inkLabel}})
+		items = append(items, note("G share @"+fmt.Sprint(s.Basis.SplitStep), "G share", inkLabel, 2))
 	}
-	title := "spectrum"
-	if k > 0 {
-		title = "spectrum λ₁…λ" + sub(k)
-	}
-	titleLine(a, title, items...)
+	legend(a, items...)
 	if k == 0 {
 		a.text(0, 2, "no eigenspace yet (e computes it)", inkLabel)
 		return
@@ -78,6 +78,22 @@ func (m Model) spectrumPanel(a area, gShare bool) {
 	}
 	if show < k {
 		a.text(0, 1+show, fmt.Sprintf("… %d more, down to λ%s %s", k-show, sub(k), num(s.Basis.Values[k-1], 3)), inkLabel)
+	} else if next := s.Basis.Next; !math.IsNaN(next) && show < rows {
+		// λ_{k+1}, the top of the bulk, under the basis: what Bulk-SGD feels.
+		y := 1 + show
+		a.text(0, y, "λ"+sub(k+1), inkBulk)
+		x := a.text(lw+1, y, fmt.Sprintf("%8s", num(next, 4)), inkNone)
+		const tail = " top of the bulk"
+		if bw := a.w - x - 1; bw > 0 && top > 0 {
+			// The same scale as the bars above.
+			cells := min(bw, int(math.Round(math.Max(0, next)/top*float64(bw))))
+			for j := 0; j < cells; j++ {
+				a.set(x+1+j, y, '░', inkBulk)
+			}
+			if at := x + 1 + max(cells, 1); at+len([]rune(tail)) <= a.w {
+				a.text(at, y, tail, inkLabel)
+			}
+		}
 	}
 }
 
@@ -100,12 +116,16 @@ func hbar(a area, x, y, w int, frac float64, k ink) {
 // for a negative F, so the solid part always ends at λᵢ), and the curvature energies in V.
 func (m Model) splitPanel(a area) {
 	s := &m.snap
-	var items [][]seg
+	items := []item{title("split λᵢ = Gᵢ + Fᵢ", "λᵢ = Gᵢ + Fᵢ", 1)}
 	if len(s.Basis.GGN) > 0 {
-		items = append(items, []seg{{fmt.Sprintf("@%d", s.Basis.SplitStep), inkLabel}})
+		items = append(items, note(fmt.Sprintf("@%d", s.Basis.SplitStep), "", inkLabel, 0))
 	}
-	items = append(items, []seg{{"█", inkG}, {" G ", inkLabel}, {"▓", inkF}, {" F>0 ", inkLabel}, {"░", inkF}, {" F<0", inkLabel}})
-	titleLine(a, "split λᵢ = Gᵢ + Fᵢ", items...)
+	items = append(items, item{
+		full:  []seg{{"█", inkG}, {" G ", inkLabel}, {"▓", inkF}, {" F>0 ", inkLabel}, {"░", inkF}, {" F<0", inkLabel}},
+		short: []seg{{"█", inkG}, {"G ", inkLabel}, {"▓", inkF}, {"F>0 ", inkLabel}, {"░", inkF}, {"F<0", inkLabel}},
+		rank:  2,
+	})
+	legend(a, items...)
 	n := min(len(s.Basis.GGN), len(s.Basis.Functional))
 	// The energies E_A = ‖VᵀAV‖²_F/‖A‖²_F at the bottom, when there is room.
 	var foot []string

@@ -49,15 +49,54 @@ func sliderAlpha(c *train.Config) float64 {
 	return math.Max(0, math.Min(1, 0.5+(c.WBulk-c.WDom)/2))
 }
 
-// handleKey maps a key to an engine command.
+// handleKey maps a key to an engine command. Every key is answered in the frame it arrives:
+// the status line says what it asked for (the engine applies it at its next step boundary,
+// and the charts follow with the next snapshot).
 func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	km := m.c.KeyMap
+	if m.confirmQuit {
+		m.confirmQuit = false
+		if key.Matches(k, km.Quit) {
+			m.sub.Cancel()
+			return m, tea.Quit
+		}
+		return m.setStatus("quit cancelled", false)
+	}
 	switch {
+	case k.Type == tea.KeyCtrlC:
+		m.sub.Cancel()
+		return m, tea.Quit
 	case key.Matches(k, km.Quit):
+		if m.unsaved() {
+			m.confirmQuit = true
+			m.statusID++ // no timeout: the question stays until it is answered
+			m.status, m.statusErr = "quit without writing this run? q again quits · w writes it first · any other key cancels", true
+			return m, nil
+		}
 		m.sub.Cancel()
 		return m, tea.Quit
 	case key.Matches(k, km.Help):
-		m.help.ShowAll = !m.help.ShowAll
+		m.page = (m.page + 1) % numPages
+		m.glossaryTop = 0
+		return m, nil
+	case key.Matches(k, km.Captions):
+		m.captions = !m.captions
+		if m.captions {
+			return m.setStatus("captions on: a line under each chart says how to read it (i hides them)", false)
+		}
+		return m.setStatus("captions off", false)
+	case m.page == pageGlossary && key.Matches(k, km.ScrollUp, km.ScrollDown, km.Close):
+		switch {
+		case key.Matches(k, km.Close):
+			m.page = pageNone
+		case key.Matches(k, km.ScrollUp):
+			m.glossaryTop = max(0, m.glossaryTop-1)
+		default:
+			m.glossaryTop++
+		}
+		return m, nil
+	case key.Matches(k, km.Close):
+		m.page = pageNone
 		return m, nil
 	case !key.Matches(k, km.steering()...):
 		return m, nil
@@ -73,12 +112,17 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	diverged := func() (Model, tea.Cmd) {
 		return m.setStatus("diverged: u rolls back to the last checkpoint, r resets", true)
 	}
+	var ack string
 	switch {
 	case key.Matches(k, km.Pause):
 		if st == lab.Diverged {
 			return diverged()
 		}
 		e.TogglePause()
+		ack = "resuming"
+		if st == lab.Running {
+			ack = "pausing"
+		}
 	case key.Matches(k, km.Step):
 		if st == lab.Diverged {
 			return diverged()
@@ -87,6 +131,7 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			e.Pause()
 		}
 		e.StepN(1)
+		ack = "one step, then paused"
 	case key.Matches(k, km.AlphaDown, km.AlphaUp, km.Dom, km.SGD, km.Bulk):
 		a := sliderAlpha(&c)
 		switch {
@@ -104,12 +149,15 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		a = math.Max(0, math.Min(1, a))
 		c.WDom, c.WBulk = train.Weights(a)
 		e.SetAlpha(a)
-	case key.Matches(k, km.LRDown):
-		c.LR /= 1.25
+		ack = fmt.Sprintf("α %s: %s (w_dom %s, w_bulk %s)", num(a, 2), regime(&c), num(c.WDom, 3), num(c.WBulk, 3))
+	case key.Matches(k, km.LRDown, km.LRUp):
+		if key.Matches(k, km.LRDown) {
+			c.LR /= 1.25
+		} else {
+			c.LR *= 1.25
+		}
 		e.SetLR(c.LR)
-	case key.Matches(k, km.LRUp):
-		c.LR *= 1.25
-		e.SetLR(c.LR)
+		ack = fmt.Sprintf("η %s: the edge %s is now %s", num(c.LR, 4), edgeName(&c), num(c.StabilityThreshold(), 4))
 	case key.Matches(k, km.KDown, km.KUp):
 		if key.Matches(k, km.KDown) {
 			c.K = max(1, c.K-1)
@@ -117,6 +165,7 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			c.K = min(c.K+1, 1000, max(1, m.snap.P))
 		}
 		e.SetK(c.K)
+		ack = fmt.Sprintf("k %d: recomputing the top %d directions", c.K, c.K)
 	case key.Matches(k, km.RefreshDn, km.RefreshUp):
 		ladder := refreshLadder()
 		i := slices.Index(ladder, c.RefreshEvery)
@@ -133,6 +182,7 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		c.RefreshEvery = ladder[i]
 		e.SetRefresh(c.RefreshEvery)
+		ack = "T " + refreshWords(c.RefreshEvery)
 	case key.Matches(k, km.Recompute):
 		e.Recompute()
 		m.asked(c)
@@ -144,14 +194,21 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			c.Momentum = 0.9
 		}
 		e.SetMomentum(c.Momentum)
+		ack = fmt.Sprintf("momentum β %s: the edge %s is %s", num(c.Momentum, 2), edgeName(&c), num(c.StabilityThreshold(), 4))
 	case key.Matches(k, km.Checkpoint):
 		e.Checkpoint()
+		ack = fmt.Sprintf("checkpoint at step %d: u comes back here", m.snap.Step)
 	case key.Matches(k, km.Rollback):
 		e.Rollback()
 		m.asked(c)
-		return m.setStatus("rolling back (paused there); the settings stay: change them, then space", false)
+		if m.snap.RollbackTo < 0 {
+			return m.setStatus("no checkpoint to roll back to (c makes one)", true)
+		}
+		return m.setStatus(fmt.Sprintf("rolling back to %s at step %d (paused there); the settings stay: change them, then space",
+			train.CheckpointName(m.snap.RollbackWhy), m.snap.RollbackTo), false)
 	case key.Matches(k, km.Reset):
 		e.Reset(0)
+		ack = fmt.Sprintf("reset: a fresh start with seed %d", c.Seed)
 	case key.Matches(k, km.Preset):
 		names := train.Presets()
 		next := names[(slices.Index(names, m.snap.Config.Preset)+1)%len(names)]
@@ -163,7 +220,41 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m2, tea.Batch(cmd, saveRunCmd(e, m.opts.RunDir, m.snap.Config.Preset))
 	}
 	m.asked(c)
-	return m, nil
+	return m.setStatus(ack, false)
+}
+
+// unsaved reports whether quitting would lose steps the user could still write with w.
+func (m Model) unsaved() bool {
+	return !m.opts.NoConfirm && !m.opts.NoWrite && !m.opts.ReadOnly && m.have && !m.stopped &&
+		m.snap.Step > 0 && m.snap.Step > m.savedStep
+}
+
+// edgeName is the stability threshold's formula under c.
+func edgeName(c *train.Config) string {
+	switch {
+	case c.Optimizer == train.Adam:
+		return "(none for Adam)"
+	case c.Momentum > 0:
+		return "(2+2β)/η"
+	}
+	return "2/η"
+}
+
+// refreshWords says what a refresh period T means.
+func refreshWords(t int) string {
+	switch t {
+	case 0:
+		return "manual: the eigenspace is recomputed only when you press e"
+	case 1:
+		return "1: the eigenspace is recomputed every step"
+	}
+	return fmt.Sprintf("%d: the eigenspace is recomputed every %d steps", t, t)
+}
+
+// savedMsg says that w wrote the run up to step.
+type savedMsg struct {
+	text string
+	step int
 }
 
 // saveRunCmd writes the run so far under base as <preset>-<time> (with -2, -3, ... if that
@@ -178,9 +269,11 @@ func saveRunCmd(e *lab.Engine, base, preset string) tea.Cmd {
 			}
 			dir = filepath.Join(base, fmt.Sprintf("%s-%d", name, i))
 		}
+		step := -1
+		e.Do(func(t *train.Trainer) { step = t.StepCount() })
 		if err := e.SaveRun(dir); err != nil {
 			return statusMsg{text: "writing the run failed: " + err.Error(), err: true}
 		}
-		return statusMsg{text: "run written to " + dir}
+		return savedMsg{text: "run written to " + dir, step: step}
 	}
 }

@@ -10,30 +10,33 @@ import (
 type ink uint8
 
 const (
-	inkNone   ink = iota // the terminal's default
-	inkAxis              // axes and tick marks
-	inkLabel             // tick labels, captions
-	inkTrain             // full-train loss
-	inkTest              // test loss
-	inkBatch             // minibatch loss
-	inkSharp             // sharpness λ₁, spectrum bars
-	inkEdge              // the stability line 2/η
-	inkChiG              // χ of the minibatch gradient
-	inkChiF              // χ of the full gradient
-	inkRandom            // the random-direction baseline √(k/P)
-	inkG                 // GGN part of a dominant eigenvalue
-	inkF                 // functional part
-	inkTitle             // panel titles
-	inkWarn              // warnings inside panels, divergence and error events
-	inkOK                // checkpoint events
-	inkNote              // rollback events
+	inkNone    ink = iota // the terminal's default
+	inkAxis               // axes and tick marks
+	inkLabel              // tick labels, captions
+	inkTrain              // full-train loss
+	inkTest               // test loss
+	inkBatch              // minibatch loss
+	inkSharp              // sharpness λ₁, spectrum bars
+	inkBulk               // λ_{k+1}, the top of the bulk
+	inkEdge               // the stability line 2/η
+	inkChiG               // χ of the minibatch gradient
+	inkChiF               // χ of the full gradient
+	inkRandom             // the random-direction baseline √(k/P)
+	inkG                  // GGN part of a dominant eigenvalue
+	inkF                  // functional part
+	inkTitle              // panel titles
+	inkWarn               // warnings inside panels, divergence and error events
+	inkOK                 // checkpoint events
+	inkNote               // rollback events
+	inkStale              // a value of an old basis (drawn dotted as well)
+	inkCaption            // the captions under the panels (i)
 	numInks
 )
 
 // Styles are the lipgloss styles of one session, made from its renderer. Colours are
 // adaptive (light and dark backgrounds); with an ASCII colour profile (NO_COLOR, a dumb
 // terminal) every style renders plain text, so nothing the lab says is carried by colour
-// alone: states are words, series differ by line pattern, and legends name them.
+// alone: states are words, series differ by glyph or line pattern, and legends name them.
 type Styles struct {
 	Header    lipgloss.Style // the header bar
 	Brand     lipgloss.Style // "sharpflat" in the header
@@ -95,23 +98,26 @@ func NewStyles(r *lipgloss.Renderer) *Styles {
 		StatusErr: ns().Bold(true).Foreground(red),
 	}
 	s.Ink = [numInks]lipgloss.Style{
-		inkNone:   ns(),
-		inkAxis:   ns().Foreground(faint),
-		inkLabel:  ns().Foreground(dim),
-		inkTrain:  ns().Foreground(blue),
-		inkTest:   ns().Foreground(orange),
-		inkBatch:  ns().Foreground(faint),
-		inkSharp:  ns().Foreground(magenta),
-		inkEdge:   ns().Foreground(red),
-		inkChiG:   ns().Foreground(teal),
-		inkChiF:   ns().Foreground(yellow),
-		inkRandom: ns().Foreground(dim),
-		inkG:      ns().Foreground(blue),
-		inkF:      ns().Foreground(orange),
-		inkTitle:  ns().Bold(true).Foreground(text),
-		inkWarn:   ns().Bold(true).Foreground(red),
-		inkOK:     ns().Foreground(green),
-		inkNote:   ns().Bold(true).Foreground(yellow),
+		inkNone:    ns(),
+		inkAxis:    ns().Foreground(faint),
+		inkLabel:   ns().Foreground(dim),
+		inkTrain:   ns().Foreground(blue),
+		inkTest:    ns().Foreground(orange),
+		inkBatch:   ns().Foreground(faint),
+		inkSharp:   ns().Foreground(magenta),
+		inkBulk:    ns().Foreground(teal),
+		inkEdge:    ns().Foreground(red),
+		inkChiG:    ns().Foreground(teal),
+		inkChiF:    ns().Foreground(yellow),
+		inkRandom:  ns().Foreground(dim),
+		inkG:       ns().Foreground(blue),
+		inkF:       ns().Foreground(orange),
+		inkTitle:   ns().Bold(true).Foreground(text),
+		inkWarn:    ns().Bold(true).Foreground(red),
+		inkOK:      ns().Foreground(green),
+		inkNote:    ns().Bold(true).Foreground(yellow),
+		inkStale:   ns().Foreground(faint),
+		inkCaption: ns().Italic(true).Foreground(accent),
 	}
 	s.Help = help.Styles{
 		ShortKey:       ns().Foreground(accent),

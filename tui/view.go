@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
 // View draws the screen: header, optimizer bar, divergence banner, charts, footer.
@@ -30,7 +31,13 @@ func (m Model) View() string {
 		b.WriteByte('\n')
 	}
 	if l.chartsH > 0 {
-		b.WriteString(m.chartsView(l))
+		if m.page == pageGlossary {
+			g := newGrid(l.w, l.chartsH)
+			m.glossaryView(g.all())
+			b.WriteString(g.render(&m.c.Styles.Ink))
+		} else {
+			b.WriteString(m.chartsView(l))
+		}
 		b.WriteByte('\n')
 	}
 	b.WriteString(footer)
@@ -121,7 +128,7 @@ func (m Model) bannerView(w int) string {
 	case m.opts.ReadOnly:
 		how = "paused until the session's owner rolls back"
 	case to >= 0:
-		how = fmt.Sprintf("u rolls back to step %d (paused) · r resets", to)
+		how = fmt.Sprintf("u rolls back to %s at step %d (paused) · r resets", train.CheckpointName(s.RollbackWhy), to)
 	default:
 		how = "r resets"
 	}
@@ -140,8 +147,12 @@ func (m Model) footerView(w int) string {
 	hm := m.help
 	hm.Width = w
 	km := *m.c.KeyMap
-	if hm.ShowAll {
-		km.Help = key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "close help"))
+	hm.ShowAll = m.page == pageKeys
+	switch m.page {
+	case pageKeys:
+		km.Help = key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "glossary"))
+	case pageGlossary:
+		km.Help = key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "charts"))
 	}
 	status := ""
 	if m.status != "" {

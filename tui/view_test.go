@@ -1,7 +1,7 @@
 package tui
 
 import (
-	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -20,12 +20,13 @@ import (
 
 // goldenCase is one screen: a size, a snapshot, keys typed after it, options.
 type goldenCase struct {
-	name string
-	w, h int
-	snap *lab.Snapshot // nil: none (the screen before the first snapshot)
-	keys []tea.KeyMsg
-	opts Options
-	want string // text the screen must show before it is captured
+	name  string
+	w, h  int
+	snap  *lab.Snapshot // nil: none (the screen before the first snapshot)
+	keys  []tea.KeyMsg
+	opts  Options
+	want  string // text the screen must show before it is captured
+	color bool   // true colour instead of the ASCII profile
 }
 
 func typed(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
@@ -43,8 +44,8 @@ func TestGolden(t *testing.T) {
 		{name: "200x60", w: 200, h: 60, snap: &run, want: "split"},
 		{name: "diverged_80x24", w: 80, h: 24, snap: &div, want: "DIVERGED"},
 		{name: "diverged_120x40", w: 120, h: 40, snap: &div, want: "DIVERGED"},
-		{name: "paused_help_80x24", w: 80, h: 24, snap: &paused, keys: []tea.KeyMsg{typed("?")}, want: "close help"},
-		{name: "help_120x40", w: 120, h: 40, snap: &run, keys: []tea.KeyMsg{typed("?")}, want: "close help"},
+		{name: "paused_help_80x24", w: 80, h: 24, snap: &paused, keys: []tea.KeyMsg{typed("?")}, want: "? glossary"},
+		{name: "help_120x40", w: 120, h: 40, snap: &run, keys: []tea.KeyMsg{typed("?")}, want: "? glossary"},
 		{name: "readonly_80x24", w: 80, h: 24, snap: &run, opts: Options{ReadOnly: true}, want: "read-only"},
 		{name: "readonly_refused_80x24", w: 80, h: 24, snap: &run, opts: Options{ReadOnly: true},
 			keys: []tea.KeyMsg{typed("b")}, want: "steering keys are disabled"},
@@ -52,9 +53,31 @@ func TestGolden(t *testing.T) {
 		{name: "waiting_80x24", w: 80, h: 24, want: "waiting for the engine"},
 		{name: "too_small_50x12", w: 50, h: 12, snap: &run, want: "Enlarge"},
 	}
+	// The teaching screens, at three sizes, without colour (NO_COLOR) and in true colour:
+	// captions on, the glossary page, Bulk-SGD with λ₁₁ against 2/η and the update's marks,
+	// and a stale basis under a manual refresh.
+	bulk, stale := bulkSnapshot(false), bulkSnapshot(true)
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
+		for _, color := range []bool{false, true} {
+			suffix := fmt.Sprintf("_%dx%d", size[0], size[1])
+			if color {
+				suffix += "_color"
+			}
+			cases = append(cases,
+				goldenCase{name: "captions" + suffix, w: size[0], h: size[1], snap: &run, keys: []tea.KeyMsg{typed("i")}, want: "lower is better", color: color},
+				goldenCase{name: "glossary" + suffix, w: size[0], h: size[1], snap: &run, keys: []tea.KeyMsg{typed("??")}, want: "What am I looking at", color: color},
+				goldenCase{name: "bulk" + suffix, w: size[0], h: size[1], snap: &bulk, want: "Bulk", color: color},
+				goldenCase{name: "stale" + suffix, w: size[0], h: size[1], snap: &stale, want: "stale", color: color},
+			)
+		}
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m := New(idleEngine(t), asciiRenderer(), c.opts)
+			r := asciiRenderer()
+			if c.color {
+				r = colorRenderer()
+			}
+			m := New(idleEngine(t), r, c.opts)
 			t.Cleanup(m.Close)
 			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(c.w, c.h))
 			if c.snap != nil {
@@ -63,7 +86,7 @@ func TestGolden(t *testing.T) {
 			for _, k := range c.keys {
 				tm.Send(k)
 			}
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(c.want)) },
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(ansi.Strip(string(b)), c.want) },
 				teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 			if err := tm.Quit(); err != nil {
 				t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -21,7 +22,7 @@ func ReadMetrics(dir string) ([]train.Metrics, error) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<26)
 	for sc.Scan() {
-		var m train.Metrics
+		m := train.Metrics{BulkTop: train.OptNum(math.NaN())} // absent unless measured
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			return nil, fmt.Errorf("%s/metrics.jsonl: line %d: %v", dir, len(ms)+1, err)
 		}

@@ -110,3 +110,54 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Error("write into a missing directory succeeded")
 	}
 }
+
+// metrics.csv has the columns it had before λ_{k+1} existed, whether the trainer computes it
+// or not; metrics.jsonl carries bulk_top only when it does, and reads back NaN without it.
+func TestBulkTopInTheFiles(t *testing.T) {
+	want := "step,loss,grad_norm,train_loss,train_acc,test_loss,test_acc,sharpness,stability_threshold," +
+		"chi_grad,chi_full_grad,bulk_share,alpha,w_dom,w_bulk,lr,momentum,optimizer,batch,k,refresh_every," +
+		"refreshed,overlap,refresh_hvps,refresh_ms,energy_H,energy_H_stderr,energy_G,energy_G_stderr," +
+		"energy_F,energy_F_stderr,steps_per_sec,wall_sec,spectrum"
+	if got := strings.Join(csvHeader(), ","); got != want {
+		t.Errorf("CSV header\n%s\nwant\n%s", got, want)
+	}
+	cfg, _ := train.Preset("demo")
+	cfg.N, cfg.K = 200, 3
+	for _, extra := range []bool{false, true} {
+		tr, err := train.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.SetExtraPair(extra)
+		dir := filepath.Join(t.TempDir(), "run")
+		w, err := Create(dir, tr.Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := tr.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Record(&m); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(tr.Model(), tr.Theta(), 1); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+		if strings.Contains(string(raw), "bulk_top") != extra {
+			t.Errorf("extra pair %v: metrics.jsonl %s", extra, raw)
+		}
+		csv, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+		if head, _, _ := strings.Cut(string(csv), "\n"); head != want {
+			t.Errorf("extra pair %v: CSV header %s", extra, head)
+		}
+		got, err := ReadMetrics(dir)
+		if err != nil || len(got) != 1 {
+			t.Fatal(err)
+		}
+		if b := got[0].BulkTop; b.Valid() != extra || extra && b != m.BulkTop {
+			t.Errorf("extra pair %v: bulk_top read back as %v, written %v", extra, b, m.BulkTop)
+		}
+	}
+}

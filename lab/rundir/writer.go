@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -166,12 +167,17 @@ func WriteFileAtomic(path string, data []byte) error {
 }
 
 // csvFields are the scalar fields of Metrics, in declaration order, with their JSON names.
+// Fields not written to metrics.jsonl (`json:"-"`) or written only by some sessions
+// (`omitzero`) are left out, so that every run's CSV has the same columns.
 var csvFields = func() (f []reflect.StructField) {
 	t := reflect.TypeOf(train.Metrics{})
 	for i := 0; i < t.NumField(); i++ {
-		if t.Field(i).Type.Kind() != reflect.Slice {
-			f = append(f, t.Field(i))
+		sf := t.Field(i)
+		tag := strings.Split(sf.Tag.Get("json"), ",")
+		if sf.Type.Kind() == reflect.Slice || tag[0] == "-" || slices.Contains(tag[1:], "omitzero") {
+			continue
 		}
+		f = append(f, sf)
 	}
 	return f
 }()

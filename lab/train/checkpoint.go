@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"slices"
 )
@@ -56,13 +57,36 @@ func (t *Trainer) keep(why string) {
 		t.checkpts = append(t.checkpts, cp)
 	}
 	if len(t.checkpts) > maxCheckpoints {
-		// Keep the oldest (the start) and the newest.
-		t.checkpts = append(t.checkpts[:1], t.checkpts[2:]...)
+		// Keep the oldest (the start), the newest, and the user's newest checkpoint: drop
+		// the oldest of the others.
+		mine := t.manualIndex(math.MaxInt)
+		drop := 1
+		if drop == mine {
+			drop++
+		}
+		t.checkpts = append(t.checkpts[:drop], t.checkpts[drop+1:]...)
 	}
 }
 
-// Checkpoint keeps the current state for a later Rollback.
+// manualIndex is the index of the newest checkpoint the user made (Why "manual") at or
+// before step, -1 if none.
+func (t *Trainer) manualIndex(step int) int {
+	for i := len(t.checkpts) - 1; i >= 0; i-- {
+		if cp := t.checkpts[i]; cp.Why == "manual" && cp.Step <= step {
+			return i
+		}
+	}
+	return -1
+}
+
+// Checkpoint keeps the current state for a later Rollback: the user's checkpoint, which
+// Rollback prefers to the automatic ones. It is refused after a divergence (there is nothing
+// worth keeping: roll back first).
 func (t *Trainer) Checkpoint() {
+	if t.diverged != nil {
+		t.event(EventError, "no checkpoint of a diverged state: roll back (u) or reset first")
+		return
+	}
 	t.keep("manual")
 	t.event(EventCheckpoint, fmt.Sprintf("checkpoint at step %d", t.step))
 }
@@ -76,9 +100,15 @@ func (t *Trainer) Checkpoints() []int {
 	return s
 }
 
-// rollbackIndex is the checkpoint Rollback returns to: the newest one older than the current
-// step, or the oldest if none is older; -1 when there are none.
+// rollbackIndex is the checkpoint Rollback returns to: the newest one the user made at or
+// before the current step (at the current step it restores what was kept there); failing
+// that the newest one older than the current step, or the oldest if none is older; -1 when
+// there are none. Checkpoints are never made after a divergence, so after one this is a
+// state from before it.
 func (t *Trainer) rollbackIndex() int {
+	if i := t.manualIndex(t.step); i >= 0 {
+		return i
+	}
 	i := len(t.checkpts) - 1
 	for i > 0 && t.checkpts[i].Step >= t.step {
 		i--
@@ -94,8 +124,31 @@ func (t *Trainer) RollbackTarget() int {
 	return -1
 }
 
-// Rollback restores the newest checkpoint older than the current step (the newest of all if
-// none is older) and clears a divergence. The settings in force stay as they are, except
+// RollbackWhy is the Why of the checkpoint Rollback would return to: "manual" (the user's),
+// "auto", "start", or what a restored checkpoint says; "" when there is none.
+func (t *Trainer) RollbackWhy() string {
+	if i := t.rollbackIndex(); i >= 0 {
+		return t.checkpts[i].Why
+	}
+	return ""
+}
+
+// CheckpointName words a checkpoint's Why for people: "your checkpoint", "the automatic
+// checkpoint", "the start".
+func CheckpointName(why string) string {
+	switch why {
+	case "manual":
+		return "your checkpoint"
+	case "auto":
+		return "the automatic checkpoint"
+	case "start":
+		return "the start"
+	}
+	return "the " + why + " checkpoint"
+}
+
+// Rollback restores the checkpoint of rollbackIndex (the user's newest at or before the
+// current step, else the newest older than it, else the oldest) and clears a divergence. The settings in force stay as they are, except
 // the optimizer state, which restarts if the optimizer has changed since.
 func (t *Trainer) Rollback() error {
 	i := t.rollbackIndex()
@@ -110,7 +163,7 @@ func (t *Trainer) Rollback() error {
 		t.opt = newOptimizerState(t.cfg.Optimizer, len(t.theta))
 	}
 	t.checkpts = t.checkpts[:i+1]
-	t.event(EventRollback, fmt.Sprintf("rolled back from step %d to the %s checkpoint at step %d", from, cp.Why, cp.Step))
+	t.event(EventRollback, fmt.Sprintf("rolled back from step %d to %s at step %d", from, CheckpointName(cp.Why), cp.Step))
 	return nil
 }
 
@@ -140,6 +193,9 @@ func Restore(cp *Checkpoint) (*Trainer, error) {
 		return nil, fmt.Errorf("checkpoint holds %d parameters, its network %s has %d", len(cp.Theta), t.model, len(t.theta))
 	}
 	t.load(cp)
+	if t.basis.NextVector == nil { // a checkpoint from before λ_{k+1} was kept, or without it
+		t.basis.Next = math.NaN()
+	}
 	t.checkpts = []*Checkpoint{cp}
 	return t, nil
 }

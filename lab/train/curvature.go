@@ -16,6 +16,10 @@ type CurvatureOptions struct {
 	K    int
 	Tol  float64 // eigensolver relative residual tolerance
 	Seed uint64
+	// Next also computes the (k+1)-th pair, the top of the Bulk, into CurvatureReport.Next
+	// and NextVector (one more pair for the eigensolver); everything else stays about the top
+	// k. Warm may then hold k+1 vectors (the previous basis and its NextVector).
+	Next bool
 	// Warm, if set, is the previous basis: the eigensolver refines it (linalg.Refine).
 	Warm [][]float64
 	// EstimateResiduals takes the residuals from the Krylov–Schur relation instead of one
@@ -41,7 +45,14 @@ type CurvatureReport struct {
 	Values    []float64   // λ₁ ≥ … ≥ λ_k
 	Vectors   [][]float64 // v₁ … v_k, orthonormal
 	Residuals []float64   // ‖Hvᵢ − λᵢvᵢ‖
-	Converged bool
+	Converged bool        // every pair computed (the k+1-th too, when asked) met the tolerance
+
+	// Next is λ_{k+1}, the largest eigenvalue below the top k, and NextVector its vector,
+	// when CurvatureOptions.Next asked for them and the dimension allows (NaN and nil
+	// otherwise). NextResidual is its ‖Hv − λv‖.
+	Next         float64
+	NextVector   []float64
+	NextResidual float64
 
 	GGN        []float64 // vᵢᵀGvᵢ (nil unless Split)
 	Functional []float64 // vᵢᵀFvᵢ = vᵢᵀHvᵢ − vᵢᵀGvᵢ
@@ -63,9 +74,13 @@ func NoEnergy() [3]linalg.Estimate {
 // Curvature computes the top-k eigenpairs of the Hessian bound in b and, as asked, the G/F
 // split of each pair and the energy fractions of the Dominant subspace.
 func Curvature(b *nn.Bound, opt CurvatureOptions) (CurvatureReport, error) {
-	r := CurvatureReport{Energy: NoEnergy()}
+	r := CurvatureReport{Energy: NoEnergy(), Next: math.NaN(), NextResidual: math.NaN()}
 	hop := &linalg.Counter{Op: b.Op(nn.Hessian)}
-	eo := linalg.EigOptions{K: min(opt.K, b.Dim()), Tol: opt.Tol, Seed: opt.Seed, EstimateResiduals: opt.EstimateResiduals, Cancel: opt.Cancel}
+	want := opt.K
+	if opt.Next {
+		want++
+	}
+	eo := linalg.EigOptions{K: min(want, b.Dim()), Tol: opt.Tol, Seed: opt.Seed, EstimateResiduals: opt.EstimateResiduals, Cancel: opt.Cancel}
 	var res linalg.EigResult
 	var err error
 	switch {
@@ -82,6 +97,11 @@ func Curvature(b *nn.Bound, opt CurvatureOptions) (CurvatureReport, error) {
 		return r, err
 	}
 	r.Values, r.Vectors, r.Residuals, r.Converged = res.Values, res.Vectors, res.Residuals, res.Converged
+	if opt.Next && len(r.Values) > opt.K {
+		k := opt.K
+		r.Next, r.NextVector, r.NextResidual = r.Values[k], r.Vectors[k], r.Residuals[k]
+		r.Values, r.Vectors, r.Residuals = r.Values[:k:k], r.Vectors[:k:k], r.Residuals[:k:k]
+	}
 	if !opt.Split && opt.HutchSamples == 0 {
 		return r, nil
 	}

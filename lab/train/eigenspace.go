@@ -21,6 +21,12 @@ type Eigenspace struct {
 	MS        float64     // wall time of the refresh
 	Overlap   float64     // ‖V_oldᵀV_new‖²_F / k with the basis it replaced; NaN for the first
 
+	// Next is λ_{k+1}, the top of the Bulk (the largest eigenvalue of H outside V), and
+	// NextVector its eigenvector, when the trainer computes the extra pair (SetExtraPair);
+	// NaN and nil otherwise. NextVector only warm-starts the next refresh: V stays k vectors.
+	Next       float64
+	NextVector []float64
+
 	// The G/F split vᵢᵀGvᵢ, vᵢᵀFvᵢ and the energies E_H, E_G, E_F are measured on some
 	// refreshes only; these hold the latest, with the step they were measured at (-1: never).
 	GGN, Functional []float64
@@ -31,7 +37,7 @@ type Eigenspace struct {
 
 // noBasis is the eigenspace before the first refresh: nothing measured yet.
 func noBasis() Eigenspace {
-	return Eigenspace{Step: -1, SplitStep: -1, EnergyStep: -1, Energy: NoEnergy(), Overlap: math.NaN()}
+	return Eigenspace{Step: -1, SplitStep: -1, EnergyStep: -1, Energy: NoEnergy(), Overlap: math.NaN(), Next: math.NaN()}
 }
 
 // Sharpness is λ₁, NaN before the first refresh.
@@ -42,14 +48,55 @@ func (b *Eigenspace) Sharpness() float64 {
 	return b.Values[0]
 }
 
+// Felt is the curvature the update d = w_dom P_dom g + w_bulk P_bulk g feels:
+//
+//	felt = max(w_dom·λ₁, w_bulk·λ_{k+1})
+//
+// On the quadratic model the step multiplies each eigendirection of H inside V by
+// 1 − η w_dom λᵢ and each outside by 1 − η w_bulk λⱼ, so the largest of these curvatures
+// decides stability: SGD (1, 1) feels λ₁; Dom-SGD (1, 0) feels λ₁; Bulk-SGD (0, 1) feels
+// λ_{k+1}, the top of the Bulk, however sharp V is. The update is stable along the directions
+// it moves while felt < 2/η (heavy-ball momentum β: (2+2β)/η).
+//
+// A term whose weight is 0 does not count (its eigenvalue need not be known); felt is NaN when
+// a term that counts is NaN (not measured).
+func Felt(wDom, wBulk, l1, lNext float64) float64 {
+	f := math.Inf(-1)
+	for _, term := range [2][2]float64{{wDom, l1}, {wBulk, lNext}} {
+		if term[0] == 0 {
+			continue
+		}
+		v := term[0] * term[1]
+		if math.IsNaN(v) {
+			return math.NaN()
+		}
+		f = math.Max(f, v)
+	}
+	if math.IsInf(f, -1) { // both weights 0: the update does not move
+		return 0
+	}
+	return f
+}
+
 // WithoutVectors is a copy that shares nothing with b and leaves out V (k·P numbers):
 // what a display needs.
 func (b Eigenspace) WithoutVectors() Eigenspace {
-	b.Vectors = nil
+	b.Vectors, b.NextVector = nil, nil
 	b.Values, b.Residuals = slices.Clone(b.Values), slices.Clone(b.Residuals)
 	b.GGN, b.Functional = slices.Clone(b.GGN), slices.Clone(b.Functional)
 	return b
 }
+
+// SetExtraPair makes every refresh compute one pair more than k, the top of the Bulk
+// λ_{k+1} (Eigenspace.Next, Metrics.BulkTop), at the cost of one more pair for the
+// eigensolver. It changes nothing else that is recorded: with it off (the default, as in
+// headless runs and experiments) the metrics are those of a trainer that never had it. The
+// top k values of a refresh with it on agree with those without it to the solver's tolerance,
+// not bit for bit. It takes effect at the next refresh.
+func (t *Trainer) SetExtraPair(on bool) { t.extra = on }
+
+// ExtraPair reports whether refreshes compute λ_{k+1} (SetExtraPair).
+func (t *Trainer) ExtraPair() bool { return t.extra }
 
 // RequestRefresh asks for a refresh before the next step, off the schedule; it is a
 // requested one (see Refresh).
@@ -72,9 +119,13 @@ func (t *Trainer) Refresh() error {
 	if err := t.bindAt(&t.hessBound, &t.hess); err != nil {
 		return err
 	}
-	opt := CurvatureOptions{K: c.K, Tol: c.Tol, Seed: c.Seed, EstimateResiduals: !t.pending, Solver: &t.solver, Cancel: t.interrupt}
+	opt := CurvatureOptions{K: c.K, Tol: c.Tol, Seed: c.Seed, EstimateResiduals: !t.pending, Solver: &t.solver, Cancel: t.interrupt,
+		Next: t.extra}
 	if len(t.basis.Vectors) > 0 && len(t.basis.Vectors[0]) == len(t.theta) {
 		opt.Warm = t.basis.Vectors
+		if t.extra && len(t.basis.NextVector) == len(t.theta) && len(t.basis.Vectors) == c.K {
+			opt.Warm = append(slices.Clip(t.basis.Vectors), t.basis.NextVector)
+		}
 	}
 	heavy := t.pending || (c.EnergyEvery > 0 && t.refreshes%c.EnergyEvery == 0)
 	if heavy {
@@ -90,7 +141,7 @@ func (t *Trainer) Refresh() error {
 	prev := t.basis
 	b := Eigenspace{
 		Step: t.step, Values: r.Values, Vectors: r.Vectors, Residuals: r.Residuals, Converged: r.Converged,
-		Products: r.Products, Overlap: math.NaN(),
+		Products: r.Products, Overlap: math.NaN(), Next: r.Next, NextVector: r.NextVector,
 		GGN: prev.GGN, Functional: prev.Functional, SplitStep: prev.SplitStep,
 		Energy: prev.Energy, EnergyStep: prev.EnergyStep,
 	}
@@ -109,7 +160,7 @@ func (t *Trainer) Refresh() error {
 	requested := t.pending
 	t.pending = false
 	if requested || !r.Converged {
-		why := "scheduled"
+		why := "on schedule"
 		if requested {
 			why = "on request"
 		}

@@ -47,6 +47,22 @@ func (n *Num) UnmarshalJSON(b []byte) error {
 // Valid reports whether the metric was measured.
 func (n Num) Valid() bool { return !math.IsNaN(float64(n)) }
 
+// OptNum is a Num that is left out of JSON when NaN (with the `omitzero` option): a metric
+// that only some sessions measure, so that the files of the others stay as they were.
+type OptNum float64
+
+// IsZero is true when the metric was not measured (NaN), for `omitzero`.
+func (n OptNum) IsZero() bool { return math.IsNaN(float64(n)) }
+
+// Valid reports whether the metric was measured.
+func (n OptNum) Valid() bool { return !n.IsZero() }
+
+// MarshalJSON writes the number as Num does.
+func (n OptNum) MarshalJSON() ([]byte, error) { return Num(n).MarshalJSON() }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (n *OptNum) UnmarshalJSON(b []byte) error { return (*Num)(n).UnmarshalJSON(b) }
+
 // Metrics is one line of metrics.jsonl: the state after one step. Fields that are not
 // measured every step are null (NA) on the steps where they were not.
 type Metrics struct {
@@ -64,6 +80,12 @@ type Metrics struct {
 	ChiGrad            Num `json:"chi_grad"`            // ‖P_dom g‖/‖g‖, minibatch gradient
 	ChiFullGrad        Num `json:"chi_full_grad"`       // same for the full-train gradient (eval steps)
 	BulkShare          Num `json:"bulk_share"`          // 1 − χ² of the minibatch gradient
+
+	// BulkTop is λ_{k+1} of the current basis, the top of the Bulk, on every step when the
+	// trainer computes it (SetExtraPair); otherwise NaN, left out of metrics.jsonl, so the
+	// files of runs without it are unchanged. It is never a column of metrics.csv. A reader
+	// of metrics.jsonl should take NaN as its default.
+	BulkTop OptNum `json:"bulk_top,omitzero"`
 
 	Alpha     Num       `json:"alpha"` // slider position; null when (w_dom, w_bulk) is off its path
 	WDom      float64   `json:"w_dom"`
@@ -93,4 +115,9 @@ type Metrics struct {
 
 	StepsPerSec Num     `json:"steps_per_sec"` // recent throughput
 	WallSec     float64 `json:"wall_sec"`      // seconds since the run started
+
+	// BasisStep is the step of the basis in use (Eigenspace.Step: steps completed when it
+	// was computed; -1 before the first refresh), for telling how old Sharpness and BulkTop
+	// are. Not written to the files.
+	BasisStep int `json:"-"`
 }

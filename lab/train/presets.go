@@ -2,8 +2,9 @@ package train
 
 import (
 	"fmt"
-	"sort"
 	"strings"
+
+	"sharpflat/nn"
 )
 
 // preset is a named starting configuration.
@@ -12,7 +13,7 @@ type preset struct {
 	cfg  Config
 }
 
-// presets in the order Presets lists them.
+// presets in the order Presets lists them (the README's).
 var presets = func() []preset {
 	base := Config{
 		N: 1500, TestFrac: 1.0 / 3, Seed: 1,
@@ -44,7 +45,12 @@ var presets = func() []preset {
 	for _, toy := range []string{"moons", "circles", "xor"} {
 		with(toy, func(c *Config) { c.Data, c.K, c.Hidden = toy, 2, []int{32, 32} })
 	}
-	with("spirals", func(c *Config) { c.Data, c.K, c.Hidden = "spirals", 3, []int{32, 32} })
+	// Three interleaved arms of 1.5 turns: tanh 32-32 at η = 0.1 was still at chance after
+	// 250 steps. ReLU at η = 0.7 learns at once at the same cost per step (measured, seed 1:
+	// full-train loss 1.09 → 0.96 by step 300, 0.87 by 600; test accuracy 0.85 by 3000).
+	with("spirals", func(c *Config) {
+		c.Data, c.K, c.Hidden, c.Act, c.LR = "spirals", 3, []int{32, 32}, nn.ReLU, 0.7
+	})
 	with("teacher", func(c *Config) { c.Data, c.Loss, c.K, c.LR, c.Hidden = "teacher", MSE, 5, 0.05, []int{32, 32} })
 	// The MNIST protocol of Song, Ahn & Yun (ICLR 2025): 5000 training images, MLP
 	// 784-200-200-10 tanh, MSE, batch 50, the top-10 eigenspace of the Hessian on all 5000
@@ -56,17 +62,15 @@ var presets = func() []preset {
 	return ps
 }()
 
-// Presets lists the preset names: demo first, then the rest alphabetically.
+// Presets lists the preset names in the order of the README's table, which is the order
+// the lab cycles through them: demo, mnist, eos, the 2-D toys (moons, circles, xor, spirals),
+// teacher, song.
 func Presets() []string {
-	names := []string{"demo"}
-	var rest []string
-	for _, p := range presets {
-		if p.name != "demo" {
-			rest = append(rest, p.name)
-		}
+	names := make([]string, len(presets))
+	for i, p := range presets {
+		names[i] = p.name
 	}
-	sort.Strings(rest)
-	return append(names, rest...)
+	return names
 }
 
 // Preset returns the named preset.

@@ -19,6 +19,7 @@ type State struct {
 	Diverged    *Divergence // nil unless training diverged
 	Checkpoints []int       // steps of the checkpoints available for rollback
 	RollbackTo  int         // the step Rollback returns to (-1: none)
+	RollbackWhy string      // its checkpoint's Why: "manual", "auto", "start" (CheckpointName words it)
 	Threshold   float64     // the stability threshold in force (NaN for Adam)
 }
 
@@ -27,7 +28,7 @@ func (t *Trainer) State() State {
 	s := State{
 		Config: t.Config(), Data: t.dataDesc, Arch: t.model.String(), P: t.model.NumParams(),
 		Step: t.step, Rate: t.rate.perSec(time.Now()), Last: t.last.Clone(), Basis: t.basis.WithoutVectors(),
-		Checkpoints: t.Checkpoints(), RollbackTo: t.RollbackTarget(), Threshold: t.cfg.StabilityThreshold(),
+		Checkpoints: t.Checkpoints(), RollbackTo: t.RollbackTarget(), RollbackWhy: t.RollbackWhy(), Threshold: t.cfg.StabilityThreshold(),
 	}
 	if t.diverged != nil {
 		d := *t.diverged

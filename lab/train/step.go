@@ -14,7 +14,7 @@ import (
 
 // newMetrics is a step's metrics with every optional field unmeasured.
 func newMetrics(step int) Metrics {
-	return Metrics{Step: step, TrainLoss: NA, TrainAcc: NA, TestLoss: NA, TestAcc: NA,
+	return Metrics{Step: step, BulkTop: OptNum(math.NaN()), TrainLoss: NA, TrainAcc: NA, TestLoss: NA, TestAcc: NA,
 		ChiFullGrad: NA, Overlap: NA, RefreshMS: NA, EnergyH: NA, EnergyHStderr: NA,
 		EnergyG: NA, EnergyGStderr: NA, EnergyF: NA, EnergyFStderr: NA}
 }
@@ -84,6 +84,10 @@ func (t *Trainer) Step() (Metrics, error) {
 	t.step++
 
 	m.Sharpness = Num(t.basis.Sharpness())
+	if t.extra {
+		m.BulkTop = OptNum(t.basis.Next)
+	}
+	m.BasisStep = t.basis.Step
 	m.StabilityThreshold = Num(c.StabilityThreshold())
 	m.Alpha = Num(c.Alpha())
 	m.WDom, m.WBulk, m.LR, m.Momentum, m.Optimizer = c.WDom, c.WBulk, c.LR, c.Momentum, c.Optimizer

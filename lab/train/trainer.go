@@ -39,6 +39,7 @@ type Trainer struct {
 	basis     Eigenspace
 	pending   bool // the next refresh was asked for: the first, after k or S changed, or by hand
 	refreshes int
+	extra     bool // refreshes compute λ_{k+1} too (SetExtraPair)
 	last      Metrics
 	diverged  *Divergence
 	refLoss   float64 // the first full-train loss: the scale of "exploding"
@@ -179,7 +180,7 @@ func (t *Trainer) Apply(c Config) error {
 		t.event(EventCommand, fmt.Sprintf("k = %d", c.K))
 	}
 	if c.RefreshEvery != old.RefreshEvery {
-		t.event(EventCommand, "eigenspace refresh "+RefreshName(c.RefreshEvery))
+		t.event(EventCommand, fmt.Sprintf("eigenspace refresh %s (T %s)", RefreshName(c.RefreshEvery), RefreshT(c.RefreshEvery)))
 	}
 	if c.HessianSet != old.HessianSet {
 		t.hess = hessianSet(&t.train, c.HessianSet, c.Seed)
@@ -236,6 +237,15 @@ func RefreshName(every int) string {
 		return "every step"
 	}
 	return fmt.Sprintf("every %d steps", every)
+}
+
+// RefreshT is the refresh period as the lab's header writes it: "manual" for 0 (only on
+// request), else the number of steps.
+func RefreshT(every int) string {
+	if every == 0 {
+		return "manual"
+	}
+	return fmt.Sprint(every)
 }
 
 // rateMeter is an exponentially weighted steps-per-second over about the last second.

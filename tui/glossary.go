@@ -1,0 +1,126 @@
+package tui
+
+import "fmt"
+
+// page is what the screen shows besides the charts; ? walks through them.
+type page int
+
+const (
+	pageNone     page = iota // the charts, the short help in the footer
+	pageKeys                 // every key, in the footer
+	pageGlossary             // "What am I looking at": every symbol on screen, in words
+	numPages
+)
+
+// term is one entry of the glossary: the symbol as the screen writes it, what it means in
+// words a student understands, and its formula (docs/SCIENCE.md, DESIGN.md §1).
+type term struct {
+	sym, words, formula string
+}
+
+// glossary defines every symbol and abbreviation the lab's screen uses, in the order a
+// student meets them: the update, the curvature, the charts, the bookkeeping.
+var glossary = []term{
+	{"θ, P", "the network's parameters, all weights and biases as one vector; P is how many there are.", "θ ∈ ℝᴾ"},
+	{"loss", "how wrong the network is, averaged over examples: train (the whole training set), test (held-out data), batch (the minibatch of this step). Log scale: equal steps are equal factors.", "L_X(θ) = mean over x∈X of ℓ(f(x;θ), y)"},
+	{"test acc", "the share of test examples classified correctly.", ""},
+	{"g, ∇L", "g is the gradient of the minibatch loss (what the step uses); ∇L the gradient of the full training loss.", "g = ∇L_B(θ), ∇L = ∇L_D(θ)"},
+	{"η", "the learning rate: how far each step goes along the update d.", "θ ← θ − η·d"},
+	{"β, m", "momentum: the step keeps β of the previous one (m toggles 0 ↔ 0.9).", "heavy ball"},
+	{"batch", "examples in each minibatch (full batch: all of them).", ""},
+	{"H", "the Hessian: how the gradient changes when θ moves, i.e. the curvature of the loss (on the Hessian set S).", "H = ∇²L_S(θ)"},
+	{"λᵢ, vᵢ", "the eigenvalues and eigenvectors of H, largest first: along vᵢ the loss curves like ½·λᵢ·t². Computed exactly by Lanczos from Hessian-vector products.", "H vᵢ = λᵢ vᵢ, λ₁ ≥ λ₂ ≥ …"},
+	{"sharpness λ₁", "the largest eigenvalue: the curvature of the sharpest direction.", "λ₁ = max over ‖v‖=1 of vᵀHv"},
+	{"k", "how many of the sharpest directions form the Dominant subspace (k/K change it).", ""},
+	{"Dominant", "the subspace of the top-k eigenvectors v₁…v_k: the sharp directions.", "P_dom = V Vᵀ, V = [v₁ … v_k]"},
+	{"Bulk", "everything orthogonal to the Dominant subspace: the many flat directions.", "P_bulk = I − V Vᵀ"},
+	{"λₖ₊₁", "the largest eigenvalue outside the Dominant subspace: the sharpest direction of the Bulk, the curvature Bulk-SGD moves along.", "λ_(k+1)"},
+	{"w_dom, w_bulk", "how much of the gradient's Dominant and Bulk parts the update keeps.", "d = w_dom·P_dom g + w_bulk·P_bulk g"},
+	{"α", "the slider: one knob that walks from Dom-SGD (0) through SGD (½) to Bulk-SGD (1).", "w_dom = min(1, 2(1−α)), w_bulk = min(1, 2α)"},
+	{"SGD", "plain stochastic gradient descent: the whole gradient.", "(w_dom, w_bulk) = (1, 1)"},
+	{"Dom-SGD", "only the gradient's part in the sharp directions. Song, Ahn & Yun: the loss stalls.", "(1, 0)"},
+	{"Bulk-SGD", "only the part in the flat directions. It trains like SGD, and can take larger η.", "(0, 1)"},
+	{"damped-Bulk Dom", "between Dom-SGD and SGD: all of the Dominant part, some of the Bulk part (α < ½).", "(1, w_bulk < 1)"},
+	{"damped-Dom Bulk", "between SGD and Bulk-SGD: all of the Bulk part, some of the Dominant part (α > ½).", "(w_dom < 1, 1)"},
+	{"2/η (the edge)", "gradient descent on a curvature λ overshoots and grows when λ > 2/η: the edge of stability. With momentum the edge is (2+2β)/η; Adam has none.", "stable along v while η·λ < 2"},
+	{"felt", "the curvature the current update actually moves along: λ₁ for SGD and Dom-SGD, λₖ₊₁ for Bulk-SGD (it never steps along v₁…v_k). This, not λ₁, is what must stay below 2/η.", "max(w_dom·λ₁, w_bulk·λₖ₊₁)"},
+	{"!", "after a value: above the edge along a direction the update moves, so steps there grow. λ₁ above 2/η is harmless under Bulk-SGD.", "felt > 2/η"},
+	{"% of the edge", "the felt curvature as a share of the edge; near 100% is the edge of stability.", "felt ÷ (2/η)"},
+	{"χ", "alignment: the share of a gradient that lies in the Dominant subspace (1: all of it). g dots are each step's minibatch gradient, ∇L the full gradient.", "χ = ‖P_dom g‖ / ‖g‖"},
+	{"random √(k/P)", "what χ would be for a random direction: the baseline χ is compared with.", "√(k/P)"},
+	{"T", "the refresh period: the eigenspace is recomputed every T steps (manual: only when you press e). Between refreshes the update uses the old, stale basis.", ""},
+	{"basis @N", "the eigenspace in use was computed at step N; \"n steps ago\" is its age.", ""},
+	{"stale", "a dotted curve: a value of an old basis, not measured since (T manual or large).", "age > T"},
+	{"HVP", "a Hessian-vector product Hv, computed exactly (Pearlmutter's trick) at the cost of about two gradients; a refresh costs tens of them.", "Hv"},
+	{"residual", "how exactly an eigenpair was computed: small is exact.", "‖H vᵢ − λᵢ vᵢ‖"},
+	{"G, F", "the Hessian splits into Gauss–Newton G (curvature from the loss around the outputs) and functional F (curvature of the network itself).", "H = G + F, G = mean JᵀH_ℓJ"},
+	{"Gᵢ, Fᵢ", "each sharp eigenvalue's split: bars █ G, ▓ positive F, ░ negative F.", "λᵢ = vᵢᵀGvᵢ + vᵢᵀFvᵢ"},
+	{"G share", "the part of λᵢ that comes from G.", "Gᵢ / λᵢ"},
+	{"energy in V", "the share of a matrix's total (squared) curvature that lies in the Dominant subspace, ± its statistical error (Hutchinson's estimator).", "E_A = ‖VᵀAV‖²_F / ‖A‖²_F"},
+	{"overlap", "how much the Dominant subspace stayed the same since the last refresh (1: identical).", "‖V_oldᵀV_new‖²_F / k"},
+	{"marks ┊", "a dotted vertical line on a chart where something changed: the update (Dom, SGD, Bulk, α), a rollback ↶, a divergence ✗.", ""},
+	{"checkpoint", "a saved state (c) that u returns to; ckpt in the events.", ""},
+	{"DIVERGED", "the loss became NaN/∞ or blew up: training pauses; u rolls back, r resets.", ""},
+	{"steps/s", "training speed, including the eigenspace refreshes.", ""},
+}
+
+// glossaryLines lays the glossary out for a w-column screen: each line is the term column
+// (empty on continuation lines) and the text.
+func glossaryLines(w int) (symW int, lines [][2]string) {
+	symW = 0
+	for _, t := range glossary {
+		symW = max(symW, len([]rune(t.sym)))
+	}
+	symW = min(symW, 16)
+	tw := w - symW - 2
+	if tw < 20 {
+		symW, tw = 0, w
+	}
+	for _, t := range glossary {
+		text := t.words
+		if t.formula != "" {
+			text += "  [" + t.formula + "]"
+		}
+		parts := wrapText(text, tw, 8)
+		sym := t.sym
+		if symW == 0 {
+			lines = append(lines, [2]string{"", sym})
+			sym = ""
+		}
+		for i, p := range parts {
+			s := ""
+			if i == 0 {
+				s = sym
+			}
+			lines = append(lines, [2]string{s, p})
+		}
+	}
+	return symW, lines
+}
+
+// glossaryView draws the glossary page into the charts area, from line m.glossaryTop.
+func (m Model) glossaryView(a area) {
+	title := "What am I looking at  (↑/↓ scroll · ? or esc back to the charts)"
+	a.text(0, 0, truncate(title, a.w), inkTitle)
+	symW, lines := glossaryLines(a.w)
+	rows := a.h - 1
+	if len(lines) > rows {
+		rows-- // the last line says how much more there is
+	}
+	top := min(m.glossaryTop, max(0, len(lines)-rows))
+	for i := 0; i < rows && top+i < len(lines); i++ {
+		l := lines[top+i]
+		y := 1 + i
+		if l[0] != "" {
+			a.text(0, y, l[0], inkTitle)
+		}
+		x := 0
+		if symW > 0 {
+			x = symW + 2
+		}
+		a.text(x, y, l[1], inkNone)
+	}
+	if rest := len(lines) - top - rows; rest > 0 && rows > 0 {
+		a.text(0, a.h-1, fmt.Sprintf("↓ %d more lines", rest), inkLabel)
+	}
+}
