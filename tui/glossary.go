@@ -60,6 +60,7 @@ var glossary = []term{
 	{"overlap", "how much the Dominant subspace stayed the same since the last refresh (1: identical).", "‖V_oldᵀV_new‖²_F / k"},
 	{"marks ┊", "a dotted vertical line on a chart where something changed: the update (Dom, SGD, Bulk, α), a rollback ↶, a divergence ✗.", ""},
 	{"checkpoint", "a saved state (c) that u returns to; ckpt in the events.", ""},
+	{"events", "the log's kinds: set (a setting changed), eigen (the eigenspace was recomputed), ckpt (a checkpoint), rollback, ERROR.", ""},
 	{"DIVERGED", "the loss became NaN/∞ or blew up: training pauses; u rolls back, r resets.", ""},
 	{"steps/s", "training speed, including the eigenspace refreshes.", ""},
 }
