@@ -71,10 +71,17 @@ func (e *Engine) SetBatch(n int) {
 	e.setting("batch", func(c *train.Config) { c.Batch = max(0, n) })
 }
 
-// SetK sets the Dominant subspace size (clamped to 1…min(1000, P)) and refreshes at the next
-// step.
+// MaxK is the largest subspace size the lab's commands set. The eigensolver's dense step
+// grows as k³ and cannot be interrupted between products (at k ≈ 450 on the demo net it takes
+// 0.2–0.45 s), so a held K must stop well before P for the lab to stay live; the Dominant
+// subspace of interest is about the number of classes. A larger k can still be given on the
+// command line.
+const MaxK = 100
+
+// SetK sets the Dominant subspace size (clamped to 1…min(MaxK, P−1)) and refreshes at the
+// next step.
 func (e *Engine) SetK(k int) {
-	e.interruptingSetting("k", func(c *train.Config) { c.K = max(1, min(k, 1000, e.t.Model().NumParams())) })
+	e.interruptingSetting("k", func(c *train.Config) { c.K = max(1, min(k, MaxK, e.t.Model().NumParams()-1)) })
 }
 
 // SetRefresh sets the refresh period T (0: only on request).
@@ -182,7 +189,7 @@ func (e *Engine) restart(c train.Config) bool {
 		return false
 	}
 	t.SetExtraPair(true)
-	t.SetInterrupt(e.interrupt.Load)
+	t.SetInterrupt(e.beforeProduct)
 	e.t = t
 	e.history = NewHistory()
 	if e.state != Paused { // a reset while paused stays paused; otherwise it trains

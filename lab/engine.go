@@ -94,6 +94,7 @@ type Engine struct {
 	events      []train.Event
 	interrupted int    // refreshes interrupted by a command or a stop
 	version     uint64 // counts changes, so publish knows who has seen what
+	products    int    // Hessian-vector products of the step in progress (its refresh)
 
 	spool *rundir.Writer // see NewSpooled
 }
@@ -116,7 +117,7 @@ func New(cfg train.Config, opts Options) (*Engine, error) {
 	if opts.StartPaused {
 		e.state = Paused
 	}
-	t.SetInterrupt(e.interrupt.Load)
+	t.SetInterrupt(e.beforeProduct)
 	t.SetExtraPair(true) // λ_{k+1} for the felt curvature (headless runs leave it off)
 	return e, nil
 }
@@ -173,10 +174,25 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 	}
 }
 
+// beforeProduct is the trainer's interrupt hook, called before every Hessian-vector product of
+// a refresh: it counts the products and, during a long refresh, publishes the progress, so
+// that a screen stays live (at most MaxHz a second) while one step takes seconds. It reports
+// whether the refresh must stop.
+func (e *Engine) beforeProduct() bool {
+	e.products++
+	if e.products%8 == 0 {
+		e.version++
+		e.publish()
+	}
+	return e.interrupt.Load()
+}
+
 // step runs one training step and records it. A step whose refresh was interrupted has
 // changed nothing and is simply not counted: the loop runs the commands and tries again.
 func (e *Engine) step() error {
+	e.products = 0
 	m, err := e.t.Step()
+	e.products = 0
 	if errors.Is(err, linalg.ErrCanceled) {
 		e.interrupted++
 		return nil

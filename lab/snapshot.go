@@ -12,10 +12,13 @@ import (
 type Snapshot struct {
 	train.State // settings, step, latest metrics, the basis in use (without vectors), divergence
 
-	Run     RunState
-	History *History
-	Events  []train.Event // the newest events, oldest first
-	Sent    time.Time
+	Run RunState
+	// Refreshing is the Hessian-vector products spent so far by a refresh in progress (0:
+	// none): a long refresh publishes snapshots as it goes.
+	Refreshing int
+	History    *History
+	Events     []train.Event // the newest events, oldest first
+	Sent       time.Time
 }
 
 // snapshotEvents is how many events a snapshot carries.
@@ -25,11 +28,12 @@ const snapshotEvents = 50
 func (e *Engine) snapshot() Snapshot {
 	n := min(len(e.events), snapshotEvents)
 	return Snapshot{
-		State:   e.t.State(),
-		Run:     e.state,
-		History: e.history.Copy(),
-		Events:  slices.Clone(e.events[len(e.events)-n:]),
-		Sent:    time.Now(),
+		State:      e.t.State(),
+		Run:        e.state,
+		Refreshing: e.products,
+		History:    e.history.Copy(),
+		Events:     slices.Clone(e.events[len(e.events)-n:]),
+		Sent:       time.Now(),
 	}
 }
 

@@ -124,6 +124,9 @@ func (m Model) settingsView(w int) string {
 	} else {
 		add(0, kv("T", fmt.Sprint(c.RefreshEvery)))
 	}
+	if s.Refreshing > 0 {
+		add(0, st.Status.Render(fmt.Sprintf("refreshing the eigenspace… %d HVPs", s.Refreshing)))
+	}
 	if s.Basis.Step < 0 {
 		add(1, st.Label.Render("no basis yet"))
 	} else {

@@ -162,10 +162,15 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		if key.Matches(k, km.KDown) {
 			c.K = max(1, c.K-1)
 		} else {
-			c.K = min(c.K+1, 1000, max(1, m.snap.P))
+			c.K = max(1, min(c.K+1, lab.MaxK, m.snap.P-1))
 		}
-		e.SetK(c.K)
+		if c.K != m.base().K { // a held K at the top must not restart the refresh again and again
+			e.SetK(c.K)
+		}
 		ack = fmt.Sprintf("k %d: recomputing the top %d directions", c.K, c.K)
+		if key.Matches(k, km.KUp) && c.K == lab.MaxK {
+			ack = fmt.Sprintf("k %d: the lab's largest (the eigensolver's cost grows as k³)", c.K)
+		}
 	case key.Matches(k, km.RefreshDn, km.RefreshUp):
 		ladder := refreshLadder()
 		i := slices.Index(ladder, c.RefreshEvery)

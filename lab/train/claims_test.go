@@ -1,8 +1,11 @@
 package train
 
 import (
+	"errors"
 	"math"
 	"testing"
+
+	"sharpflat/linalg"
 )
 
 // The qualitative claims of Song, Ahn & Yun (ICLR 2025) on the calibration task of
@@ -132,4 +135,38 @@ func dot(a, b []float64) (s float64) {
 		s += a[i] * b[i]
 	}
 	return s
+}
+
+// TestCurvatureCancelsEveryPhase: a cancel raised after n calls stops Curvature in the
+// eigensolver, in the G/F split and in the energies alike, with linalg.ErrCanceled; the
+// count of calls that completes it shows each phase was reached.
+func TestCurvatureCancelsEveryPhase(t *testing.T) {
+	c := small()
+	tr, _ := run(t, c, 10)
+	b, err := tr.model.Bind(tr.theta, &tr.hess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := CurvatureOptions{K: c.K, Tol: 1e-8, Seed: 3, HutchSamples: 8}
+	calls := 0
+	opt.Cancel = func() bool { calls++; return false }
+	if _, err := Curvature(b, opt); err != nil {
+		t.Fatal(err)
+	}
+	total := calls
+	r, err := Curvature(b, CurvatureOptions{K: c.K, Tol: 1e-8, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eig := r.Products // the eigensolver's products, each preceded by a call
+	if total <= eig {
+		t.Fatalf("%d cancel checks for %d eigensolver products: the energies are not checked", total, eig)
+	}
+	for _, n := range []int{1, eig / 2, eig + 1, total - 1} {
+		seen := 0
+		opt.Cancel = func() bool { seen++; return seen >= n }
+		if _, err := Curvature(b, opt); !errors.Is(err, linalg.ErrCanceled) {
+			t.Errorf("cancel at check %d of %d: err %v, want ErrCanceled", n, total, err)
+		}
+	}
 }

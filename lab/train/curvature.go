@@ -33,10 +33,9 @@ type CurvatureOptions struct {
 	// Solver, if set, runs the eigensolver in memory it keeps from one call to the next
 	// (a per-step refresh allocates no Krylov basis).
 	Solver *linalg.Eigensolver
-	// Cancel, if set, is called before every product of the eigensolver and of the G/F
-	// split; when it returns true Curvature stops and returns an error wrapping
-	// linalg.ErrCanceled. (The energies' Hutchinson products, at most k + HutchSamples, are
-	// not interrupted.)
+	// Cancel, if set, is called before every product of the eigensolver, of the G/F
+	// split and of the energies; when it returns true Curvature stops and returns an error
+	// wrapping linalg.ErrCanceled.
 	Cancel func() bool
 }
 
@@ -125,7 +124,24 @@ func Curvature(b *nn.Bound, opt CurvatureOptions) (CurvatureReport, error) {
 	}
 	// Energies: exact numerators and Dominant part of the denominators from the k products,
 	// the Bulk part of the denominators by Hutchinson on shared Rademacher probes.
-	en := linalg.EnergyFunc(P, 3, r.Vectors, opt.HutchSamples, opt.Seed^0x4a7c, mul)
+	// Once cancelled, the remaining products are skipped (left zero) and the result dropped.
+	canceled, done := false, 0
+	en := linalg.EnergyFunc(P, 3, r.Vectors, opt.HutchSamples, opt.Seed^0x4a7c, func(dst [][]float64, z []float64) {
+		if !canceled && opt.Cancel != nil && opt.Cancel() {
+			canceled = true
+		}
+		if canceled {
+			for _, d := range dst {
+				clear(d)
+			}
+			return
+		}
+		mul(dst, z)
+		done++
+	})
+	if canceled {
+		return r, fmt.Errorf("%w: the energies, after %d of %d products", linalg.ErrCanceled, done, k+opt.HutchSamples)
+	}
 	r.Products += k + opt.HutchSamples
 	r.GGN, r.Functional = en[1].Diag, en[2].Diag
 	for a := range 3 {

@@ -65,6 +65,7 @@ type hooks struct {
 	key           func(user string, k tea.KeyMsg)  // called in Update for every key
 	bgTimeout     time.Duration                    // background-colour query (default bgQueryTimeout)
 	conn          func(c net.Conn)                 // every accepted connection
+	stopWait      time.Duration                    // a session's wait for its engine (default engineStopWait)
 }
 
 // DefaultHostKeyPath is where the host key lives unless told otherwise:
@@ -156,6 +157,9 @@ func (c *Config) Validate() error {
 	}
 	if c.hooks.bgTimeout == 0 {
 		c.hooks.bgTimeout = bgQueryTimeout
+	}
+	if c.hooks.stopWait == 0 {
+		c.hooks.stopWait = engineStopWait
 	}
 	return errors.Join(errs...)
 }

@@ -41,7 +41,7 @@ func (s *syncBuffer) String() string {
 }
 
 type testServer struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *Server
 	cfg     Config
 	addr    string
@@ -64,7 +64,7 @@ func testLab(t testing.TB) Config {
 
 // startServer starts a server with one authorized key (ts.user) unless mutate changes the
 // configuration; mutate may write files in dir.
-func startServer(t *testing.T, mutate func(c *Config, dir string)) *testServer {
+func startServer(t testing.TB, mutate func(c *Config, dir string)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	ts := &testServer{t: t, dir: dir, logs: &syncBuffer{}, done: make(chan error, 1), user: newKey(t)}

@@ -23,10 +23,11 @@ type sessionModel struct {
 	w, h  int
 
 	queuePos int
-	notice   string // the supervisor's persistent notice ("" none)
-	flash    string // a transient message
-	flashID  int
-	reason   string // why the session ended
+	notice   string    // the supervisor's persistent notice ("" none)
+	flash    string    // a transient message
+	flashID  int       // numbers the flashes: a timer clears only its own
+	flashEnd time.Time // when the flash goes (a repeated flash pushes it back)
+	reason   string    // why the session ended
 
 	keys tokenBucket
 	fr   frame
@@ -66,7 +67,9 @@ const flashTTL = 4 * time.Second
 func newSessionModel(s *session) *sessionModel {
 	return &sessionModel{
 		s: s, w: 80, h: 24,
-		keys: tokenBucket{rate: 20, burst: 40},
+		// Above a held key's auto-repeat (25–33/s): a student never loses a press, while a
+		// script's flood is still bounded (settings coalesce in the engine either way).
+		keys: tokenBucket{rate: 50, burst: 50},
 		fr:   frame{interval: time.Second / time.Duration(s.srv.cfg.FPS), stale: true},
 	}
 }
@@ -90,14 +93,19 @@ func (m *sessionModel) Update(msg tea.Msg) (model tea.Model, cmd tea.Cmd) {
 		cmd = tea.Batch(m.control(msg.msg), m.s.waitCtl())
 		urgent = true
 	case tea.KeyMsg:
-		cmd, urgent = m.key(msg), true
+		cmd, urgent = m.key(msg)
 	case frameTickMsg:
 		m.fr.tickPending = false
 		urgent = m.fr.dirty
 	case clearFlashMsg:
-		if msg.id == m.flashID {
-			m.flash, urgent = "", true
+		if msg.id != m.flashID {
+			break
 		}
+		if left := time.Until(m.flashEnd); left > 0 { // shown again meanwhile: it stays
+			cmd = tea.Tick(left, func(time.Time) tea.Msg { return msg })
+			break
+		}
+		m.flash, urgent = "", true
 	case tea.WindowSizeMsg:
 		cmd, urgent = m.resize(msg), true
 	default:
@@ -153,39 +161,65 @@ func (m *sessionModel) resize(msg tea.WindowSizeMsg) tea.Cmd {
 	return cmd
 }
 
+// floodText is the flash of a dropped key.
+const floodText = "too many keys at once: slow down"
+
 // key handles a key press: it is activity (the idle timer restarts), Ctrl-Z is swallowed,
-// a flood is dropped, w (write the run to the server's disk) is refused.
-func (m *sessionModel) key(k tea.KeyMsg) tea.Cmd {
+// a flood is dropped, w (write the run to the server's disk) is refused. It reports whether
+// the screen must be drawn at once. A dropped key changes nothing on the screen after the
+// first: a client holding a key at 50 presses a second must not cost 50 frames a second
+// to draw (most of which the renderer, at FPS, would throw away), which is CPU the
+// session's engine needs to publish what the accepted keys asked for.
+func (m *sessionModel) key(k tea.KeyMsg) (tea.Cmd, bool) {
 	m.s.touch()
 	if h := m.s.srv.cfg.hooks.key; h != nil {
 		h(m.s.id.user, k)
 	}
 	if k.Type == tea.KeyCtrlZ {
-		return nil
+		return nil, false
 	}
-	if !m.keys.allow(time.Now()) {
-		return m.setFlash("too many keys at once: slow down")
+	// Several runes in one message are several presses (the lab handles them so): each
+	// takes a token, and those beyond the tokens left are dropped.
+	presses := 1
+	if k.Type == tea.KeyRunes && !k.Paste {
+		presses = max(1, len(k.Runes))
+	}
+	n := m.keys.take(time.Now(), presses)
+	if n == 0 {
+		shown := m.flash == floodText
+		return m.setFlash(floodText), !shown
+	}
+	var flash tea.Cmd
+	if n < presses {
+		k.Runes = k.Runes[:n:n]
+		flash = m.setFlash(floodText)
 	}
 	switch m.phase {
 	case phaseQueued, phaseEnded:
 		if s := k.String(); s == "q" || s == "ctrl+c" || s == "esc" {
 			m.phase, m.reason = phaseEnded, "you left"
-			return tea.Quit
+			return tea.Quit, true
 		}
-		return nil
+		return nil, false
 	}
 	if k.String() == "w" {
-		return m.setFlash("w is off over SSH: only a local sharpflat writes runs")
+		return m.setFlash("w is off over SSH: only a local sharpflat writes runs"), true
 	}
 	if s := k.String(); s == "q" || s == "ctrl+c" {
 		m.reason = "you left"
 	}
 	var cmd tea.Cmd
 	m.inner, cmd = m.inner.Update(k)
-	return cmd
+	return tea.Batch(cmd, flash), true
 }
 
+// setFlash shows text for flashTTL. The same text again only extends its time: a flood of
+// dropped keys starts one timer, not one per key.
 func (m *sessionModel) setFlash(text string) tea.Cmd {
+	m.flashEnd = time.Now().Add(flashTTL)
+	if text == m.flash { // its timer is running and will see the new end
+		return nil
+	}
 	m.flashID++
 	m.flash = text
 	id := m.flashID
@@ -327,18 +361,19 @@ type tokenBucket struct {
 	last        time.Time
 }
 
-func (b *tokenBucket) allow(now time.Time) bool {
+func (b *tokenBucket) allow(now time.Time) bool { return b.take(now, 1) == 1 }
+
+// take takes up to n tokens and says how many it got.
+func (b *tokenBucket) take(now time.Time, n int) int {
 	if b.last.IsZero() {
 		b.tokens = b.burst
 	} else {
 		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 	}
 	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	got := min(n, int(b.tokens))
+	b.tokens -= float64(got)
+	return got
 }
 
 // execMsgType is bubbletea's (unexported) message for tea.Exec: running a process on the

@@ -43,8 +43,20 @@ type session struct {
 	renderer *lipgloss.Renderer
 	styles   bannerStyles
 
+	engine *engineRun // per-session mode, once started (the handler's goroutine only)
+
 	mu      sync.Mutex
 	closers []func()
+}
+
+// engineRun is a session's own engine while it runs.
+type engineRun struct {
+	e        *lab.Engine
+	cancel   context.CancelFunc
+	done     <-chan struct{} // closed when Run has returned
+	started  time.Time
+	canceled time.Time // the first cancel
+	stopped  time.Time // when Run returned (written before done is closed)
 }
 
 // handle is the SSH session handler: it admits or refuses the session, then runs it.
@@ -130,10 +142,9 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 
 	// Per-session mode: a slot for an engine of our own, now or after the queue.
 	var (
-		ready      <-chan struct{}
-		pos        <-chan int
-		changed    <-chan struct{}
-		engineStop = func() time.Duration { return 0 }
+		ready   <-chan struct{}
+		pos     <-chan int
+		changed <-chan struct{}
 	)
 	if s.class == nil {
 		tk, lerr := s.slots.enter()
@@ -144,7 +155,7 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 			_ = se.ssh.Exit(1)
 			return
 		}
-		defer s.slots.leave(tk)
+		defer se.leaveSlot(tk)
 		ready, pos = tk.ready, tk.pos
 	}
 
@@ -199,11 +210,12 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 		}
 	}()
 
-	reason := se.supervise(p, progDone, winch, ready, pos, changed, &engineStop)
+	reason := se.supervise(p, progDone, winch, ready, pos, changed)
 
-	// Cleanup: stop the engine first (a disconnect must stop it within a second), then the
-	// subscriptions, then say goodbye if anyone is still listening.
-	stopTook := engineStop()
+	// Cleanup: stop the engine first (a disconnect must stop it within a second: the
+	// supervisor cancelled it as soon as the client left), then the subscriptions, then say
+	// goodbye if anyone is still listening.
+	stopTook := se.stopEngine()
 	se.closeAll()
 	if fm, ok := final.(*sessionModel); ok && fm.reason != "" && reason == "" {
 		reason = fm.reason
@@ -230,12 +242,16 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 	_ = se.ssh.Exit(0)
 }
 
-// startEngine builds and starts this session's own engine. stop cancels it, waits (at most
-// a few seconds) for it to return, and says how long that took; done is closed when it has.
-func (se *session) startEngine() (stop func() time.Duration, done <-chan struct{}, err error) {
+// engineStopWait is how long a session's end waits for its engine to return. An engine
+// that takes longer keeps its slot until it has returned (MaxEngines counts engines, not
+// sessions).
+const engineStopWait = 5 * time.Second
+
+// startEngine builds and starts this session's own engine (se.engine).
+func (se *session) startEngine() error {
 	e, err := lab.New(se.srv.cfg.Lab, lab.Options{})
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	m := se.labModel(e, false) // subscribes before the engine runs: nothing to undo if it fails
 	if h := se.srv.cfg.hooks.engineStarted; h != nil {
@@ -244,8 +260,10 @@ func (se *session) startEngine() (stop func() time.Duration, done <-chan struct{
 	ctx, cancel := context.WithCancel(context.Background())
 	dn := make(chan struct{})
 	started := time.Now()
+	r := &engineRun{e: e, cancel: cancel, done: dn, started: started}
 	go func() {
 		defer close(dn)
+		defer func() { r.stopped = time.Now() }()
 		defer func() {
 			if v := recover(); v != nil {
 				se.crashed("engine", v)
@@ -258,24 +276,65 @@ func (se *session) startEngine() (stop func() time.Duration, done <-chan struct{
 			se.signalCrash("engine")
 		}
 	}()
-	stop = func() time.Duration {
-		t0 := time.Now()
-		cancel()
-		select {
-		case <-dn:
-		case <-time.After(5 * time.Second):
-			se.log.Error("engine did not stop within 5 s")
-		}
-		d := max(time.Since(t0), time.Nanosecond)
-		select {
-		case <-dn:
-			se.log.Debug("engine stopped", "steps", e.Step(), "ran", time.Since(started).Round(time.Millisecond), "took", d.Round(time.Millisecond))
-		default:
-		}
-		return d
-	}
+	se.engine = r
 	se.send(startLabMsg{m})
-	return stop, dn, nil
+	return nil
+}
+
+// cancelEngine asks the session's engine to stop, without waiting (the supervisor calls it
+// the moment the client is gone: nobody waits for the program's end to stop training).
+func (se *session) cancelEngine() {
+	if r := se.engine; r != nil && r.canceled.IsZero() {
+		r.canceled = time.Now()
+		r.cancel()
+	}
+}
+
+// stopEngine cancels the session's engine (if not yet), waits at most engineStopWait for it
+// to return, and says how long it took from the first cancel (0 without an engine).
+func (se *session) stopEngine() time.Duration {
+	r := se.engine
+	if r == nil {
+		return 0
+	}
+	se.cancelEngine()
+	wait := se.srv.cfg.hooks.stopWait
+	t := time.NewTimer(wait - time.Since(r.canceled))
+	defer t.Stop()
+	select {
+	case <-r.done:
+	case <-t.C:
+		se.log.Error("engine did not stop in time: it keeps its slot until it does", "waited", wait)
+	}
+	select {
+	case <-r.done:
+		d := max(r.stopped.Sub(r.canceled), time.Nanosecond)
+		se.log.Debug("engine stopped", "steps", r.e.Step(), "ran", r.stopped.Sub(r.started).Round(time.Millisecond), "took", d.Round(time.Millisecond))
+		return d
+	default:
+		return max(time.Since(r.canceled), time.Nanosecond)
+	}
+}
+
+// leaveSlot gives the session's engine slot back: at once if its engine has returned (or
+// never started), else when it does, so that engines never outnumber MaxEngines.
+func (se *session) leaveSlot(tk *ticket) {
+	r := se.engine
+	if r == nil {
+		se.srv.slots.leave(tk)
+		return
+	}
+	select {
+	case <-r.done:
+		se.srv.slots.leave(tk)
+	default:
+		se.cancelEngine() // already, unless the session ended by a panic
+		go func() {
+			<-r.done
+			se.log.Warn("engine stopped late: its slot is free again", "took", r.stopped.Sub(r.canceled).Round(time.Millisecond))
+			se.srv.slots.leave(tk)
+		}()
+	}
 }
 
 // labModel is the lab's model on e, drawn with the session's renderer.

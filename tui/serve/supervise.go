@@ -17,7 +17,7 @@ const resizeEvery = 50 * time.Millisecond
 // session whose UI or engine panicked or whose client left. It returns the reason the
 // server ended the session ("" if the user quit).
 func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-chan ssh.Window,
-	ready <-chan struct{}, pos <-chan int, changed <-chan struct{}, engineStop *func() time.Duration) (reason string) {
+	ready <-chan struct{}, pos <-chan int, changed <-chan struct{}) (reason string) {
 	cfg := &se.srv.cfg
 	tickEvery := min(time.Second, cfg.IdleTimeout/8, cfg.MaxSessionTime/8)
 	tick := time.NewTicker(tickEvery)
@@ -66,12 +66,8 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 			}
 		case <-ready:
 			ready, pos = nil, nil
-			var (
-				stop func() time.Duration
-				done <-chan struct{}
-				err  error
-			)
-			if perr := se.safely("engine", func() { stop, done, err = se.startEngine() }); perr != nil {
+			var err error
+			if perr := se.safely("engine", func() { err = se.startEngine() }); perr != nil {
 				err = perr
 			}
 			if err != nil {
@@ -79,7 +75,7 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 				end("the lab could not start: " + err.Error())
 				continue
 			}
-			*engineStop, engineDn = stop, done
+			engineDn = se.engine.done
 		case n := <-pos:
 			se.send(queueMsg{n})
 		case <-engineDn:
@@ -99,10 +95,12 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 		case <-gone:
 			gone, eof = nil, nil
 			reason = "the client disconnected"
+			se.cancelEngine() // nobody is watching: stop training now, not after the program
 			p.Kill()
 		case <-eof:
 			gone, eof = nil, nil
 			reason = "the client closed its input"
+			se.cancelEngine()
 			p.Kill()
 		case <-stopping:
 			stopping = nil
