@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -57,9 +58,11 @@ type Model struct {
 	confirmQuit bool // q was pressed on an unsaved session: q again quits
 	savedStep   int  // the step of the last run written with w (-1: none)
 
-	status    string
-	statusErr bool
-	statusID  int
+	status       string
+	statusErr    bool
+	statusID     int
+	statusText   string // the status as asked for, without its repeat count
+	statusRepeat int    // how many times in a row it was asked for
 }
 
 // New returns the model of a session on e, styled by r (a session's renderer; nil means
@@ -173,9 +176,19 @@ func (m Model) handleBurst(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmds...)
 }
 
-// setStatus shows text in the footer for statusTTL.
+// setStatus shows text in the footer for statusTTL. The same text again while it shows gets a
+// count ("(×3)"), so that every key visibly reaches the screen, also a held key that changes
+// nothing more (k at its largest, α at an end).
 func (m Model) setStatus(text string, isErr bool) (Model, tea.Cmd) {
 	m.statusID++
+	if m.status != "" && text == m.statusText {
+		m.statusRepeat++
+	} else {
+		m.statusText, m.statusRepeat = text, 1
+	}
+	if m.statusRepeat > 1 {
+		text = fmt.Sprintf("%s (×%d)", text, m.statusRepeat)
+	}
 	m.status, m.statusErr = text, isErr
 	id := m.statusID
 	return m, tea.Tick(statusTTL, func(time.Time) tea.Msg { return clearStatusMsg{id} })
