@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"sort"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	xterm "github.com/charmbracelet/x/term"
 	"github.com/creack/pty"
 
 	"sharpflat/lab"
@@ -47,8 +49,13 @@ func startPTY(tb testing.TB, cfg train.Config, opts lab.Options, w, h int) *ptyL
 	ctx, cancel := context.WithCancel(context.Background())
 	engineDone := make(chan struct{})
 	go func() { defer close(engineDone); e.Run(ctx) }()
+	// The tty in raw mode, as bubbletea would set it; the program reads it through a plain
+	// io.Reader (bubbletea's epoll cancel reader races with its own shutdown under load).
+	if _, err := xterm.MakeRaw(tty.Fd()); err != nil {
+		tb.Fatal(err)
+	}
 	m := New(e, asciiRenderer(), Options{NoConfirm: true, NoWrite: true})
-	p := tea.NewProgram(m, tea.WithInput(tty), tea.WithOutput(tty), tea.WithContext(ctx))
+	p := tea.NewProgram(m, tea.WithInput(struct{ io.Reader }{tty}), tea.WithOutput(tty), tea.WithContext(ctx))
 	progDone := make(chan struct{})
 	go func() { defer close(progDone); p.Run() }()
 	l := &ptyLab{e: e, ptmx: ptmx, got: make(chan struct{}, 1)}
@@ -77,9 +84,13 @@ func startPTY(tb testing.TB, cfg train.Config, opts lab.Options, w, h int) *ptyL
 		<-progDone
 		<-engineDone
 		m.Close()
+		// The program's input goroutine may still sit in a blocking read of the tty, which
+		// keeps the tty open: one more byte ends that read (the program is cancelled, so it
+		// returns), then closing the tty ends the master's reads.
+		ptmx.Write([]byte{0})
 		tty.Close()
-		ptmx.Close()
 		<-readDone
+		ptmx.Close()
 	})
 	return l
 }
