@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,10 @@ func TestFullSpeedWithResizes(t *testing.T) {
 		}
 	}
 	tm.Send(tea.WindowSizeMsg{Width: 120, Height: 40})
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("steps/s")) },
+	// Training has begun when the header counts a step (a long first refresh publishes its
+	// progress at step 0).
+	stepped := regexp.MustCompile(`step [1-9]`)
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return stepped.Match(b) },
 		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
 	time.Sleep(500 * time.Millisecond) // a few more snapshots at full speed
 	tm.Send(typed("qq"))
