@@ -92,9 +92,10 @@ type Engine struct {
 	stepBudget  int // steps left before pausing again (StepN); -1 unlimited
 	history     *History
 	events      []train.Event
-	interrupted int    // refreshes interrupted by a command or a stop
-	version     uint64 // counts changes, so publish knows who has seen what
-	products    int    // Hessian-vector products of the step in progress (its refresh)
+	interrupted int       // refreshes interrupted by a command or a stop
+	version     uint64    // counts changes, so publish knows who has seen what
+	products    int       // Hessian-vector products of the step in progress (its refresh)
+	stepStart   time.Time // when the step in progress began
 
 	spool *rundir.Writer // see NewSpooled
 }
@@ -180,17 +181,26 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 // whether the refresh must stop.
 func (e *Engine) beforeProduct() bool {
 	e.products++
-	if e.products%8 == 0 {
+	if e.products%8 == 0 && e.longStep() {
 		e.version++
 		e.publish()
 	}
 	return e.interrupt.Load()
 }
 
+// longRefresh is how long a step must have run before its progress is shown: a per-step
+// refresh of a few ms is not news.
+const longRefresh = 250 * time.Millisecond
+
+// longStep reports whether the step in progress has run longer than longRefresh.
+func (e *Engine) longStep() bool {
+	return e.products > 0 && time.Since(e.stepStart) > longRefresh
+}
+
 // step runs one training step and records it. A step whose refresh was interrupted has
 // changed nothing and is simply not counted: the loop runs the commands and tries again.
 func (e *Engine) step() error {
-	e.products = 0
+	e.products, e.stepStart = 0, time.Now()
 	m, err := e.t.Step()
 	e.products = 0
 	if errors.Is(err, linalg.ErrCanceled) {
@@ -261,7 +271,9 @@ func (e *Engine) drain() error {
 			return nil
 		}
 		for _, c := range q {
+			e.products, e.stepStart = 0, time.Now() // a command may refresh (e, k) and show its progress
 			c.run()
+			e.products = 0
 			e.version++
 			if err := e.forward(); err != nil {
 				return err

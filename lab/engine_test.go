@@ -573,3 +573,33 @@ func TestEngineStalePoints(t *testing.T) {
 		t.Errorf("after a recompute: %+v %+v, want fresh then stale", p[5], p[6])
 	}
 }
+
+// TestProgressOnlyDuringARefresh: a snapshot says a refresh is in progress only while one
+// is: after a requested refresh of a paused engine (a command, not a step) it says none.
+func TestProgressOnlyDuringARefresh(t *testing.T) {
+	cfg, err := train.Preset("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(cfg, Options{StartPaused: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	sub := e.Subscribe()
+	defer sub.Cancel()
+	e.SetK(60) // a refresh of hundreds of products
+	e.Recompute()
+	for s := range sub.C() {
+		if len(s.Basis.Values) == 60 {
+			if s.Refreshing != 0 {
+				t.Errorf("paused after the refresh, a snapshot says %d HVPs of a refresh are in progress", s.Refreshing)
+			}
+			return
+		}
+	}
+	t.Fatal("the engine stopped before the refresh")
+}

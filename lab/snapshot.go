@@ -13,8 +13,9 @@ type Snapshot struct {
 	train.State // settings, step, latest metrics, the basis in use (without vectors), divergence
 
 	Run RunState
-	// Refreshing is the Hessian-vector products spent so far by a refresh in progress (0:
-	// none): a long refresh publishes snapshots as it goes.
+	// Refreshing is the Hessian-vector products spent so far by a refresh in progress that
+	// has run longer than a quarter second (0: none): a long refresh publishes snapshots as
+	// it goes.
 	Refreshing int
 	History    *History
 	Events     []train.Event // the newest events, oldest first
@@ -27,10 +28,14 @@ const snapshotEvents = 50
 // snapshot is the one place that builds a Snapshot.
 func (e *Engine) snapshot() Snapshot {
 	n := min(len(e.events), snapshotEvents)
+	refreshing := 0
+	if e.longStep() {
+		refreshing = e.products
+	}
 	return Snapshot{
 		State:      e.t.State(),
 		Run:        e.state,
-		Refreshing: e.products,
+		Refreshing: refreshing,
 		History:    e.history.Copy(),
 		Events:     slices.Clone(e.events[len(e.events)-n:]),
 		Sent:       time.Now(),
