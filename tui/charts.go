@@ -128,9 +128,9 @@ func (m Model) sharpnessPanel(a area) {
 	var feltLine item
 	if r := felt / thr; !math.IsNaN(r) {
 		if r > 1 {
-			feltLine = note(fmt.Sprintf("felt %s %s = %s× the edge! steps along it grow", feltName, num(felt, 3), num(r, 2)),
-				"", inkWarn, keep)
-			items = append(items, note("felt "+feltName+" "+num(r, 2)+"× edge!", num(r, 2)+"× edge!", inkWarn, 1))
+			x := fmt.Sprintf("%.2f×", r)
+			feltLine = note(fmt.Sprintf("felt %s %s = %s the edge!", feltName, num(felt, 3), x), "", inkWarn, keep)
+			items = append(items, note("felt "+feltName+" "+x+" edge!", x+" edge!", inkWarn, 1))
 		} else {
 			feltLine = note(fmt.Sprintf("felt %s %s = %s of the edge", feltName, num(felt, 3), pct(r)), "", inkLabel, keep)
 			items = append(items, note("felt "+feltName+" "+pct(r)+" of edge", pct(r)+" of edge", inkLabel, 1))
