@@ -117,6 +117,7 @@ func syntheticSnapshot(steps int) lab.Snapshot {
 			},
 			Checkpoints: []int{0, 100, 200, 300, 400},
 			RollbackTo:  400,
+			RollbackWhy: "auto",
 			Threshold:   20,
 		},
 		Run: lab.Running, History: h,

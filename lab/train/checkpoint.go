@@ -143,6 +143,8 @@ func CheckpointName(why string) string {
 		return "the automatic checkpoint"
 	case "start":
 		return "the start"
+	case "":
+		return "the checkpoint"
 	}
 	return "the " + why + " checkpoint"
 }
