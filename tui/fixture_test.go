@@ -50,16 +50,23 @@ func idleEngine(tb testing.TB) *lab.Engine {
 	return e
 }
 
-// syntheticSnapshot looks like the demo preset after steps steps of SGD: a decaying loss
-// with minibatch noise, sharpness rising toward 2/η, χ of g around ½ and of ∇L a little
-// higher, a decaying spectrum mostly from G. Pseudo-noise comes from sines, not an RNG.
-func syntheticSnapshot(steps int) lab.Snapshot {
+// fixtureStart is the demo preset's settings and an empty history.
+func fixtureStart() (train.Config, *lab.History) {
 	cfg, err := train.Preset("demo")
 	if err != nil {
 		panic(err)
 	}
-	noise := func(x, f float64) float64 { return math.Sin(x*f) * math.Sin(x*f*0.37+1) }
-	h := lab.NewHistory()
+	return cfg, lab.NewHistory()
+}
+
+// noise is pseudo-noise from sines: the fixtures' numbers depend on nothing else.
+func noise(x, f float64) float64 { return math.Sin(x*f) * math.Sin(x*f*0.37+1) }
+
+// syntheticSnapshot looks like the demo preset after steps steps of SGD: a decaying loss
+// with minibatch noise, sharpness rising toward 2/η, χ of g around ½ and of ∇L a little
+// higher, a decaying spectrum mostly from G. Pseudo-noise comes from sines, not an RNG.
+func syntheticSnapshot(steps int) lab.Snapshot {
+	cfg, h := fixtureStart()
 	var last train.Metrics
 	for s := 1; s <= steps; s++ {
 		x := float64(s)
@@ -153,12 +160,7 @@ func divergedSnapshot(steps int) lab.Snapshot {
 // (the basis of 620 stays in use, and its values are drawn as stale).
 func bulkSnapshot(stale bool) lab.Snapshot {
 	const steps = 700
-	cfg, err := train.Preset("demo")
-	if err != nil {
-		panic(err)
-	}
-	noise := func(x, f float64) float64 { return math.Sin(x*f) * math.Sin(x*f*0.37+1) }
-	h := lab.NewHistory()
+	cfg, h := fixtureStart()
 	var last train.Metrics
 	loss := 2.3
 	basis := 0
