@@ -172,14 +172,7 @@ func (m Model) basisAge() int {
 // stale reports whether the basis is older than the refresh schedule promises (the rule of
 // lab.History's stale points).
 func (m Model) stale() bool {
-	age, t := m.basisAge(), m.snap.Config.RefreshEvery
-	if age < 0 {
-		return false
-	}
-	if t == 0 {
-		return age > 1
-	}
-	return age > t
+	return lab.Stale(m.snap.Step, m.snap.Basis.Step, m.snap.Config.RefreshEvery)
 }
 
 func (m Model) alignmentPanel(a area) {

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"regexp"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
-	"go.uber.org/goleak"
 	gossh "golang.org/x/crypto/ssh"
 
 	"sharpflat/lab"
@@ -50,11 +50,13 @@ func (r floodResult) String() string {
 // when each arrived, so that the flood can be cut into quarters afterwards.
 type floodCounter struct {
 	frameCounter
-	mu    sync.Mutex
-	times []time.Time // one per frame, while counting
-	text  syncBuffer  // the stripped-down start of the output, until the lab runs
-	seen  bool
+	mu      sync.Mutex
+	times   []time.Time   // one per frame, while counting
+	text    bytes.Buffer  // the start of the output, until the lab runs
+	running chan struct{} // closed when the screen first says "running"
 }
+
+func newFloodCounter() *floodCounter { return &floodCounter{running: make(chan struct{})} }
 
 func (f *floodCounter) Write(p []byte) (int, error) {
 	f.frameCounter.mu.Lock()
@@ -72,25 +74,30 @@ func (f *floodCounter) Write(p []byte) (int, error) {
 			f.times = append(f.times, now)
 		}
 	}
-	if !f.seen {
+	select {
+	case <-f.running:
+	default:
 		f.text.Write(p)
+		if strings.Contains(ansi.Strip(f.text.String()), "running") {
+			close(f.running)
+			f.text.Reset()
+		}
 	}
 	return len(p), nil
 }
 
-// waitRunning waits until the lab's screen says it is running.
+// waitRunning waits until the lab's screen says it is running (the timeout only turns a
+// hang into a failure).
 func (f *floodCounter) waitRunning(t testing.TB, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !strings.Contains(ansi.Strip(f.text.String()), "running") {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for the lab to run; got:\n%s", timeout, tail(ansi.Strip(f.text.String()), 1500))
-		}
-		time.Sleep(20 * time.Millisecond)
+	select {
+	case <-f.running:
+	case <-time.After(timeout):
+		f.mu.Lock()
+		got := ansi.Strip(f.text.String())
+		f.mu.Unlock()
+		t.Fatalf("waited %v for the lab to run; got:\n%s", timeout, tail(got, 1500))
 	}
-	f.mu.Lock()
-	f.seen = true
-	f.mu.Unlock()
 }
 
 var engineStopLogRe = regexp.MustCompile(`session end .*engine_stop=(\S+)`)
@@ -131,8 +138,7 @@ func kFlood(tb testing.TB, presses, rate int, linger time.Duration) floodResult 
 			}
 		}
 	})
-	time.Sleep(100 * time.Millisecond)
-	baseline := goleak.IgnoreCurrent()
+	baseline := ts.goroutineBaseline(tb)
 
 	c, err := ts.dial("flood", gossh.PublicKeys(ts.user))
 	if err != nil {
@@ -146,7 +152,7 @@ func kFlood(tb testing.TB, presses, rate int, linger time.Duration) floodResult 
 	if err := sess.RequestPty("xterm-256color", 40, 120, gossh.TerminalModes{}); err != nil {
 		tb.Fatal(err)
 	}
-	fc := &floodCounter{}
+	fc := newFloodCounter()
 	sess.Stdout = fc
 	stdin, err := sess.StdinPipe()
 	if err != nil {
@@ -261,7 +267,7 @@ func TestKFloodOverSSH(t *testing.T) {
 //	go test -run '^$' -bench KFlood -benchtime 1x ./tui/serve/
 //
 // "now" disconnects as the flood ends (TestKFloodOverSSH), "later" 3 s after it, when the
-// engine is deep in the refresh at the large k the flood left (about 450): the stop then
+// engine is deep in the refresh at the k the flood left (the lab's MaxK, 100): the stop then
 // waits for whatever part of the refresh does not check the interrupt.
 func BenchmarkKFlood(b *testing.B) {
 	for _, bc := range []struct {
@@ -320,8 +326,7 @@ func TestSlotHeldUntilEngineStops(t *testing.T) {
 			mu.Unlock()
 		}
 	})
-	time.Sleep(100 * time.Millisecond)
-	baseline := goleak.IgnoreCurrent()
+	baseline := ts.goroutineBaseline(t)
 
 	c, err := ts.dial("alice", gossh.PublicKeys(ts.user))
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/charmbracelet/log"
 	"github.com/charmbracelet/x/ansi"
+	"go.uber.org/goleak"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -267,6 +268,17 @@ func exitStatus(err error) int {
 }
 
 // eventually polls cond until it holds or timeout passes.
+// goroutineBaseline is the goroutines a leak check ignores: the test's own and the server's,
+// taken once the server has logged that it listens (its accept loop, then, is the only
+// goroutine it adds in per-session mode: the check waits for that event, not for a time).
+func (ts *testServer) goroutineBaseline(t testing.TB) goleak.Option {
+	t.Helper()
+	eventually(t, time.Minute, "the server did not start listening", func() bool {
+		return strings.Contains(ts.logs.String(), "listening")
+	})
+	return goleak.IgnoreCurrent()
+}
+
 func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)

@@ -85,8 +85,7 @@ func TestDisconnectStopsEngine(t *testing.T) {
 	ts := startServer(t, func(c *Config, _ string) {
 		c.hooks.engineStarted = func(_ string, e *lab.Engine) { engines <- e }
 	})
-	time.Sleep(100 * time.Millisecond)
-	baseline := goleak.IgnoreCurrent()
+	baseline := ts.goroutineBaseline(t)
 
 	c, err := ts.dial("alice", gossh.PublicKeys(ts.user))
 	if err != nil {
