@@ -129,3 +129,21 @@ func TestSpooledSaveRun(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A run stopped before its first step (here: already cancelled) leaves no directory behind,
+// so the same command can simply be run again; before, it left config.json, empty metrics
+// and θ₀, and the re-run was refused as "already holds a run".
+func TestHeadlessStoppedBeforeFirstStepLeavesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Headless(ctx, small(), HeadlessOptions{Steps: 10, Out: dir}); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err %v, want ErrInterrupted", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the stopped run left %s (%v)", dir, err)
+	}
+	if err := Headless(context.Background(), small(), HeadlessOptions{Steps: 3, Out: dir}); err != nil {
+		t.Fatalf("the same run again: %v", err)
+	}
+}

@@ -6,9 +6,7 @@ package lab
 
 import (
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 
 	"sharpflat/lab/rundir"
 	"sharpflat/lab/train"
@@ -56,17 +54,22 @@ func (e *Engine) saveRun(t *train.Trainer, dir string) error {
 	if err := e.spool.Flush(); err != nil {
 		return err
 	}
-	if err := rundir.Prepare(dir, t.Config()); err != nil {
+	c, err := rundir.ClaimNew(dir)
+	if err != nil {
 		return err
 	}
-	for _, name := range []string{"metrics.jsonl", "metrics.csv", "events.jsonl"} {
-		if err := copyFile(filepath.Join(dir, name), filepath.Join(e.spool.Dir, name)); err != nil {
-			return err
-		}
+	err = c.WriteConfig(t.Config())
+	if err == nil {
+		err = c.CopyFrom(e.spool.Dir, "metrics.jsonl", "metrics.csv", "events.jsonl")
 	}
-	if err := rundir.WriteWeights(dir, t.Model(), t.Theta(), t.StepCount()); err != nil {
+	if err == nil {
+		err = rundir.WriteWeights(dir, t.Model(), t.Theta(), t.StepCount())
+	}
+	if err != nil {
+		c.Abandon()
 		return err
 	}
+	c.Release()
 	e.log(train.EventCommand, fmt.Sprintf("run written to %s (step %d)", dir, t.StepCount()))
 	return nil
 }
@@ -78,21 +81,4 @@ func (e *Engine) RemoveSpool() error {
 	}
 	e.spool.Close(nil, nil, 0)
 	return os.RemoveAll(e.spool.Dir)
-}
-
-func copyFile(dst, src string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -148,8 +148,16 @@ func replaceSection(doc, name, title, body string) string {
 		"<!-- commentary: " + name + " -->\n"
 }
 
-// readMetrics reads a run directory's metrics.jsonl.
-func readMetrics(dir string) ([]train.Metrics, error) { return rundir.ReadMetrics(dir) }
+// readMetrics reads a run directory's metrics.jsonl. A last line cut short (a run killed
+// while writing it) is left out with a warning on stderr: the steps before it are good.
+func readMetrics(dir string) ([]train.Metrics, error) {
+	ms, err := rundir.ReadMetrics(dir)
+	if cut := (*rundir.TruncatedError)(nil); errors.As(err, &cut) {
+		fmt.Fprintf(os.Stderr, "sharpflat: warning: %v\n", err)
+		return ms, nil
+	}
+	return ms, err
+}
 
 // series extracts (step, value) pairs of one metric; onlyValid drops the NaN (unmeasured).
 func series(ms []train.Metrics, f func(m *train.Metrics) float64) (xs, ys []float64) {

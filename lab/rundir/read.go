@@ -1,7 +1,7 @@
 package rundir
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,24 +11,42 @@ import (
 	"sharpflat/lab/train"
 )
 
-// ReadMetrics reads a run directory's metrics.jsonl.
+// TruncatedError reports a metrics file whose last line was cut short (a run killed while
+// writing it, by an older sharpflat or a full disk). The steps before it were read.
+type TruncatedError struct {
+	Path string
+	Line int // the cut line
+	Kept int // the steps read
+}
+
+func (e *TruncatedError) Error() string {
+	return fmt.Sprintf("%s: line %d is cut short (the run was stopped while writing it); read the %d steps before it", e.Path, e.Line, e.Kept)
+}
+
+// ReadMetrics reads a run directory's metrics.jsonl. A last line cut short is left out and
+// reported with a *TruncatedError alongside the steps before it: callers that can work with
+// them check for it with errors.As. A bad line elsewhere is an error naming it.
 func ReadMetrics(dir string) ([]train.Metrics, error) {
-	f, err := os.Open(filepath.Join(dir, "metrics.jsonl"))
+	path := filepath.Join(dir, metricsName)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var ms []train.Metrics
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for sc.Scan() {
+	for line := 1; len(raw) > 0; line++ {
+		text, rest, complete := bytes.Cut(raw, []byte{'\n'})
+		raw = rest
 		m := train.Metrics{BulkTop: train.OptNum(math.NaN())} // absent unless measured
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			return nil, fmt.Errorf("%s/metrics.jsonl: line %d: %v", dir, len(ms)+1, err)
+		err := json.Unmarshal(text, &m)
+		if err != nil || !complete {
+			if len(raw) == 0 { // the last line
+				return ms, &TruncatedError{Path: path, Line: line, Kept: len(ms)}
+			}
+			return ms, fmt.Errorf("%s: line %d: %v", path, line, err)
 		}
 		ms = append(ms, m)
 	}
-	return ms, sc.Err()
+	return ms, nil
 }
 
 // ReadConfig reads a run directory's config.json.

@@ -1,126 +1,218 @@
 package rundir
 
 import (
-	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"sharpflat/lab/train"
 	"sharpflat/nn"
 )
 
-// Writer records a run directory step by step.
+// Writer records a run directory step by step. A step's lines are kept in memory and
+// written whole, all files together, about once a second and at every checkpoint: a crash or
+// a full disk leaves every file ending on a complete line, the same steps in metrics.jsonl
+// and metrics.csv.
 type Writer struct {
-	Dir                      string
-	metrics, events, csvFile *os.File
-	mw, ew, cw               *bufio.Writer
-	lastFlush                time.Time
-	err                      error
+	Dir       string
+	claim     *Claim
+	files     [3]*lineFile // metrics.jsonl, metrics.csv, events.jsonl
+	steps     int          // steps recorded (buffered or on disk)
+	kept      int          // steps on disk in every file
+	resumed   bool         // continues a run (Resume): nothing of it is Abandoned
+	lastFlush time.Time
+	err       error // sticky: the first failed write
 }
 
-// Create makes dir (and parents) and writes config.json. It refuses a directory that already
-// holds a run, so that no run is overwritten by accident.
+// lineFile is one append-only file and the whole lines not yet written to it.
+type lineFile struct {
+	name string
+	f    *os.File
+	buf  []byte
+	size int64 // bytes on disk, all complete lines
+}
+
+const (
+	metricsName = "metrics.jsonl"
+	csvName     = "metrics.csv"
+	eventsName  = "events.jsonl"
+)
+
+// writeFile writes b to f; a test replaces it to fail like a full disk.
+var writeFile = func(f *os.File, b []byte) (int, error) { return f.Write(b) }
+
+// Create claims dir for a new run (ClaimNew: created, or empty) and writes config.json.
 func Create(dir string, cfg train.Config) (*Writer, error) {
-	if err := Prepare(dir, cfg); err != nil {
+	c, err := ClaimNew(dir)
+	if err != nil {
 		return nil, err
 	}
-	var err error
-	r := &Writer{Dir: dir, lastFlush: time.Now()}
-	open := func(name string) (*os.File, *bufio.Writer, error) {
-		f, err := os.Create(filepath.Join(dir, name))
+	if err := writeConfig(c, cfg); err != nil {
+		c.Abandon()
+		return nil, err
+	}
+	w := &Writer{Dir: dir, claim: c, lastFlush: time.Now()}
+	for i, name := range []string{metricsName, csvName, eventsName} {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 		if err != nil {
-			return nil, nil, err
+			w.closeFiles()
+			c.Abandon()
+			return nil, err
 		}
-		return f, bufio.NewWriterSize(f, 1<<16), nil
+		c.wrote(name)
+		w.files[i] = &lineFile{name: name, f: f}
 	}
-	if r.metrics, r.mw, err = open("metrics.jsonl"); err != nil {
-		return nil, err
-	}
-	if r.events, r.ew, err = open("events.jsonl"); err != nil {
-		return nil, err
-	}
-	if r.csvFile, r.cw, err = open("metrics.csv"); err != nil {
-		return nil, err
-	}
-	r.cw.WriteString(strings.Join(csvHeader(), ",") + "\n")
-	return r, nil
+	w.files[1].buf = []byte(strings.Join(csvHeader(), ",") + "\n")
+	return w, nil
 }
 
 // Record appends one step.
-func (r *Writer) Record(m *train.Metrics) error {
-	if r.err != nil {
-		return r.err
+func (w *Writer) Record(m *train.Metrics) error {
+	if w.err != nil {
+		return w.err
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	r.mw.Write(raw)
-	r.mw.WriteByte('\n')
-	r.cw.WriteString(csvRow(m))
-	if time.Since(r.lastFlush) > time.Second {
-		r.err = r.Flush()
+	mf := w.files[0]
+	mf.buf = append(append(mf.buf, raw...), '\n')
+	w.files[1].buf = append(w.files[1].buf, csvRow(m)...)
+	w.steps++
+	if time.Since(w.lastFlush) > time.Second {
+		return w.Flush()
 	}
-	return r.err
+	return nil
 }
 
 // Event appends one event.
-func (r *Writer) Event(e train.Event) error {
+func (w *Writer) Event(e train.Event) error {
 	raw, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
-	r.ew.Write(raw)
-	_, err = r.ew.WriteString("\n")
-	return err
+	ef := w.files[2]
+	ef.buf = append(append(ef.buf, raw...), '\n')
+	return w.err
 }
 
 // Events appends events in order.
-func (r *Writer) Events(evs []train.Event) error {
+func (w *Writer) Events(evs []train.Event) error {
 	for _, e := range evs {
-		if err := r.Event(e); err != nil {
+		if err := w.Event(e); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Flush writes the buffers to the files.
-func (r *Writer) Flush() error {
-	r.lastFlush = time.Now()
-	for _, w := range []*bufio.Writer{r.mw, r.ew, r.cw} {
-		if err := w.Flush(); err != nil {
+// Kept is the number of steps on disk in every file.
+func (w *Writer) Kept() int { return w.kept }
+
+// Steps is the number of steps recorded.
+func (w *Writer) Steps() int { return w.steps }
+
+// Flush writes the buffered lines, each file's in one write. When a write fails (a full
+// disk) every file is cut back to the lines it held before, so that the directory stays a
+// consistent run of Kept() steps, and the error, kept for every later call, says so.
+func (w *Writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	w.lastFlush = time.Now()
+	for i, lf := range w.files {
+		if len(lf.buf) == 0 {
+			continue
+		}
+		n, err := writeFile(lf.f, lf.buf)
+		if err == nil && n < len(lf.buf) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			for _, g := range w.files[:i+1] {
+				g.f.Truncate(g.size) // shrinking a file needs no space
+				g.f.Seek(g.size, io.SeekStart)
+			}
+			w.err = fmt.Errorf("writing %s: %w; %s keeps steps 1–%d, complete (free space, then continue with --resume %s)",
+				filepath.Join(w.Dir, lf.name), err, w.Dir, w.kept, w.Dir)
+			return w.err
+		}
+	}
+	for _, lf := range w.files {
+		lf.size += int64(len(lf.buf))
+		lf.buf = lf.buf[:0]
+	}
+	w.kept = w.steps
+	return nil
+}
+
+// sync flushes and makes the files durable.
+func (w *Writer) sync() error {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	for _, lf := range w.files {
+		if err := lf.f.Sync(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Close flushes, syncs and closes the files, and writes θ to weights.safetensors (unless m is
-// nil).
-func (r *Writer) Close(m *nn.MLP, theta []float64, step int) error {
-	err := r.Flush()
-	for _, f := range []*os.File{r.metrics, r.events, r.csvFile} {
-		if e := f.Sync(); e != nil && err == nil {
-			err = e
+func (w *Writer) closeFiles() {
+	for _, lf := range w.files {
+		if lf != nil {
+			lf.f.Close()
 		}
-		if e := f.Close(); e != nil && err == nil {
-			err = e
-		}
+	}
+}
+
+// Close flushes, syncs and closes the files, writes θ to weights.safetensors (unless m is
+// nil) and the resume checkpoint (unless cp is nil), and releases the directory. After a
+// failed write nothing past the kept steps is written: the last checkpoint stays the one to
+// resume from.
+func (w *Writer) Close(m *nn.MLP, theta []float64, step int) error {
+	return w.CloseWith(m, theta, step, nil, nil)
+}
+
+// CloseWith is Close that also writes a final resume checkpoint cp with the caller's plan.
+func (w *Writer) CloseWith(m *nn.MLP, theta []float64, step int, cp *train.Checkpoint, plan any) error {
+	defer w.claim.Release()
+	err := w.sync()
+	w.closeFiles()
+	if err != nil {
+		return err
 	}
 	if m != nil {
-		if e := WriteWeights(r.Dir, m, theta, step); e != nil && err == nil {
-			err = e
+		if err := WriteWeights(w.Dir, m, theta, step); err != nil {
+			return err
 		}
+		w.claim.wrote("weights.safetensors")
 	}
-	return err
+	if cp != nil {
+		return w.writeResume(cp, plan)
+	}
+	return nil
+}
+
+// Abandon closes the files and removes everything Create wrote (and the directory if it
+// made it): for a run that stopped before recording a step. A resumed run is only closed.
+func (w *Writer) Abandon() {
+	w.closeFiles()
+	if w.resumed {
+		w.claim.Release()
+		return
+	}
+	w.claim.Abandon()
 }
 
 // WriteWeights writes θ to dir/weights.safetensors with the step in its metadata.
@@ -129,19 +221,49 @@ func WriteWeights(dir string, m *nn.MLP, theta []float64, step int) error {
 	return nn.SaveMLP(filepath.Join(dir, "weights.safetensors"), m, theta, meta)
 }
 
-// Prepare makes dir, refusing one that holds a run, and writes config.json.
-func Prepare(dir string, cfg train.Config) error {
-	if _, err := os.Stat(filepath.Join(dir, "metrics.jsonl")); err == nil {
-		return fmt.Errorf("%s already holds a run (metrics.jsonl exists): choose another directory", dir)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
+// writeConfig writes the claimed directory's config.json.
+func writeConfig(c *Claim, cfg train.Config) error {
 	raw, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, "config.json"), append(raw, '\n'))
+	c.wrote("config.json")
+	return WriteFileAtomic(filepath.Join(c.Dir, "config.json"), append(raw, '\n'))
+}
+
+// WriteConfig writes config.json into a claimed directory.
+func (c *Claim) WriteConfig(cfg train.Config) error { return writeConfig(c, cfg) }
+
+// CopyFrom copies the named files of dir src into the claimed directory.
+func (c *Claim) CopyFrom(src string, names ...string) error {
+	for _, name := range names {
+		c.wrote(name)
+		if err := copyFile(filepath.Join(c.Dir, name), filepath.Join(src, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // WriteFileAtomic writes data to path through a synced temporary file renamed into place, so
@@ -163,7 +285,23 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) { // some file systems cannot sync a directory
+		return err
+	}
+	return nil
 }
 
 // csvFields are the scalar fields of Metrics, in declaration order, with their JSON names.
