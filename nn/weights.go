@@ -7,6 +7,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -81,6 +82,11 @@ func FromTensors(ts []Tensor, act Activation, loss Loss) (*MLP, []float64, error
 		if len(p.w.Data) != out*in || len(p.b.Data) != out {
 			return nil, nil, fmt.Errorf("layers.%d: data length does not match the shape", i)
 		}
+		for _, t := range []*Tensor{p.w, p.b} {
+			if err := finite(t); err != nil {
+				return nil, nil, err
+			}
+		}
 		if n == 0 {
 			widths = append(widths, in)
 		} else if widths[n] != in {
@@ -121,4 +127,19 @@ func SaveMLP(path string, m *MLP, theta []float64, meta map[string]string) error
 		all[k] = v
 	}
 	return SaveSafetensors(path, m.Tensors(theta), all)
+}
+
+// finite names the first NaN or ±Inf of a tensor: "weights hold NaN in layers.1.weight
+// (element [3, 4])".
+func finite(t *Tensor) error {
+	for i, v := range t.Data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			at := fmt.Sprintf("%d", i)
+			if len(t.Shape) == 2 {
+				at = fmt.Sprintf("%d, %d", i/t.Shape[1], i%t.Shape[1])
+			}
+			return fmt.Errorf("weights hold %v in %s (element [%s])", v, t.Name, at)
+		}
+	}
+	return nil
 }

@@ -230,3 +230,24 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 
 // newPCG returns the PCG of a config's minibatch order.
 func newPCG(seed uint64) *rand.PCG { return rand.NewPCG(seed, 0xba7c4) }
+
+// StartFrom replaces the seeded initial θ by theta (weights trained elsewhere, say), before
+// the first step: the start checkpoint is taken again from it. theta must have the
+// network's length and be finite.
+func (t *Trainer) StartFrom(theta []float64) error {
+	if t.step != 0 {
+		return fmt.Errorf("StartFrom after %d steps: only a new run can start from given weights", t.step)
+	}
+	if len(theta) != len(t.theta) {
+		return fmt.Errorf("%d parameters given, the network %s has %d", len(theta), t.model, len(t.theta))
+	}
+	for i, v := range theta {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("θ[%d] is %v", i, v)
+		}
+	}
+	copy(t.theta, theta)
+	t.checkpts = nil
+	t.keep("start")
+	return nil
+}

@@ -76,16 +76,28 @@ func New(cfg Config) (*Trainer, error) {
 		return nil, err
 	}
 	cfg.Hidden = slices.Clone(cfg.Hidden)
+	if f, err := dataFootprint(&cfg); err != nil {
+		return nil, err
+	} else if err := f.Check("data "+cfg.Data, MemoryLimit()); err != nil {
+		return nil, err
+	}
 	train, test, err := loadData(&cfg)
 	if err != nil {
+		return nil, err
+	}
+	widths := append(append([]int{train.D}, cfg.Hidden...), train.OutputDim())
+	if err := checkSizes(&cfg, &train, params(widths)); err != nil {
+		return nil, err
+	}
+	hess := hessianSet(&train, cfg.HessianSet, cfg.Seed)
+	if err := footprint(&cfg, &train, &test, &hess).Check("this configuration", MemoryLimit()); err != nil {
 		return nil, err
 	}
 	m, theta, err := BuildModel(&cfg, &train)
 	if err != nil {
 		return nil, err
 	}
-	t := &Trainer{cfg: cfg, model: m, theta: theta, train: train, test: test}
-	t.hess = hessianSet(&t.train, cfg.HessianSet, cfg.Seed)
+	t := &Trainer{cfg: cfg, model: m, theta: theta, train: train, test: test, hess: hess}
 	t.dataDesc = describeData(&cfg, &train, &test)
 	t.opt = newOptimizerState(cfg.Optimizer, m.NumParams())
 	t.pcg = newPCG(cfg.Seed)
@@ -155,6 +167,15 @@ func (t *Trainer) Apply(c Config) error {
 	}
 	if f := firstDifference(&fixed, &c); f != "" {
 		return fmt.Errorf("%s cannot change during a run: start a new one", f)
+	}
+	if err := checkSizes(&c, &t.train, float64(len(t.theta))); err != nil {
+		return err
+	}
+	if c.K > old.K || c.HessianSet != old.HessianSet || c.Batch != old.Batch {
+		hess := hessianSet(&t.train, c.HessianSet, c.Seed)
+		if err := footprint(&c, &t.train, &t.test, &hess).Check("this configuration", MemoryLimit()); err != nil {
+			return err
+		}
 	}
 	c.Hidden = slices.Clone(c.Hidden)
 	t.cfg = c

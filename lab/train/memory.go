@@ -1,0 +1,173 @@
+package train
+
+// Before a trainer allocates anything it estimates the memory its configuration needs and
+// refuses one over the limit, with the estimate: a 100000-100000 network is an error that
+// says "needs about 640 GB", not a runtime stack dump.
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"sharpflat/nn"
+)
+
+// memoryLimit is the limit New and Restore check, in bytes (0: DefaultMemoryLimit).
+var memoryLimit atomic.Int64
+
+// SetMemoryLimit sets the memory a configuration may need (bytes; 0 restores the default).
+// The commands set it from --max-memory.
+func SetMemoryLimit(bytes int64) { memoryLimit.Store(bytes) }
+
+// MemoryLimit is the limit in force.
+func MemoryLimit() int64 {
+	if l := memoryLimit.Load(); l > 0 {
+		return l
+	}
+	return DefaultMemoryLimit()
+}
+
+// DefaultMemoryLimit is half the physical memory (Linux /proc/meminfo), or 4 GiB where it
+// cannot be read.
+func DefaultMemoryLimit() int64 {
+	if total := physicalMemory(); total > 0 {
+		return total / 2
+	}
+	return 4 << 30
+}
+
+func physicalMemory() int64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
+
+// Footprint is an estimate of the memory a computation needs, by part, in bytes. The parts
+// are upper bounds of what the code allocates (see nn/passes.go and linalg/krylov_schur.go):
+// the estimate is meant to be above the measured peak, never far below it (BENCHMARKS.md
+// compares the two).
+type Footprint struct {
+	Data        float64 // the examples
+	Parameters  float64 // θ, gradient, update direction, optimizer state, checkpoints
+	Eigenspace  float64 // the basis and the eigensolver's Krylov vectors
+	Activations float64 // forward, backward and R-pass buffers of the bound sets
+}
+
+// Total is the sum of the parts.
+func (f Footprint) Total() float64 { return f.Data + f.Parameters + f.Eigenspace + f.Activations }
+
+func (f Footprint) String() string {
+	var parts []string
+	for _, p := range []struct {
+		name string
+		b    float64
+	}{{"activations", f.Activations}, {"eigenspace", f.Eigenspace}, {"parameters", f.Parameters}, {"data", f.Data}} {
+		if p.b > 0 {
+			parts = append(parts, p.name+" "+Bytes(p.b))
+		}
+	}
+	return fmt.Sprintf("about %s (%s)", Bytes(f.Total()), strings.Join(parts, ", "))
+}
+
+// Check returns an error naming the estimate when it is above limit.
+func (f Footprint) Check(what string, limit int64) error {
+	if f.Total() > float64(limit) {
+		return fmt.Errorf("%s needs %s; the limit is %s (--max-memory): use fewer or narrower layers, less data or a smaller k", what, f, Bytes(float64(limit)))
+	}
+	return nil
+}
+
+// Bytes words a size: "1.5 GB", "820 MB", "12 kB" (powers of 1000).
+func Bytes(b float64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB", "PB", "EB"}
+	i := 0
+	for b >= 1000 && i < len(units)-1 {
+		b /= 1000
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%.0f B", b)
+	}
+	return fmt.Sprintf("%.3g %s", b, units[i])
+}
+
+// params is the parameter count of a network of these widths, in float64 (no overflow).
+func params(widths []int) float64 {
+	p := 0.0
+	for i := 1; i < len(widths); i++ {
+		p += float64(widths[i]) * float64(widths[i-1]+1)
+	}
+	return p
+}
+
+// boundBytes is what nn allocates to evaluate a network on n examples with curvature
+// products: per chunk of 256 rows nine buffers of rows × width per layer, and the gradient,
+// Hv and Gv vectors (P each); θ and the gradient of the Bound.
+func boundBytes(widths []int, n int) float64 {
+	if n <= 0 {
+		return 0
+	}
+	width := 0.0
+	for _, w := range widths[1:] {
+		width += float64(w)
+	}
+	chunks := float64((n + 255) / 256)
+	return 8 * (9*float64(n)*width + (3*chunks+2)*params(widths))
+}
+
+// FootprintOf estimates what a computation of the top-k eigenspace on a network of these
+// widths needs, with the given bound sets (the number of examples of each) and the data
+// (floats held).
+func FootprintOf(widths []int, k int, sets []int, dataFloats float64) Footprint {
+	p := params(widths)
+	solver := float64(2*(max(2*(k+1)+20, k+5)) + 2) // Krylov basis and work, at most
+	f := Footprint{
+		Data:       8 * dataFloats,
+		Parameters: 8 * p * float64(6+2*maxCheckpoints),
+		Eigenspace: 8 * p * (solver + float64(k+1)*(1+maxCheckpoints)),
+	}
+	for _, n := range sets {
+		f.Activations += boundBytes(widths, n)
+	}
+	return f
+}
+
+// footprint estimates a trainer's needs once its data is known.
+func footprint(c *Config, train, test, hess *nn.Dataset) Footprint {
+	widths := append([]int{train.D}, c.Hidden...)
+	widths = append(widths, train.OutputDim())
+	batch := c.Batch
+	if batch == 0 || batch > train.N {
+		batch = train.N
+	}
+	data := float64(train.N)*float64(train.D+train.OutputDim()) + float64(test.N)*float64(test.D+test.OutputDim())
+	return FootprintOf(widths, c.K, []int{batch, hess.N, train.N, test.N}, data)
+}
+
+// dataFootprint estimates what generating a synthetic data set holds before it is split:
+// the generated set, and the two halves.
+func dataFootprint(c *Config) (Footprint, error) {
+	if isFileData(c.Data) || isMNIST(c.Data) {
+		return Footprint{}, nil // their size is the file's (bounded by it) or fixed
+	}
+	probe, err := nn.Synthetic(c.Data, 8, c.Seed)
+	if err != nil {
+		return Footprint{}, fmt.Errorf("data: %v (or mnist, mnist14, mnist5k, a .csv path)", err)
+	}
+	return Footprint{Data: 2 * 8 * float64(c.N) * float64(probe.D+probe.OutputDim())}, nil
+}
