@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -47,6 +49,7 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	maxS := fs.Int("hessian-set", 0, "use a seeded subsample of this many examples (0: all)")
 	seed := fs.Uint64("seed", 1, "seed of the start vector, the probes and the subsample")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	memoryFlag(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -86,6 +89,9 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := checkFileSize(*weights); err != nil {
+		return err
+	}
 	m, theta, err := nn.LoadMLP(*weights, act, loss)
 	if err != nil {
 		return err
@@ -93,11 +99,27 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	if *maxS > 0 && *maxS < ds.N {
 		ds = train.Subsample(&ds, *maxS, *seed)
 	}
+	if *k >= m.NumParams() {
+		return usagef("hessian: --k %d, but %s has %d parameters: want k < P", *k, *weights, m.NumParams())
+	}
+	if m.Widths[0] != ds.D {
+		return fmt.Errorf("%s takes %d inputs; %s has %d features", *weights, m.Widths[0], dataName, ds.D)
+	}
+	foot := train.FootprintOf(m.Widths, *k, []int{ds.N}, float64(ds.N)*float64(ds.D+ds.OutputDim()))
+	if err := foot.Check(fmt.Sprintf("the Hessian of %s on %d examples", m, ds.N), train.MemoryLimit()); err != nil {
+		return err
+	}
 	b, err := m.Bind(theta, &ds)
 	if err != nil {
 		return fmt.Errorf("%s with %s: %w", *weights, dataName, err)
 	}
+	if l := b.Loss(); math.IsNaN(l) || math.IsInf(l, 0) {
+		return fmt.Errorf("the loss of %s on %s is %v: %s", *weights, dataName, l, overflowCause(&ds))
+	}
 	r, err := train.Curvature(b, train.CurvatureOptions{K: *k, Tol: *tol, Seed: *seed, Split: true, HutchSamples: *samples})
+	if errors.Is(err, linalg.ErrNotFinite) {
+		return fmt.Errorf("the curvature products of %s on %s overflow float64: %s", *weights, dataName, overflowCause(&ds))
+	}
 	if err != nil {
 		return err
 	}
@@ -134,4 +156,36 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%d curvature-vector products\n", rep.HVPs)
 	return nil
+}
+
+// checkFileSize refuses a weights file whose contents alone would exceed the memory limit
+// (it is read whole), before reading it; and anything that is not a regular file.
+func checkFileSize(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", path)
+	}
+	if need := 2 * float64(st.Size()); need > float64(train.MemoryLimit()) { // the bytes, and θ from them
+		return fmt.Errorf("%s is %s: reading it needs about %s; the limit is %s (--max-memory)", path,
+			train.Bytes(float64(st.Size())), train.Bytes(need), train.Bytes(float64(train.MemoryLimit())))
+	}
+	return nil
+}
+
+// overflowCause words why a loss or a product is not finite when the weights are finite (the
+// loader refuses NaN weights): the largest input, if it is large enough to overflow.
+func overflowCause(ds *nn.Dataset) string {
+	big, at := 0.0, 0
+	for i, v := range ds.X {
+		if a := math.Abs(v); a > big {
+			big, at = a, i
+		}
+	}
+	if big > 1e30 {
+		return fmt.Sprintf("the inputs overflow (example %d, feature x%d is %g): rescale the features", at/ds.D+1, at%ds.D, ds.X[at])
+	}
+	return fmt.Sprintf("the largest input is %g; the weights are too large for float64 at this point", big)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ func configFlags(fs *flag.FlagSet) func() (train.Config, error) {
 	preset := fs.String("preset", "demo", "preset: "+strings.Join(train.Presets(), ", "))
 	file := fs.String("config", "", "JSON config file (fields as in a run's config.json); flags override it")
 	alpha := fs.String("alpha", "", "slider α in [0,1]: 0 Dom-SGD, 0.5 SGD, 1 Bulk-SGD (sets w-dom and w-bulk)")
+	memoryFlag(fs)
 	// The fields are bound to a scratch config, showing the demo's defaults; after parsing,
 	// the values given are set again over the chosen preset.
 	scratch, _ := train.Preset("demo")
@@ -96,21 +98,54 @@ func (v fieldFlag) String() string {
 func (v fieldFlag) Set(s string) error { return v.f.Set(v.c, s) }
 
 func runRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "[--preset NAME] [overrides] --steps N --out DIR", stdout, stderr)
+	fs := newFlags("run", "[--preset NAME] [overrides] --steps N --out DIR | --resume DIR [--steps N]", stdout, stderr)
 	build := configFlags(fs)
-	steps := fs.Int("steps", 1000, "steps to train")
-	out := fs.String("out", "", "run directory to write (created; must not hold a run) [required]")
+	steps := fs.Int("steps", 1000, "steps to train (0: write θ₀ and stop; with --resume: the total to reach, default the run's own)")
+	out := fs.String("out", "", "run directory to write (created, or empty; never one holding other files) [required]")
+	resume := fs.String("resume", "", "continue the interrupted (or finished) run in this directory from its last checkpoint")
+	initWeights := fs.String("init-weights", "", "start from these weights (safetensors, PyTorch nn.Linear layout layers.{i}.weight/bias) instead of the seeded initialisation")
+	ckptEvery := fs.Int("checkpoint-every", 0, "steps between resume checkpoints (0: every 10 s)")
 	switchAt := fs.Int("switch-at", 0, "after this many steps switch the update to --to (Song et al.: SGD, then switch)")
 	to := fs.String("to", "", "update after --switch-at: bulk, dom, sgd or alpha=A")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *resume != "" {
+		for name := range set {
+			if name != "resume" && name != "steps" && name != "quiet" && name != "max-memory" {
+				return usagef("run: --resume continues a run as it was configured: --%s cannot go with it (only --steps, --quiet and --max-memory)", name)
+			}
+		}
+		if _, err := build(); err != nil { // sets --max-memory
+			return usagef("run: %v", err)
+		}
+		total := 0
+		if set["steps"] {
+			if *steps < 1 {
+				return usagef("run: --steps %d with --resume, want ≥ 1", *steps)
+			}
+			total = *steps
+		}
+		err := lab.Resume(ctx, *resume, lab.ResumeOptions{Steps: total, Progress: progressWriter(*quiet, stderr)})
+		if errors.Is(err, lab.ErrNothingToDo) {
+			fmt.Fprintf(stderr, "sharpflat: %v\n", err)
+			return nil
+		}
+		return err
+	}
 	if *out == "" {
 		return usagef("run: --out DIR is required")
 	}
-	if *steps < 1 {
-		return usagef("run: --steps %d, want ≥ 1", *steps)
+	if *steps < 0 {
+		return usagef("run: --steps %d, want ≥ 0", *steps)
+	}
+	if *ckptEvery < 0 {
+		return usagef("run: --checkpoint-every %d, want ≥ 0", *ckptEvery)
 	}
 	cfg, err := build()
 	if err != nil {
@@ -125,11 +160,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 			return usagef("run: --to: %v", err)
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	return lab.Headless(ctx, cfg, lab.HeadlessOptions{
 		Steps: *steps, Out: *out, SwitchAt: *switchAt, SwitchWDom: wDom, SwitchWBulk: wBulk,
-		Progress: progressWriter(*quiet, stderr),
+		CheckpointEvery: *ckptEvery, InitWeights: *initWeights, Progress: progressWriter(*quiet, stderr),
 	})
 }
 

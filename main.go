@@ -21,6 +21,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"run":        runRun,
 	"serve":      runServe,
 	"experiment": runExperiment,
+	"data":       runData,
 }
 
 var summaries = map[string]string{
@@ -30,6 +31,7 @@ var summaries = map[string]string{
 	"run":        "train headless and write a run directory (metrics, events, weights)",
 	"serve":      "serve the lab over SSH to a classroom (own lab per session, or --classroom)",
 	"experiment": "reproducible experiments with plots and a report: switch, alpha, stability, curvature, eos, all",
+	"data":       "export the exact training, test and Hessian sets a run uses, as CSV",
 }
 
 func usage(w io.Writer) {

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"sharpflat/lab/train"
+	"sharpflat/nn"
+)
+
+// child starts the test binary as the sharpflat command.
+func child(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "SHARPFLAT_AS_CLI=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &stderr
+}
+
+// waitLines waits until path holds at least n lines or the process has exited; it polls the
+// file (the event), with only a hang guard for a time limit.
+func waitLines(t *testing.T, path string, n int, done <-chan struct{}) {
+	t.Helper()
+	guard := time.After(5 * time.Minute)
+	for {
+		raw, _ := os.ReadFile(path)
+		if bytes.Count(raw, []byte{'\n'}) >= n {
+			return
+		}
+		select {
+		case <-done:
+			return
+		case <-guard:
+			t.Fatalf("%s never reached %d lines", path, n)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// Two runs started on the same directory at once: exactly one writes it (and exits 0), the
+// other fails saying why, and the run directory is the winner's, whole. The issue's recipe
+// failed 5 times in 12 before the directory was claimed.
+func TestConcurrentRunsToOneDirectory(t *testing.T) {
+	for try := range 6 {
+		out := filepath.Join(t.TempDir(), "R")
+		a, ea := child(t, "run", "--quiet", "--steps", "30", "--refresh", "0", "--out", out)
+		b, eb := child(t, "run", "--quiet", "--steps", "30", "--refresh", "0", "--seed", "2", "--lr", "0.05", "--out", out)
+		a.Wait()
+		b.Wait()
+		codes := []int{a.ProcessState.ExitCode(), b.ProcessState.ExitCode()}
+		msgs := ea.String() + eb.String()
+		if codes[0]+codes[1] != 1 || codes[0]*codes[1] != 0 {
+			t.Fatalf("try %d: exit codes %v, want one 0 and one 1; stderr %q", try, codes, msgs)
+		}
+		if !strings.Contains(msgs, "in use by another sharpflat process") && !strings.Contains(msgs, "already holds a run") {
+			t.Errorf("try %d: the loser's message %q", try, msgs)
+		}
+		raw, _ := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+		lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+		if len(lines) != 30 {
+			t.Fatalf("try %d: metrics.jsonl has %d lines, want 30", try, len(lines))
+		}
+		lr := regexp.MustCompile(`"lr":([0-9.e-]+)`)
+		first := lr.FindStringSubmatch(lines[0])
+		for i, l := range lines {
+			if !strings.HasPrefix(l, fmt.Sprintf(`{"step":%d,`, i+1)) || lr.FindStringSubmatch(l)[1] != first[1] {
+				t.Fatalf("try %d: line %d is not the winner's step %d: %.80s", try, i+1, i+1, l)
+			}
+		}
+	}
+}
+
+// A run that fails at its start or is stopped before its first step leaves nothing behind,
+// so the corrected command can be run again as it was.
+func TestFailedStartLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("x0,label\n1,0\noops,1\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	if code, _, errOut := runCLI(t, "run", "--quiet", "--data", bad, "--steps", "3", "--out", out); code == 0 || !strings.Contains(errOut, "bad.csv:3") {
+		t.Fatalf("bad CSV: code %d, %q", code, errOut)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("a failed start left %s behind (%v)", out, err)
+	}
+	os.WriteFile(bad, []byte("x0,label\n1,0\n2,1\n3,0\n4,1\n5,0\n"), 0o644)
+	if code, _, errOut := runCLI(t, "run", "--quiet", "--data", bad, "--hidden", "3", "--k", "2", "--batch", "0", "--steps", "3", "--out", out); code != 0 {
+		t.Fatalf("the corrected run: code %d, %q", code, errOut)
+	}
+}
+
+// noClock removes the wall-clock fields from a metrics.jsonl line.
+var noClock = regexp.MustCompile(`,"(steps_per_sec|wall_sec|refresh_ms)":[^,}]*`)
+
+func metricsWithoutClock(t *testing.T, dir string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+	for i := range lines {
+		lines[i] = noClock.ReplaceAllString(lines[i], "")
+	}
+	return lines
+}
+
+// sameRun checks that two run directories hold the same metrics (the clock fields aside),
+// bit for bit, and the same weights, byte for byte.
+func sameRun(t *testing.T, label, want, got string) {
+	t.Helper()
+	a, b := metricsWithoutClock(t, want), metricsWithoutClock(t, got)
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d steps, the uninterrupted run %d", label, len(b), len(a))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("%s: step %d differs:\n%s\n%s", label, i+1, a[i], b[i])
+		}
+	}
+	csvA, _ := os.ReadFile(filepath.Join(want, "metrics.csv"))
+	csvB, _ := os.ReadFile(filepath.Join(got, "metrics.csv"))
+	if bytes.Count(csvA, []byte{'\n'}) != bytes.Count(csvB, []byte{'\n'}) {
+		t.Errorf("%s: metrics.csv has %d lines, the uninterrupted run's %d", label, bytes.Count(csvB, []byte{'\n'}), bytes.Count(csvA, []byte{'\n'}))
+	}
+	wa, _ := os.ReadFile(filepath.Join(want, "weights.safetensors"))
+	wb, err := os.ReadFile(filepath.Join(got, "weights.safetensors"))
+	if err != nil || !bytes.Equal(wa, wb) {
+		t.Errorf("%s: weights differ from the uninterrupted run's (%v)", label, err)
+	}
+}
+
+// A run killed with SIGKILL (nothing flushed, nothing cleaned up), or stopped by SIGTERM,
+// at several points, then continued with --resume, writes the metrics and weights of the
+// same run uninterrupted, bit for bit.
+func TestResumeAfterKillIsBitIdentical(t *testing.T) {
+	args := []string{"run", "--quiet", "--steps", "150", "--refresh", "3", "--eval-every", "5", "--checkpoint-every", "9"}
+	ref := filepath.Join(t.TempDir(), "ref")
+	if code, _, errOut := runCLI(t, append(args, "--out", ref)...); code != 0 {
+		t.Fatalf("uninterrupted run: %d %s", code, errOut)
+	}
+	for _, tc := range []struct {
+		sig   syscall.Signal
+		after int // lines of metrics.jsonl on disk before the signal
+	}{{syscall.SIGKILL, 1}, {syscall.SIGKILL, 40}, {syscall.SIGKILL, 100}, {syscall.SIGTERM, 60}} {
+		label := fmt.Sprintf("%v after %d lines", tc.sig, tc.after)
+		out := filepath.Join(t.TempDir(), "run")
+		cmd, stderr := child(t, append(args, "--out", out)...)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		waitLines(t, filepath.Join(out, "metrics.jsonl"), tc.after, done)
+		cmd.Process.Signal(tc.sig)
+		<-done
+		t.Logf("%s: stopped with %d lines on disk (%s)", label, len(metricsWithoutClock(t, out)), strings.TrimSpace(stderr.String()))
+		if code, _, errOut := runCLI(t, "run", "--quiet", "--resume", out); code != 0 {
+			t.Fatalf("%s: resume: code %d, %s", label, code, errOut)
+		}
+		sameRun(t, label, ref, out)
+	}
+}
+
+// --steps 0 writes θ₀ and stops; --init-weights starts from a file (here θ₀ itself, so the
+// run is the seeded one) and refuses a file of another architecture; --resume extends a
+// finished run.
+func TestStepsZeroInitWeightsAndExtend(t *testing.T) {
+	dir := t.TempDir()
+	zero := filepath.Join(dir, "zero")
+	if code, _, errOut := runCLI(t, "run", "--quiet", "--steps", "0", "--out", zero); code != 0 {
+		t.Fatalf("--steps 0: %d %s", code, errOut)
+	}
+	_, th0, err := nn.LoadMLP(filepath.Join(zero, "weights.safetensors"), nn.Tanh, nn.CrossEntropy)
+	if err != nil || len(th0) != 778 {
+		t.Fatalf("θ₀: %v", err)
+	}
+	seeded := filepath.Join(dir, "seeded")
+	from := filepath.Join(dir, "from")
+	runCLI(t, "run", "--quiet", "--steps", "20", "--out", seeded)
+	if code, _, errOut := runCLI(t, "run", "--quiet", "--steps", "20", "--init-weights", filepath.Join(zero, "weights.safetensors"), "--out", from); code != 0 {
+		t.Fatalf("--init-weights: %d %s", code, errOut)
+	}
+	sameRun(t, "--init-weights θ₀", seeded, from)
+	code, _, errOut := runCLI(t, "run", "--quiet", "--steps", "20", "--hidden", "8", "--init-weights", filepath.Join(zero, "weights.safetensors"), "--out", filepath.Join(dir, "x"))
+	if code == 0 || !strings.Contains(errOut, "holds a 20-16-16-10 tanh network; the configuration builds 20-8-10 tanh") {
+		t.Errorf("wrong architecture: %d %q", code, errOut)
+	}
+	// Extending: 0 steps, then to 20 by --resume, is the 20-step run.
+	if code, _, errOut := runCLI(t, "run", "--quiet", "--resume", zero, "--steps", "20"); code != 0 {
+		t.Fatalf("--resume --steps 20: %d %s", code, errOut)
+	}
+	sameRun(t, "0 then resumed to 20", seeded, zero)
+	if code, _, errOut := runCLI(t, "run", "--quiet", "--resume", zero); code != 0 || !strings.Contains(errOut, "complete at step 20") {
+		t.Errorf("resume of a complete run: %d %q", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "run", "--resume", zero, "--lr", "0.1"); code != 2 || !strings.Contains(errOut, "--lr cannot go with it") {
+		t.Errorf("resume with a setting: %d %q", code, errOut)
+	}
+}
+
+// Sizes that cannot work are refused before anything is allocated, with what was wrong:
+// no "fatal error: out of memory" and no stack dump.
+func TestAbsurdSizesAreRefused(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--hidden", "100000-100000"}, "this configuration needs about"},
+		{[]string{"--n", "2000000000"}, "data gaussian needs about"},
+		{[]string{"--k", "800"}, "k: 800, but the network has 778 parameters"},
+		{[]string{"--batch", "5000"}, "batch: 5000, but the training set has 1000 examples"},
+		{[]string{"--hessian-set", "5000"}, "hessian-set: 5000, but the training set has 1000 examples"},
+		{[]string{"--hidden", "300-300", "--max-memory", "10M"}, "the limit is 10.5 MB (--max-memory)"},
+	} {
+		code, _, errOut := runCLI(t, append([]string{"run", "--quiet", "--steps", "2", "--out", out}, tc.args...)...)
+		if code == 0 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "goroutine") {
+			t.Errorf("%v: code %d, stderr %q, want %q", tc.args, code, errOut, tc.want)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%v: left %s behind", tc.args, out)
+		}
+	}
+	train.SetMemoryLimit(0)
+}
+
+// NaN weights are named as such, with the tensor and the element; inputs that overflow the
+// forward pass are named too, not reported as "operator produced a non-finite value".
+func TestNonFiniteWeightsAndInputsAreNamed(t *testing.T) {
+	csvPath, _, m, th, data := fixture(t)
+	w, b := m.Layer(th, 1)
+	_ = b
+	w[4] = nanValue()
+	bad := filepath.Join(t.TempDir(), "nan.safetensors")
+	if err := nn.SaveMLP(bad, m, th, nil); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "hessian", "--data", csvPath, "--weights", bad, "--k", "3")
+	if code == 0 || !strings.Contains(errOut, "weights hold NaN in layers.1.weight (element [0, 4])") {
+		t.Errorf("NaN weights: %d %q", code, errOut)
+	}
+	_, good, _, _, _ := fixture(t)
+	huge := data
+	huge.X = append([]float64(nil), data.X...)
+	huge.X[7] = 1e300
+	hp := filepath.Join(t.TempDir(), "huge.csv")
+	f, _ := os.Create(hp)
+	nn.WriteCSV(f, huge)
+	f.Close()
+	code, _, errOut = runCLI(t, "hessian", "--data", hp, "--weights", good, "--k", "3", "--act", "relu", "--loss", "mse")
+	if code == 0 || !strings.Contains(errOut, "the inputs overflow (example 2, feature x3 is 1e+300)") {
+		t.Errorf("overflowing inputs: %d %q", code, errOut)
+	}
+}
+
+func nanValue() float64 { z := 0.0; return z / z }
+
+// data export writes the data a run uses: read back, it is the run's training and test
+// sets, number for number.
+func TestDataExport(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "data")
+	code, stdout, errOut := runCLI(t, "data", "export", "--preset", "moons", "--seed", "3", "--out", out)
+	if code != 0 || !strings.Contains(stdout, "train.csv  1000 examples × 2 features") {
+		t.Fatalf("export: %d %q %q", code, stdout, errOut)
+	}
+	cfg, _ := train.Preset("moons")
+	cfg.Seed = 3
+	tr, te, hs, err := train.RunData(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]nn.Dataset{"train.csv": tr, "test.csv": te, "hessian_set.csv": hs} {
+		got, err := nn.LoadCSV(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.N != want.N || !slicesEqual(got.X, want.X) || !intsEqual(got.Labels, want.Labels) {
+			t.Errorf("%s differs from the run's data", name)
+		}
+	}
+	if code, _, errOut := runCLI(t, "data", "export", "--preset", "moons", "--out", out); code == 0 || !strings.Contains(errOut, "not empty") {
+		t.Errorf("export over a directory of files: %d %q", code, errOut)
+	}
+}
+
+func slicesEqual(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func intsEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
