@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -53,7 +54,7 @@ func waitLines(t *testing.T, path string, n int, done <-chan struct{}) {
 // other fails saying why, and the run directory is the winner's, whole. The recipe
 // failed 5 times in 12 before the directory was claimed.
 func TestConcurrentRunsToOneDirectory(t *testing.T) {
-	for try := range 6 {
+	for try := range 4 {
 		out := filepath.Join(t.TempDir(), "R")
 		a, ea := child(t, "run", "--quiet", "--steps", "30", "--refresh", "0", "--out", out)
 		b, eb := child(t, "run", "--quiet", "--steps", "30", "--refresh", "0", "--seed", "2", "--lr", "0.05", "--out", out)
@@ -146,7 +147,7 @@ func sameRun(t *testing.T, label, want, got string) {
 // at several points, then continued with --resume, writes the metrics and weights of the
 // same run uninterrupted, bit for bit.
 func TestResumeAfterKillIsBitIdentical(t *testing.T) {
-	args := []string{"run", "--quiet", "--steps", "150", "--refresh", "3", "--eval-every", "5", "--checkpoint-every", "9"}
+	args := []string{"run", "--quiet", "--n", "300", "--hessian-set", "64", "--k", "3", "--steps", "60", "--refresh", "3", "--eval-every", "5", "--checkpoint-every", "7"}
 	ref := filepath.Join(t.TempDir(), "ref")
 	if code, _, errOut := runCLI(t, append(args, "--out", ref)...); code != 0 {
 		t.Fatalf("uninterrupted run: %d %s", code, errOut)
@@ -154,7 +155,7 @@ func TestResumeAfterKillIsBitIdentical(t *testing.T) {
 	for _, tc := range []struct {
 		sig   syscall.Signal
 		after int // lines of metrics.jsonl on disk before the signal
-	}{{syscall.SIGKILL, 1}, {syscall.SIGKILL, 40}, {syscall.SIGKILL, 100}, {syscall.SIGTERM, 60}} {
+	}{{syscall.SIGKILL, 1}, {syscall.SIGKILL, 15}, {syscall.SIGKILL, 40}, {syscall.SIGTERM, 25}} {
 		label := fmt.Sprintf("%v after %d lines", tc.sig, tc.after)
 		out := filepath.Join(t.TempDir(), "run")
 		cmd, stderr := child(t, append(args, "--out", out)...)
@@ -177,6 +178,13 @@ func TestResumeAfterKillIsBitIdentical(t *testing.T) {
 func TestStepsZeroInitWeightsAndExtend(t *testing.T) {
 	dir := t.TempDir()
 	zero := filepath.Join(dir, "zero")
+	small := []string{"--n", "300", "--hessian-set", "64", "--k", "3"}
+	runCLI := func(t *testing.T, args ...string) (int, string, string) {
+		if len(args) > 0 && args[0] == "run" && !slices.Contains(args, "--resume") {
+			args = append(args, small...)
+		}
+		return runCLI(t, args...)
+	}
 	if code, _, errOut := runCLI(t, "run", "--quiet", "--steps", "0", "--out", zero); code != 0 {
 		t.Fatalf("--steps 0: %d %s", code, errOut)
 	}
