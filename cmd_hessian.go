@@ -96,6 +96,9 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *maxS < 0 || *maxS > ds.N {
+		return usagef("hessian: --hessian-set %d, but %s has %d examples (0: all of them)", *maxS, dataName, ds.N)
+	}
 	if *maxS > 0 && *maxS < ds.N {
 		ds = train.Subsample(&ds, *maxS, *seed)
 	}

@@ -258,6 +258,10 @@ func TestNonFiniteWeightsAndInputsAreNamed(t *testing.T) {
 		t.Errorf("NaN weights: %d %q", code, errOut)
 	}
 	_, good, _, _, _ := fixture(t)
+	code, _, errOut = runCLI(t, "hessian", "--data", csvPath, "--weights", good, "--hessian-set", "61")
+	if code != 2 || !strings.Contains(errOut, "--hessian-set 61, but "+csvPath+" has 60 examples") {
+		t.Errorf("--hessian-set above N: %d %q", code, errOut)
+	}
 	huge := data
 	huge.X = append([]float64(nil), data.X...)
 	huge.X[7] = 1e300
