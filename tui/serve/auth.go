@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
@@ -15,6 +17,7 @@ import (
 const (
 	extFingerprint = "sharpflat-verified-key-sha256"
 	extAnonymous   = "sharpflat-anonymous"
+	extNoPTY       = "sharpflat-no-pty" // the key's line forbids a terminal (no-pty, restrict)
 )
 
 // identity is who a session is, as far as the server can prove it.
@@ -43,20 +46,55 @@ func (id identity) who() string {
 	return id.fingerprint
 }
 
+// authorize finds the line that lets key in from addr now: in the authorized keys file, else
+// in the controllers file (a classroom's controllers need not be repeated among the
+// authorized keys). If none does but some line has the key, e is that line and why says
+// why it does not let the key in; otherwise why is "".
+func (s *Server) authorize(fp string, addr netip.Addr) (e keyEntry, ok bool, why string) {
+	now := time.Now()
+	for _, k := range []*keySet{s.keys, s.controllers} {
+		if k == nil {
+			continue
+		}
+		ke, ok, w := k.lookup(fp, addr, now)
+		if ok {
+			return ke, true, ""
+		}
+		if w != "" && why == "" {
+			e, why = ke, w
+		}
+	}
+	return e, false, why
+}
+
 // offeredKey answers "would this key be accepted?". x/crypto calls it for every key a client
 // offers, including keys the client only queries about and never signs with, so it must not
-// record anything about the connection: it only looks the key up.
-func (s *Server) offeredKey(_ ssh.Context, key ssh.PublicKey) bool {
-	return s.cfg.Open || s.keys.contains(key)
+// record anything about the connection: it only looks the key up (and logs why a listed key
+// is refused: expired, or not from this address).
+func (s *Server) offeredKey(ctx ssh.Context, key ssh.PublicKey) bool {
+	if s.cfg.Open {
+		return true
+	}
+	fp := gossh.FingerprintSHA256(key)
+	e, ok, why := s.authorize(fp, addrOf(ctx.RemoteAddr()))
+	if why != "" {
+		s.log.Info("auth refused", "method", "publickey", "reason", why, "remote", hostOf(ctx.RemoteAddr()), "user", logUser(ctx.User()), "key", fp, "at", e.at)
+	}
+	return ok
 }
 
 // verifiedKey runs after the client has signed with key (x/crypto verified the signature
 // over this connection's session id). It looks the key up again — the file may have changed
-// since the offer — and binds the identity to it.
-func (s *Server) verifiedKey(conn gossh.ConnMetadata, key gossh.PublicKey, perms *gossh.Permissions, _ string) (*gossh.Permissions, error) {
+// since the offer — and binds the identity, and the restrictions of the line that let it in,
+// to the connection. An authorized key's connection is no longer pending (see preauth.go).
+func (s *Server) verifiedKey(ctx ssh.Context, conn gossh.ConnMetadata, key gossh.PublicKey, perms *gossh.Permissions) (*gossh.Permissions, error) {
 	fp := gossh.FingerprintSHA256(key)
-	if !s.cfg.Open && !s.keys.contains(key) {
-		s.log.Info("auth refused: key removed before it was used", "remote", hostOf(conn.RemoteAddr()), "user", logUser(conn.User()), "key", fp)
+	e, ok, why := s.authorize(fp, addrOf(conn.RemoteAddr()))
+	if !s.cfg.Open && !ok {
+		if why == "" {
+			why = "key removed before it was used"
+		}
+		s.log.Info("auth refused", "method", "publickey", "reason", why, "remote", hostOf(conn.RemoteAddr()), "user", logUser(conn.User()), "key", fp, "at", e.at)
 		return nil, fmt.Errorf("permission denied")
 	}
 	out := &gossh.Permissions{}
@@ -68,8 +106,20 @@ func (s *Server) verifiedKey(conn gossh.ConnMetadata, key gossh.PublicKey, perms
 		out.Extensions = map[string]string{}
 	}
 	delete(out.Extensions, extAnonymous)
+	delete(out.Extensions, extNoPTY)
 	out.Extensions[extFingerprint] = fp
-	s.log.Info("auth ok", "method", "publickey", "remote", hostOf(conn.RemoteAddr()), "user", logUser(conn.User()), "key", fp, "type", key.Type())
+	kv := []any{"method", "publickey", "remote", hostOf(conn.RemoteAddr()), "user", logUser(conn.User()), "key", fp, "type", key.Type()}
+	if ok {
+		kv = append(kv, "at", e.at)
+		if e.opts.noPTY {
+			out.Extensions[extNoPTY] = "1"
+			kv = append(kv, "pty", false)
+		}
+	}
+	if g := guardOf(ctx); g != nil && !s.cfg.Open {
+		g.authenticated()
+	}
+	s.log.Info("auth ok", kv...)
 	return out, nil
 }
 
@@ -95,15 +145,23 @@ func (s *Server) authLog(conn gossh.ConnMetadata, method string, err error) {
 	s.log.Info("auth refused", "method", method, "remote", hostOf(conn.RemoteAddr()), "user", logUser(conn.User()), "reason", err.Error())
 }
 
-// serverConfig is the x/crypto configuration under wish's: charmbracelet/ssh adds its own
-// PublicKeyCallback (calling offeredKey) and KeyboardInteractiveCallback on top, and leaves
-// VerifiedPublicKeyCallback, MaxAuthTries and AuthLogCallback as set here. Because a
+// serverConfig is the x/crypto configuration under wish's, one per connection:
+// charmbracelet/ssh adds its own PublicKeyCallback (calling offeredKey) and
+// KeyboardInteractiveCallback on top, and leaves the callbacks set here. Because a
 // PublicKeyHandler is always installed, it never sets NoClientAuth: "none" is refused.
-func (s *Server) serverConfig(ssh.Context) *gossh.ServerConfig {
+func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 	return &gossh.ServerConfig{
-		MaxAuthTries:              s.cfg.MaxAuthTries,
-		VerifiedPublicKeyCallback: s.verifiedKey,
-		AuthLogCallback:           s.authLog,
+		MaxAuthTries: s.cfg.MaxAuthTries,
+		VerifiedPublicKeyCallback: func(conn gossh.ConnMetadata, key gossh.PublicKey, perms *gossh.Permissions, _ string) (*gossh.Permissions, error) {
+			return s.verifiedKey(ctx, conn, key, perms)
+		},
+		AuthLogCallback: s.authLog,
+		// Called once the key exchange is done: the client has done more than connect.
+		PreAuthConnCallback: func(gossh.ServerPreAuthConn) {
+			if g := guardOf(ctx); g != nil {
+				g.keyExchanged()
+			}
+		},
 	}
 }
 
@@ -119,6 +177,21 @@ func (s *Server) identify(sess ssh.Session) (identity, error) {
 		return id, nil
 	}
 	return id, fmt.Errorf("no verified identity")
+}
+
+// addrOf is the IP address of a. (The zero Addr if a is not an IP address: from= then refuses.)
+func addrOf(a net.Addr) netip.Addr {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.AddrPort().Addr().Unmap()
+	}
+	if a == nil {
+		return netip.Addr{}
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }
 
 // hostOf is the host part of an address (the port says nothing about who connects).

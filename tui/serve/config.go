@@ -25,14 +25,16 @@ type Config struct {
 	// if the file does not exist. An existing key readable by group or others is refused.
 	HostKeyPath string
 	// AuthorizedKeysPath lists the public keys that may log in (OpenSSH authorized_keys
-	// format); it is re-read when it changes. Required unless Open.
+	// format, with the options of keyopts.go); it is re-read when it changes. Required
+	// unless Open.
 	AuthorizedKeysPath string
 	// Open lets anyone in: any public key the client proves (its identity), or anonymously
 	// through keyboard-interactive without prompts. Logged as a warning.
 	Open bool
 
-	// Classroom shares one engine among all sessions; keys in ControllersPath steer it and
-	// every other session watches read-only.
+	// Classroom shares one engine among all sessions; keys in ControllersPath steer it (and
+	// may log in, without being repeated in AuthorizedKeysPath) and every other session
+	// watches read-only.
 	Classroom       bool
 	ControllersPath string
 
@@ -44,6 +46,7 @@ type Config struct {
 	MaxEngines  int // per-session mode: engines training at once
 	MaxQueue    int // per-session mode: sessions waiting for an engine (0: refuse when full)
 	MaxConns    int // TCP connections at once, authenticated or not (0: MaxSessions + 32)
+	MaxPreauth  int // of those, not yet authenticated (0: MaxConns/2, at most 64); see preauth.go
 
 	HandshakeTimeout time.Duration // from accept to a running session (also: a connection with no session)
 	IdleTimeout      time.Duration // since the last key press
@@ -133,6 +136,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxConns < 1 {
 		bad("max connections %d, want ≥ 1", c.MaxConns)
+	}
+	if c.MaxPreauth == 0 {
+		c.MaxPreauth = max(1, min(64, c.MaxConns/2))
+	}
+	if c.MaxPreauth < 1 {
+		bad("max pre-auth connections %d, want ≥ 1", c.MaxPreauth)
 	}
 	for _, d := range []struct {
 		name string

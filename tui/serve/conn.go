@@ -13,9 +13,10 @@ import (
 // guardConn is every accepted TCP connection, wrapped before the SSH handshake. It owns the
 // connection's deadlines:
 //
-//   - a read deadline HandshakeTimeout after accept, lifted when the first session starts
-//     and set again when the last one ends, so neither a slow handshake nor an authenticated
-//     connection without a session holds a slot for long;
+//   - a read deadline HandshakeTimeout after accept (a quarter of it when the pre-auth pool
+//     is more than half full), lifted when the first session starts and set again when the
+//     last one ends, so neither a slow handshake nor an authenticated connection without a
+//     session holds a slot for long;
 //   - a write deadline WriteTimeout on every write, so a peer whose TCP window stays shut is
 //     cut off.
 //
@@ -25,8 +26,7 @@ type guardConn struct {
 	net.Conn
 	handshake    time.Duration
 	writeTimeout time.Duration
-	settle       func() // the connection started a session: no longer pending
-	release      func() // the connection closed
+	slot         *connSlot // the connection's place in the limits
 	once         sync.Once
 	stalled      func() // a write hit its deadline
 	stallOnce    sync.Once
@@ -38,28 +38,42 @@ type guardConn struct {
 
 type guardKey struct{}
 
-// onConn is wish's ConnCallback: admit or refuse a TCP connection before the handshake.
+// onConn is wish's ConnCallback: admit a TCP connection before the handshake (making room
+// in the pre-auth pool if need be, see preauth), or refuse it if every connection slot is
+// taken by an authenticated connection.
 func (s *Server) onConn(ctx ssh.Context, c net.Conn) net.Conn {
 	remote := hostOf(c.RemoteAddr())
 	if s.stopping() {
 		s.log.Info("connection refused: server stopping", "remote", remote)
 		return nil
 	}
-	settle, release, why := s.limits.acquireConn(remote)
-	if why != "" {
-		s.log.Warn("limit hit: "+why, "remote", remote, "max_conns", s.cfg.MaxConns, "max_pending_per_host", maxPendingPerHost)
+	a := s.limits.acquireConn(remote, func() { c.Close() })
+	if a.slot == nil {
+		s.log.Warn("limit hit: connections (all authenticated)", "remote", remote, "max_conns", s.cfg.MaxConns)
+		return nil
+	}
+	if v := a.victim; v != nil {
+		v.evict()
+		s.log.Info("limit hit: pre-auth slots: closed the oldest pending connection", "share", a.share, "closed", v.addr, "remote", remote, "max_preauth", s.cfg.MaxPreauth)
+	}
+	if s.stopping() { // Close may have closed the pending connections before this one came in
+		a.slot.release()
 		return nil
 	}
 	if h := s.cfg.hooks.conn; h != nil {
 		h(c)
 	}
-	g := &guardConn{Conn: c, handshake: s.cfg.HandshakeTimeout, writeTimeout: s.cfg.WriteTimeout, settle: settle, release: release}
+	deadline := s.cfg.HandshakeTimeout
+	if a.pressure {
+		deadline /= 4
+	}
+	g := &guardConn{Conn: c, handshake: s.cfg.HandshakeTimeout, writeTimeout: s.cfg.WriteTimeout, slot: a.slot}
 	g.stalled = func() {
 		s.log.Warn("limit hit: write timeout (the client stopped reading); closing its connection", "remote", remote, "timeout", s.cfg.WriteTimeout)
 	}
-	_ = c.SetReadDeadline(time.Now().Add(g.handshake))
+	_ = c.SetReadDeadline(time.Now().Add(deadline))
 	ctx.SetValue(guardKey{}, g)
-	s.log.Debug("connection", "remote", remote)
+	s.log.Debug("connection", "remote", remote, "handshake_timeout", deadline)
 	return g
 }
 
@@ -80,7 +94,7 @@ func (g *guardConn) Write(b []byte) (int, error) {
 
 func (g *guardConn) Close() error {
 	err := g.Conn.Close()
-	g.once.Do(g.release)
+	g.once.Do(g.slot.release)
 	return err
 }
 
@@ -94,7 +108,7 @@ func (g *guardConn) sessionStarted() {
 	defer g.mu.Unlock()
 	if g.sessions++; g.sessions == 1 {
 		_ = g.Conn.SetReadDeadline(time.Time{})
-		g.settle()
+		g.slot.settle()
 	}
 }
 
@@ -106,6 +120,12 @@ func (g *guardConn) sessionEnded() {
 		_ = g.Conn.SetReadDeadline(time.Now().Add(g.handshake))
 	}
 }
+
+// authenticated takes the connection out of the pre-auth pool (an authorized key proved).
+func (g *guardConn) authenticated() { g.slot.settle() }
+
+// keyExchanged marks the connection as past its key exchange (preauth evicts it last).
+func (g *guardConn) keyExchanged() { g.slot.keyExchanged() }
 
 // openChannel counts a session channel; false when the connection has too many.
 func (g *guardConn) openChannel() bool {

@@ -23,15 +23,43 @@
 // clients without a key may log in anonymously through keyboard-interactive with no prompts
 // (marked extAnonymous); "none" and password authentication are never accepted.
 //
+// Keys. The authorized keys file (and a classroom's controllers file, whose keys need not be
+// repeated in it) is OpenSSH's authorized_keys format, re-read when it changes. Of sshd(8)'s
+// options it honours expiry-time (the key is refused after it; the system's time zone, UTC
+// with a Z), from= (addresses, CIDR prefixes, * and ? wildcards, ! negation, matched against
+// the client's address as sshd does without DNS), restrict and no-pty (no terminal: the lab
+// needs one, so the session says why and ends with status 1) and pty; the forwarding and rc
+// flags change nothing, since nothing here is ever forwarded. A key with any other option
+// (command=, environment=, permitopen=, permitlisten=, principals=, tunnel=, cert-authority,
+// security-key options, anything unknown) is skipped with a warning naming file:line: ignoring
+// a restriction would widen the key. A refused key is logged with its reason. The files are
+// read with bounds (16 MiB, a line 64 KiB; the host key 64 KiB, and only regular files): at
+// start-up a file over them is an error naming file:line; at a reload it is logged and the
+// keys read before stay in force (a file that disappears or may not be read locks everyone
+// out). A file without one usable key is a loud warning, not an error: keys can be added
+// while the server runs.
+//
 // Limits, all on by default: MaxSessions overall, MaxPerKey sessions per identity (per source
 // address for anonymous sessions), MaxEngines training at once with a bounded queue, MaxConns
-// connections with at most 16 per source address still short of a session, a handshake
-// timeout (also closing authenticated connections that open no session), MaxAuthTries,
-// an idle timeout counted from the last key press (frames sent do not count), a maximum
-// session length, a write timeout that cuts off a client that stops reading, a cap on the
-// terminal size and on the frame rate, and a key-rate limit. Port forwarding, X11,
-// subsystems (sftp), exec commands and sessions without a PTY are refused. (charmbracelet/ssh
-// acknowledges an agent-forwarding request; nothing here ever opens the agent channel.)
+// connections, a handshake timeout (also closing authenticated connections that open no
+// session), MaxAuthTries, an idle timeout counted from the last key press (frames sent do not
+// count), a maximum session length, a write timeout that cuts off a client that stops reading,
+// a cap on the terminal size and on the frame rate, and a key-rate limit. Port forwarding,
+// X11, subsystems (sftp), exec commands and sessions without a PTY are refused.
+// (charmbracelet/ssh acknowledges an agent-forwarding request; nothing here ever opens the
+// agent channel.)
+//
+// Pending connections. Connections not yet authenticated have a pool of their own,
+// MaxPreauth (half of MaxConns, at most 64): an address may hold a quarter of it, a network
+// (an IPv4 /24, an IPv6 /64) half. A newcomer is never refused for want of a pending slot:
+// the oldest pending connection of its address, else of its network, else of the pool, is
+// closed to make room, those that have not finished the key exchange first; and under
+// pressure (the pool more than half full) the newcomer's handshake deadline is a quarter of
+// HandshakeTimeout. A flood of unfinished handshakes then holds slots only until newer
+// connections push it out, and once it holds its network's share it pushes out only its
+// own. On loopback every 127.0.0.x is one /24: there the flood and the real
+// users share a network, and eviction of the oldest is what lets the users in (see preauth.go
+// and LOAD.md).
 //
 // Rendering. Styles come from each session's own lipgloss renderer: the colour profile from
 // the client's TERM and environment, the background from an OSC 11 query answered by the

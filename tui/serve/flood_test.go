@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"regexp"
 	"strings"
 	"sync"
@@ -368,5 +369,131 @@ func TestSlotHeldUntilEngineStops(t *testing.T) {
 	second.waitExit(5 * time.Second)
 	if err := settleGoroutines(10*time.Second, baseline); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A client that stops reading is cut off after WriteTimeout; its engine then stops within
+// a second, and its slot goes to the session waiting in the queue. Engines never outnumber
+// MaxEngines meanwhile. Two ways to stop reading: the whole connection (the TCP window
+// shuts, so the server's socket writes block), or the terminal only (the SSH channel's
+// window shuts while the connection still flows, so the channel writes block).
+func TestStalledClientFreesEngineSlot(t *testing.T) {
+	for _, how := range []string{"connection", "channel"} {
+		t.Run(how, func(t *testing.T) { stalledClient(t, how == "channel") })
+	}
+}
+
+// blockingOutput is a terminal that stops taking output when told to.
+type blockingOutput struct {
+	*syncBuffer
+	mu      sync.Mutex
+	stalled bool
+	resume  chan struct{}
+}
+
+func (b *blockingOutput) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	st := b.stalled
+	b.mu.Unlock()
+	if st {
+		<-b.resume
+	}
+	return b.syncBuffer.Write(p)
+}
+
+func stalledClient(t *testing.T, channelOnly bool) {
+	var (
+		mu               sync.Mutex
+		engines          []*lab.Engine
+		running, peak    int
+		firstEngineReady = make(chan *lab.Engine, 1)
+	)
+	ts := startServer(t, func(c *Config, _ string) {
+		c.MaxEngines, c.MaxQueue, c.MaxPerKey = 1, 1, 5
+		c.WriteTimeout = 500 * time.Millisecond
+		c.hooks.conn = func(nc net.Conn) { // small socket buffers: the stall shows at once
+			if tc, ok := nc.(*net.TCPConn); ok {
+				tc.SetWriteBuffer(4096)
+			}
+		}
+		c.hooks.engineStarted = func(_ string, e *lab.Engine) {
+			mu.Lock()
+			engines = append(engines, e)
+			running++
+			peak = max(peak, running)
+			mu.Unlock()
+			go func() {
+				<-e.Done()
+				mu.Lock()
+				running--
+				mu.Unlock()
+			}()
+			select {
+			case firstEngineReady <- e:
+			default:
+			}
+		}
+	})
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.(*net.TCPConn).SetReadBuffer(4096)
+	sc := &stallingConn{Conn: nc, resume: make(chan struct{})}
+	defer close(sc.resume)
+	cc, chans, reqs, err := gossh.NewClientConn(sc, ts.addr, &gossh.ClientConfig{
+		User: "slow", Auth: []gossh.AuthMethod{gossh.PublicKeys(ts.user)}, HostKeyCallback: gossh.FixedHostKey(ts.hostKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := gossh.NewClient(cc, chans, reqs)
+	defer client.Close()
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &blockingOutput{syncBuffer: &syncBuffer{}, resume: make(chan struct{})}
+	defer close(out.resume)
+	sess.Stdout = out
+	if _, err := sess.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", 60, 200, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, hangGuard, "the lab did not run", func() bool { return strings.Contains(stripped(out.syncBuffer), "running") })
+	e := <-firstEngineReady
+	queued := openTerm(t, ts.login("alice", nil), 90, 28)
+	queued.waitFor("You are number 1 in the queue", 10*time.Second)
+
+	if channelOnly {
+		out.mu.Lock()
+		out.stalled = true
+		out.mu.Unlock()
+	} else {
+		sc.mu.Lock()
+		sc.stalled = true
+		sc.mu.Unlock()
+	}
+	eventually(t, hangGuard, "the stalled client was not cut off", func() bool {
+		return strings.Contains(ts.logs.String(), "write timeout")
+	})
+	cut := time.Now()
+	select {
+	case <-e.Done():
+		if d := time.Since(cut); d > time.Second {
+			t.Errorf("the stalled session's engine stopped %v after the cut, want ≤ 1s", d.Round(time.Millisecond))
+		}
+	case <-time.After(hangGuard):
+		t.Fatalf("the stalled session's engine still runs %v after the cut", hangGuard)
+	}
+	queued.waitFor("running", hangGuard)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(engines) != 2 || peak != 1 {
+		t.Errorf("%d engines started, at most %d at once; want 2, and 1 (MaxEngines)", len(engines), peak)
 	}
 }

@@ -63,25 +63,32 @@ func testLab(t testing.TB) Config {
 	return cfg
 }
 
-// startServer starts a server with one authorized key (ts.user) unless mutate changes the
-// configuration; mutate may write files in dir.
-func startServer(t testing.TB, mutate func(c *Config, dir string)) *testServer {
-	t.Helper()
-	dir := t.TempDir()
-	ts := &testServer{t: t, dir: dir, logs: &syncBuffer{}, done: make(chan error, 1), user: newKey(t)}
+// testConfig is the tests' configuration: files in dir (the authorized keys file not yet
+// written), cheap lab, short timeouts, debug logs into logs.
+func testConfig(t testing.TB, dir string, logs *syncBuffer) Config {
 	cfg := testLab(t)
 	cfg.HostKeyPath = filepath.Join(dir, "host", "ssh_host_ed25519_key")
 	cfg.AuthorizedKeysPath = filepath.Join(dir, "authorized_keys")
-	writeKeys(t, cfg.AuthorizedKeysPath, ts.user.PublicKey())
 	cfg.HandshakeTimeout = 5 * time.Second
 	cfg.IdleTimeout = time.Minute
 	cfg.MaxSessionTime = 10 * time.Minute
 	cfg.WriteTimeout = 5 * time.Second
 	cfg.FPS = 20
 	cfg.hooks.bgTimeout = 20 * time.Millisecond
-	lg := log.New(ts.logs)
+	lg := log.New(logs)
 	lg.SetLevel(log.DebugLevel)
 	cfg.Logger = lg
+	return cfg
+}
+
+// startServer starts a server with one authorized key (ts.user) unless mutate changes the
+// configuration; mutate may write files in dir.
+func startServer(t testing.TB, mutate func(c *Config, dir string)) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	ts := &testServer{t: t, dir: dir, logs: &syncBuffer{}, done: make(chan error, 1), user: newKey(t)}
+	cfg := testConfig(t, dir, ts.logs)
+	writeKeys(t, cfg.AuthorizedKeysPath, ts.user.PublicKey())
 	if mutate != nil {
 		mutate(&cfg, dir)
 	}
@@ -287,5 +294,43 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 			t.Fatalf("after %v: %s", timeout, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// dialFrom connects from the local address ip: every address of 127.0.0.0/8 is this host
+// on Linux, so a test can play several client machines.
+func (ts *testServer) dialFrom(ip, user string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	nc, err := d.Dial("tcp", ts.addr)
+	if err != nil {
+		return nil, err
+	}
+	cc, chans, reqs, err := gossh.NewClientConn(nc, ts.addr, &gossh.ClientConfig{
+		User: user, Auth: auth, HostKeyCallback: gossh.FixedHostKey(ts.hostKey)})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return gossh.NewClient(cc, chans, reqs), nil
+}
+
+// keyLine is an authorized_keys line: options (may be empty), then the key.
+func keyLine(opts string, k gossh.Signer) string {
+	line := strings.TrimSuffix(string(gossh.MarshalAuthorizedKey(k.PublicKey())), "\n")
+	if opts != "" {
+		line = opts + " " + line
+	}
+	return line
+}
+
+// writeLines writes an authorized_keys file line by line (atomically, as an editor would).
+func writeLines(t testing.TB, path string, lines ...string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -17,17 +17,18 @@ import (
 // not exist: created with O_EXCL and mode 0600 (never overwriting a key another process just
 // wrote), in a directory created 0700 if missing. A key that group or others may read is
 // refused, as OpenSSH refuses it: a leaked host key lets anyone impersonate the server.
+//
+// The file must be a regular file of at most maxHostKeyBytes: a path given by mistake
+// (/dev/zero, a FIFO, a large file) fails at once, naming it.
 func loadHostKey(path string) (signer gossh.Signer, created bool, err error) {
-	b, err := os.ReadFile(path)
+	b, fi, err := readBounded(path, maxHostKeyBytes)
 	if errors.Is(err, fs.ErrNotExist) {
-		if b, err = createHostKey(path); err != nil {
+		if err = createHostKey(path); err != nil {
 			return nil, false, err
 		}
 		created = true
-	} else if err != nil {
-		return nil, false, fmt.Errorf("host key: %w", err)
+		b, fi, err = readBounded(path, maxHostKeyBytes)
 	}
-	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, false, fmt.Errorf("host key: %w", err)
 	}
@@ -45,26 +46,27 @@ func loadHostKey(path string) (signer gossh.Signer, created bool, err error) {
 	return signer, created, nil
 }
 
-// createHostKey writes a new ed25519 key in OpenSSH format to path and returns its bytes.
-func createHostKey(path string) ([]byte, error) {
+// createHostKey writes a new ed25519 key in OpenSSH format to path, unless another process
+// created the file first (then that one is used).
+func createHostKey(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("host key directory: %w", err)
+		return fmt.Errorf("host key directory: %w", err)
 	}
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	blk, err := gossh.MarshalPrivateKey(priv, "sharpflat host key")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	b := pem.EncodeToMemory(blk)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return os.ReadFile(path) // another process created it first: use that one
+		return nil // another process created it first: use that one
 	}
 	if err != nil {
-		return nil, fmt.Errorf("host key: %w", err)
+		return fmt.Errorf("host key: %w", err)
 	}
 	_, werr := f.Write(b)
 	if serr := f.Sync(); werr == nil {
@@ -75,7 +77,7 @@ func createHostKey(path string) ([]byte, error) {
 	}
 	if werr != nil {
 		os.Remove(path)
-		return nil, fmt.Errorf("host key: %w", werr)
+		return fmt.Errorf("host key: %w", werr)
 	}
-	return b, nil
+	return nil
 }

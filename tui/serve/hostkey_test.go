@@ -1,11 +1,14 @@
 package serve
 
 import (
+	"bytes"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -48,7 +51,7 @@ func TestHostKeyStableAcrossRestarts(t *testing.T) {
 // A host key that others may read is refused, with the fix in the message.
 func TestHostKeyLoosePermissionsRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "key")
-	if _, err := createHostKey(path); err != nil {
+	if err := createHostKey(path); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(path, 0o644); err != nil {
@@ -57,5 +60,40 @@ func TestHostKeyLoosePermissionsRefused(t *testing.T) {
 	_, _, err := loadHostKey(path)
 	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("loose host key: err = %v, want a refusal naming chmod 600", err)
+	}
+}
+
+// hangGuard turns a hang into a failure; nothing here should come near it.
+const hangGuard = 2 * time.Minute
+
+// The host key is read with a bound: a device, a FIFO or a large file fails at once with an
+// error naming the path (/dev/zero was read without end: 688 MB in 8 s).
+func TestHostKeyBoundedRead(t *testing.T) {
+	dir := t.TempDir()
+	large := filepath.Join(dir, "large")
+	if err := os.WriteFile(large, bytes.Repeat([]byte("x"), 100<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, path, want string }{
+		{"fifo", fifo, "not a regular file"},
+		{"large", large, "more than the 65536 allowed"},
+		{"dev-zero", "/dev/zero", "not a regular file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() { _, _, err := loadHostKey(c.path); done <- err }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), c.path) || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("err = %v, want one naming %s and saying %q", err, c.path, c.want)
+				}
+			case <-time.After(hangGuard):
+				t.Fatalf("loading the host key from %s still runs after %v", c.path, hangGuard)
+			}
+		})
 	}
 }

@@ -1,11 +1,12 @@
 package serve
 
 import (
-	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
+	"net/netip"
 	"os"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -16,8 +17,13 @@ import (
 
 // keySet is an authorized_keys file, re-read whenever it changes (size, modification time
 // or inode, checked at every lookup: a stat costs microseconds and lookups are bounded by the
-// connection and authentication limits). If the file disappears or cannot be read, the set
-// is empty until it is back: a server fails closed.
+// connection and authentication limits).
+//
+// If the file disappears or may not be read, the set is empty until it is back: removing
+// the file locks everyone out. If it is there but cannot be used as a whole (larger than
+// maxKeysFileBytes, a line longer than maxKeyLineBytes, not a regular file), the keys read
+// before stay in force and the error is logged, naming file:line: at start-up the same
+// error stops the server.
 type keySet struct {
 	path string
 	what string // "authorized keys" or "controllers", for the logs
@@ -25,7 +31,14 @@ type keySet struct {
 
 	mu    sync.Mutex
 	stamp fileStamp
-	keys  map[string]string // marshalled public key → SHA256 fingerprint
+	keys  map[string][]keyEntry // SHA256 fingerprint → the key's lines, in file order
+	n     int                   // lines in keys
+}
+
+// keyEntry is one usable line of the file.
+type keyEntry struct {
+	at   string // file:line
+	opts keyOptions
 }
 
 // fileStamp tells whether a file changed.
@@ -48,40 +61,45 @@ func stampOf(path string) fileStamp {
 	return st
 }
 
-// loadKeySet reads path once; an unreadable file is an error here (at start-up), later only a
-// logged warning.
+// loadKeySet reads path once; any error is an error here (at start-up), later only logged.
 func loadKeySet(path, what string, l *log.Logger) (*keySet, error) {
 	k := &keySet{path: path, what: what, log: l}
 	st := stampOf(path)
-	keys, err := readAuthorizedKeys(path, what, l)
+	keys, n, err := readAuthorizedKeys(path, what, l)
 	if err != nil {
 		return nil, err
 	}
-	k.stamp, k.keys = st, keys
-	l.Info("keys loaded", "file", what, "path", path, "keys", len(keys))
+	k.stamp, k.keys, k.n = st, keys, n
+	l.Info("keys loaded", "file", what, "path", path, "keys", n)
 	return k, nil
 }
 
-// contains reports whether key is in the file as it is now.
-func (k *keySet) contains(key gossh.PublicKey) bool {
+// lookup finds the first line for the key with fingerprint fp that lets a client at addr
+// in now, as sshd takes the first line that does. If the key has lines but none lets it in,
+// e is the first of them and why its reason; if it has none, why is "".
+func (k *keySet) lookup(fp string, addr netip.Addr, now time.Time) (e keyEntry, ok bool, why string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.refreshLocked()
-	_, ok := k.keys[string(key.Marshal())]
-	return ok
-}
-
-// containsFingerprint reports whether a key with this SHA256 fingerprint is in the file.
-func (k *keySet) containsFingerprint(fp string) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.refreshLocked()
-	for _, f := range k.keys {
-		if f == fp {
-			return true
+	entries := k.keys[fp]
+	for _, e := range entries {
+		if ok, _ := e.opts.permits(addr, now); ok {
+			return e, true, ""
 		}
 	}
-	return false
+	if len(entries) == 0 {
+		return keyEntry{}, false, ""
+	}
+	_, why = entries[0].opts.permits(addr, now)
+	return entries[0], false, why
+}
+
+// count is the number of usable lines.
+func (k *keySet) count() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.refreshLocked()
+	return k.n
 }
 
 func (k *keySet) refreshLocked() {
@@ -89,57 +107,62 @@ func (k *keySet) refreshLocked() {
 	if st == k.stamp {
 		return
 	}
-	keys, err := readAuthorizedKeys(k.path, k.what, k.log)
-	if err != nil {
+	k.stamp = st
+	keys, n, err := readAuthorizedKeys(k.path, k.what, k.log)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission):
 		k.log.Warn("keys unreadable: refusing all of them until fixed", "file", k.what, "path", k.path, "err", err)
-		keys = map[string]string{}
-	} else {
-		k.log.Info("keys reloaded", "file", k.what, "path", k.path, "keys", len(keys))
+		k.keys, k.n = nil, 0
+	case err != nil:
+		k.log.Error("keys not reloaded: keeping the keys read before", "file", k.what, "keys", k.n, "err", err)
+	default:
+		k.keys, k.n = keys, n
+		k.log.Info("keys reloaded", "file", k.what, "path", k.path, "keys", n)
+		if n == 0 {
+			k.log.Warn("no usable keys in "+k.path, "file", k.what)
+		}
 	}
-	k.stamp, k.keys = st, keys
 }
 
-// readAuthorizedKeys parses an authorized_keys file. Lines it cannot honour are skipped with
-// a warning rather than widened: cert-authority lines (certificates are not supported) and
-// from="..." source restrictions (not enforced here). Other options (command=, restrict, ...)
-// are irrelevant to a server that only ever runs the lab.
-func readAuthorizedKeys(path, what string, l *log.Logger) (map[string]string, error) {
-	b, err := os.ReadFile(path)
+// readAuthorizedKeys parses an authorized_keys file into its usable lines. A line that is
+// not a key, or whose options this server cannot honour (parseKeyOptions), is skipped with
+// a warning naming file:line; a line too long, or a file too large, is an error.
+func readAuthorizedKeys(path, what string, l *log.Logger) (map[string][]keyEntry, int, error) {
+	b, _, err := readBounded(path, maxKeysFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return nil, 0, fmt.Errorf("%s: %w", what, err)
 	}
-	keys := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
+	keys := map[string][]keyEntry{}
+	count := 0
+	for n := 1; len(b) > 0; n++ {
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte("\n"))
+		at := fmt.Sprintf("%s:%d", path, n)
+		if len(line) > maxKeyLineBytes {
+			return nil, 0, fmt.Errorf("%s %s: a line of %d bytes, more than the %d allowed", what, at, len(line), maxKeyLineBytes)
+		}
+		line = bytes.TrimSpace(line)
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
 		pub, _, opts, _, err := gossh.ParseAuthorizedKey(line)
 		if err != nil {
-			l.Warn("skipping a line that is not a public key", "file", what, "path", path, "line", n)
+			l.Warn("skipping a line that is not a public key", "file", what, "at", at)
 			continue
 		}
-		if skip := unsupportedOption(opts); skip != "" {
-			l.Warn("skipping a key with an unsupported option", "file", what, "path", path, "line", n, "option", skip)
+		o, err := parseKeyOptions(opts, time.Local)
+		if err != nil {
+			var oe *optionError
+			option := ""
+			if errors.As(err, &oe) {
+				option = oe.option
+			}
+			l.Warn("skipping a key with an option this server does not honour", "file", what, "at", at, "option", option, "err", err.Error())
 			continue
 		}
-		keys[string(pub.Marshal())] = gossh.FingerprintSHA256(pub)
+		fp := gossh.FingerprintSHA256(pub)
+		keys[fp] = append(keys[fp], keyEntry{at: at, opts: o})
+		count++
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return keys, nil
-}
-
-func unsupportedOption(opts []string) string {
-	for _, o := range opts {
-		name, _, _ := strings.Cut(strings.ToLower(o), "=")
-		switch name {
-		case "cert-authority", "from":
-			return name
-		}
-	}
-	return ""
+	return keys, count, nil
 }

@@ -11,54 +11,103 @@ type limits struct {
 
 	mu       sync.Mutex
 	conns    int
-	pending  map[string]int // per source address: connections that have not started a session
+	pre      preauth // the pending connections among conns
 	sessions int
 	perKey   map[string]int
 }
 
-// maxPendingPerHost caps the connections one source address may have between accept and
-// its first session (handshakes, authentication): one host cannot take every connection
-// slot with connections that never log in. Authenticated sessions are not counted, so a
-// classroom behind one NAT address is not limited by it.
-const maxPendingPerHost = 16
-
 func newLimits(c *Config) *limits {
 	return &limits{maxConns: c.MaxConns, maxSessions: c.MaxSessions, maxPerKey: c.MaxPerKey,
-		pending: map[string]int{}, perKey: map[string]int{}}
+		pre: newPreauth(c.MaxPreauth), perKey: map[string]int{}}
 }
 
-// acquireConn admits a connection from host, pending until settle is called (at its first
-// session, or when it closes); release gives its slot back. Both are idempotent.
-func (l *limits) acquireConn(host string) (settle, release func(), why string) {
+// connSlot is one admitted connection: counted in conns until released, and pending (in
+// the pre-auth table) until settled.
+type connSlot struct {
+	l            *limits
+	addr, prefix string
+	evict        func() // closes the connection to make room for a newer one
+	pending      bool   // in l.pre
+	kex          bool   // finished the key exchange
+	open         bool   // counted in l.conns
+}
+
+// admission is what acquireConn decided.
+type admission struct {
+	slot     *connSlot // nil: refused (every connection is authenticated and MaxConns is reached)
+	victim   *connSlot // closed to make room (the caller calls evict, outside the lock)
+	share    string    // which share was full for the victim: "address", "network", "all"
+	pressure bool      // more than half the pre-auth pool taken: a shorter handshake deadline
+}
+
+// acquireConn admits a connection from host, pending until settled (authenticated, or its
+// first session) and counted until released; evict closes it if a newer connection needs
+// its slot (see preauth).
+func (l *limits) acquireConn(host string, evict func()) admission {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.conns >= l.maxConns {
-		return nil, nil, "connections"
+	c := &connSlot{l: l, addr: host, prefix: prefixOf(host), evict: evict}
+	full := l.conns >= l.maxConns
+	v, share := l.pre.victim(c, full)
+	if full && v == nil {
+		return admission{}
 	}
-	if l.pending[host] >= maxPendingPerHost {
-		return nil, nil, "connections pending per host"
+	if v != nil {
+		l.pre.remove(v)
+		l.pre.evicted++
+		v.open = false // its slot is c's from now on; its release will not count it again
+		l.conns--
 	}
+	l.pre.add(c)
+	c.open = true
 	l.conns++
-	l.pending[host]++
-	var s, r sync.Once
-	settle = func() {
-		s.Do(func() {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			if l.pending[host]--; l.pending[host] == 0 {
-				delete(l.pending, host)
-			}
-		})
+	return admission{slot: c, victim: v, share: share, pressure: l.pre.underPressure()}
+}
+
+// settle takes the connection out of the pre-auth table. Idempotent.
+func (c *connSlot) settle() {
+	c.l.mu.Lock()
+	defer c.l.mu.Unlock()
+	c.l.pre.remove(c)
+}
+
+// keyExchanged records that the connection finished its key exchange.
+func (c *connSlot) keyExchanged() {
+	c.l.mu.Lock()
+	defer c.l.mu.Unlock()
+	c.kex = true
+}
+
+// release gives the connection's slots back. Idempotent.
+func (c *connSlot) release() {
+	c.l.mu.Lock()
+	defer c.l.mu.Unlock()
+	c.l.pre.remove(c)
+	if c.open {
+		c.open = false
+		c.l.conns--
 	}
-	release = func() {
-		settle()
-		r.Do(func() {
-			l.mu.Lock()
-			l.conns--
-			l.mu.Unlock()
-		})
+}
+
+// closePending closes every pending connection (the server is closing: charmbracelet/ssh
+// closes only connections past their handshake).
+func (l *limits) closePending() {
+	l.mu.Lock()
+	var evict []func()
+	for _, c := range l.pre.list {
+		evict = append(evict, c.evict)
 	}
-	return settle, release, ""
+	l.mu.Unlock()
+	for _, f := range evict {
+		f()
+	}
+}
+
+// preauthStats are the pre-auth table's figures (tests, load reports).
+func (l *limits) preauthStats() (pending, peak, evicted int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.pre.list), l.pre.peak, l.pre.evicted
 }
 
 // limitError is a refusal: what the user reads, and what the log records.

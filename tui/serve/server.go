@@ -76,6 +76,9 @@ func New(cfg Config) (*Server, error) {
 		} else {
 			s.log.Warn("classroom without --controllers: every session watches, nobody steers")
 		}
+	}
+	s.warnNoKeys()
+	if cfg.Classroom {
 		if s.class, err = newClassroom(cfg.Lab, s.log, &s.cfg.hooks); err != nil {
 			return nil, err
 		}
@@ -97,6 +100,11 @@ func New(cfg Config) (*Server, error) {
 		srv.ServerConfigCallback = s.serverConfig
 		srv.ConnCallback = s.onConn
 		srv.ConnectionFailedCallback = s.connFailed
+		// A key whose line says no-pty (or restrict) gets no terminal; handle then says why.
+		srv.PtyCallback = func(ctx ssh.Context, _ ssh.Pty) bool {
+			p := ctx.Permissions()
+			return p == nil || p.Permissions == nil || p.Extensions[extNoPTY] == ""
+		}
 		// Only session channels; no global requests (tcpip-forward, ...), no subsystems
 		// (sftp, ...). Forwarding callbacks stay nil: charmbracelet/ssh then denies all.
 		srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.sessionChannel}
@@ -112,6 +120,26 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// warnNoKeys warns loudly when nobody can log in. The server still starts: the files are
+// re-read when they change, so keys may be added once it runs (a teacher starting the
+// server before collecting the students' keys).
+func (s *Server) warnNoKeys() {
+	if s.cfg.Open {
+		return
+	}
+	ctl := 0
+	if s.controllers != nil {
+		ctl = s.controllers.count()
+	}
+	switch {
+	case s.keys.count() > 0:
+	case ctl > 0:
+		s.log.Warn("no usable keys in "+s.cfg.AuthorizedKeysPath+": only the controllers can log in", "controllers", ctl)
+	default:
+		s.log.Warn("no usable keys in " + s.cfg.AuthorizedKeysPath + ": nobody can log in (the file is re-read when it changes)")
+	}
+}
+
 // HostKey is the server's public host key (its fingerprint is logged at start).
 func (s *Server) HostKey() gossh.PublicKey { return s.hostKey.PublicKey() }
 
@@ -125,8 +153,20 @@ func (s *Server) ListenAndServe() error {
 	return s.Serve(ln)
 }
 
-// Serve serves on ln until Shutdown or Close (then it returns nil).
+// Serve serves on ln until Shutdown or Close (then it returns nil), also if they came
+// first.
 func (s *Server) Serve(ln net.Listener) error {
+	// charmbracelet/ssh closes only the listeners it already tracks: a Close before its
+	// Serve began would leave this one accepting forever.
+	served := make(chan struct{})
+	defer close(served)
+	go func() {
+		select {
+		case <-s.stopCh:
+			ln.Close()
+		case <-served:
+		}
+	}()
 	mode := "per-session labs"
 	if s.class != nil {
 		mode = "classroom"
@@ -136,7 +176,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		auth = "open"
 	}
 	s.log.Info("listening", "addr", ln.Addr().String(), "mode", mode, "auth", auth, "preset", s.cfg.Lab.Preset,
-		"max_sessions", s.cfg.MaxSessions, "max_engines", s.cfg.MaxEngines)
+		"max_sessions", s.cfg.MaxSessions, "max_engines", s.cfg.MaxEngines, "max_conns", s.cfg.MaxConns, "max_preauth", s.cfg.MaxPreauth)
 	if s.class != nil {
 		s.classOnce.Do(func() {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -145,7 +185,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		})
 	}
 	err := s.ssh.Serve(ln)
-	if errors.Is(err, ssh.ErrServerClosed) {
+	if errors.Is(err, ssh.ErrServerClosed) || s.stopping() {
 		return nil
 	}
 	return err
@@ -177,6 +217,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.log.Warn("shutdown deadline: closing the sessions left", "sessions", s.count())
 	}
 	_ = s.ssh.Close() // connections without a session, and any left
+	s.limits.closePending()
 	<-lnDone
 	select {
 	case <-sessDone:
@@ -192,6 +233,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.beginStop(0)
 	err := s.ssh.Close()
+	s.limits.closePending()
 	s.stopClassroom()
 	return err
 }

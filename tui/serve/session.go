@@ -80,6 +80,10 @@ func (s *Server) handle(sess ssh.Session) {
 	lg := s.log.With("session", s.seq.Add(1), "remote", id.remote, "key", id.who(), "user", id.user)
 	pty, winch, ok := sess.Pty()
 	switch {
+	case !ok && sess.Permissions().Extensions[extNoPTY] != "":
+		lg.Info("session refused: the key's authorized_keys line forbids a terminal (no-pty or restrict)")
+		s.refuse(sess, conn, "this key may not open a terminal here (its authorized_keys line says no-pty or restrict), and the lab needs one")
+		return
 	case !ok:
 		lg.Info("session refused: no terminal")
 		s.refuse(sess, conn, "sharpflat needs an interactive terminal: connect with ssh -t (and without a command)")
@@ -356,9 +360,14 @@ func (se *session) closeAll() {
 	se.closers = nil
 }
 
-// isController reports whether the session's proven key is in the controllers file.
+// isController reports whether a line of the controllers file lets the session's proven
+// key in (from its address, now).
 func (se *session) isController() bool {
-	return se.srv.controllers != nil && !se.id.anonymous() && se.srv.controllers.containsFingerprint(se.id.fingerprint)
+	if se.srv.controllers == nil || se.id.anonymous() {
+		return false
+	}
+	_, ok, _ := se.srv.controllers.lookup(se.id.fingerprint, addrOf(se.ssh.RemoteAddr()), time.Now())
+	return ok
 }
 
 // send gives the model a message without ever blocking the supervisor; false if the

@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,12 +180,12 @@ func TestSlots(t *testing.T) {
 	}
 }
 
-// Keys with from= or cert-authority are skipped, not widened; garbage lines are skipped.
+// Garbage lines and keys with options the server cannot honour are skipped; a from= key is
+// kept with its restriction.
 func TestReadAuthorizedKeysOptions(t *testing.T) {
 	a, b, c := newKey(t), newKey(t), newKey(t)
-	line := func(prefix string, k gossh.PublicKey) string { return prefix + string(gossh.MarshalAuthorizedKey(k)) }
 	path := filepath.Join(t.TempDir(), "keys")
-	content := line("", a.PublicKey()) + line(`from="10.0.0.0/8" `, b.PublicKey()) + line("cert-authority ", c.PublicKey()) + "not a key\n"
+	content := keyLine("", a) + "\n" + keyLine(`from="10.0.0.0/8"`, b) + "\n" + keyLine("cert-authority", c) + "\nnot a key\n"
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -192,13 +193,21 @@ func TestReadAuthorizedKeysOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ks.contains(a.PublicKey()) || ks.contains(b.PublicKey()) || ks.contains(c.PublicKey()) {
-		t.Errorf("plain key %v, from= key %v, cert-authority key %v; want true, false, false",
-			ks.contains(a.PublicKey()), ks.contains(b.PublicKey()), ks.contains(c.PublicKey()))
+	here, inside := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("10.1.2.3")
+	in := func(k gossh.Signer, from netip.Addr) bool {
+		_, ok, _ := ks.lookup(gossh.FingerprintSHA256(k.PublicKey()), from, time.Now())
+		return ok
+	}
+	if !in(a, here) || in(b, here) || !in(b, inside) || in(c, inside) {
+		t.Errorf("plain key %v; from= key from outside %v, inside %v; cert-authority key %v: want true, false, true, false",
+			in(a, here), in(b, here), in(b, inside), in(c, inside))
+	}
+	if ks.count() != 2 {
+		t.Errorf("%d usable keys, want 2", ks.count())
 	}
 	// A file that disappears refuses everyone.
 	os.Remove(path)
-	if ks.contains(a.PublicKey()) {
+	if in(a, here) {
 		t.Error("a key was accepted after its file disappeared")
 	}
 }

@@ -1,0 +1,95 @@
+package serve
+
+import (
+	"fmt"
+	"testing"
+)
+
+// The choice of the connection to close, one rule at a time, on a pool of 16 (4 per address,
+// 8 per network).
+func TestPreauthVictims(t *testing.T) {
+	p := newPreauth(16)
+	if p.perAddr != 4 || p.perPrefix != 8 {
+		t.Fatalf("shares %d per address, %d per network; want 4 and 8", p.perAddr, p.perPrefix)
+	}
+	conn := func(host string) *connSlot { return &connSlot{addr: host, prefix: prefixOf(host)} }
+	admit := func(c *connSlot, full bool) (v *connSlot, share string) {
+		if v, share = p.victim(c, full); v != nil {
+			p.remove(v)
+		}
+		p.add(c)
+		return v, share
+	}
+	want := func(what string, gotV *connSlot, gotShare string, v *connSlot, share string) {
+		t.Helper()
+		if gotV != v || gotShare != share {
+			t.Errorf("%s: closed %+v (share %q), want %+v (share %q)", what, gotV, gotShare, v, share)
+		}
+	}
+
+	// An address over its share loses its oldest connection, then its oldest that has not
+	// finished its key exchange.
+	var a []*connSlot
+	for range 4 {
+		c := conn("10.0.0.1")
+		a = append(a, c)
+		admit(c, false)
+	}
+	admit(conn("10.0.0.2"), false) // the same network, another address
+	v, share := admit(conn("10.0.0.1"), false)
+	want("fifth from one address", v, share, a[0], "address")
+	a[1].kex = true
+	v, share = admit(conn("10.0.0.1"), false)
+	want("past its key exchange, the older one stays", v, share, a[2], "address")
+
+	// A network over its share loses its oldest; other networks are not touched.
+	p = newPreauth(16)
+	var net10 []*connSlot
+	for i := range 8 {
+		c := conn(fmt.Sprintf("10.0.0.%d", i))
+		net10 = append(net10, c)
+		admit(c, false)
+	}
+	other := conn("10.0.1.1")
+	admit(other, false)
+	v, share = admit(conn("10.0.0.200"), false)
+	want("ninth from one /24", v, share, net10[0], "network")
+
+	// A full pool loses its oldest, whatever its network; so does a server at MaxConns.
+	p = newPreauth(16)
+	var first []*connSlot
+	for i := range 16 {
+		c := conn(fmt.Sprintf("10.%d.0.1", i))
+		first = append(first, c)
+		admit(c, false)
+	}
+	v, share = admit(conn("192.0.2.1"), false)
+	want("a full pool", v, share, first[0], "all")
+	v, share = admit(conn("192.0.2.2"), false)
+	want("still full", v, share, first[1], "all")
+	p.remove(first[2])
+	v, share = admit(conn("192.0.2.3"), false)
+	want("room in the pool", v, share, nil, "")
+	v, share = admit(conn("192.0.2.4"), true)
+	want("the server at MaxConns", v, share, first[3], "all")
+	if p.peak != 16 || len(p.list) != 16 {
+		t.Errorf("peak %d, %d pending; want 16, 16", p.peak, len(p.list))
+	}
+}
+
+// Networks: /24 for IPv4 (also when mapped into IPv6), /64 for IPv6.
+func TestPrefixOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.77":        "192.0.2.0/24",
+		"127.0.0.1":         "127.0.0.0/24",
+		"::ffff:192.0.2.1":  "192.0.2.0/24",
+		"2001:db8:1:2:3::4": "2001:db8:1:2::/64",
+		"fe80::1%eth0":      "fe80::/64",
+		"::1":               "::/64",
+		"not-an-address":    "not-an-address",
+	} {
+		if got := prefixOf(in); got != want {
+			t.Errorf("prefixOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
