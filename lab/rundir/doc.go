@@ -5,10 +5,14 @@
 //	metrics.csv          the same, scalar fields only, plus the spectrum as "λ₁ λ₂ …"
 //	events.jsonl         one train.Event per line
 //	weights.safetensors  θ at the last completed step (PyTorch nn.Linear layout)
+//	resume.bin           the resume checkpoint (see resume.go)
 //
-// A Writer records a run as it goes; ReadMetrics reads one back. Files that must never be
-// seen half-written (config.json, weights) are written to a temporary file, synced and
-// renamed into place.
+// A run first claims its directory (claim.go: created or empty, and locked), so two runs
+// never write one directory and a user's files are never overwritten. A Writer records a
+// run as it goes, whole lines at a time; Resume continues one from its checkpoint;
+// ReadMetrics reads one back, tolerating a last line cut short. Files that must never be
+// seen half-written (config.json, weights, resume.bin) are written to a temporary file,
+// synced and renamed into place.
 //
 // Package rundir imports train and nn; it must not import the lab's engine, the experiments
 // or any terminal package.
