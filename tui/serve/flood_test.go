@@ -110,34 +110,13 @@ var engineStopLogRe = regexp.MustCompile(`session end .*engine_stop=(\S+)`)
 // goroutines are left; the rest is for the caller to judge.
 func kFlood(tb testing.TB, presses, rate int, linger time.Duration) floodResult {
 	tb.Helper()
-	var (
-		mu               sync.Mutex
-		engines          []*lab.Engine
-		running, peak    int
-		engineStartedOne = make(chan *lab.Engine, 1)
-	)
+	tally := newEngineTally()
 	ts := startServer(tb, func(c *Config, _ string) {
 		c.Lab, _ = train.Preset("demo")
 		c.Lab.RefreshEvery = 1
 		c.MaxEngines = 2
 		c.IdleTimeout = 5 * time.Minute
-		c.hooks.engineStarted = func(_ string, e *lab.Engine) {
-			mu.Lock()
-			engines = append(engines, e)
-			running++
-			peak = max(peak, running)
-			mu.Unlock()
-			go func() {
-				<-e.Done()
-				mu.Lock()
-				running--
-				mu.Unlock()
-			}()
-			select {
-			case engineStartedOne <- e:
-			default:
-			}
-		}
+		c.hooks.engineStarted = tally.started
 	})
 	baseline := ts.goroutineBaseline(tb)
 
@@ -165,7 +144,7 @@ func kFlood(tb testing.TB, presses, rate int, linger time.Duration) floodResult 
 	fc.waitRunning(tb, 60*time.Second)
 	var e *lab.Engine
 	select {
-	case e = <-engineStartedOne:
+	case e = <-tally.first:
 	case <-time.After(10 * time.Second):
 		tb.Fatal("the lab runs but no engine started")
 	}
@@ -220,9 +199,7 @@ func kFlood(tb testing.TB, presses, rate int, linger time.Duration) floodResult 
 		r.stopLogged, _ = time.ParseDuration(m[1])
 	}
 	r.k, r.dropped = e.Config().K, e.Dropped() // safe: Run has returned
-	mu.Lock()
-	r.engines, r.peakEngines = len(engines), peak
-	mu.Unlock()
+	r.engines, r.peakEngines = tally.counts()
 	if err := settleGoroutines(15*time.Second, baseline); err != nil {
 		tb.Fatalf("goroutines left after the session ended: %v", err)
 	}
@@ -310,10 +287,7 @@ func TestTokenBucketTake(t *testing.T) {
 // An engine that does not stop when its session ends keeps its slot until it does: engines
 // never outnumber MaxEngines, however long one takes to notice its cancel.
 func TestSlotHeldUntilEngineStops(t *testing.T) {
-	var (
-		mu      sync.Mutex
-		engines []*lab.Engine
-	)
+	tally := newEngineTally()
 	blocked, release := make(chan struct{}), make(chan struct{})
 	var releaseOnce sync.Once
 	unblock := func() { releaseOnce.Do(func() { close(release) }) }
@@ -321,11 +295,7 @@ func TestSlotHeldUntilEngineStops(t *testing.T) {
 	ts := startServer(t, func(c *Config, _ string) {
 		c.MaxEngines, c.MaxQueue, c.MaxPerKey = 1, 1, 5
 		c.hooks.stopWait = 100 * time.Millisecond
-		c.hooks.engineStarted = func(_ string, e *lab.Engine) {
-			mu.Lock()
-			engines = append(engines, e)
-			mu.Unlock()
-		}
+		c.hooks.engineStarted = tally.started
 	})
 	baseline := ts.goroutineBaseline(t)
 
@@ -335,9 +305,7 @@ func TestSlotHeldUntilEngineStops(t *testing.T) {
 	}
 	first := openTerm(t, c, 90, 28)
 	first.waitFor("running", 20*time.Second)
-	mu.Lock()
-	e := engines[0]
-	mu.Unlock()
+	e := <-tally.first
 	go e.Do(func(*train.Trainer) { close(blocked); <-release }) // it hangs at its next step boundary
 	select {
 	case <-blocked:
@@ -354,9 +322,7 @@ func TestSlotHeldUntilEngineStops(t *testing.T) {
 
 	second := openTerm(t, ts.login("alice", nil), 90, 28)
 	second.waitFor("You are number 1 in the queue", 10*time.Second)
-	mu.Lock()
-	n := len(engines)
-	mu.Unlock()
+	n, _ := tally.counts()
 	if n != 1 {
 		t.Fatalf("%d engines started while the first still runs, want 1 (MaxEngines)", n)
 	}
@@ -386,28 +352,16 @@ func TestStalledClientFreesEngineSlot(t *testing.T) {
 // blockingOutput is a terminal that stops taking output when told to.
 type blockingOutput struct {
 	*syncBuffer
-	mu      sync.Mutex
-	stalled bool
-	resume  chan struct{}
+	*gate
 }
 
 func (b *blockingOutput) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	st := b.stalled
-	b.mu.Unlock()
-	if st {
-		<-b.resume
-	}
+	b.pass()
 	return b.syncBuffer.Write(p)
 }
 
 func stalledClient(t *testing.T, channelOnly bool) {
-	var (
-		mu               sync.Mutex
-		engines          []*lab.Engine
-		running, peak    int
-		firstEngineReady = make(chan *lab.Engine, 1)
-	)
+	tally := newEngineTally()
 	ts := startServer(t, func(c *Config, _ string) {
 		c.MaxEngines, c.MaxQueue, c.MaxPerKey = 1, 1, 5
 		c.WriteTimeout = 500 * time.Millisecond
@@ -416,31 +370,15 @@ func stalledClient(t *testing.T, channelOnly bool) {
 				tc.SetWriteBuffer(4096)
 			}
 		}
-		c.hooks.engineStarted = func(_ string, e *lab.Engine) {
-			mu.Lock()
-			engines = append(engines, e)
-			running++
-			peak = max(peak, running)
-			mu.Unlock()
-			go func() {
-				<-e.Done()
-				mu.Lock()
-				running--
-				mu.Unlock()
-			}()
-			select {
-			case firstEngineReady <- e:
-			default:
-			}
-		}
+		c.hooks.engineStarted = tally.started
 	})
 	nc, err := net.Dial("tcp", ts.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	nc.(*net.TCPConn).SetReadBuffer(4096)
-	sc := &stallingConn{Conn: nc, resume: make(chan struct{})}
-	defer close(sc.resume)
+	sc := &stallingConn{Conn: nc, gate: newGate()}
+	defer sc.open()
 	cc, chans, reqs, err := gossh.NewClientConn(sc, ts.addr, &gossh.ClientConfig{
 		User: "slow", Auth: []gossh.AuthMethod{gossh.PublicKeys(ts.user)}, HostKeyCallback: gossh.FixedHostKey(ts.hostKey)})
 	if err != nil {
@@ -452,8 +390,8 @@ func stalledClient(t *testing.T, channelOnly bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &blockingOutput{syncBuffer: &syncBuffer{}, resume: make(chan struct{})}
-	defer close(out.resume)
+	out := &blockingOutput{syncBuffer: &syncBuffer{}, gate: newGate()}
+	defer out.open()
 	sess.Stdout = out
 	if _, err := sess.StdinPipe(); err != nil {
 		t.Fatal(err)
@@ -465,18 +403,14 @@ func stalledClient(t *testing.T, channelOnly bool) {
 		t.Fatal(err)
 	}
 	eventually(t, hangGuard, "the lab did not run", func() bool { return strings.Contains(stripped(out.syncBuffer), "running") })
-	e := <-firstEngineReady
+	e := <-tally.first
 	queued := openTerm(t, ts.login("alice", nil), 90, 28)
 	queued.waitFor("You are number 1 in the queue", 10*time.Second)
 
 	if channelOnly {
-		out.mu.Lock()
-		out.stalled = true
-		out.mu.Unlock()
+		out.close()
 	} else {
-		sc.mu.Lock()
-		sc.stalled = true
-		sc.mu.Unlock()
+		sc.close()
 	}
 	eventually(t, hangGuard, "the stalled client was not cut off", func() bool {
 		return strings.Contains(ts.logs.String(), "write timeout")
@@ -491,9 +425,7 @@ func stalledClient(t *testing.T, channelOnly bool) {
 		t.Fatalf("the stalled session's engine still runs %v after the cut", hangGuard)
 	}
 	queued.waitFor("running", hangGuard)
-	mu.Lock()
-	defer mu.Unlock()
-	if len(engines) != 2 || peak != 1 {
-		t.Errorf("%d engines started, at most %d at once; want 2, and 1 (MaxEngines)", len(engines), peak)
+	if n, peak := tally.counts(); n != 2 || peak != 1 {
+		t.Errorf("%d engines started, at most %d at once; want 2, and 1 (MaxEngines)", n, peak)
 	}
 }

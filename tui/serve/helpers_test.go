@@ -18,6 +18,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"go.uber.org/goleak"
 	gossh "golang.org/x/crypto/ssh"
+
+	"sharpflat/lab"
 )
 
 // Test fixtures: a server on 127.0.0.1:0 with keys in a temporary directory, and an
@@ -25,20 +27,74 @@ import (
 
 // syncBuffer is a bytes.Buffer safe for one writer and many readers.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu   sync.Mutex
+	b    bytes.Buffer
+	wake chan struct{} // see changes
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.wake != nil {
+		select {
+		case s.wake <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
 	return s.b.Write(p)
+}
+
+// changes returns a channel that receives after the buffer is written to, so a test can
+// wait for output as an event instead of polling on a clock.
+func (s *syncBuffer) changes() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.wake == nil {
+		s.wake = make(chan struct{}, 1)
+	}
+	return s.wake
 }
 
 func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// engineTally counts the engines a server starts (install started as its engineStarted
+// hook): how many, how many ran at once, and the first of them.
+type engineTally struct {
+	mu            sync.Mutex
+	n             int
+	running, peak int
+	first         chan *lab.Engine
+}
+
+func newEngineTally() *engineTally { return &engineTally{first: make(chan *lab.Engine, 1)} }
+
+func (et *engineTally) started(_ string, e *lab.Engine) {
+	et.mu.Lock()
+	et.n++
+	et.running++
+	et.peak = max(et.peak, et.running)
+	et.mu.Unlock()
+	go func() {
+		<-e.Done()
+		et.mu.Lock()
+		et.running--
+		et.mu.Unlock()
+	}()
+	select {
+	case et.first <- e:
+	default:
+	}
+}
+
+// counts returns the engines started, and the most that ran at once.
+func (et *engineTally) counts() (started, peak int) {
+	et.mu.Lock()
+	defer et.mu.Unlock()
+	return et.n, et.peak
 }
 
 type testServer struct {

@@ -90,8 +90,8 @@ func TestKeyRestrictAndNoPTY(t *testing.T) {
 			if st := exitStatus(err); st != 1 {
 				t.Errorf("%s: exit status %d, want 1", name, st)
 			}
-		case <-time.After(time.Minute):
-			t.Fatalf("%s: the session without a terminal still runs after a minute: %q", name, out.String())
+		case <-time.After(hangGuard):
+			t.Fatalf("%s: the session without a terminal still runs after %v: %q", name, hangGuard, out.String())
 		}
 		if !strings.Contains(out.String(), "may not open a terminal") {
 			t.Errorf("%s: the session said %q, want why it ended", name, out.String())

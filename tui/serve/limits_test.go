@@ -157,23 +157,45 @@ func TestMaxSessionTime(t *testing.T) {
 	}
 }
 
-// stallingConn stops reading from the network when told to (a client that stops reading:
-// its TCP window closes, and so does its SSH window).
+// stallingConn stops reading from the network when its gate closes (a client that stops
+// reading: its TCP window closes, and so does its SSH window).
 type stallingConn struct {
 	net.Conn
-	mu      sync.Mutex
-	stalled bool
-	resume  chan struct{}
+	*gate
 }
 
 func (c *stallingConn) Read(b []byte) (int, error) {
-	c.mu.Lock()
-	st := c.stalled
-	c.mu.Unlock()
-	if st {
-		<-c.resume
-	}
+	c.pass()
 	return c.Conn.Read(b)
+}
+
+// gate holds back whoever passes it while it is closed, until it opens for good.
+type gate struct {
+	mu     sync.Mutex
+	closed bool
+	opened chan struct{}
+	once   sync.Once
+}
+
+func newGate() *gate { return &gate{opened: make(chan struct{})} }
+
+// close makes pass wait.
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
+
+// open lets everyone through, waiting or to come.
+func (g *gate) open() { g.once.Do(func() { close(g.opened) }) }
+
+func (g *gate) pass() {
+	g.mu.Lock()
+	closed := g.closed
+	g.mu.Unlock()
+	if closed {
+		<-g.opened
+	}
 }
 
 // A client that stops reading is cut off after WriteTimeout and never slows the others.
@@ -191,8 +213,8 @@ func TestSlowClientCutOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	nc.(*net.TCPConn).SetReadBuffer(4096)
-	sc := &stallingConn{Conn: nc, resume: make(chan struct{})}
-	defer close(sc.resume)
+	sc := &stallingConn{Conn: nc, gate: newGate()}
+	defer sc.open()
 	cc, chans, reqs, err := gossh.NewClientConn(sc, ts.addr, &gossh.ClientConfig{
 		User: "slow", Auth: []gossh.AuthMethod{gossh.PublicKeys(ts.user)}, HostKeyCallback: gossh.FixedHostKey(ts.hostKey)})
 	if err != nil {
@@ -204,9 +226,7 @@ func TestSlowClientCutOff(t *testing.T) {
 	other := openTerm(t, ts.login("alice", nil), 90, 28)
 	other.waitFor("running", 20*time.Second)
 
-	sc.mu.Lock()
-	sc.stalled = true
-	sc.mu.Unlock()
+	sc.close()
 	eventually(t, 10*time.Second, "the stalled client was not cut off", func() bool {
 		return strings.Contains(ts.logs.String(), "write timeout")
 	})

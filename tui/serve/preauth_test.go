@@ -314,13 +314,14 @@ func watchLab(tb testing.TB, ts *testServer, ip, user string, key gossh.Signer, 
 	}
 	ended := make(chan struct{})
 	go func() { sess.Wait(); close(ended) }()
+	wrote := out.changes()
+	guard := time.After(hangGuard - time.Since(start))
 	for !strings.Contains(stripped(out), "read-only session") {
 		select {
 		case <-ended:
 			return fmt.Errorf("the session ended before the lab showed: %q", tail(stripped(out), 300))
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Since(start) > hangGuard {
+		case <-wrote:
+		case <-guard:
 			return fmt.Errorf("no lab after %v", hangGuard)
 		}
 	}
