@@ -175,20 +175,11 @@ func (p *partial) publish(v any) error {
 		}
 		return err
 	}
-	return syncDir(filepath.Dir(p.final))
+	return rundir.SyncDir(filepath.Dir(p.final))
 }
 
 // discard removes the partial directory.
 func (p *partial) discard() { os.RemoveAll(p.path) }
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
 
 // checkpointFile holds a warm-up's state at the switch.
 const checkpointFile = "checkpoint.bin"
