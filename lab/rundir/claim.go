@@ -93,7 +93,7 @@ func (c *Claim) take() error {
 	return nil
 }
 
-// made records a file written under the claim, for Abandon.
+// wrote records a file written under the claim, for Abandon.
 func (c *Claim) wrote(name string) {
 	if !slices.Contains(c.made, name) {
 		c.made = append(c.made, name)

@@ -77,12 +77,16 @@ func Subsample(d *nn.Dataset, n int, seed uint64) nn.Dataset {
 	return d.Subset(perm)
 }
 
+// widthsOf is the layer widths of the config's network on its training data.
+func widthsOf(c *Config, train *nn.Dataset) []int {
+	widths := append([]int{train.D}, c.Hidden...)
+	return append(widths, train.OutputDim())
+}
+
 // BuildModel returns the network for the config and its training data, and its seeded
 // initial θ.
 func BuildModel(c *Config, train *nn.Dataset) (*nn.MLP, []float64, error) {
-	widths := append([]int{train.D}, c.Hidden...)
-	widths = append(widths, train.OutputDim())
-	m, err := nn.NewMLP(widths, c.Act, c.Loss)
+	m, err := nn.NewMLP(widthsOf(c, train), c.Act, c.Loss)
 	if err != nil {
 		return nil, nil, err
 	}

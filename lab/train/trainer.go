@@ -76,17 +76,14 @@ func New(cfg Config) (*Trainer, error) {
 		return nil, err
 	}
 	cfg.Hidden = slices.Clone(cfg.Hidden)
-	if f, err := dataFootprint(&cfg); err != nil {
-		return nil, err
-	} else if err := f.Check("data "+cfg.Data, MemoryLimit()); err != nil {
+	if err := dataFootprint(&cfg).Check("data "+cfg.Data, MemoryLimit()); err != nil {
 		return nil, err
 	}
 	train, test, err := loadData(&cfg)
 	if err != nil {
 		return nil, err
 	}
-	widths := append(append([]int{train.D}, cfg.Hidden...), train.OutputDim())
-	if err := checkSizes(&cfg, &train, params(widths)); err != nil {
+	if err := checkSizes(&cfg, &train, params(widthsOf(&cfg, &train))); err != nil {
 		return nil, err
 	}
 	hess := hessianSet(&train, cfg.HessianSet, cfg.Seed)
