@@ -296,35 +296,11 @@ func TestDataExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.N != want.N || !slicesEqual(got.X, want.X) || !intsEqual(got.Labels, want.Labels) {
+		if got.N != want.N || !slices.Equal(got.X, want.X) || !slices.Equal(got.Labels, want.Labels) {
 			t.Errorf("%s differs from the run's data", name)
 		}
 	}
 	if code, _, errOut := runCLI(t, "data", "export", "--preset", "moons", "--out", out); code == 0 || !strings.Contains(errOut, "not empty") {
 		t.Errorf("export over a directory of files: %d %q", code, errOut)
 	}
-}
-
-func slicesEqual(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func intsEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
