@@ -5,10 +5,12 @@ package lab
 // replaces the value still waiting, so a held key never queues work.
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
 	"sharpflat/lab/train"
+	"sharpflat/linalg"
 )
 
 // setting queues a change of the settings, coalesced under key. It takes effect at the next
@@ -103,10 +105,23 @@ func (e *Engine) Recompute() {
 		if e.state == Running {
 			return
 		}
-		if err := e.t.Refresh(); err != nil {
-			e.log(train.EventError, err.Error())
-		}
+		e.refreshPaused()
 	})
+}
+
+// refreshPaused refreshes the basis of a paused engine now. A refresh stopped by a command
+// queued behind it has changed nothing; it is taken again once the queue is empty (Run),
+// so a key pressed during it never loses the recompute.
+func (e *Engine) refreshPaused() {
+	e.refreshOwed = false
+	err := e.t.Refresh()
+	switch {
+	case errors.Is(err, linalg.ErrCanceled):
+		e.interrupted++
+		e.refreshOwed = true
+	case err != nil:
+		e.log(train.EventError, err.Error())
+	}
 }
 
 // Pause stops training at the next step boundary.

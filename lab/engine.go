@@ -93,6 +93,7 @@ type Engine struct {
 	history     *History
 	events      []train.Event
 	interrupted int       // refreshes interrupted by a command or a stop
+	refreshOwed bool      // a paused engine's recompute was interrupted: take it again
 	version     uint64    // counts changes, so publish knows who has seen what
 	products    int       // Hessian-vector products of the step in progress (its refresh)
 	stepStart   time.Time // when the step in progress began
@@ -152,6 +153,13 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 		if e.opts.MaxSteps > 0 && e.t.StepCount() >= e.opts.MaxSteps {
 			return nil
 		}
+		if e.refreshOwed && e.state != Running && ctx.Err() == nil {
+			e.products, e.stepStart = 0, time.Now()
+			e.refreshPaused()
+			e.products = 0
+			e.version++
+			continue // commands that came meanwhile first, then (if owed again) once more
+		}
 		if e.state != Running {
 			var retry <-chan time.Time
 			if e.publish() {
@@ -200,6 +208,7 @@ func (e *Engine) longStep() bool {
 // step runs one training step and records it. A step whose refresh was interrupted has
 // changed nothing and is simply not counted: the loop runs the commands and tries again.
 func (e *Engine) step() error {
+	e.refreshOwed = false // the step's refresh takes the one asked for
 	e.products, e.stepStart = 0, time.Now()
 	m, err := e.t.Step()
 	e.products = 0

@@ -168,8 +168,10 @@ func TestCommandsChangeSettings(t *testing.T) {
 	e.Pause()
 	await(t, sub, "paused", func(s Snapshot) bool { return s.Run == Paused })
 
-	// Recompute when paused refreshes at once with the new k and Hessian set.
+	// Recompute when paused refreshes at once with the new k and Hessian set (a command
+	// queued behind it, such as Do, may interrupt it; it is then taken again after it).
 	e.Recompute()
+	await(t, sub, "the recomputed basis", func(s Snapshot) bool { return s.Basis.Step == s.Step })
 	var k, set, bstep, step int
 	e.Do(func(t *train.Trainer) {
 		_, _, hess := t.Data()
@@ -602,4 +604,34 @@ func TestProgressOnlyDuringARefresh(t *testing.T) {
 		}
 	}
 	t.Fatal("the engine stopped before the refresh")
+}
+
+// A paused engine's recompute that a command queued behind it interrupts is taken again
+// once that command has run: the key press is never lost. The engine is held inside a Do
+// while Recompute and SetK are queued, so the interrupt is already set when the recompute
+// starts (before the fix it was logged as an error and never done).
+func TestPausedRecomputeSurvivesACommand(t *testing.T) {
+	e, err := New(small(), Options{StartPaused: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	sub := e.Subscribe()
+	defer sub.Cancel()
+
+	entered, hold := make(chan struct{}), make(chan struct{})
+	go e.Do(func(*train.Trainer) { close(entered); <-hold })
+	<-entered
+	e.Recompute()
+	e.SetK(4)
+	close(hold)
+	s := await(t, sub, "the recomputed basis", func(s Snapshot) bool { return s.Basis.Step == 0 && len(s.Basis.Values) == 4 })
+	for _, ev := range s.Events {
+		if ev.Kind == train.EventError {
+			t.Errorf("the interrupted recompute was reported as an error: %s", ev.Text)
+		}
+	}
 }
