@@ -30,7 +30,15 @@ const (
 	inkNote               // rollback events
 	inkStale              // a value of an old basis (drawn dotted as well)
 	inkCaption            // the captions under the panels (i)
-	numInks
+	inkClass              // the first of classInks point inks, one a class: inkClass + c
+)
+
+// classInks is the number of class colours of the picture panel; classes beyond it reuse them.
+const classInks = 10
+
+const (
+	inkRegion = inkClass + classInks  // the first of classInks region inks: inkRegion + c
+	numInks   = inkRegion + classInks // the number of inks
 )
 
 // Styles are the lipgloss styles of one session, made from its renderer. Colours are
@@ -118,6 +126,22 @@ func NewStyles(r *lipgloss.Renderer) *Styles {
 		inkNote:    ns().Bold(true).Foreground(yellow),
 		inkStale:   ns().Foreground(faint),
 		inkCaption: ns().Italic(true).Foreground(accent),
+	}
+	// The picture panel's classes: a point in its class colour, bold; a region in the same
+	// colour, faint. Regions and points differ by glyph too, so colour is never the only cue.
+	// The first six fall on six different colours of a 16-colour terminal (light and dark);
+	// the next one on a seventh; the rest repeat some there.
+	classes := [classInks]lipgloss.AdaptiveColor{
+		blue, orange, green, magenta,
+		c("#00838F", "#5FD7C7"), // teal (inkBulk's light teal falls on ANSI green)
+		yellow,
+		c("#505050", "#D7D7D7"), // grey
+		red, accent,
+		c("#6B4E16", "#D7AF87"), // brown
+	}
+	for i, col := range classes {
+		s.Ink[inkClass+ink(i)] = ns().Bold(true).Foreground(col)
+		s.Ink[inkRegion+ink(i)] = ns().Faint(true).Foreground(col)
 	}
 	s.Help = help.Styles{
 		ShortKey:       ns().Foreground(accent),

@@ -1,0 +1,368 @@
+package lab
+
+// Pictures of what the network has learned, for the lab's picture panel (like TensorFlow
+// Playground's): for data with two features, the class the network predicts over the
+// plane, with the training points on top; for any other classification data, the test
+// points projected on the top two principal components of the test inputs, each marked
+// with its true class and coloured by the predicted one. The principal components come
+// from the covariance of the centred test inputs x̃ = x − μ,
+//
+//	C = (1/N) Σₓ x̃ x̃ᵀ,   C uᵢ = λᵢ uᵢ,   λ₁ ≥ λ₂ ≥ …
+//
+// and a point's coordinates are (x̃·u₁, x̃·u₂); λᵢ / tr C is the share of the variance
+// along uᵢ. The top two pairs are found by Lanczos on v ↦ X̃ᵀ(X̃ v)/N, never forming C,
+// once per data set.
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"sharpflat/lab/train"
+	"sharpflat/linalg"
+	"sharpflat/nn"
+)
+
+// PictureKind says what a Picture shows.
+type PictureKind int
+
+const (
+	// PictureRegions is the predicted class over the plane of 2-D data (Grid), with the
+	// training points on top.
+	PictureRegions PictureKind = iota
+	// PictureProjection is the test points projected on the top two principal components
+	// of the test inputs; it has no Grid.
+	PictureProjection
+)
+
+func (k PictureKind) String() string {
+	switch k {
+	case PictureRegions:
+		return "decision regions"
+	case PictureProjection:
+		return "projection"
+	}
+	return fmt.Sprintf("PictureKind(%d)", int(k))
+}
+
+// The picture's fixed sizes: the grid is sampled at any panel size, and the points are
+// capped so that a picture stays small and cheap.
+const (
+	PictureGridW     = 128 // grid columns
+	PictureGridH     = 96  // grid rows
+	MaxPicturePoints = 600 // the most points a picture carries
+)
+
+// Picture is what the network has learned, for display: decision regions over the plane of
+// 2-D data, or the test points projected on two principal components. It shares nothing with
+// the trainer and is never modified once Paint returns, so it may be sent to any goroutine.
+type Picture struct {
+	Step    int // the step it shows
+	Kind    PictureKind
+	Classes int // classes of the data set (the network may have more outputs)
+
+	// The extent of the plane drawn: X0 ≤ x ≤ X1, Y0 ≤ y ≤ Y1.
+	X0, X1, Y0, Y1 float64
+
+	// Grid is the predicted class of each of GW×GH cells of the extent, row-major, row 0
+	// at the top (Y1), column 0 at the left (X0), each predicted at its centre. It is nil
+	// for a projection.
+	GW, GH int
+	Grid   []uint8
+
+	// Points are the points drawn (at most MaxPicturePoints, evenly spaced through the set):
+	// training points for regions, test points for a projection.
+	Points []PicturePoint
+
+	// XLabel and YLabel name the axes: "x₁" and "x₂", or "PC1 (23% of variance)".
+	XLabel, YLabel string
+}
+
+// PicturePoint is one example: its place in the picture's plane, its true class and the class
+// the network predicts for it.
+type PicturePoint struct {
+	X, Y        float64
+	Class, Pred uint8
+}
+
+// RegionAt returns the grid's class at (x, y), and false outside the extent or without a grid.
+func (p *Picture) RegionAt(x, y float64) (uint8, bool) {
+	if p == nil || p.GW <= 0 || p.GH <= 0 || len(p.Grid) != p.GW*p.GH {
+		return 0, false
+	}
+	fx, fy := (x-p.X0)/(p.X1-p.X0), (p.Y1-y)/(p.Y1-p.Y0) // in [0, 1] inside
+	if !(fx >= 0 && fx <= 1 && fy >= 0 && fy <= 1) {
+		return 0, false
+	}
+	gx := min(p.GW-1, int(fx*float64(p.GW)))
+	gy := min(p.GH-1, int(fy*float64(p.GH)))
+	return p.Grid[gy*p.GW+gx], true
+}
+
+// Accuracy is the share of the points whose predicted class is their true class.
+func (p *Picture) Accuracy() float64 {
+	if p == nil || len(p.Points) == 0 {
+		return math.NaN()
+	}
+	right := 0
+	for _, pt := range p.Points {
+		if pt.Class == pt.Pred {
+			right++
+		}
+	}
+	return float64(right) / float64(len(p.Points))
+}
+
+// Painter paints Pictures of a trainer. It keeps what depends only on the data (the extent,
+// the points drawn, the grid's sample positions, the principal components) from one Paint to
+// the next, for as long as the trainer's data sets are the same. A Painter is not safe for
+// concurrent use; the Pictures it returns are.
+type Painter struct {
+	train, test *nn.Dataset // the data sets the cache below belongs to (nil: none yet)
+
+	kind           PictureKind
+	x0, x1, y0, y1 float64
+	xlabel, ylabel string
+	samples        []float64      // (GW·GH, 2) the grid's cell centres (regions)
+	inputs         []float64      // (n, D) the inputs of the points drawn
+	points         []PicturePoint // the points drawn, Pred unset
+	pred           []int          // scratch for predictions
+}
+
+// NewPainter returns a Painter with nothing cached yet.
+func NewPainter() *Painter { return &Painter{} }
+
+// Paint draws the trainer's current state; nil for regression data. The first Paint of a data
+// set computes its principal components (for D > 2); later ones only run the network over the
+// grid and the points.
+func (p *Painter) Paint(t *train.Trainer) *Picture {
+	tr, te, _ := t.Data()
+	if tr.Classes == 0 {
+		return nil
+	}
+	if p.train != tr || p.test != te {
+		p.prepare(tr, te)
+	}
+	m, theta := t.Model(), t.Theta()
+	pic := &Picture{
+		Step: t.StepCount(), Kind: p.kind, Classes: tr.Classes,
+		X0: p.x0, X1: p.x1, Y0: p.y0, Y1: p.y1,
+		XLabel: p.xlabel, YLabel: p.ylabel,
+	}
+	if p.kind == PictureRegions {
+		n := PictureGridW * PictureGridH
+		m.Predict(p.pred[:n], theta, p.samples)
+		pic.GW, pic.GH, pic.Grid = PictureGridW, PictureGridH, make([]uint8, n)
+		for i, c := range p.pred[:n] {
+			pic.Grid[i] = classByte(c)
+		}
+	}
+	n := len(p.points)
+	m.Predict(p.pred[:n], theta, p.inputs)
+	pic.Points = make([]PicturePoint, n)
+	for i, pt := range p.points {
+		pt.Pred = classByte(p.pred[i])
+		pic.Points[i] = pt
+	}
+	return pic
+}
+
+// classByte stores a class index in a byte (the lab's data sets have far fewer classes).
+func classByte(c int) uint8 { return uint8(min(max(c, 0), math.MaxUint8)) }
+
+// prepare fills the cache for a new pair of data sets.
+func (p *Painter) prepare(tr, te *nn.Dataset) {
+	*p = Painter{train: tr, test: te}
+	if tr.D == 2 {
+		p.prepareRegions(tr, te)
+	} else {
+		set := te
+		if te.N == 0 {
+			set = tr // no test set: project the training set instead
+		}
+		p.prepareProjection(set)
+	}
+	p.pred = make([]int, max(len(p.points), len(p.samples)/2))
+}
+
+// prepareRegions takes the extent of 2-D data (the bounding box of training and test points,
+// padded by a tenth of its size on every side), the grid's cell centres and the training
+// points drawn.
+func (p *Painter) prepareRegions(tr, te *nn.Dataset) {
+	p.kind, p.xlabel, p.ylabel = PictureRegions, "x₁", "x₂"
+	x0, x1 := math.Inf(1), math.Inf(-1)
+	y0, y1 := math.Inf(1), math.Inf(-1)
+	for _, d := range []*nn.Dataset{tr, te} {
+		for i := 0; i < d.N; i++ {
+			x, y := d.X[2*i], d.X[2*i+1]
+			x0, x1 = math.Min(x0, x), math.Max(x1, x)
+			y0, y1 = math.Min(y0, y), math.Max(y1, y)
+		}
+	}
+	p.x0, p.x1 = pad(x0, x1)
+	p.y0, p.y1 = pad(y0, y1)
+	p.samples = make([]float64, 2*PictureGridW*PictureGridH)
+	for gy := 0; gy < PictureGridH; gy++ {
+		y := p.y1 - (float64(gy)+0.5)/PictureGridH*(p.y1-p.y0)
+		for gx := 0; gx < PictureGridW; gx++ {
+			i := gy*PictureGridW + gx
+			p.samples[2*i] = p.x0 + (float64(gx)+0.5)/PictureGridW*(p.x1-p.x0)
+			p.samples[2*i+1] = y
+		}
+	}
+	idx := spread(tr.N, MaxPicturePoints)
+	p.inputs = make([]float64, 2*len(idx))
+	p.points = make([]PicturePoint, len(idx))
+	for j, i := range idx {
+		x, y := tr.X[2*i], tr.X[2*i+1]
+		p.inputs[2*j], p.inputs[2*j+1] = x, y
+		p.points[j] = PicturePoint{X: x, Y: y, Class: classByte(tr.Labels[i])}
+	}
+}
+
+// prepareProjection computes the top two principal components of the set's inputs and
+// projects the points drawn on them.
+func (p *Painter) prepareProjection(set *nn.Dataset) {
+	p.kind = PictureProjection
+	pcs := principalComponents(set)
+	p.xlabel, p.ylabel = "PC1", ""
+	for i, share := range pcs.share {
+		l := varianceLabel(fmt.Sprintf("PC%d", i+1), share)
+		if i == 0 {
+			p.xlabel = l
+		} else {
+			p.ylabel = l
+		}
+	}
+	idx := spread(set.N, MaxPicturePoints)
+	D := set.D
+	p.inputs = make([]float64, D*len(idx))
+	p.points = make([]PicturePoint, len(idx))
+	x0, x1 := math.Inf(1), math.Inf(-1)
+	y0, y1 := math.Inf(1), math.Inf(-1)
+	for j, i := range idx {
+		row := set.X[i*D : (i+1)*D]
+		copy(p.inputs[j*D:], row)
+		pt := PicturePoint{Class: classByte(set.Labels[i])}
+		pt.X, pt.Y = pcs.project(row)
+		p.points[j] = pt
+		x0, x1 = math.Min(x0, pt.X), math.Max(x1, pt.X)
+		y0, y1 = math.Min(y0, pt.Y), math.Max(y1, pt.Y)
+	}
+	p.x0, p.x1 = pad(x0, x1)
+	p.y0, p.y1 = pad(y0, y1)
+}
+
+// pad widens [lo, hi] by a tenth of its length on each side (to [lo−1, hi+1] when it is a
+// single value, to [−1, 1] when it is empty).
+func pad(lo, hi float64) (float64, float64) {
+	switch {
+	case !(lo <= hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0):
+		return -1, 1
+	case lo == hi:
+		return lo - 1, hi + 1
+	}
+	d := 0.1 * (hi - lo)
+	return lo - d, hi + d
+}
+
+// spread returns up to k indices evenly spaced through [0, n), in order.
+func spread(n, k int) []int {
+	k = min(n, k)
+	idx := make([]int, k)
+	for j := range idx {
+		idx[j] = j * n / k
+	}
+	return idx
+}
+
+// varianceLabel names an axis by its share of the variance: "PC1 (23% of variance)".
+func varianceLabel(name string, share float64) string {
+	return fmt.Sprintf("%s (%.0f%% of variance)", name, 100*share)
+}
+
+// pca holds the top principal components of a data set.
+type pca struct {
+	mean    []float64   // μ (D)
+	vectors [][]float64 // u₁, u₂ (D each; only u₁ when D = 1), each with its largest entry positive
+	values  []float64   // λ₁ ≥ λ₂, the variances along them
+	share   []float64   // λᵢ / tr C, the shares of the total variance
+}
+
+// principalComponents returns the top two principal components of the set's inputs.
+func principalComponents(d *nn.Dataset) pca {
+	N, D := d.N, d.D
+	pc := pca{mean: make([]float64, D)}
+	if N == 0 {
+		return pc
+	}
+	for i := 0; i < N; i++ {
+		for j, v := range d.X[i*D : (i+1)*D] {
+			pc.mean[j] += v
+		}
+	}
+	for j := range pc.mean {
+		pc.mean[j] /= float64(N)
+	}
+	// X̃ = X − 1μᵀ (N, D), and tr C = ‖X̃‖²_F / N.
+	xc := make([]float64, N*D)
+	total := 0.0
+	for i := 0; i < N; i++ {
+		for j, v := range d.X[i*D : (i+1)*D] {
+			c := v - pc.mean[j]
+			xc[i*D+j] = c
+			total += c * c
+		}
+	}
+	total /= float64(N)
+	X := blas64.General{Rows: N, Cols: D, Stride: D, Data: xc}
+	tmp := make([]float64, N)
+	cov := linalg.Func{N: D, Mul: func(dst, v []float64) {
+		// C v = X̃ᵀ (X̃ v) / N
+		blas64.Gemv(blas.NoTrans, 1, X, blas64.Vector{N: D, Inc: 1, Data: v}, 0, blas64.Vector{N: N, Inc: 1, Data: tmp})
+		blas64.Gemv(blas.Trans, 1/float64(N), X, blas64.Vector{N: N, Inc: 1, Data: tmp}, 0, blas64.Vector{N: D, Inc: 1, Data: dst})
+	}}
+	// Not converging to 1e-12 (a rounding floor) still leaves vectors far more accurate than
+	// a picture needs: keep the best pairs found.
+	res, _ := linalg.Lanczos(cov, linalg.EigOptions{K: min(2, D), Tol: 1e-12, Seed: 1})
+	for i, u := range res.Vectors {
+		if i >= 2 {
+			break
+		}
+		u = append([]float64(nil), u...)
+		big := 0
+		for j, v := range u {
+			if math.Abs(v) > math.Abs(u[big]) {
+				big = j
+			}
+		}
+		if u[big] < 0 {
+			for j := range u {
+				u[j] = -u[j]
+			}
+		}
+		share := 0.0
+		if total > 0 {
+			share = math.Max(0, res.Values[i]) / total
+		}
+		pc.vectors = append(pc.vectors, u)
+		pc.values = append(pc.values, res.Values[i])
+		pc.share = append(pc.share, share)
+	}
+	return pc
+}
+
+// project returns the coordinates (x̃·u₁, x̃·u₂) of the input x; the second is 0 without u₂.
+func (pc *pca) project(x []float64) (a, b float64) {
+	var c [2]float64
+	for k, u := range pc.vectors {
+		s := 0.0
+		for j, v := range x {
+			s += (v - pc.mean[j]) * u[j]
+		}
+		c[k] = s
+	}
+	return c[0], c[1]
+}

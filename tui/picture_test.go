@@ -1,0 +1,218 @@
+package tui
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"sharpflat/lab"
+	"sharpflat/lab/train"
+)
+
+// splitPicture has two classes split at x = 0 over [−2, 2]×[−1, 1], and three points: one of
+// each class on its own side, and a class-1 point predicted 0 on the left.
+func splitPicture() *lab.Picture {
+	return &lab.Picture{
+		Step: 42, Kind: lab.PictureRegions, Classes: 2,
+		X0: -2, X1: 2, Y0: -1, Y1: 1,
+		GW: 4, GH: 2, Grid: []uint8{0, 0, 1, 1, 0, 0, 1, 1},
+		Points: []lab.PicturePoint{
+			{X: -1, Y: 0.5, Class: 0, Pred: 0},
+			{X: 1, Y: -0.5, Class: 1, Pred: 1},
+			{X: -1.5, Y: -0.5, Class: 1, Pred: 0},
+		},
+		XLabel: "x₁", YLabel: "x₂",
+	}
+}
+
+// plotBounds returns the bounding box of the cells holding region textures or point glyphs.
+func plotBounds(g *grid) (x0, y0, w, h int) {
+	x0, y0, x1, y1 := g.w, g.h, -1, -1
+	for y := 1; y < g.h; y++ { // below the title line
+		for x := 0; x < g.w; x++ {
+			switch g.at(x, y) {
+			case '·', '░', '●', '▲':
+				x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+			}
+		}
+	}
+	return x0, y0, x1 - x0 + 1, y1 - y0 + 1
+}
+
+func TestDrawPictureRegions(t *testing.T) {
+	p := splitPicture()
+	g := newGrid(20, 10)
+	drawPicture(g.all(), p, false)
+	screen := g.render(&NewStyles(asciiRenderer()).Ink)
+	t.Logf("\n%s", screen)
+	x0, y0, w, h := plotBounds(g)
+	if w < 8 || h < 2 {
+		t.Fatalf("plot %d×%d at (%d, %d)", w, h, x0, y0)
+	}
+	// One data unit as long across as down: w cells ≈ 2·(sx/sy)·h.
+	if want := 2 * 2 * h; math.Abs(float64(w-want)) > 1.5 {
+		t.Errorf("plot %d×%d, want about %d×%d", w, h, want, h)
+	}
+	cell := func(x, y float64) (int, int) {
+		return x0 + int(math.Floor((x-p.X0)/(p.X1-p.X0)*float64(w))), y0 + int(math.Floor((p.Y1-y)/(p.Y1-p.Y0)*float64(h)))
+	}
+	points := map[[2]int]lab.PicturePoint{}
+	for _, pt := range p.Points {
+		cx, cy := cell(pt.X, pt.Y)
+		points[[2]int{cx, cy}] = pt
+		want := map[uint8]rune{0: '●', 1: '▲'}[pt.Class]
+		if r, k := g.at(cx, cy), g.k[cy*g.w+cx]; r != want || k != inkClass+ink(pt.Class) {
+			t.Errorf("point %+v: cell (%d, %d) holds %q ink %d, want %q ink %d", pt, cx, cy, r, k, want, inkClass+ink(pt.Class))
+		}
+	}
+	for y := y0; y < y0+h; y++ {
+		for x := x0; x < x0+w; x++ {
+			if _, ok := points[[2]int{x, y}]; ok {
+				continue
+			}
+			r, k := g.at(x, y), g.k[y*g.w+x]
+			wantR, wantK := '·', inkRegion
+			if x >= x0+w/2 {
+				wantR, wantK = '░', inkRegion+1
+			}
+			if r != wantR || k != wantK {
+				t.Errorf("cell (%d, %d) holds %q ink %d, want %q ink %d", x, y, r, k, wantR, wantK)
+			}
+		}
+	}
+	lines := strings.Split(screen, "\n")
+	if !strings.HasPrefix(lines[0], "regions") || !strings.Contains(lines[0], "@42") || !strings.Contains(lines[0], "●0 ▲1") {
+		t.Errorf("title line %q", lines[0])
+	}
+	if !strings.Contains(screen, "x₂") || !strings.Contains(screen, "-2") || !strings.Contains(screen, "2") {
+		t.Errorf("axes missing:\n%s", screen)
+	}
+	if strings.Contains(screen, "\x1b") {
+		t.Error("escape codes in the ASCII profile")
+	}
+
+	// At full width the title names both classes with their textures, and the accuracy.
+	g = newGrid(90, 12)
+	drawPicture(g.all(), p, false)
+	head := strings.Split(g.render(&NewStyles(asciiRenderer()).Ink), "\n")[0]
+	for _, s := range []string{"decision regions", "step 42", "● class 0 ·", "▲ class 1 ░", "67% right of 3 train points"} {
+		if !strings.Contains(head, s) {
+			t.Errorf("title %q lacks %q", head, s)
+		}
+	}
+}
+
+func TestDrawPictureProjection(t *testing.T) {
+	p := &lab.Picture{
+		Step: 7, Kind: lab.PictureProjection, Classes: 10,
+		X0: -3, X1: 3, Y0: -1, Y1: 1,
+		XLabel: "PC1 (40% of variance)", YLabel: "PC2 (9% of variance)",
+	}
+	for c := 0; c < 10; c++ {
+		p.Points = append(p.Points, lab.PicturePoint{X: -2.9 + 0.6*float64(c), Y: 0, Class: uint8(c), Pred: uint8((c + 1) % 10)})
+	}
+	g := newGrid(60, 16)
+	drawPicture(g.all(), p, false)
+	screen := g.render(&NewStyles(asciiRenderer()).Ink)
+	t.Logf("\n%s", screen)
+	for _, s := range []string{"test points on PC1, PC2", "PC1 (40% of variance)", "PC2 (9% of variance)", "0% right"} {
+		if !strings.Contains(screen, s) {
+			t.Errorf("screen lacks %q", s)
+		}
+	}
+	// Each point is its true class's digit in its predicted class's ink.
+	found := 0
+	for i, r := range g.r {
+		if g.k[i] < inkClass || g.k[i] >= inkRegion {
+			continue
+		}
+		c := int(r - '0')
+		if c < 0 || c > 9 || g.k[i] != classInk((c+1)%10) {
+			t.Errorf("cell %d holds %q in ink %d", i, r, g.k[i])
+		}
+		found++
+	}
+	if found != 10 {
+		t.Errorf("%d points drawn, want 10", found)
+	}
+}
+
+// Drawing never panics and never writes outside its area, whatever the size and however odd
+// the picture.
+func TestDrawPictureAnySize(t *testing.T) {
+	odd := []*lab.Picture{
+		nil,
+		splitPicture(),
+		{Kind: lab.PictureRegions, Classes: 2, X0: 0, X1: 0, Y0: 0, Y1: 1},
+		{Kind: lab.PictureRegions, Classes: 3, X0: 0, X1: 1, Y0: 0, Y1: 1, GW: 5, GH: 5, Grid: []uint8{1}},
+		{Kind: lab.PictureProjection, Classes: 300, X0: -1, X1: 1, Y0: 0, Y1: math.Inf(1),
+			Points: []lab.PicturePoint{{X: math.NaN(), Y: 1, Class: 200, Pred: 255}}},
+		{Kind: lab.PictureProjection, Classes: 40, X0: -1e-300, X1: 1e300, Y0: -1, Y1: 1,
+			Points: []lab.PicturePoint{{X: 0, Y: 0, Class: 39, Pred: 12}, {X: math.Inf(1), Y: 0}}},
+		{Kind: lab.PictureRegions, Classes: 0, X0: -1, X1: 1, Y0: -1, Y1: 1, GW: 1, GH: 1, Grid: []uint8{9},
+			Points: []lab.PicturePoint{{X: 5, Y: -5, Class: 9, Pred: 9}}},
+	}
+	for _, p := range odd {
+		for w := 0; w <= 24; w++ {
+			for h := 0; h <= 12; h++ {
+				g := newGrid(w+4, h+4)
+				a := g.all().sub(2, 2, w, h)
+				drawPicture(a, p, p == nil && w%2 == 0)
+				for y := 0; y < g.h; y++ {
+					for x := 0; x < g.w; x++ {
+						if inside := x >= 2 && y >= 2 && x < 2+w && y < 2+h; !inside && g.at(x, y) != 0 {
+							t.Fatalf("%d×%d: %q drawn at (%d, %d), outside the area", w, h, g.at(x, y), x, y)
+						}
+					}
+				}
+			}
+		}
+	}
+	g := newGrid(80, 4)
+	drawPicture(g.all(), nil, true)
+	if s := g.render(&NewStyles(asciiRenderer()).Ink); !strings.Contains(s, "no picture for regression data") {
+		t.Errorf("regression:\n%s", s)
+	}
+}
+
+// The moons after 500 steps, as the lab shows them in a 60×20 panel.
+func TestDrawPictureMoons(t *testing.T) {
+	c, err := train.Preset("moons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.RefreshEvery, c.EnergyEvery = 0, 0
+	tr, err := train.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 500 {
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := lab.NewPainter().Paint(tr)
+	g := newGrid(60, 20)
+	drawPicture(g.all(), p, false)
+	screen := g.render(&NewStyles(asciiRenderer()).Ink)
+	t.Logf("\n%s", screen)
+	for _, s := range []string{"·", "░", "●", "▲", "x₁", "x₂", "decision regions"} {
+		if !strings.Contains(screen, s) {
+			t.Errorf("the moons lack %q", s)
+		}
+	}
+}
+
+func BenchmarkDrawPicture(b *testing.B) {
+	c, _ := train.Preset("moons")
+	tr, err := train.New(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := lab.NewPainter().Paint(tr)
+	g := newGrid(120, 40)
+	b.ReportAllocs()
+	for b.Loop() {
+		drawPicture(g.all(), p, false)
+	}
+}
