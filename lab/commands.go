@@ -158,6 +158,21 @@ func (e *Engine) TogglePause() {
 	})
 }
 
+// Hold stops training while on, whatever the state (which it keeps): a classroom's engine
+// is held while no teacher is connected.
+func (e *Engine) Hold(on bool) {
+	e.interrupting("hold", func() {
+		if e.held != on {
+			e.held = on
+			word := "released: training may go on"
+			if on {
+				word = "held: no training until a controller connects"
+			}
+			e.log(train.EventCommand, word)
+		}
+	})
+}
+
 // StepN runs n steps and pauses (from the paused state).
 func (e *Engine) StepN(n int) {
 	e.enqueue("", func() {

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"sharpflat/lab/lesson"
 	"sharpflat/lab/rundir"
 	"sharpflat/lab/train"
 	"sharpflat/linalg"
@@ -49,6 +50,12 @@ type Options struct {
 	Recorder Recorder
 	// StartPaused starts in the paused state.
 	StartPaused bool
+	// Lesson, if set, is played from its first step (the engine's configuration should be
+	// LessonConfig's).
+	Lesson *lesson.Lesson
+	// LessonAuto plays the lesson without a user: each step goes on as soon as its condition
+	// holds, and Run returns when the lesson is over (the headless test of a lesson).
+	LessonAuto bool
 }
 
 // maxQueued bounds the commands waiting for a step boundary (settings coalesce and do not
@@ -99,6 +106,14 @@ type Engine struct {
 	stepStart   time.Time // when the step in progress began
 
 	spool *rundir.Writer // see NewSpooled
+
+	play *play // the lesson being played (nil: none)
+
+	painter    *Painter // the picture of what the network learned (see paint)
+	picture    *Picture
+	paintedAt  time.Time
+	paintedFor *train.Trainer // the trainer painted (a reset or a step back replaces it)
+	held       bool           // Hold: no training whatever the state (a classroom without its teacher)
 }
 
 // New builds the engine's trainer from the config.
@@ -116,11 +131,15 @@ func New(cfg train.Config, opts Options) (*Engine, error) {
 		stepBudget: -1,
 		history:    NewHistory(),
 	}
+	t.SetInterrupt(e.beforeProduct)
+	t.SetExtraPair(true) // λ_{k+1} for the felt curvature (headless runs leave it off)
+	if opts.Lesson != nil {
+		e.play = newPlay(opts.Lesson)
+		e.beginStep(0)
+	}
 	if opts.StartPaused {
 		e.state = Paused
 	}
-	t.SetInterrupt(e.beforeProduct)
-	t.SetExtraPair(true) // λ_{k+1} for the felt curvature (headless runs leave it off)
 	return e, nil
 }
 
@@ -153,6 +172,9 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 		if e.opts.MaxSteps > 0 && e.t.StepCount() >= e.opts.MaxSteps {
 			return nil
 		}
+		if e.opts.LessonAuto && e.play != nil && e.play.over {
+			return nil
+		}
 		if e.refreshOwed && e.state != Running && ctx.Err() == nil {
 			e.products, e.stepStart = 0, time.Now()
 			e.refreshPaused()
@@ -160,7 +182,7 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 			e.version++
 			continue // commands that came meanwhile first, then (if owed again) once more
 		}
-		if e.state != Running {
+		if e.state != Running || e.held {
 			var retry <-chan time.Time
 			if e.publish() {
 				retry = time.After(time.Second / MaxHz)
@@ -232,11 +254,15 @@ func (e *Engine) step() error {
 	case e.t.Diverged() != nil:
 		e.state, e.stepBudget = Diverged, -1
 		e.history.AddMark(Mark{Step: m.Step, Kind: MarkDivergence, Label: "✗"})
+		e.lessonDiverged(&m)
 	case e.stepBudget > 0:
 		e.stepBudget--
 		if e.stepBudget == 0 {
 			e.state, e.stepBudget = Paused, -1
 		}
+		e.afterStep(&m)
+	default:
+		e.afterStep(&m)
 	}
 	e.version++
 	return nil

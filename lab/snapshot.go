@@ -2,6 +2,7 @@ package lab
 
 import (
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"sharpflat/lab/train"
@@ -20,6 +21,14 @@ type Snapshot struct {
 	History    *History
 	Events     []train.Event // the newest events, oldest first
 	Sent       time.Time
+	// Held says the engine does not train whatever Run says (Hold: a classroom waiting for
+	// its teacher).
+	Held bool
+	// Lesson is the lesson being played (nil: none).
+	Lesson *LessonView
+	// Picture is what the network has learned, painted at most PictureHz a second while a
+	// subscriber wants it (nil otherwise, or for regression data).
+	Picture *Picture
 }
 
 // snapshotEvents is how many events a snapshot carries.
@@ -39,12 +48,16 @@ func (e *Engine) snapshot() Snapshot {
 		History:    e.history.Copy(),
 		Events:     slices.Clone(e.events[len(e.events)-n:]),
 		Sent:       time.Now(),
+		Held:       e.held,
+		Lesson:     e.lessonView(),
+		Picture:    e.picture,
 	}
 }
 
 // Subscription receives coalesced snapshots: at most MaxHz a second, the latest wins, and a
 // slow reader never slows the engine.
 type Subscription struct {
+	picture atomic.Bool // WantPicture
 	c       chan Snapshot
 	last    time.Time
 	version uint64 // engine version of the last snapshot sent
@@ -79,6 +92,46 @@ func (e *Engine) Subscribe() *Subscription {
 	return s
 }
 
+// WantPicture asks for (or stops asking for) the picture of what the network learned in
+// the snapshots: the engine paints it only while someone shows it.
+func (s *Subscription) WantPicture(on bool) {
+	s.picture.Store(on)
+	select {
+	case s.e.wake <- struct{}{}: // a paused engine paints at once
+	default:
+	}
+}
+
+// PictureHz is how often a second the engine paints the picture while training.
+const PictureHz = 4
+
+// paint renders the picture if a subscriber wants one and the last is out of date (called
+// under subMu, on the engine's goroutine).
+func (e *Engine) paint(now time.Time) {
+	want := false
+	for s := range e.subs {
+		want = want || s.picture.Load()
+	}
+	if !want {
+		if e.picture != nil {
+			e.picture = nil
+			e.version++
+		}
+		return
+	}
+	if e.picture != nil && e.picture.Step == e.t.StepCount() && e.paintedFor == e.t {
+		return
+	}
+	if e.picture != nil && now.Sub(e.paintedAt) < time.Second/PictureHz && e.paintedFor == e.t {
+		return
+	}
+	if e.painter == nil {
+		e.painter = NewPainter()
+	}
+	e.picture, e.paintedAt, e.paintedFor = e.painter.Paint(e.t), now, e.t
+	e.version++
+}
+
 // Cancel ends the subscription and closes C.
 func (s *Subscription) Cancel() {
 	s.e.subMu.Lock()
@@ -97,6 +150,9 @@ func (e *Engine) publish() (pending bool) {
 	final := e.state == Stopped
 	e.subMu.Lock()
 	defer e.subMu.Unlock()
+	if !final {
+		e.paint(now)
+	}
 	var snap *Snapshot
 	for s := range e.subs {
 		if !final && s.version == e.version && !s.last.IsZero() {

@@ -1,0 +1,353 @@
+package lab
+
+// Playing a lesson (sharpflat/lab/lesson) on the engine. A lesson step begins by applying its
+// actions; then the engine keeps the state (for stepping back to it) and trains until the
+// step's condition holds, where it pauses and waits for the user (or, with auto, goes on).
+// Everything happens on the engine's goroutine, so every session of a classroom sees the same
+// lesson in the same place.
+
+import (
+	"fmt"
+
+	"sharpflat/lab/lesson"
+	"sharpflat/lab/train"
+)
+
+// play is a lesson in progress. Owned by the Run goroutine.
+type play struct {
+	l       *lesson.Lesson
+	i       int // the step shown
+	tr      *lesson.Tracker
+	begun   []*stepStart // per step, the state when it last began (nil: not yet)
+	done    bool         // the step's condition has held (or given up): waiting to go on
+	gaveUp  bool
+	over    bool // gone past the last step
+	results []StepResult
+}
+
+// stepStart is what stepping back to a step restores.
+type stepStart struct {
+	cp      *train.Checkpoint
+	history *History
+	tracker *lesson.Tracker
+}
+
+// StepResult is how one lesson step ended: the claims of its caption as judged when its
+// condition held.
+type StepResult struct {
+	Index   int // 0-based
+	Title   string
+	Trained int  // training steps the step took
+	GaveUp  bool // its metric condition never held within max_steps
+	Claims  []Claim
+}
+
+// Claim is one claim of a step's caption and where it stands.
+type Claim struct {
+	Text    string // the claim in words
+	Verdict lesson.Verdict
+	Value   string // what was measured
+}
+
+// LessonView is the lesson's state for display.
+type LessonView struct {
+	Name, Title string
+	Index       int // the step shown, 0-based
+	Count       int
+	StepTitle   string
+	Caption     string
+	Until       string  // the step's condition in words
+	Trains      bool    // the step trains (otherwise it waits for the user from the start)
+	Trained     int     // training steps since the step began
+	Progress    float64 // of a step-count condition, in [0, 1]; NaN otherwise
+	Done        bool    // the condition held: the lesson waits for space or →
+	GaveUp      bool    // a metric condition did not hold within its max_steps
+	Over        bool    // the lesson has ended
+	Claims      []Claim
+}
+
+// LessonConfig is the configuration a lesson starts from: its preset, with its seed.
+func LessonConfig(l *lesson.Lesson) (train.Config, error) {
+	c, err := train.Preset(l.Preset)
+	if err != nil {
+		return c, err
+	}
+	if l.Seed != 0 {
+		c.Seed = l.Seed
+	}
+	return c, nil
+}
+
+// StartLesson restarts the engine on the lesson's configuration and shows its first step.
+func (e *Engine) StartLesson(l *lesson.Lesson) {
+	e.interrupting("reset", func() {
+		c, err := LessonConfig(l)
+		if err != nil {
+			e.log(train.EventError, err.Error())
+			return
+		}
+		if !e.restart(c) {
+			return
+		}
+		e.play = newPlay(l)
+		e.log(train.EventCommand, "lesson: "+l.Title)
+		e.beginStep(0)
+	})
+}
+
+// LessonNext goes on to the lesson's next step (after the last, the lesson ends).
+func (e *Engine) LessonNext() {
+	e.interrupting("", func() {
+		if e.play != nil {
+			e.nextStep()
+		}
+	})
+}
+
+// LessonBack returns to the previous step's beginning (from the first step, or after the
+// end, to the beginning of the step shown): the state kept when it began comes back, with
+// its charts, and the step plays again.
+func (e *Engine) LessonBack() {
+	e.interrupting("", func() {
+		p := e.play
+		if p == nil {
+			return
+		}
+		to := p.i
+		if !p.over && p.i > 0 {
+			to = p.i - 1
+		}
+		s := p.begun[to]
+		t, err := train.Restore(s.cp)
+		if err != nil {
+			e.log(train.EventError, "stepping back: "+err.Error())
+			return
+		}
+		t.SetExtraPair(true)
+		t.SetInterrupt(e.beforeProduct)
+		e.t = t
+		e.history = s.history.Copy()
+		p.tr = s.tracker.Clone()
+		p.i, p.over, p.done, p.gaveUp = to, false, false, false
+		p.results = p.results[:min(len(p.results), to)]
+		e.log(train.EventCommand, fmt.Sprintf("lesson step %d/%d again: %s", to+1, len(p.l.Steps), p.l.Steps[to].Title))
+		e.runStep()
+	})
+}
+
+// LessonResults returns how each lesson step ended so far; only safe after Done (or inside
+// Do).
+func (e *Engine) LessonResults() []StepResult {
+	if e.play == nil {
+		return nil
+	}
+	return e.play.results
+}
+
+func newPlay(l *lesson.Lesson) *play {
+	return &play{l: l, tr: lesson.NewTracker(), begun: make([]*stepStart, len(l.Steps))}
+}
+
+// nextStep leaves the step shown for the next one, or ends the lesson.
+func (e *Engine) nextStep() {
+	p := e.play
+	if p.over {
+		return
+	}
+	if !p.done {
+		p.results = append(p.results, e.judge(true))
+	}
+	if p.i+1 >= len(p.l.Steps) {
+		p.over, p.done = true, true
+		e.state, e.stepBudget = Paused, -1
+		e.log(train.EventCommand, "lesson over: "+p.l.Title)
+		return
+	}
+	e.beginStep(p.i + 1)
+}
+
+// beginStep applies step i's actions, keeps the state for stepping back, and starts it.
+func (e *Engine) beginStep(i int) {
+	p := e.play
+	p.i, p.done, p.gaveUp, p.over = i, false, false, false
+	st := &p.l.Steps[i]
+	e.log(train.EventCommand, fmt.Sprintf("lesson step %d/%d: %s", i+1, len(p.l.Steps), st.Title))
+	e.act(&st.Do)
+	p.tr.Begin()
+	p.tr.SetChiRandom(e.t.Config().K, e.t.Model().NumParams())
+	p.begun[i] = &stepStart{cp: e.t.Save("lesson"), history: e.history.Copy(), tracker: p.tr.Clone()}
+	e.runStep()
+}
+
+// runStep sets the engine running if the step shown trains, paused otherwise.
+func (e *Engine) runStep() {
+	st := &e.play.l.Steps[e.play.i]
+	e.stepBudget = -1
+	trains := st.Until.Trains() && !st.Do.Pause
+	if trains && e.state == Diverged && e.opts.LessonAuto { // nothing can train: judge it here
+		e.play.done = true
+		e.play.results = append(e.play.results, e.judge(true))
+		e.nextStep()
+		return
+	}
+	switch {
+	case trains && e.state != Diverged:
+		e.state = Running
+	case e.state == Running:
+		e.state = Paused
+	}
+	if !trains && e.opts.LessonAuto {
+		e.nextStep() // nobody reads the caption: go on
+	}
+}
+
+// act applies a step's actions in their documented order.
+func (e *Engine) act(a *lesson.Actions) {
+	p := e.play
+	fresh := func(c train.Config) {
+		if e.restart(c) {
+			p.tr.Forget()
+		}
+	}
+	switch {
+	case a.Preset != "":
+		c, err := train.Preset(a.Preset)
+		if err != nil {
+			e.log(train.EventError, err.Error())
+			break
+		}
+		if a.Seed != nil {
+			c.Seed = *a.Seed
+		}
+		fresh(c)
+	case a.Seed != nil || a.Reset:
+		c := e.t.Config()
+		if a.Seed != nil {
+			c.Seed = *a.Seed
+		}
+		fresh(c)
+	}
+	if a.Rollback {
+		from := e.t.StepCount()
+		if e.t.Rollback() == nil {
+			if e.state == Diverged {
+				e.state = Paused
+			}
+			to := e.t.StepCount()
+			e.history.Truncate(to)
+			e.history.AddMark(Mark{Step: to, Kind: MarkRollback, Label: fmt.Sprintf("↶ %d", from)})
+			p.tr.Forget()
+		}
+	}
+	e.applying(func(c *train.Config) {
+		if a.Alpha != nil {
+			c.WDom, c.WBulk = train.Weights(*a.Alpha)
+		}
+		if a.WDom != nil {
+			c.WDom = *a.WDom
+		}
+		if a.WBulk != nil {
+			c.WBulk = *a.WBulk
+		}
+		if a.LR != nil {
+			c.LR = *a.LR
+		}
+		if a.Momentum != nil {
+			c.Momentum = *a.Momentum
+		}
+		if a.Batch != nil {
+			c.Batch = *a.Batch
+		}
+		if a.K != nil {
+			c.K = min(*a.K, e.t.Model().NumParams()-1)
+		}
+		if a.Refresh != nil {
+			c.RefreshEvery = *a.Refresh
+		}
+	})()
+	if a.Recompute {
+		e.t.RequestRefresh()
+		if !e.play.l.Steps[p.i].Until.Trains() || a.Pause {
+			e.refreshPaused() // nothing trains: show it now
+		}
+	}
+	if a.Checkpoint {
+		e.t.Checkpoint()
+	}
+}
+
+// afterStep follows a training step: the tracker takes its metrics and, when the step's
+// condition holds, the lesson waits for the user (or goes on by itself).
+func (e *Engine) afterStep(m *train.Metrics) {
+	p := e.play
+	if p == nil || p.over {
+		return
+	}
+	p.tr.Observe(m)
+	if p.done {
+		return
+	}
+	st := &p.l.Steps[p.i]
+	met, gaveUp := p.tr.Met(st.Until)
+	if !met && !gaveUp {
+		return
+	}
+	p.done, p.gaveUp = true, gaveUp
+	p.results = append(p.results, e.judge(true))
+	e.state, e.stepBudget = Paused, -1
+	if gaveUp {
+		e.log(train.EventError, fmt.Sprintf("lesson step %d: %s did not happen within %d steps", p.i+1, lesson.DescribeUntil(st.Until), p.tr.Steps()))
+	}
+	if st.Until.Auto || e.opts.LessonAuto {
+		e.nextStep()
+	}
+}
+
+// lessonDiverged ends the lesson step in progress at a divergence: its claims are judged
+// there (a step may claim that the loss blows up), and the lesson waits for the user (a
+// later step rolls back), or goes on by itself when played without one.
+func (e *Engine) lessonDiverged(m *train.Metrics) {
+	p := e.play
+	if p == nil || p.over || p.done {
+		return
+	}
+	p.tr.Observe(m)
+	p.done = true
+	p.results = append(p.results, e.judge(true))
+	if p.l.Steps[p.i].Until.Auto || e.opts.LessonAuto {
+		e.nextStep()
+	}
+}
+
+// judge weighs the step's claims now; ended says the step is over.
+func (e *Engine) judge(ended bool) StepResult {
+	p := e.play
+	st := &p.l.Steps[p.i]
+	r := StepResult{Index: p.i, Title: st.Title, Trained: p.tr.Steps(), GaveUp: p.gaveUp}
+	for _, x := range st.Expect {
+		v, val := p.tr.Check(x, ended)
+		r.Claims = append(r.Claims, Claim{Text: lesson.Describe(x), Verdict: v, Value: val})
+	}
+	return r
+}
+
+// lessonView is the lesson part of a snapshot (nil without a lesson).
+func (e *Engine) lessonView() *LessonView {
+	p := e.play
+	if p == nil {
+		return nil
+	}
+	st := &p.l.Steps[p.i]
+	v := &LessonView{
+		Name: p.l.Name, Title: p.l.Title, Index: p.i, Count: len(p.l.Steps),
+		StepTitle: st.Title, Caption: st.Caption, Until: lesson.DescribeUntil(st.Until),
+		Trains: st.Until.Trains() && !st.Do.Pause, Trained: p.tr.Steps(), Progress: p.tr.Progress(st.Until),
+		Done: p.done, GaveUp: p.gaveUp, Over: p.over,
+	}
+	if p.done && len(p.results) > p.i {
+		v.Claims = append([]Claim(nil), p.results[p.i].Claims...)
+	} else {
+		v.Claims = e.judge(false).Claims
+	}
+	return v
+}

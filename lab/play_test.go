@@ -1,0 +1,120 @@
+package lab
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"sharpflat/lab/lesson"
+)
+
+func f64(v float64) *float64 { return &v }
+
+// tinyLesson: train 15 steps, a step that only talks, then η halved for 10 steps with a
+// claim that holds and one that cannot.
+func tinyLesson() *lesson.Lesson {
+	return &lesson.Lesson{Name: "tiny", Title: "Tiny", Preset: "moons", Seed: 3, Steps: []lesson.Step{
+		{Title: "warm up", Caption: "train", Until: lesson.Until{Steps: 15}},
+		{Title: "look", Caption: "nothing trains here", Do: lesson.Actions{Checkpoint: true}},
+		{Title: "halve η", Caption: "slower", Do: lesson.Actions{LR: f64(0.05)}, Until: lesson.Until{Steps: 10},
+			Expect: []lesson.Expect{
+				{Metric: "edge", Above: f64(39.9)},                 // 2/η = 40 (hand calculation)
+				{Metric: "loss", Above: f64(1e9)},                  // cannot hold
+				{Metric: "edge", Below: f64(41), Throughout: true}, // every step at η = 0.05
+			}},
+	}}
+}
+
+func lessonEngine(t *testing.T, l *lesson.Lesson, opts Options) *Engine {
+	t.Helper()
+	c, err := LessonConfig(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Lesson = l
+	e, err := New(c, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// Played without a user, a lesson runs each step to its condition, skips the steps that
+// only talk, judges the claims at each step's end, and Run returns at its end.
+func TestLessonPlaysToTheEnd(t *testing.T) {
+	e := lessonEngine(t, tinyLesson(), Options{LessonAuto: true})
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rs := e.LessonResults()
+	if len(rs) != 3 {
+		t.Fatalf("%d step results, want 3: %+v", len(rs), rs)
+	}
+	if got := []int{rs[0].Trained, rs[1].Trained, rs[2].Trained}; !slices.Equal(got, []int{15, 0, 10}) {
+		t.Errorf("steps trained per lesson step %v, want [15 0 10]", got)
+	}
+	if e.Step() != 25 {
+		t.Errorf("engine at step %d, want 25", e.Step())
+	}
+	want := []lesson.Verdict{lesson.Holds, lesson.Fails, lesson.Holds}
+	for i, c := range rs[2].Claims {
+		if c.Verdict != want[i] {
+			t.Errorf("claim %q: %v (%s), want %v", c.Text, c.Verdict, c.Value, want[i])
+		}
+	}
+	if cfg := e.Config(); cfg.LR != 0.05 || cfg.Seed != 3 {
+		t.Errorf("lr %g seed %d, want the lesson's 0.05 and 3", cfg.LR, cfg.Seed)
+	}
+}
+
+// Stepping back restores the state kept when the step began, charts included, and the step
+// plays again exactly as the first time.
+func TestLessonStepBackReplays(t *testing.T) {
+	e := lessonEngine(t, tinyLesson(), Options{})
+	sub := e.Subscribe()
+	ctx, cancel := context.WithCancel(context.Background())
+	go e.Run(ctx)
+	t.Cleanup(func() { cancel(); <-e.Done() })
+
+	first := await(t, sub, "step 1 done", func(s Snapshot) bool { return s.Lesson.Done && s.Lesson.Index == 0 })
+	if first.Step != 15 || first.Run != Paused {
+		t.Fatalf("step 1 ended at step %d, %v; want 15, paused", first.Step, first.Run)
+	}
+	e.LessonNext() // step 2 talks: nothing trains
+	await(t, sub, "step 2", func(s Snapshot) bool { return s.Lesson.Index == 1 && s.Run == Paused })
+	e.LessonNext()
+	done3 := await(t, sub, "step 3 done", func(s Snapshot) bool { return s.Lesson.Index == 2 && s.Lesson.Done })
+	loss3 := slices.Clone(done3.History.Loss.Points)
+
+	e.LessonBack() // to step 2's beginning: step 15, η as step 1 left it
+	back := await(t, sub, "back at step 2", func(s Snapshot) bool { return s.Lesson.Index == 1 && !s.Lesson.Done && s.Step == 15 })
+	if back.Config.LR == 0.05 {
+		t.Errorf("stepping back kept η = 0.05 of step 3")
+	}
+	if n := len(back.History.Loss.Points); n != 15 {
+		t.Errorf("the charts after stepping back hold %d steps, want 15", n)
+	}
+	e.LessonNext()
+	again := await(t, sub, "step 3 done again", func(s Snapshot) bool { return s.Lesson.Index == 2 && s.Lesson.Done })
+	if !slices.Equal(again.History.Loss.Points, loss3) {
+		t.Errorf("step 3 played again differs from the first time")
+	}
+	if again.Step != 25 {
+		t.Errorf("step 3 again ended at step %d, want 25", again.Step)
+	}
+	e.LessonNext()
+	await(t, sub, "the end", func(s Snapshot) bool { return s.Lesson.Over })
+}
+
+// A held engine does not train, whatever its state; released, it goes on.
+func TestHoldStopsTraining(t *testing.T) {
+	e, sub := startPaused(t, small(), Options{})
+	e.Hold(true)
+	e.Resume()
+	s := await(t, sub, "held and running", func(s Snapshot) bool { return s.Held && s.Run == Running })
+	if s.Step != 0 {
+		t.Fatalf("a held engine trained %d steps", s.Step)
+	}
+	e.Hold(false)
+	await(t, sub, "training once released", func(s Snapshot) bool { return !s.Held && s.Step >= 3 })
+}
