@@ -10,21 +10,28 @@ import (
 	"github.com/charmbracelet/log"
 
 	"sharpflat/lab"
+	"sharpflat/lab/lesson"
 	"sharpflat/lab/train"
 )
 
-// classroom is the one engine every session of a classroom server watches. It trains from
-// Start until the server stops. If it panics, it is rebuilt from the configuration after a
+// classroom is the one engine every session of a classroom server watches. It starts paused
+// at step 0 (at the lesson's first step, with a lesson) and is held, training nothing, while
+// no controller is connected (with no controllers file: while nobody is connected), so a
+// class does not join mid-run. If it panics, it is rebuilt from the configuration after a
 // pause and the sessions move to the new engine (changed is closed and replaced): the server
 // and its sessions go on.
 type classroom struct {
-	cfg   train.Config
-	log   *log.Logger
-	hooks *hooks
+	cfg    train.Config
+	lesson *lesson.Lesson
+	steer  bool // the server has controllers: they alone release the hold
+	log    *log.Logger
+	hooks  *hooks
 
-	mu      sync.Mutex
-	e       *lab.Engine
-	changed chan struct{}
+	mu          sync.Mutex
+	e           *lab.Engine
+	changed     chan struct{}
+	controllers int // sessions connected, by role
+	viewers     int
 
 	done chan struct{} // closed when run returns
 }
@@ -32,12 +39,62 @@ type classroom struct {
 // restartPause is how long a crashed classroom engine waits before it is rebuilt.
 const restartPause = time.Second
 
-func newClassroom(cfg train.Config, l *log.Logger, h *hooks) (*classroom, error) {
-	e, err := lab.New(cfg, lab.Options{})
+func newClassroom(cfg train.Config, les *lesson.Lesson, steer bool, l *log.Logger, h *hooks) (*classroom, error) {
+	c := &classroom{cfg: cfg, lesson: les, steer: steer, log: l, hooks: h, changed: make(chan struct{}), done: make(chan struct{})}
+	e, err := c.newEngine()
 	if err != nil {
 		return nil, err
 	}
-	return &classroom{cfg: cfg, log: l, hooks: h, e: e, changed: make(chan struct{}), done: make(chan struct{})}, nil
+	c.e = e
+	return c, nil
+}
+
+// newEngine builds the classroom's engine: paused at its start and held until the first
+// controller arrives (c.mu held, or before the classroom is shared).
+func (c *classroom) newEngine() (*lab.Engine, error) {
+	// With controllers it waits for one to start it; without, it trains while anyone
+	// watches (nobody could start it).
+	e, err := lab.New(c.cfg, lab.Options{StartPaused: c.steer, Lesson: c.lesson})
+	if err != nil {
+		return nil, err
+	}
+	e.Hold(!c.released())
+	return e, nil
+}
+
+// released reports whether the engine may train: a controller is connected (or, without a
+// controllers file, anyone is). c.mu held.
+func (c *classroom) released() bool {
+	if c.steer {
+		return c.controllers > 0
+	}
+	return c.controllers+c.viewers > 0
+}
+
+// join counts a session in (as a controller or a viewer) and releases the hold when it is
+// the first who may; the returned function counts it out again (once) and holds the engine
+// when the last one has gone.
+func (c *classroom) join(controller bool) (leave func()) {
+	count := func(d int) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if controller {
+			c.controllers += d
+		} else {
+			c.viewers += d
+		}
+		c.e.Hold(!c.released())
+	}
+	count(+1)
+	var once sync.Once
+	return func() { once.Do(func() { count(-1) }) }
+}
+
+// watching is how many viewers are connected (what a controller sees).
+func (c *classroom) watching() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.viewers
 }
 
 // current returns the engine and a channel closed when it is replaced.
@@ -66,12 +123,13 @@ func (c *classroom) run(ctx context.Context) {
 			return
 		case <-time.After(restartPause):
 		}
-		ne, err := lab.New(c.cfg, lab.Options{})
+		c.mu.Lock()
+		ne, err := c.newEngine()
 		if err != nil {
+			c.mu.Unlock()
 			c.log.Error("classroom engine could not be rebuilt", "err", err)
 			return
 		}
-		c.mu.Lock()
 		c.e = ne
 		close(c.changed)
 		c.changed = make(chan struct{})

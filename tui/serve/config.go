@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/log"
 
 	"sharpflat/lab"
+	"sharpflat/lab/lesson"
 	"sharpflat/lab/train"
 )
 
@@ -40,6 +41,10 @@ type Config struct {
 
 	// Lab is the engine configuration: every per-session engine, or the classroom's engine.
 	Lab train.Config
+	// Lesson, if set, is played by the classroom's engine (its controllers step it, everyone
+	// sees the same step), or by every session's own engine. Lab should be
+	// lab.LessonConfig's.
+	Lesson *lesson.Lesson
 
 	MaxSessions int // sessions at once, in all
 	MaxPerKey   int // sessions at once per identity (key, or source address if anonymous)

@@ -292,6 +292,22 @@ func (tm *term) waitFor(s string, timeout time.Duration) {
 	}
 }
 
+// waitForNew waits until output that arrives after this call contains s.
+func (tm *term) waitForNew(s string, timeout time.Duration) {
+	tm.t.Helper()
+	from := len(tm.out.String())
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(ansi.Strip(tm.out.String()[from:]), s) {
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("waited %v for new %q; got:\n%s", timeout, s, tail(tm.text(), 1500))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// close ends the session from the client's side.
+func (tm *term) close() { tm.sess.Close() }
+
 // waitExit waits for the session to end and returns its exit error (nil for status 0).
 func (tm *term) waitExit(timeout time.Duration) error {
 	tm.t.Helper()

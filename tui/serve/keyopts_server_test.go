@@ -33,7 +33,7 @@ func mustGetLab(t *testing.T, ts *testServer, ip, what string, k gossh.Signer) *
 	}
 	t.Cleanup(func() { c.Close() })
 	tm := openTerm(t, c, 100, 30)
-	tm.waitFor("running", 20*time.Second)
+	tm.waitFor("step ", 20*time.Second) // the header's step: a snapshot has arrived
 	return tm
 }
 
@@ -163,8 +163,9 @@ func TestControllersAreAuthorized(t *testing.T) {
 			keyLine("restrict", restricted))
 	})
 	tc := mustGetLab(t, ts, "127.0.0.1", "teacher in the controllers file only", teacher)
+	tc.waitFor("paused", 5*time.Second) // a classroom starts paused
 	tc.send(" ")
-	tc.waitFor("paused", 5*time.Second) // it steers
+	tc.waitFor("running", 5*time.Second) // it steers
 	if strings.Contains(tc.text(), "read-only session") {
 		t.Error("the controller's session is read-only")
 	}

@@ -79,7 +79,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.warnNoKeys()
 	if cfg.Classroom {
-		if s.class, err = newClassroom(cfg.Lab, s.log, &s.cfg.hooks); err != nil {
+		if s.class, err = newClassroom(cfg.Lab, cfg.Lesson, s.controllers != nil, s.log, &s.cfg.hooks); err != nil {
 			return nil, err
 		}
 	} else {

@@ -177,6 +177,10 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 		e, changed = s.class.current()
 		ro := !se.isController()
 		se.role = map[bool]string{true: "viewer", false: "controller"}[ro]
+		leave := s.class.join(!ro)
+		se.mu.Lock()
+		se.closers = append(se.closers, leave)
+		se.mu.Unlock()
 		var m tea.Model
 		if err := se.safely("screen", func() { m = se.labModel(e, ro) }); err != nil {
 			fmt.Fprintf(se.out, "sharpflat: %v\r\n", err)
@@ -253,7 +257,7 @@ const engineStopWait = 5 * time.Second
 
 // startEngine builds and starts this session's own engine (se.engine).
 func (se *session) startEngine() error {
-	e, err := lab.New(se.srv.cfg.Lab, lab.Options{})
+	e, err := lab.New(se.srv.cfg.Lab, lab.Options{Lesson: se.srv.cfg.Lesson})
 	if err != nil {
 		return err
 	}
@@ -343,7 +347,11 @@ func (se *session) leaveSlot(tk *ticket) {
 
 // labModel is the lab's model on e, drawn with the session's renderer.
 func (se *session) labModel(e *lab.Engine, readOnly bool) tea.Model {
-	m := tui.New(e, se.renderer, tui.Options{ReadOnly: readOnly, NoWrite: true})
+	opts := tui.Options{ReadOnly: readOnly, NoWrite: true}
+	if c := se.srv.class; c != nil && !readOnly {
+		opts.Watching = c.watching
+	}
+	m := tui.New(e, se.renderer, opts)
 	se.mu.Lock()
 	se.closers = append(se.closers, m.Close)
 	se.mu.Unlock()

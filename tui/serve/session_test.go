@@ -12,6 +12,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"sharpflat/lab"
+	"sharpflat/lab/lesson"
 	"sharpflat/lab/train"
 )
 
@@ -227,20 +228,61 @@ func TestClassroomControllersAndViewers(t *testing.T) {
 		c.hooks.engineStarted = func(_ string, e *lab.Engine) { engines = append(engines, e) }
 	})
 	writeKeys(t, ts.cfg.AuthorizedKeysPath, ts.user.PublicKey(), teacher.PublicKey())
-	tc := openTerm(t, ts.login("teacher", teacher), 100, 30)
+	// Before the teacher: the class waits at step 0, held.
 	sc := openTerm(t, ts.login("student", nil), 100, 30)
-	tc.waitFor("running", 20*time.Second)
-	sc.waitFor("read-only session", 20*time.Second)
+	sc.waitFor("waiting for the teacher", 20*time.Second)
+	if !strings.Contains(sc.text(), "step 0") {
+		t.Errorf("the class does not wait at step 0:\n%s", sc.text())
+	}
+	// The teacher arrives: paused at step 0 until space, and sees one student watching.
+	tc := openTerm(t, ts.login("teacher", teacher), 100, 30)
+	tc.waitFor("1 watching", 20*time.Second)
+	tc.waitFor("paused", 20*time.Second)
+	sc.waitFor("paused", 20*time.Second)
 	if strings.Contains(tc.text(), "read-only session") {
 		t.Error("the controller's footer says read-only")
 	}
-	tc.send(" ") // pause
-	tc.waitFor("paused", 5*time.Second)
-	sc.waitFor("paused", 5*time.Second) // the student sees the same engine
+	tc.send(" ")
+	tc.waitFor("running", 5*time.Second)
+	sc.waitFor("running", 5*time.Second) // the student sees the same engine
 	sc.send(" ")
 	sc.waitFor("steering keys are disabled", 5*time.Second)
+	// The teacher leaves: the class is held again.
+	tc.close()
+	sc.waitForNew("waiting for the teacher", 20*time.Second)
 	if len(engines) != 1 {
 		t.Errorf("%d engines started, want the one classroom engine", len(engines))
+	}
+}
+
+// A classroom plays a lesson: the controller steps it, every viewer sees the same step and
+// caption.
+func TestClassroomLesson(t *testing.T) {
+	teacher := newKey(t)
+	ts := startServer(t, func(c *Config, dir string) {
+		c.Classroom, c.ControllersPath = true, dir+"/controllers"
+		writeKeys(t, c.ControllersPath, teacher.PublicKey())
+		c.Lesson = &lesson.Lesson{Name: "two", Title: "Two steps", Preset: "moons", Steps: []lesson.Step{
+			{Title: "First", Caption: "The first caption."},
+			{Title: "Second", Caption: "The second caption.", Until: lesson.Until{Steps: 5}},
+		}}
+		var err error
+		if c.Lab, err = lab.LessonConfig(c.Lesson); err != nil {
+			t.Fatal(err)
+		}
+	})
+	students := []*term{openTerm(t, ts.login("s1", nil), 100, 30), openTerm(t, ts.login("s2", nil), 100, 30)}
+	tc := openTerm(t, ts.login("teacher", teacher), 100, 30)
+	tc.waitFor("2 watching", 20*time.Second)
+	for _, s := range append(students, tc) {
+		s.waitFor("The first caption.", 20*time.Second)
+	}
+	students[0].send("\x1b[C") // → from a viewer: refused
+	students[0].waitFor("steering keys are disabled", 5*time.Second)
+	tc.send("\x1b[C") // →: the next step, which trains 5 steps and waits
+	for _, s := range append(students, tc) {
+		s.waitFor("The second caption.", 20*time.Second)
+		s.waitFor("✓ 5 steps", 20*time.Second)
 	}
 }
 
