@@ -24,9 +24,18 @@ func (m Model) chartsView(l layout) string {
 	m.lossPanel(in(l.loss, panelLoss))
 	m.sharpnessPanel(in(l.sharp, panelSharp))
 	m.alignmentPanel(in(l.align, panelAlign))
-	m.spectrumPanel(in(l.spectrum, panelSpectrum), !l.wide)
+	switch {
+	case m.picture && l.wide:
+		m.picturePanel(a.sub(l.spectrum.x, l.spectrum.y, l.split.x+l.split.w-l.spectrum.x, l.spectrum.h))
+	case m.picture:
+		m.picturePanel(a.sub(l.spectrum.x, l.spectrum.y, l.spectrum.w, l.spectrum.h))
+	default:
+		m.spectrumPanel(in(l.spectrum, panelSpectrum), !l.wide)
+	}
 	if l.wide {
-		m.splitPanel(in(l.split, panelSplit))
+		if !m.picture {
+			m.splitPanel(in(l.split, panelSplit))
+		}
 		m.eventsPanel(in(l.events, panelEvents), true, 3)
 	} else {
 		m.eventsPanel(in(l.events, panelEvents), false, 1)
@@ -54,12 +63,13 @@ func (m Model) lossPanel(a area) {
 		items = append(items, note("test acc "+pct(acc), "acc "+pct(acc), inkLabel, 1))
 	}
 	items = append(items, note("(log scale)", "", inkLabel, 0))
+	items = append(items, compareLegend(m.runs)...)
 	legend(a, items...)
-	p := linePlot{logY: true, y0: math.NaN(), marks: h.Marks, series: []plotSeries{
-		{pts: h.Loss.Points, ink: inkBatch, mode: scatter},
-		{pts: h.TestLoss.Points, ink: inkTest, mode: marker, glyph: '×'},
-		{pts: h.TrainLoss.Points, ink: inkTrain, mode: marker, glyph: '•'},
-	}}
+	p := linePlot{logY: true, y0: math.NaN(), marks: h.Marks, series: append(compareSeries(m.runs, compareLoss),
+		plotSeries{pts: h.Loss.Points, ink: inkBatch, mode: scatter},
+		plotSeries{pts: h.TestLoss.Points, ink: inkTest, mode: marker, glyph: '×'},
+		plotSeries{pts: h.TrainLoss.Points, ink: inkTrain, mode: marker, glyph: '•'},
+	)}
 	p.draw(a.sub(0, 1, a.w, a.h-1))
 }
 
@@ -110,9 +120,15 @@ func (m Model) sharpnessPanel(a area) {
 	if !math.IsNaN(next) {
 		items = append(items, seriesKey("+", inkBulk, nextName, num(next, 3), 2))
 	}
+	series = append(compareSeries(m.runs, compareSharpness), series...)
 	top := 0.0
 	for _, p := range h.Sharpness.Points {
 		top = math.Max(top, p.V)
+	}
+	for _, r := range m.runs {
+		for _, p := range r.Sharpness {
+			top = math.Max(top, p.V)
+		}
 	}
 	switch {
 	case math.IsNaN(thr):
@@ -143,20 +159,17 @@ func (m Model) sharpnessPanel(a area) {
 	if twoLines && feltLine.full != nil {
 		items = items[:len(items)-1]
 		legend(a, items...)
-		legend(a.sub(0, 1, a.w, 1), feltLine, stale)
+		legend(a.sub(0, 1, a.w, 1), append([]item{feltLine, stale}, compareLegend(m.runs)...)...)
 		a = a.sub(0, 1, a.w, a.h-1)
 	} else {
 		if stale.full != nil {
 			items = append(items, stale)
 		}
-		legend(a, items...)
+		legend(a, append(items, compareLegend(m.runs)...)...)
 	}
 	// When λ₁ runs far above the edge (Bulk-SGD at a large η), a log scale keeps λ_{k+1}
 	// and the edge apart instead of squashing them into the floor.
-	hi := 0.0
-	for _, p := range h.Sharpness.Points {
-		hi = math.Max(hi, p.V)
-	}
+	hi := top
 	p := linePlot{y0: math.NaN(), zeroY: true, marks: h.Marks, series: series, logY: hi > 5*thr}
 	p.draw(a.sub(0, 1, a.w, a.h-1))
 }
@@ -182,18 +195,21 @@ func (m Model) alignmentPanel(a area) {
 	if s.P > 0 {
 		rnd = math.Sqrt(float64(s.Config.K) / float64(s.P))
 	}
-	legend(a,
+	legend(a, append([]item{
 		title("alignment χ", "χ", 0),
 		seriesKey("·", inkChiG, "g", num(last(h.ChiGrad), 2), 2),
 		seriesKey("•", inkChiF, "∇L", num(last(h.ChiFullGrad), 2), 2),
 		seriesKey("╌", inkRandom, "random", num(rnd, 2), 1),
+	}, compareLegend(m.runs)...)...)
+	series := append(compareSeries(m.runs, compareChi),
+		plotSeries{pts: h.ChiGrad.Points, ink: inkChiG, mode: scatter},
+		plotSeries{pts: h.ChiFullGrad.Points, ink: inkChiF, mode: marker, glyph: '•'},
 	)
-	series := []plotSeries{
-		{pts: h.ChiGrad.Points, ink: inkChiG, mode: scatter},
-		{pts: h.ChiFullGrad.Points, ink: inkChiF, mode: marker, glyph: '•'},
-	}
 	if p0, ok := firstPoint(h.Loss); ok && !math.IsNaN(rnd) {
 		p1, _ := h.Loss.Last()
+		for _, r := range m.runs {
+			p1.Step = max(p1.Step, r.Last)
+		}
 		series = append([]plotSeries{{pts: []lab.Point{{Step: p0.Step, V: rnd}, {Step: p1.Step, V: rnd}},
 			ink: inkRandom, mode: rule}}, series...)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"sharpflat/lab"
+	"sharpflat/lab/lesson"
 	"sharpflat/lab/train"
 	"sharpflat/linalg"
 )
@@ -242,4 +243,49 @@ func bulkSnapshot(stale bool) lab.Snapshot {
 		train.Event{Step: 540, Kind: train.EventRollback, Text: "rolled back from step 540 to your checkpoint at step 520"},
 	)
 	return snap
+}
+
+// lessonSnapshot is the synthetic run in lesson mode: the third step of the built-in "Edge
+// of stability", half way, with a claim not yet judged and one already broken.
+func lessonSnapshot() lab.Snapshot {
+	s := syntheticSnapshot(600)
+	var l *lesson.Lesson
+	for _, b := range lesson.Builtin() {
+		if b.Name == "edge-of-stability" {
+			l = b
+		}
+	}
+	st := l.Steps[2]
+	s.Lesson = &lab.LessonView{
+		Name: l.Name, Title: l.Title, Index: 2, Count: len(l.Steps), StepTitle: st.Title, Caption: st.Caption,
+		Until: lesson.DescribeUntil(st.Until), Trains: true, Trained: 300, Progress: 0.5,
+		Claims: []lab.Claim{
+			{Text: lesson.Describe(st.Expect[0]), Verdict: lesson.Open, Value: "sharpness/edge ranged 0.97…1.1"},
+			{Text: lesson.Describe(st.Expect[1]), Verdict: lesson.Fails, Value: "train_loss 0.026 → 0.025 (-3.8%)"},
+		},
+	}
+	return s
+}
+
+// moonsSnapshot is the synthetic run's charts with the picture of a real network trained
+// 500 steps on the moons (deterministic: fixed seed, no clock).
+func moonsSnapshot(t testing.TB) lab.Snapshot {
+	s := syntheticSnapshot(600)
+	c, err := train.Preset("moons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.RefreshEvery, c.EnergyEvery = 0, 0
+	tr, err := train.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 500 {
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Config.Preset, s.Config.Data = "moons", "moons"
+	s.Picture = lab.NewPainter().Paint(tr)
+	return s
 }

@@ -30,6 +30,13 @@ type KeyMap struct {
 	Reset      key.Binding
 	Preset     key.Binding
 	Write      key.Binding
+	LessonBack key.Binding // lesson mode: the previous step (← takes it from α)
+	LessonNext key.Binding
+	Lessons    key.Binding // the list of lessons
+	Picture    key.Binding // what the network learned: decision regions or a projection
+	Compare    key.Binding // saved runs beside the live one
+	Share      key.Binding // a command line that reproduces the setup
+	Select     key.Binding // enter in a list
 	Captions   key.Binding
 	Help       key.Binding
 	Quit       key.Binding
@@ -50,8 +57,8 @@ func DefaultKeyMap() *KeyMap {
 	return &KeyMap{
 		Pause:      b([]string{" "}, "space", "pause/resume"),
 		Step:       b([]string{"n"}, "n", "one step (pauses)"),
-		AlphaDown:  b([]string{"left"}, "←/→", "α −/+ 0.05"),
-		AlphaUp:    quiet("right"),
+		AlphaDown:  b([]string{"left", "["}, "←/→", "α −/+ 0.05"),
+		AlphaUp:    quiet("right", "]"),
 		Dom:        b([]string{"d"}, "d/g/b", "Dom/SGD/Bulk"),
 		SGD:        quiet("g"),
 		Bulk:       quiet("b"),
@@ -68,6 +75,13 @@ func DefaultKeyMap() *KeyMap {
 		Reset:      b([]string{"r"}, "r", "reset (same seed)"),
 		Preset:     b([]string{"p"}, "p", "next preset"),
 		Write:      b([]string{"w"}, "w", "write run so far"),
+		LessonBack: b([]string{"left"}, "←/→", "lesson step back/next"),
+		LessonNext: quiet("right"),
+		Lessons:    b([]string{"l"}, "l", "lessons"),
+		Picture:    b([]string{"v"}, "v", "what the net learned"),
+		Compare:    b([]string{"o"}, "o", "compare saved runs"),
+		Share:      b([]string{"y"}, "y", "share this setup"),
+		Select:     b([]string{"enter"}, "enter", "choose"),
 		Captions:   b([]string{"i"}, "i", "captions on/off"),
 		Help:       b([]string{"?"}, "?", "keys, then glossary"),
 		Quit:       b([]string{"q", "ctrl+c"}, "q", "quit"),
@@ -81,7 +95,21 @@ func DefaultKeyMap() *KeyMap {
 func (k *KeyMap) steering() []key.Binding {
 	return []key.Binding{k.Pause, k.Step, k.AlphaDown, k.AlphaUp, k.Dom, k.SGD, k.Bulk,
 		k.LRDown, k.LRUp, k.KDown, k.KUp, k.RefreshDn, k.RefreshUp, k.Recompute, k.Momentum,
-		k.Checkpoint, k.Rollback, k.Reset, k.Preset, k.Write}
+		k.Checkpoint, k.Rollback, k.Reset, k.Preset, k.Write, k.LessonBack, k.LessonNext, k.Lessons}
+}
+
+// setLesson switches the keys between lesson mode (←/→ step the lesson, [/] move α) and
+// the free lab (←/→ and [/] move α).
+func (k *KeyMap) setLesson(on bool) {
+	k.LessonBack.SetEnabled(on)
+	k.LessonNext.SetEnabled(on)
+	if on {
+		k.AlphaDown = key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "α −/+ 0.05"))
+		k.AlphaUp = key.NewBinding(key.WithKeys("]"))
+	} else {
+		k.AlphaDown = key.NewBinding(key.WithKeys("left", "["), key.WithHelp("←/→", "α −/+ 0.05"))
+		k.AlphaUp = key.NewBinding(key.WithKeys("right", "]"))
+	}
 }
 
 // ShortHelp is the footer: the keys a first-time user needs, described briefly.
@@ -91,7 +119,11 @@ func (k *KeyMap) ShortHelp() []key.Binding {
 		return b
 	}
 	if k.ReadOnly {
-		return []key.Binding{short(k.Captions, "captions"), short(k.Help, "help"), k.Quit}
+		return []key.Binding{short(k.Picture, "picture"), short(k.Captions, "captions"), short(k.Help, "help"), k.Quit}
+	}
+	if k.LessonNext.Enabled() {
+		return []key.Binding{short(k.LessonBack, "lesson"), short(k.Pause, "pause/next"), short(k.AlphaDown, "α"), k.Dom,
+			short(k.LRDown, "η"), short(k.Picture, "picture"), short(k.Help, "help"), k.Quit}
 	}
 	return []key.Binding{short(k.Pause, "pause"), short(k.AlphaDown, "α"), k.Dom, short(k.LRDown, "η"),
 		short(k.Recompute, "recompute"), k.Rollback, short(k.Captions, "captions"), short(k.Help, "help"), k.Quit}
@@ -101,9 +133,9 @@ func (k *KeyMap) ShortHelp() []key.Binding {
 // out the less needed keys first (? and q always stay; u stays while diverged).
 func (k *KeyMap) shortHelpFits(h help.Model, w int, diverged bool) []key.Binding {
 	bs := k.ShortHelp()
-	drop := []key.Binding{k.Dom, k.LRDown, k.Recompute, k.Step, k.AlphaDown, k.Captions, k.Rollback, k.Pause}
+	drop := []key.Binding{k.Picture, k.Dom, k.LRDown, k.Recompute, k.Step, k.AlphaDown, k.Captions, k.Rollback, k.Pause}
 	if diverged {
-		drop = []key.Binding{k.Dom, k.LRDown, k.Recompute, k.AlphaDown, k.Captions, k.Pause}
+		drop = []key.Binding{k.Picture, k.Dom, k.LRDown, k.Recompute, k.AlphaDown, k.Captions, k.Pause}
 	}
 	for _, d := range drop {
 		h.Width = 0
@@ -118,12 +150,12 @@ func (k *KeyMap) shortHelpFits(h help.Model, w int, diverged bool) []key.Binding
 // FullHelp is every key, in columns.
 func (k *KeyMap) FullHelp() [][]key.Binding {
 	if k.ReadOnly {
-		return [][]key.Binding{{k.Captions, k.Help, k.Quit}}
+		return [][]key.Binding{{k.Picture, k.Share, k.Captions, k.Help, k.Quit}}
 	}
 	return [][]key.Binding{
-		{k.Pause, k.Step, k.AlphaDown, k.Dom, k.LRDown, k.Momentum},
+		{k.LessonBack, k.Pause, k.Step, k.AlphaDown, k.Dom, k.LRDown, k.Momentum},
 		{k.KDown, k.RefreshDn, k.Recompute, k.Checkpoint, k.Rollback, k.Reset},
-		{k.Preset, k.Write, k.Captions, k.Help, k.Quit},
+		{k.Preset, k.Lessons, k.Picture, k.Compare, k.Share, k.Write, k.Captions, k.Help, k.Quit},
 	}
 }
 

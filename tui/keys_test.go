@@ -83,6 +83,12 @@ func (k *keyLab) press(s string) tea.Cmd {
 		msg = tea.KeyMsg{Type: tea.KeyRight}
 	case "space":
 		msg = tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	case "enter":
+		msg = tea.KeyMsg{Type: tea.KeyEnter}
+	case "down":
+		msg = tea.KeyMsg{Type: tea.KeyDown}
+	case "up":
+		msg = tea.KeyMsg{Type: tea.KeyUp}
 	default:
 		msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 	}
@@ -284,6 +290,36 @@ func TestKeysSteerTheEngine(t *testing.T) {
 		t.Error("i again does not hide the captions")
 	}
 	tested["i"] = true
+	// l lists the lessons; enter starts the one under the cursor (the first, "The Dominant
+	// subspace", whose first step only talks). In lesson mode space goes on from a step that
+	// waits, → goes on, ← steps back, and [ ] move α.
+	k.press("l")
+	if k.m.list.kind != listLessons || !strings.Contains(k.m.View(), "The Dominant subspace") {
+		t.Fatalf("l does not list the lessons:\n%s", k.m.View())
+	}
+	k.press("enter")
+	k.eventually("the lesson's first step", func(s lab.Snapshot) bool { return s.Lesson != nil && s.Lesson.Index == 0 && s.Run == lab.Paused })
+	k.sync()
+	if !strings.Contains(k.m.View(), "step 1/4") {
+		t.Errorf("lesson mode does not show the lesson:\n%s", k.m.View())
+	}
+	k.press("space")
+	k.eventually("step 2 training", func(s lab.Snapshot) bool { return s.Lesson.Index == 1 && s.Run == lab.Running })
+	k.press("left")
+	k.eventually("back to step 1", func(s lab.Snapshot) bool { return s.Lesson.Index == 0 && s.Step == 0 })
+	k.press("right")
+	k.eventually("step 2 again", func(s lab.Snapshot) bool { return s.Lesson.Index == 1 })
+	k.sync()
+	before, _ := k.view()
+	k.press("[")
+	if c, _ := k.view(); !near(sliderAlpha(&c), sliderAlpha(&before)-0.05) {
+		t.Errorf("[ in lesson mode: α %g → %g, want −0.05", sliderAlpha(&before), sliderAlpha(&c))
+	}
+	k.press("]")
+	if c, _ := k.view(); !near(sliderAlpha(&c), sliderAlpha(&before)) {
+		t.Errorf("] in lesson mode: α %g, want %g back", sliderAlpha(&c), sliderAlpha(&before))
+	}
+	tested["l"], tested["["], tested["]"] = true, true, true
 	// q asks first on a session with unwritten steps: any other key cancels, q again quits.
 	k.press("n")
 	k.eventually("a step", func(s lab.Snapshot) bool { return s.Step > 0 })

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -9,6 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"sharpflat/lab"
+	"sharpflat/lab/lesson"
 )
 
 // Options are a session's settings.
@@ -25,6 +27,18 @@ type Options struct {
 	// NoConfirm makes q quit at once even when the session has steps that were never
 	// written (for scripts); otherwise q asks once.
 	NoConfirm bool
+	// Lesson, if set, is played from its first step (RunWith starts the engine on its
+	// configuration).
+	Lesson *lesson.Lesson
+	// Compare lists saved run directories to overlay on the charts from the start (o
+	// changes them).
+	Compare []string
+	// Clipboard, if set, receives the OSC 52 sequence that copies a shared setup (y) into
+	// the terminal's clipboard: the terminal the program draws on.
+	Clipboard io.Writer
+	// Watching, if set, says how many sessions watch this engine (a classroom's controller
+	// sees it in the header).
+	Watching func() int
 }
 
 // Common is what every part of a session's screen shares: its size, styles and keys. It
@@ -57,6 +71,10 @@ type Model struct {
 	captions    bool // i: a line under each panel says how to read it
 	confirmQuit bool // q was pressed on an unsaved session: q again quits
 	savedStep   int  // the step of the last run written with w (-1: none)
+	list        list // a list open over the charts (l, o)
+	picture     bool // v: the picture of what the network learned replaces a panel
+	runs        []comparedRun
+	shared      string // the last command line y made
 
 	status       string
 	statusErr    bool
@@ -77,10 +95,11 @@ func New(e *lab.Engine, r *lipgloss.Renderer, opts Options) Model {
 	km := DefaultKeyMap()
 	km.ReadOnly = opts.ReadOnly
 	km.Write.SetEnabled(!opts.NoWrite)
+	km.setLesson(false)
 	st := NewStyles(r)
 	h := help.New()
 	h.Styles = st.Help
-	return Model{
+	m := Model{
 		c:         Common{Width: 80, Height: 24, Styles: st, KeyMap: km},
 		e:         e,
 		sub:       e.Subscribe(),
@@ -88,6 +107,14 @@ func New(e *lab.Engine, r *lipgloss.Renderer, opts Options) Model {
 		help:      h,
 		savedStep: -1,
 	}
+	if len(opts.Compare) > 0 {
+		if runs, err := loadComparison(opts.Compare); err == nil {
+			m.runs = runs
+		} else {
+			m.status, m.statusErr = err.Error(), true
+		}
+	}
+	return m
 }
 
 // Close ends the model's subscription to the engine (idempotent). Call it when the program
@@ -137,6 +164,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case snapshotMsg:
 		m.snap, m.have = msg.s, true
+		m.c.KeyMap.setLesson(m.snap.Lesson != nil)
 		return m, waitSnapshotCmd(m.sub.C())
 	case engineStoppedMsg:
 		m.stopped = true

@@ -28,7 +28,12 @@ func Run(ctx context.Context, cfg train.Config) error {
 // RunWith is Run with session options and extra bubbletea program options (after the
 // defaults: the alternate screen and ctx).
 func RunWith(ctx context.Context, cfg train.Config, opts Options, popts ...tea.ProgramOption) (err error) {
-	e, err := lab.NewSpooled(cfg, lab.Options{})
+	if opts.Lesson != nil {
+		if cfg, err = lab.LessonConfig(opts.Lesson); err != nil {
+			return err
+		}
+	}
+	e, err := lab.NewSpooled(cfg, lab.Options{Lesson: opts.Lesson})
 	if err != nil {
 		return err
 	}
@@ -46,6 +51,9 @@ func RunWith(ctx context.Context, cfg train.Config, opts Options, popts ...tea.P
 		}
 	}()
 
+	if opts.Clipboard == nil {
+		opts.Clipboard = os.Stdout
+	}
 	r := lipgloss.NewRenderer(os.Stdout)
 	r.HasDarkBackground() // ask the terminal now, before the program owns its input
 	m := New(e, r, opts)
@@ -67,7 +75,10 @@ func RunWith(ctx context.Context, cfg train.Config, opts Options, popts ...tea.P
 		engineDone <- rerr
 	}()
 
-	_, perr := p.Run()
+	final, perr := p.Run()
+	if fm, ok := final.(Model); ok && fm.shared != "" {
+		fmt.Println("the setup you shared (y):", fm.shared)
+	}
 	stop()
 	<-e.Done()
 	eerr := <-engineDone

@@ -54,6 +54,9 @@ func sliderAlpha(c *train.Config) float64 {
 // and the charts follow with the next snapshot).
 func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	km := m.c.KeyMap
+	if !key.Matches(k, km.Share) {
+		m.shared = "" // any other key hides a shared command
+	}
 	if m.confirmQuit {
 		m.confirmQuit = false
 		if key.Matches(k, km.Quit) {
@@ -62,10 +65,24 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		return m.setStatus("quit cancelled", false)
 	}
+	if m.list.kind != listNone && k.Type != tea.KeyCtrlC {
+		return m.listKey(k)
+	}
 	switch {
 	case k.Type == tea.KeyCtrlC:
 		m.sub.Cancel()
 		return m, tea.Quit
+	case key.Matches(k, km.Picture):
+		m.picture = !m.picture
+		m.sub.WantPicture(m.picture)
+		if m.picture {
+			return m.setStatus(m.pictureWords(), false)
+		}
+		return m.setStatus("picture off", false)
+	case key.Matches(k, km.Share):
+		return m.share()
+	case key.Matches(k, km.Compare) && !m.opts.ReadOnly:
+		return m.openRuns()
 	case key.Matches(k, km.Quit):
 		if m.unsaved() {
 			m.confirmQuit = true
@@ -106,6 +123,11 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.setStatus("the engine has stopped: q quits", true)
 	case !m.have:
 		return m.setStatus("waiting for the engine…", false)
+	case key.Matches(k, km.Lessons):
+		return m.openLessons()
+	}
+	if mm, cmd, ok := m.lessonKey(k); ok {
+		return mm, cmd
 	}
 
 	e, c, st := m.e, m.base(), m.snap.Run

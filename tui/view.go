@@ -18,7 +18,15 @@ func (m Model) View() string {
 		return m.tooSmallView()
 	}
 	footer := m.footerView(w)
-	l := computeLayout(w, h, m.bannerHeight(), lipgloss.Height(footer), max(len(m.snap.Basis.Values), m.snap.Config.K))
+	if m.shared != "" {
+		footer = m.sharedView(w) + "\n" + footer
+	}
+	bandH := m.lessonBandHeight(w, h)
+	l := computeLayout(w, h-bandH, m.bannerHeight(), lipgloss.Height(footer), max(len(m.snap.Basis.Values), m.snap.Config.K))
+	if l.chartsH == 0 && bandH > 0 { // the band gives way to the charts' minimum
+		bandH = 0
+		l = computeLayout(w, h, m.bannerHeight(), lipgloss.Height(footer), max(len(m.snap.Basis.Values), m.snap.Config.K))
+	}
 
 	var b strings.Builder
 	b.Grow(w * h * 3)
@@ -30,8 +38,16 @@ func (m Model) View() string {
 		b.WriteString(m.bannerView(w))
 		b.WriteByte('\n')
 	}
+	if bandH > 0 {
+		b.WriteString(m.lessonBandView(w, bandH))
+		b.WriteByte('\n')
+	}
 	if l.chartsH > 0 {
-		if m.page == pageGlossary {
+		if m.list.kind != listNone {
+			g := newGrid(l.w, l.chartsH)
+			m.listView(g.all())
+			b.WriteString(g.render(&m.c.Styles.Ink))
+		} else if m.page == pageGlossary {
 			g := newGrid(l.w, l.chartsH)
 			m.glossaryView(g.all())
 			b.WriteString(g.render(&m.c.Styles.Ink))
@@ -76,6 +92,9 @@ func (m Model) headerView(w int) string {
 			right = append(right, st.Value.Render(count(s.Rate))+st.Label.Render(" steps/s"))
 		}
 	}
+	if m.opts.Watching != nil {
+		right = append(right, st.Value.Render(fmt.Sprint(m.opts.Watching()))+st.Label.Render(" watching"))
+	}
 	right = append(right, m.stateBadge())
 	r := strings.Join(right, st.Label.Render(" · "))
 	// The left part loses its least telling items until it fits.
@@ -101,6 +120,8 @@ func (m Model) stateBadge() string {
 		return st.Paused.Render("starting")
 	case m.stopped || m.snap.Run == lab.Stopped:
 		return st.Stopped.Render("■ stopped")
+	case m.snap.Held:
+		return st.Paused.Render("‖ waiting for the teacher")
 	case m.snap.Run == lab.Running:
 		return st.Running.Render("▶ running")
 	case m.snap.Run == lab.Paused:
@@ -181,6 +202,19 @@ func (m Model) footerView(w int) string {
 	hm.Width = avail
 	bs := km.shortHelpFits(hm, avail, m.have && m.snap.Run == lab.Diverged)
 	return spread(hm.ShortHelpView(bs), status, w)
+}
+
+// sharedView is the command y made, on as many lines as it needs (at most three).
+func (m Model) sharedView(w int) string {
+	st := m.c.Styles
+	var lines []string
+	rest := m.shared
+	for len(lines) < 3 && rest != "" {
+		n := min(len([]rune(rest)), max(1, w))
+		lines = append(lines, st.Value.Render(string([]rune(rest)[:n])))
+		rest = string([]rune(rest)[n:])
+	}
+	return strings.Join(lines, "\n")
 }
 
 // lossName spells out the loss of lab.Snapshot.Loss.

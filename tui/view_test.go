@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,21 @@ func TestGolden(t *testing.T) {
 		{name: "waiting_80x24", w: 80, h: 24, want: "waiting for the engine"},
 		{name: "too_small_50x12", w: 50, h: 12, snap: &run, want: "Enlarge"},
 	}
+	// Lesson mode, the picture of what a network learned on the moons, and saved runs
+	// beside the live one.
+	lesson := lessonSnapshot()
+	moons := moonsSnapshot(t)
+	cmp := t.TempDir()
+	for _, a := range compareArms {
+		writeCompareRun(t, filepath.Join(cmp, a.name), 1, 600, 300, a.wDom, a.wBulk, 1)
+	}
+	cmpOpts := Options{Compare: []string{filepath.Join(cmp, "sgd"), filepath.Join(cmp, "dom"), filepath.Join(cmp, "bulk")}}
+	cases = append(cases,
+		goldenCase{name: "lesson_120x40", w: 120, h: 40, snap: &lesson, want: "step 3/4"},
+		goldenCase{name: "lesson_80x24", w: 80, h: 24, snap: &lesson, want: "step 3/4"},
+		goldenCase{name: "moons_picture_120x40", w: 120, h: 40, snap: &moons, keys: []tea.KeyMsg{typed("v")}, want: "decision regions"},
+		goldenCase{name: "compare_120x40", w: 120, h: 40, snap: &run, opts: cmpOpts, want: "Bulk-SGD"},
+	)
 	// The teaching screens, at three sizes, without colour (NO_COLOR) and in true colour:
 	// captions on, the glossary page, Bulk-SGD with λ₁₁ against 2/η and the update's marks,
 	// and a stale basis under a manual refresh.

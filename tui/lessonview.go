@@ -1,0 +1,263 @@
+package tui
+
+// The lesson band: in lesson mode, a band above the charts shows the lesson's step, its
+// caption (a little Markdown), how far the step has come, and the caption's claims with
+// where each stands (✓ holds, ✗ does not, … not judged yet).
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"sharpflat/lab"
+	"sharpflat/lab/lesson"
+)
+
+// lessonBandHeight is the lines the band takes in a w×h terminal (0 without a lesson): its
+// head, the caption wrapped to w, and one line per claim, within a third of the screen.
+func (m Model) lessonBandHeight(w, h int) int {
+	v := m.snap.Lesson
+	if v == nil || !m.have {
+		return 0
+	}
+	want := 1 + len(wrapMarkdown(v.Caption, w-2)) + len(v.Claims)
+	return max(0, min(want, h/3, h-MinHeight)) // the charts keep the lab's smallest screen
+}
+
+// lessonBandView draws the band in exactly n lines of width w.
+func (m Model) lessonBandView(w, n int) string {
+	st := m.c.Styles
+	v := m.snap.Lesson
+	lines := make([]string, 0, n)
+
+	head := st.Title.Render(v.Title) + st.Label.Render(fmt.Sprintf(" · step %d/%d", v.Index+1, v.Count))
+	if v.StepTitle != "" {
+		head += st.Label.Render(" · ") + st.Value.Render(v.StepTitle)
+	}
+	lines = append(lines, spread(head, m.lessonProgress(v), w))
+
+	claims := m.claimLines(v, w)
+	room := max(0, n-1-len(claims))
+	body := wrapMarkdown(v.Caption, w-2)
+	if len(body) > room && room > 0 {
+		body = body[:room]
+		last := &body[room-1]
+		last.words = append(last.words, mdWord{text: "…", style: mdPlain})
+	}
+	for i, l := range body {
+		if i >= room {
+			break
+		}
+		lines = append(lines, " "+l.render(st))
+	}
+	for len(lines) < n-len(claims) {
+		lines = append(lines, "")
+	}
+	lines = append(lines, claims...)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	for i := range lines {
+		lines[i] = truncate(lines[i], w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// lessonProgress is the head's right side: what the step waits for and how far it is.
+func (m Model) lessonProgress(v *lab.LessonView) string {
+	st := m.c.Styles
+	next := "space/→ next · ← back"
+	if m.opts.ReadOnly {
+		next = "the teacher goes on"
+	}
+	switch {
+	case v.Over:
+		return st.Running.Render("✓ the lesson is over") + st.Label.Render(" · ← replays the last step · l lists lessons")
+	case v.GaveUp:
+		return st.StatusErr.Render(v.Until+": not reached in "+count(float64(v.Trained))+" steps") + st.Label.Render(" · "+next)
+	case v.Done:
+		return st.Running.Render("✓ "+v.Until) + st.Label.Render(" · "+next)
+	case !v.Trains:
+		return st.Label.Render(next)
+	case !math.IsNaN(v.Progress):
+		return st.Value.Render(fmt.Sprintf("%d/%s", v.Trained, strings.TrimSuffix(v.Until, " steps"))) + st.Label.Render(" steps")
+	}
+	return st.Value.Render(v.Until) + st.Label.Render(fmt.Sprintf(" · %d steps so far", v.Trained))
+}
+
+// claimLines are the claims of the step, one a line: mark, claim, measured value.
+func (m Model) claimLines(v *lab.LessonView, w int) []string {
+	st := m.c.Styles
+	var out []string
+	for _, c := range v.Claims {
+		var mark string
+		switch c.Verdict {
+		case lesson.Holds:
+			mark = st.Running.Render(" ✓ ")
+		case lesson.Fails:
+			mark = st.StatusErr.Render(" ✗ ")
+		default:
+			mark = st.Label.Render(" … ")
+		}
+		out = append(out, truncate(mark+st.Value.Render(c.Text)+st.Label.Render(" · now "+c.Value), w))
+	}
+	return out
+}
+
+// A tiny Markdown: paragraphs (blank lines), "- " or "* " bullets, **bold**, *italic* and
+// `code`. Lines are wrapped at word boundaries.
+
+type mdStyle int
+
+const (
+	mdPlain mdStyle = iota
+	mdBold
+	mdItalic
+	mdCode
+)
+
+type mdWord struct {
+	text  string
+	style mdStyle
+	glue  bool // no space before it ("**λ₁**," is two words glued)
+}
+
+// mdLine is one wrapped line: its indent and words (joined by single spaces).
+type mdLine struct {
+	indent string
+	words  []mdWord
+}
+
+func (l mdLine) render(st *Styles) string {
+	var b strings.Builder
+	b.WriteString(l.indent)
+	for i, w := range l.words {
+		if i > 0 && !w.glue {
+			b.WriteByte(' ')
+		}
+		b.WriteString(mdRender(st, w))
+	}
+	return b.String()
+}
+
+func mdRender(st *Styles, w mdWord) string {
+	switch w.style {
+	case mdBold:
+		return st.Value.Bold(true).Render(w.text)
+	case mdItalic:
+		return st.Value.Italic(true).Render(w.text)
+	case mdCode:
+		return st.Ink[inkSharp].Render(w.text)
+	}
+	return w.text
+}
+
+// wrapMarkdown lays out text in lines at most w cells wide.
+func wrapMarkdown(text string, w int) []mdLine {
+	w = max(w, 8)
+	var out []mdLine
+	for _, para := range mdBlocks(text) {
+		indent, rest := "", ""
+		first := para
+		if strings.HasPrefix(para, "- ") || strings.HasPrefix(para, "* ") {
+			first, indent, rest = "• "+para[2:], "", "  "
+		}
+		words := mdWords(first)
+		cur := mdLine{indent: indent}
+		curW := lipgloss.Width(indent)
+		for _, wd := range words {
+			ww := lipgloss.Width(wd.text)
+			if wd.glue && len(cur.words) > 0 {
+				cur.words = append(cur.words, wd)
+				curW += ww
+				continue
+			}
+			wd.glue = false
+			if len(cur.words) > 0 && curW+1+ww > w {
+				out = append(out, cur)
+				cur = mdLine{indent: rest}
+				curW = lipgloss.Width(rest)
+			}
+			if len(cur.words) > 0 {
+				curW++
+			}
+			cur.words = append(cur.words, wd)
+			curW += ww
+		}
+		if len(cur.words) > 0 {
+			out = append(out, cur)
+		}
+	}
+	return out
+}
+
+// mdBlocks splits text into paragraphs and bullets, each joined into one line.
+func mdBlocks(text string) []string {
+	var out []string
+	var cur []string
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, strings.Join(cur, " "))
+			cur = nil
+		}
+	}
+	for _, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		t := strings.TrimSpace(line)
+		switch {
+		case t == "":
+			flush()
+		case strings.HasPrefix(t, "- ") || strings.HasPrefix(t, "* "):
+			flush()
+			cur = append(cur, t)
+		default:
+			cur = append(cur, t)
+		}
+	}
+	flush()
+	return out
+}
+
+// mdWords splits a paragraph into words, each with the style of the markup around it.
+func mdWords(s string) []mdWord {
+	var out []mdWord
+	style := mdPlain
+	var word strings.Builder
+	spaced := true // whitespace came since the last word
+	emit := func() {
+		if word.Len() > 0 {
+			out = append(out, mdWord{text: word.String(), style: style, glue: !spaced})
+			word.Reset()
+			spaced = false
+		}
+	}
+	toggle := func(to mdStyle) {
+		emit()
+		if style == to {
+			style = mdPlain
+		} else if style == mdPlain {
+			style = to
+		}
+	}
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case r == '`':
+			toggle(mdCode)
+		case style != mdCode && r == '*' && i+1 < len(rs) && rs[i+1] == '*':
+			toggle(mdBold)
+			i++
+		case style != mdCode && r == '*' && (style == mdItalic || (i+1 < len(rs) && rs[i+1] != ' ')):
+			toggle(mdItalic)
+		case r == ' ' || r == '\t':
+			emit()
+			spaced = true
+		default:
+			word.WriteRune(r)
+		}
+	}
+	emit()
+	return out
+}

@@ -1,0 +1,27 @@
+package tui
+
+// v: the picture of what the network learned takes the place of the spectrum panels (the
+// spectrum and the G/F split in the wide arrangement, the spectrum in the narrow one).
+
+// pictureWords says what the picture shows for the data in use.
+func (m Model) pictureWords() string {
+	switch {
+	case m.regression():
+		return "picture on: this data set is a regression, with no classes to draw (v hides it)"
+	case m.snap.Picture != nil && m.snap.Picture.Grid == nil:
+		return "picture on: the test points on their top two principal components, coloured by the class the network predicts (v hides it)"
+	}
+	return "picture on: the training points over the regions where the network predicts each class (v hides it)"
+}
+
+// picturePanel draws the picture into a.
+func (m Model) picturePanel(a area) {
+	p := m.snap.Picture
+	drawPicture(a, p, m.regression())
+}
+
+// regression reports whether the data has no classes (the teacher preset's data, for which
+// the engine paints no picture).
+func (m Model) regression() bool {
+	return m.have && m.snap.Picture == nil && m.snap.Config.Data == "teacher"
+}

@@ -1,0 +1,74 @@
+package tui
+
+// y: a one-line command that reproduces the current setup (the Playground's shareable URL in
+// terminal form), shown in the footer and copied with OSC 52 where the terminal allows.
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/aymanbagabas/go-osc52/v2"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"sharpflat/lab/train"
+)
+
+// ShareCommand is the command line that opens the lab on c: the preset, seed, α (or the
+// weights off its path) and η always, then every other setting that differs from the
+// preset's.
+func ShareCommand(c train.Config) string {
+	base, err := train.Preset(c.Preset)
+	args := []string{"sharpflat"}
+	if err == nil {
+		args = append(args, "--preset", c.Preset)
+	} else {
+		base, _ = train.Preset("demo")
+	}
+	alpha := c.Alpha()
+	if !math.IsNaN(alpha) {
+		args = append(args, "--alpha", strconv.FormatFloat(alpha, 'g', -1, 64))
+	}
+	always := map[string]bool{"seed": true, "lr": true}
+	for _, f := range train.Fields() {
+		v := f.Get(&c)
+		if (f.Name == "w-dom" || f.Name == "w-bulk") && !math.IsNaN(alpha) {
+			continue
+		}
+		if always[f.Name] || v != f.Get(&base) {
+			args = append(args, "--"+f.Name, shellQuote(v))
+		}
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:,+=@%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// share makes the command of the setup in force, shows it, and copies it.
+func (m Model) share() (tea.Model, tea.Cmd) {
+	if !m.have {
+		return m.setStatus("waiting for the engine…", false)
+	}
+	m.shared = ShareCommand(m.base())
+	how := "shown below"
+	var copyCmd tea.Cmd
+	if w := m.opts.Clipboard; w != nil {
+		how = "copied to your clipboard where the terminal allows (OSC 52)"
+		seq := osc52.New(m.shared).String()
+		copyCmd = func() tea.Msg {
+			_, _ = fmt.Fprint(w, seq)
+			return nil
+		}
+	}
+	m2, cmd := m.setStatus("this setup as a command, "+how+" (any key hides it)", false)
+	return m2, tea.Batch(cmd, copyCmd)
+}
