@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/mattn/go-isatty"
@@ -15,8 +16,10 @@ import (
 
 // runLab opens the terminal lab: `sharpflat [--preset NAME] [overrides]`.
 func runLab(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("lab", "[--preset NAME] [overrides]", stdout, stderr)
+	fs := newFlags("lab", "[--preset NAME] [overrides] [--compare DIR...]", stdout, stderr)
 	build := configFlags(fs)
+	fs.String("compare", "", "DIR...: saved run directories (or an experiment's output directory) to show beside the live run, at most 6 runs; o changes them in the lab")
+	compare, args := compareDirs(args)
 	runDir := fs.String("runs", "runs", "directory under which the w key writes runs")
 	noConfirm := fs.Bool("no-confirm", false, "q quits at once, without asking about a run that was not written (for scripts)")
 	if err := parseFlags(fs, args, stdout); err != nil {
@@ -31,5 +34,32 @@ func runLab(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	return tui.RunWith(ctx, cfg, tui.Options{RunDir: *runDir, NoConfirm: *noConfirm})
+	warns, err := tui.CheckCompare(compare)
+	if err != nil {
+		return usagef("--compare: %v", err)
+	}
+	for _, w := range warns {
+		fmt.Fprintf(stderr, "sharpflat: warning: %s\n", w)
+	}
+	return tui.RunWith(ctx, cfg, tui.Options{RunDir: *runDir, NoConfirm: *noConfirm, Compare: compare})
+}
+
+// compareDirs takes --compare DIR... (every argument after it up to the next flag, or
+// --compare=DIR) out of args.
+func compareDirs(args []string) (dirs, rest []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--compare" || a == "-compare":
+			for i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+				dirs = append(dirs, args[i+1])
+				i++
+			}
+		case strings.HasPrefix(a, "--compare=") || strings.HasPrefix(a, "-compare="):
+			dirs = append(dirs, a[strings.Index(a, "=")+1:])
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return dirs, rest
 }

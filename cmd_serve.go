@@ -12,12 +12,14 @@ import (
 
 	"github.com/charmbracelet/log"
 
+	"sharpflat/lab"
+	"sharpflat/lab/lesson"
 	"sharpflat/tui/serve"
 )
 
 // runServe serves the lab over SSH: `sharpflat serve (--authorized-keys FILE | --open) ...`.
 func runServe(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "(--authorized-keys FILE | --open) [--listen ADDR] [--classroom [--controllers FILE]] [--preset NAME] [overrides]", stdout, stderr)
+	fs := newFlags("serve", "(--authorized-keys FILE | --open) [--listen ADDR] [--classroom [--controllers FILE]] [--lesson NAME|FILE] [--preset NAME] [overrides]", stdout, stderr)
 	build := configFlags(fs)
 	d := serve.DefaultConfig()
 	listen := fs.String("listen", d.Addr, "TCP address to listen on")
@@ -25,6 +27,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	authKeys := fs.String("authorized-keys", "", "public keys that may log in, OpenSSH authorized_keys format, re-read on change; expiry-time, from, restrict and no-pty are honoured, keys with command= and other options the server cannot honour are skipped [required unless --open]")
 	open := fs.Bool("open", false, "let anyone in: any key, or anonymously without one (logged as a warning)")
 	classroom := fs.Bool("classroom", false, "one shared engine: keys in --controllers steer it, every other session watches read-only")
+	lessonArg := fs.String("lesson", "", "play a lesson (a built-in NAME or a FILE): with --classroom the controllers step it and everyone sees the same step; otherwise every session gets its own (its preset replaces --preset)")
 	controllers := fs.String("controllers", "", "with --classroom: public keys that may steer; they may log in without being in --authorized-keys (authorized_keys format, re-read on change)")
 	maxSessions := fs.Int("max-sessions", d.MaxSessions, "sessions at once, in all")
 	maxPerKey := fs.Int("max-per-key", d.MaxPerKey, "sessions at once per key (per source address for anonymous sessions)")
@@ -46,6 +49,15 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("serve: %v", err)
 	}
+	var les *lesson.Lesson
+	if *lessonArg != "" {
+		if les, err = lesson.Find(*lessonArg); err != nil {
+			return usagef("serve: --lesson: %v", err)
+		}
+		if labCfg, err = lab.LessonConfig(les); err != nil {
+			return usagef("serve: --lesson: %v", err)
+		}
+	}
 	if *shutdown <= 0 {
 		return usagef("serve: --shutdown-timeout %v, want > 0", *shutdown)
 	}
@@ -55,7 +67,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := serve.Config{
 		Addr: *listen, HostKeyPath: *hostKey, AuthorizedKeysPath: *authKeys, Open: *open,
-		Classroom: *classroom, ControllersPath: *controllers, Lab: labCfg,
+		Classroom: *classroom, ControllersPath: *controllers, Lab: labCfg, Lesson: les,
 		MaxSessions: *maxSessions, MaxPerKey: *maxPerKey, MaxEngines: *maxEngines, MaxQueue: *maxQueue,
 		HandshakeTimeout: *handshake, IdleTimeout: *idle, MaxSessionTime: *maxSession,
 		MaxAuthTries: *maxAuthTries, WriteTimeout: *writeTimeout, FPS: *fps, Logger: logger,

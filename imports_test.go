@@ -20,10 +20,11 @@ var allowedImports = map[string][]string{
 	"linalg":           {"internal/gemm"},
 	"lab/train":        {"nn", "linalg"},
 	"lab/rundir":       {"lab/train", "nn"},
-	"lab":              {"lab/train", "lab/rundir", "nn", "linalg"},
+	"lab/lesson":       {"lab/train", "nn"},
+	"lab":              {"lab/train", "lab/rundir", "lab/lesson", "nn", "linalg"},
 	"lab/experiment":   {"lab/train", "lab/rundir", "nn", "linalg"},
-	"tui":              {"lab", "lab/train", "linalg"},
-	"tui/serve":        {"tui", "lab", "lab/train"},
+	"tui":              {"lab", "lab/train", "lab/lesson", "linalg"},
+	"tui/serve":        {"tui", "lab", "lab/lesson", "lab/train"},
 }
 
 // terminal packages only tui and its subpackages may import.

@@ -22,6 +22,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"serve":      runServe,
 	"experiment": runExperiment,
 	"data":       runData,
+	"lesson":     runLesson,
 }
 
 var summaries = map[string]string{
@@ -32,6 +33,7 @@ var summaries = map[string]string{
 	"serve":      "serve the lab over SSH to a classroom (own lab per session, or --classroom)",
 	"experiment": "reproducible experiments with plots and a report: switch, alpha, stability, curvature, eos, all",
 	"data":       "export the exact training, test and Hessian sets a run uses, as CSV",
+	"lesson":     "a guided lesson in the lab (built-in or your own file); --list, --check",
 }
 
 func usage(w io.Writer) {
