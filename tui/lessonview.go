@@ -78,7 +78,7 @@ func (m Model) lessonProgress(v *lab.LessonView) string {
 	case v.GaveUp:
 		return st.StatusErr.Render(v.Until+": not reached in "+count(float64(v.Trained))+" steps") + st.Label.Render(" · "+next)
 	case v.Done:
-		return st.Running.Render("✓ "+v.Until) + st.Label.Render(" · "+next)
+		return st.Running.Render("✓ "+strings.TrimPrefix(v.Until, "until ")) + st.Label.Render(" · "+next)
 	case !v.Trains:
 		return st.Label.Render(next)
 	case !math.IsNaN(v.Progress):

@@ -182,6 +182,11 @@ func layoutPicture(body area, p *lab.Picture) area {
 		w, h = int(math.Round(float64(ph)*2*sx/sy)), ph
 	}
 	w, h = min(max(w, 1), pw), min(max(h, 1), ph)
+	if p.Kind == lab.PictureProjection {
+		// A cloud of points in a short panel: fill it (the axes say the scales) rather than
+		// keep the aspect and shrink to a few cells.
+		w, h = pw, ph
+	}
 	if !axes {
 		return body.sub((pw-w)/2, (ph-h)/2, w, h)
 	}

@@ -5,13 +5,13 @@ package tui
 
 // pictureWords says what the picture shows for the data in use.
 func (m Model) pictureWords() string {
-	switch {
-	case m.regression():
+	switch m.snap.Config.Data {
+	case "teacher":
 		return "picture on: this data set is a regression, with no classes to draw (v hides it)"
-	case m.snap.Picture != nil && m.snap.Picture.Grid == nil:
-		return "picture on: the test points on their top two principal components, coloured by the class the network predicts (v hides it)"
+	case "moons", "circles", "xor", "spirals":
+		return "picture on: the training points over the regions where the network predicts each class (v hides it)"
 	}
-	return "picture on: the training points over the regions where the network predicts each class (v hides it)"
+	return "picture on: the test points on their top two principal components, coloured by the class the network predicts (v hides it)"
 }
 
 // picturePanel draws the picture into a.

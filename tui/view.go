@@ -22,10 +22,14 @@ func (m Model) View() string {
 		footer = m.sharedView(w) + "\n" + footer
 	}
 	bandH := m.lessonBandHeight(w, h)
-	l := computeLayout(w, h-bandH, m.bannerHeight(), lipgloss.Height(footer), max(len(m.snap.Basis.Values), m.snap.Config.K))
+	rows := max(len(m.snap.Basis.Values), m.snap.Config.K) // the bottom row fits the spectrum…
+	if m.picture {
+		rows = h // … or is as tall as it may be for the picture
+	}
+	l := computeLayout(w, h-bandH, m.bannerHeight(), lipgloss.Height(footer), rows)
 	if l.chartsH == 0 && bandH > 0 { // the band gives way to the charts' minimum
 		bandH = 0
-		l = computeLayout(w, h, m.bannerHeight(), lipgloss.Height(footer), max(len(m.snap.Basis.Values), m.snap.Config.K))
+		l = computeLayout(w, h, m.bannerHeight(), lipgloss.Height(footer), rows)
 	}
 
 	var b strings.Builder
@@ -88,7 +92,7 @@ func (m Model) headerView(w int) string {
 	var right []string
 	if m.have {
 		right = append(right, st.Label.Render("step ")+st.Value.Render(count(float64(s.Step))))
-		if s.Run == lab.Running {
+		if s.Run == lab.Running && !s.Held {
 			right = append(right, st.Value.Render(count(s.Rate))+st.Label.Render(" steps/s"))
 		}
 	}
