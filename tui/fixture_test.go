@@ -271,6 +271,13 @@ func lessonSnapshot() lab.Snapshot {
 // 500 steps on the moons (deterministic: fixed seed, no clock).
 func moonsSnapshot(t testing.TB) lab.Snapshot {
 	s := syntheticSnapshot(600)
+	s.Config.Preset, s.Config.Data = "moons", "moons"
+	s.Picture = lab.NewPainter().Paint(trainedMoons(t))
+	return s
+}
+
+// trainedMoons is a network trained 500 steps on the moons, without eigenspace refreshes.
+func trainedMoons(t testing.TB) *train.Trainer {
 	c, err := train.Preset("moons")
 	if err != nil {
 		t.Fatal(err)
@@ -285,7 +292,5 @@ func moonsSnapshot(t testing.TB) lab.Snapshot {
 			t.Fatal(err)
 		}
 	}
-	s.Config.Preset, s.Config.Data = "moons", "moons"
-	s.Picture = lab.NewPainter().Paint(tr)
-	return s
+	return tr
 }

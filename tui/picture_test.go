@@ -177,21 +177,7 @@ func TestDrawPictureAnySize(t *testing.T) {
 
 // The moons after 500 steps, as the lab shows them in a 60×20 panel.
 func TestDrawPictureMoons(t *testing.T) {
-	c, err := train.Preset("moons")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.RefreshEvery, c.EnergyEvery = 0, 0
-	tr, err := train.New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 500 {
-		if _, err := tr.Step(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p := lab.NewPainter().Paint(tr)
+	p := lab.NewPainter().Paint(trainedMoons(t))
 	g := newGrid(60, 20)
 	drawPicture(g.all(), p, false)
 	screen := g.render(&NewStyles(asciiRenderer()).Ink)

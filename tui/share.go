@@ -37,20 +37,10 @@ func ShareCommand(c train.Config) string {
 			continue
 		}
 		if always[f.Name] || v != f.Get(&base) {
-			args = append(args, "--"+f.Name, shellQuote(v))
+			args = append(args, "--"+f.Name, train.ShellQuote(v))
 		}
 	}
 	return strings.Join(args, " ")
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:,+=@%", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // share makes the command of the setup in force, shows it, and copies it.

@@ -87,20 +87,10 @@ func (x *Experiment) Emit(c Cluster, base train.Config, s Sweep, opts EmitOption
 	return files, how, nil
 }
 
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=,:+@%", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 func shellJoin(args []string) string {
 	q := make([]string, len(args))
 	for i, a := range args {
-		q[i] = shellQuote(a)
+		q[i] = train.ShellQuote(a)
 	}
 	return strings.Join(q, " ")
 }
@@ -119,7 +109,7 @@ func slurmFiles(name string, n int, o EmitOptions) (map[string]string, string) {
 set -euo pipefail
 SHARPFLAT=${SHARPFLAT:-%[6]s}
 exec "$SHARPFLAT" %[7]s --arm "${SLURM_ARRAY_TASK_ID:?run this script with sbatch (submit.sh)}"
-`, name, n, o.Dir, n-1, shellQuote(dir), shellQuote(o.Binary), args)
+`, name, n, o.Dir, n-1, train.ShellQuote(dir), train.ShellQuote(o.Binary), args)
 	report := fmt.Sprintf(`#!/bin/bash
 # sharpflat experiment %[1]s: the report (summary.csv, figures, report.md) from the finished
 # arms, after the job array.
@@ -129,7 +119,7 @@ exec "$SHARPFLAT" %[7]s --arm "${SLURM_ARRAY_TASK_ID:?run this script with sbatc
 set -euo pipefail
 SHARPFLAT=${SHARPFLAT:-%[3]s}
 exec "$SHARPFLAT" %[4]s --report
-`, name, shellQuote(dir), shellQuote(o.Binary), args)
+`, name, train.ShellQuote(dir), train.ShellQuote(o.Binary), args)
 	submit := fmt.Sprintf(`#!/bin/bash
 # Submits the %[1]d arms of sharpflat experiment %[2]s as a job array, and the report as a job
 # that starts when every arm has succeeded. Prints the two job ids.
@@ -139,7 +129,7 @@ arms=$(sbatch --parsable arms.sbatch)
 arms=${arms%%%%;*}
 report=$(sbatch --parsable --dependency=afterok:"$arms" report.sbatch)
 echo "arms: job $arms (array of %[1]d); report: job ${report%%%%;*}"
-`, n, name, shellQuote(dir))
+`, n, name, train.ShellQuote(dir))
 	how := fmt.Sprintf("submit with: %s/submit.sh   (set SHARPFLAT to the binary's path on the nodes if it differs from %s)", dir, o.Binary)
 	return map[string]string{"slurm/arms.sbatch": arms, "slurm/report.sbatch": report, "slurm/submit.sh": submit}, how
 }
