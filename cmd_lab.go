@@ -19,7 +19,10 @@ func runLab(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("lab", "[--preset NAME] [overrides] [--compare DIR...]", stdout, stderr)
 	build := configFlags(fs)
 	fs.String("compare", "", "DIR...: saved run directories (or an experiment's output directory) to show beside the live run, at most 6 runs; o changes them in the lab")
-	compare, args := compareDirs(args)
+	compare, args, err := compareDirs(args)
+	if err != nil {
+		return err
+	}
 	runDir := fs.String("runs", "runs", "directory under which the w key writes runs")
 	noConfirm := fs.Bool("no-confirm", false, "q quits at once, without asking about a run that was not written (for scripts)")
 	if err := parseFlags(fs, args, stdout); err != nil {
@@ -46,14 +49,20 @@ func runLab(args []string, stdout, stderr io.Writer) error {
 
 // compareDirs takes --compare DIR... (every argument after it up to the next flag, or
 // --compare=DIR) out of args.
-func compareDirs(args []string) (dirs, rest []string) {
+func compareDirs(args []string) (dirs, rest []string, err error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
+		case a == "--":
+			return dirs, append(rest, args[i:]...), nil
 		case a == "--compare" || a == "-compare":
+			n := len(dirs)
 			for i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
 				dirs = append(dirs, args[i+1])
 				i++
+			}
+			if len(dirs) == n {
+				return nil, nil, usagef("lab: --compare needs run directories after it (see 'sharpflat lab --help')")
 			}
 		case strings.HasPrefix(a, "--compare=") || strings.HasPrefix(a, "-compare="):
 			dirs = append(dirs, a[strings.Index(a, "=")+1:])
@@ -61,5 +70,5 @@ func compareDirs(args []string) (dirs, rest []string) {
 			rest = append(rest, a)
 		}
 	}
-	return dirs, rest
+	return dirs, rest, nil
 }

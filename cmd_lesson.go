@@ -42,8 +42,7 @@ func runLesson(args []string, stdout, stderr io.Writer) error {
 	case *print != "":
 		src, ok := lesson.BuiltinSource(*print)
 		if !ok {
-			_, err := lesson.Find(*print)
-			return usagef("--print: %v", err)
+			return usagef("--print takes a built-in lesson's name (sharpflat lesson --list), not %q", *print)
 		}
 		_, err := stdout.Write(src)
 		return err

@@ -124,3 +124,17 @@ func TestLessonsDocExample(t *testing.T) {
 		t.Errorf("the --check output in docs/LESSONS.md is not what it prints:\n%s", out)
 	}
 }
+
+// Command lines that cannot work are refused before anything starts: --compare with no
+// directory after it, and a classroom lesson nobody could step.
+func TestLessonAndCompareUsage(t *testing.T) {
+	if code, _, errOut := runCLI(t, "lab", "--compare", "--preset", "moons"); code != 2 || !strings.Contains(errOut, "--compare needs run directories") {
+		t.Errorf("lab --compare without a directory: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "serve", "--open", "--classroom", "--lesson", "edge-of-stability", "--listen", "127.0.0.1:0"); code != 2 || !strings.Contains(errOut, "needs --controllers") {
+		t.Errorf("serve --classroom --lesson without controllers: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "lesson", "--print", "x.toml"); code != 2 || !strings.Contains(errOut, "built-in lesson's name") {
+		t.Errorf("lesson --print FILE: exit %d, %s", code, errOut)
+	}
+}

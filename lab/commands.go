@@ -161,16 +161,17 @@ func (e *Engine) TogglePause() {
 // Hold stops training while on, whatever the state (which it keeps): a classroom's engine
 // is held while no teacher is connected.
 func (e *Engine) Hold(on bool) {
-	e.interrupting("hold", func() {
+	// Never dropped, whatever the queue holds: a class must not train without its teacher.
+	e.push(command{run: func() {
 		if e.held != on {
 			e.held = on
 			word := "released: training may go on"
 			if on {
-				word = "held: no training until a controller connects"
+				word = "held: no training until someone who may steer connects"
 			}
 			e.log(train.EventCommand, word)
 		}
-	})
+	}, interrupt: true})
 }
 
 // StepN runs n steps and pauses (from the paused state).
@@ -191,6 +192,7 @@ func (e *Engine) Reset(seed uint64) {
 			c.Seed = seed
 		}
 		if e.restart(c) {
+			e.endLesson() // a fresh start is not the lesson's run any more
 			e.log(train.EventCommand, fmt.Sprintf("reset (seed %d)", c.Seed))
 		}
 	})
@@ -205,6 +207,7 @@ func (e *Engine) LoadPreset(name string) {
 			return
 		}
 		if e.restart(c) {
+			e.endLesson()
 			e.log(train.EventCommand, "preset "+name)
 		}
 	})

@@ -28,6 +28,7 @@ type play struct {
 // stepStart is what stepping back to a step restores.
 type stepStart struct {
 	cp      *train.Checkpoint
+	kept    []*train.Checkpoint // the rollback targets then (a later step may roll back)
 	history *History
 	tracker *lesson.Tracker
 }
@@ -123,16 +124,32 @@ func (e *Engine) LessonBack() {
 			e.log(train.EventError, "stepping back: "+err.Error())
 			return
 		}
+		t.SetKept(s.kept)
 		t.SetExtraPair(true)
 		t.SetInterrupt(e.beforeProduct)
 		e.t = t
 		e.history = s.history.Copy()
 		p.tr = s.tracker.Clone()
 		p.i, p.over, p.done, p.gaveUp = to, false, false, false
+		if e.state == Diverged { // the state come back is one from before the divergence
+			e.state = Paused
+		}
 		p.results = p.results[:min(len(p.results), to)]
 		e.log(train.EventCommand, fmt.Sprintf("lesson step %d/%d again: %s", to+1, len(p.l.Steps), p.l.Steps[to].Title))
 		e.runStep()
 	})
+}
+
+// EndLesson leaves the lesson: the lab goes on as it is, without captions or conditions.
+func (e *Engine) EndLesson() {
+	e.enqueue("", func() { e.endLesson() })
+}
+
+func (e *Engine) endLesson() {
+	if e.play != nil {
+		e.log(train.EventCommand, "left the lesson: "+e.play.l.Title)
+		e.play = nil
+	}
 }
 
 // LessonResults returns how each lesson step ended so far; only safe after Done (or inside
@@ -175,7 +192,7 @@ func (e *Engine) beginStep(i int) {
 	e.act(&st.Do)
 	p.tr.Begin()
 	p.tr.SetChiRandom(e.t.Config().K, e.t.Model().NumParams())
-	p.begun[i] = &stepStart{cp: e.t.Save("lesson"), history: e.history.Copy(), tracker: p.tr.Clone()}
+	p.begun[i] = &stepStart{cp: e.t.Save("lesson"), kept: e.t.Kept(), history: e.history.Copy(), tracker: p.tr.Clone()}
 	e.runStep()
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"sharpflat/lab/lesson"
+	"sharpflat/lab/train"
 )
 
 func f64(v float64) *float64 { return &v }
@@ -117,4 +118,67 @@ func TestHoldStopsTraining(t *testing.T) {
 	}
 	e.Hold(false)
 	await(t, sub, "training once released", func(s Snapshot) bool { return !s.Held && s.Step >= 3 })
+}
+
+// A rollback in a step played again after stepping back returns to the same checkpoint as
+// the first time: the rollback targets come back with the state.
+func TestLessonRollbackAfterStepBack(t *testing.T) {
+	l := &lesson.Lesson{Name: "rb", Title: "Rollback", Preset: "moons", Steps: []lesson.Step{
+		{Title: "train", Caption: "c", Until: lesson.Until{Steps: 10}},
+		{Title: "keep", Caption: "c", Do: lesson.Actions{Checkpoint: true}, Until: lesson.Until{Steps: 120}},
+		{Title: "back", Caption: "c", Do: lesson.Actions{Rollback: true}, Until: lesson.Until{Steps: 5}},
+	}}
+	e := lessonEngine(t, l, Options{})
+	sub := e.Subscribe()
+	ctx, cancel := context.WithCancel(context.Background())
+	go e.Run(ctx)
+	t.Cleanup(func() { cancel(); <-e.Done() })
+	done := func(i int) Snapshot {
+		return await(t, sub, "a step done", func(s Snapshot) bool { return s.Lesson.Index == i && s.Lesson.Done })
+	}
+	done(0)
+	e.LessonNext()
+	done(1)
+	e.LessonNext()
+	if s := done(2); s.Step != 15 {
+		t.Fatalf("the rollback step ended at step %d, want 10 + 5", s.Step)
+	}
+	e.LessonBack() // to step 2's beginning (step 10), then on again
+	done(1)
+	e.LessonNext()
+	if s := done(2); s.Step != 15 {
+		t.Errorf("played again after stepping back, the rollback step ended at step %d, want 15 (the checkpoint at 10, not an automatic one)", s.Step)
+	}
+}
+
+// Stepping back from a step that diverged brings back a healthy state that trains again.
+func TestLessonStepBackFromDivergence(t *testing.T) {
+	l := &lesson.Lesson{Name: "div", Title: "Diverge", Preset: "moons", Steps: []lesson.Step{
+		{Title: "train", Caption: "c", Until: lesson.Until{Steps: 10}},
+		{Title: "blow up", Caption: "c", Do: lesson.Actions{LR: f64(500)}, Until: lesson.Until{Steps: 100}},
+	}}
+	e := lessonEngine(t, l, Options{})
+	sub := e.Subscribe()
+	ctx, cancel := context.WithCancel(context.Background())
+	go e.Run(ctx)
+	t.Cleanup(func() { cancel(); <-e.Done() })
+	await(t, sub, "step 1 done", func(s Snapshot) bool { return s.Lesson.Index == 0 && s.Lesson.Done })
+	e.LessonNext()
+	await(t, sub, "the divergence", func(s Snapshot) bool { return s.Lesson.Index == 1 && s.Lesson.Done && s.Run == Diverged })
+	e.LessonBack()
+	s := await(t, sub, "step 1 done again", func(s Snapshot) bool { return s.Lesson.Index == 0 && s.Lesson.Done })
+	if s.Step != 10 || s.Run != Paused || s.Diverged != nil {
+		t.Errorf("after stepping back: step %d, %v, diverged %v; want step 10, paused, healthy", s.Step, s.Run, s.Diverged)
+	}
+}
+
+// A paused engine paints the picture of its newest step, even when that step came within
+// the picture's rate of the last one.
+func TestPictureFollowsAPausedEngine(t *testing.T) {
+	c, _ := train.Preset("moons")
+	e, sub := startPaused(t, c, Options{})
+	sub.WantPicture(true)
+	await(t, sub, "the first picture", func(s Snapshot) bool { return s.Picture != nil && s.Picture.Step == 0 })
+	e.StepN(1)
+	await(t, sub, "the picture of step 1", func(s Snapshot) bool { return s.Picture != nil && s.Picture.Step == 1 })
 }

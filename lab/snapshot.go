@@ -106,8 +106,9 @@ func (s *Subscription) WantPicture(on bool) {
 const PictureHz = 4
 
 // paint renders the picture if a subscriber wants one and the last is out of date (called
-// under subMu, on the engine's goroutine).
-func (e *Engine) paint(now time.Time) {
+// under subMu, on the engine's goroutine). It reports whether the picture is out of date but
+// had to wait for its rate, so that a paused engine comes back to paint it.
+func (e *Engine) paint(now time.Time) (later bool) {
 	want := false
 	for s := range e.subs {
 		want = want || s.picture.Load()
@@ -117,19 +118,20 @@ func (e *Engine) paint(now time.Time) {
 			e.picture = nil
 			e.version++
 		}
-		return
+		return false
 	}
 	if e.picture != nil && e.picture.Step == e.t.StepCount() && e.paintedFor == e.t {
-		return
+		return false
 	}
 	if e.picture != nil && now.Sub(e.paintedAt) < time.Second/PictureHz && e.paintedFor == e.t {
-		return
+		return true
 	}
 	if e.painter == nil {
 		e.painter = NewPainter()
 	}
 	e.picture, e.paintedAt, e.paintedFor = e.painter.Paint(e.t), now, e.t
 	e.version++
+	return false
 }
 
 // Cancel ends the subscription and closes C.
@@ -151,7 +153,7 @@ func (e *Engine) publish() (pending bool) {
 	e.subMu.Lock()
 	defer e.subMu.Unlock()
 	if !final {
-		e.paint(now)
+		pending = e.paint(now)
 	}
 	var snap *Snapshot
 	for s := range e.subs {

@@ -40,6 +40,9 @@ type listEntry struct {
 // openLessons opens the list of built-in lessons.
 func (m Model) openLessons() (Model, tea.Cmd) {
 	var es []listEntry
+	if m.snap.Lesson != nil {
+		es = append(es, listEntry{name: "Leave the lesson", about: "the lab goes on from here, without captions"})
+	}
 	for _, l := range lesson.Builtin() {
 		es = append(es, listEntry{name: l.Title, about: fmt.Sprintf("%s · %d steps · %s", l.Preset, len(l.Steps), l.Summary), lesson: l})
 	}
@@ -72,7 +75,7 @@ func (m Model) openRuns() (Model, tea.Cmd) {
 	if len(es) == 0 {
 		return m.setStatus(fmt.Sprintf("no saved runs: w writes one under %s/, or start the lab with --compare DIR…", m.opts.RunDir), true)
 	}
-	m.list = list{kind: listRuns, title: "Compare saved runs · ↑/↓ move · space marks · enter shows them · esc closes", entries: es}
+	m.list = list{kind: listRuns, title: "Compare saved runs · ↑/↓ move · space marks · enter shows the marked ones (none: no comparison) · esc closes", entries: es}
 	return m, nil
 }
 
@@ -105,6 +108,10 @@ func (m Model) choose() (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		les := l.entries[l.cursor].lesson
+		if les == nil {
+			m.e.EndLesson()
+			return m.setStatus("left the lesson: the lab is yours", false)
+		}
 		m.e.StartLesson(les)
 		m.want = intent{}
 		return m.setStatus("lesson: "+les.Title+" · space/→ goes on, ← goes back", false)
@@ -115,10 +122,7 @@ func (m Model) choose() (tea.Model, tea.Cmd) {
 				dirs = append(dirs, e.dir)
 			}
 		}
-		if len(dirs) == 0 && len(l.entries) > 0 {
-			dirs = []string{l.entries[l.cursor].dir}
-		}
-		return m.compareWith(dirs)
+		return m.compareWith(dirs) // none marked: the comparison goes
 	}
 	return m, nil
 }
@@ -178,7 +182,7 @@ func (m Model) lessonKey(k tea.KeyMsg) (mm Model, cmd tea.Cmd, ok bool) {
 	if v == nil {
 		return m, nil, false
 	}
-	waiting := v.Done || v.Over || !v.Trains
+	waiting := !v.Over && (v.Done || !v.Trains) // after the end, space pauses and resumes again
 	switch {
 	case key.Matches(k, km.LessonNext), key.Matches(k, km.Pause) && waiting:
 		if v.Over {

@@ -74,7 +74,7 @@ func (m Model) lessonProgress(v *lab.LessonView) string {
 	}
 	switch {
 	case v.Over:
-		return st.Running.Render("✓ the lesson is over") + st.Label.Render(" · ← replays the last step · l lists lessons")
+		return st.Running.Render("✓ the lesson is over") + st.Label.Render(" · ← replays the last step · l: lessons, or leave")
 	case v.GaveUp:
 		return st.StatusErr.Render(v.Until+": not reached in "+count(float64(v.Trained))+" steps") + st.Label.Render(" · "+next)
 	case v.Done:

@@ -48,7 +48,7 @@ type Actions struct {
 	Preset     string   // load this preset (a fresh start)
 	Seed       *uint64  // reset with this seed
 	Reset      bool     // a fresh start with the current settings and seed
-	Rollback   bool     // back to the newest checkpoint (the engine pauses there)
+	Rollback   bool     // back to the checkpoint the lab's u would choose (the newest made by hand, else the newest automatic one)
 	Alpha      *float64 // the slider: 0 Dom-SGD, 0.5 SGD, 1 Bulk-SGD
 	WDom       *float64 // or the weights directly (0…10)
 	WBulk      *float64

@@ -142,9 +142,16 @@ func (t *Tracker) Check(e Expect, ended bool) (Verdict, string) {
 		}
 		return Open
 	}
+	lo, measured := t.lo[e.Metric]
+	if !measured { // not during this step: a claim about the step cannot stand on it
+		if ended {
+			return Fails, e.Metric + " was not measured during the step"
+		}
+		return Open, e.Metric + " not measured in this step yet"
+	}
 	switch {
 	case e.Throughout:
-		lo, hi := t.lo[e.Metric], t.hi[e.Metric]
+		hi := t.hi[e.Metric]
 		ok := (e.Above == nil || lo > *e.Above) && (e.Below == nil || hi < *e.Below)
 		return judge(ok), fmt.Sprintf("%s ranged %s…%s", e.Metric, Num(lo), Num(hi))
 	case e.Above != nil || e.Below != nil:

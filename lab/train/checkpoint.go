@@ -91,6 +91,15 @@ func (t *Trainer) Checkpoint() {
 	t.event(EventCheckpoint, fmt.Sprintf("checkpoint at step %d", t.step))
 }
 
+// Kept returns the checkpoints kept for rollback, oldest first. A checkpoint is never changed
+// once made, so the slice may be kept and given back to SetKept.
+func (t *Trainer) Kept() []*Checkpoint { return slices.Clone(t.checkpts) }
+
+// SetKept replaces the checkpoints kept for rollback (by ones Kept returned, of a trainer
+// with the same network): a trainer restored to an earlier state gets back the rollback
+// targets it had then.
+func (t *Trainer) SetKept(cps []*Checkpoint) { t.checkpts = slices.Clone(cps) }
+
 // Checkpoints returns the steps of the checkpoints kept for rollback, oldest first.
 func (t *Trainer) Checkpoints() []int {
 	s := make([]int, len(t.checkpts))

@@ -118,6 +118,9 @@ func (c *Config) Validate() error {
 	case !c.Open && c.AuthorizedKeysPath == "":
 		bad("no --authorized-keys FILE: give one, or --open to let anyone in")
 	}
+	if c.Classroom && c.Lesson != nil && c.ControllersPath == "" {
+		bad("--lesson in a classroom needs --controllers: someone must step it")
+	}
 	if c.ControllersPath != "" && !c.Classroom {
 		bad("--controllers is for --classroom")
 	}

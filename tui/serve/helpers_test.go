@@ -295,13 +295,15 @@ func (tm *term) waitFor(s string, timeout time.Duration) {
 // waitForNew waits until output that arrives after this call contains s.
 func (tm *term) waitForNew(s string, timeout time.Duration) {
 	tm.t.Helper()
+	wrote := tm.out.changes()
 	from := len(tm.out.String())
-	deadline := time.Now().Add(timeout)
+	guard := time.After(timeout) // a hang guard, not a speed requirement
 	for !strings.Contains(ansi.Strip(tm.out.String()[from:]), s) {
-		if time.Now().After(deadline) {
+		select {
+		case <-wrote:
+		case <-guard:
 			tm.t.Fatalf("waited %v for new %q; got:\n%s", timeout, s, tail(tm.text(), 1500))
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

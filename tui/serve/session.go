@@ -177,10 +177,7 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 		e, changed = s.class.current()
 		ro := !se.isController()
 		se.role = map[bool]string{true: "viewer", false: "controller"}[ro]
-		leave := s.class.join(!ro)
-		se.mu.Lock()
-		se.closers = append(se.closers, leave)
-		se.mu.Unlock()
+		defer s.class.join(!ro)() // counted out however the session ends
 		var m tea.Model
 		if err := se.safely("screen", func() { m = se.labModel(e, ro) }); err != nil {
 			fmt.Fprintf(se.out, "sharpflat: %v\r\n", err)
@@ -347,7 +344,7 @@ func (se *session) leaveSlot(tk *ticket) {
 
 // labModel is the lab's model on e, drawn with the session's renderer.
 func (se *session) labModel(e *lab.Engine, readOnly bool) tea.Model {
-	opts := tui.Options{ReadOnly: readOnly, NoWrite: true}
+	opts := tui.Options{ReadOnly: readOnly, NoWrite: true, Clipboard: se.out} // y copies to the client's terminal
 	if c := se.srv.class; c != nil && !readOnly {
 		opts.Watching = c.watching
 	}
