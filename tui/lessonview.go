@@ -82,7 +82,7 @@ func (m Model) lessonProgress(v *lab.LessonView) string {
 	case !v.Trains:
 		return st.Label.Render(next)
 	case !math.IsNaN(v.Progress):
-		return st.Value.Render(fmt.Sprintf("%d/%s", v.Trained, strings.TrimSuffix(v.Until, " steps"))) + st.Label.Render(" steps")
+		return st.Value.Render(fmt.Sprintf("%d/%s", v.Trained, strings.TrimSuffix(strings.TrimSuffix(v.Until, " steps"), " step"))) + st.Label.Render(" steps")
 	}
 	return st.Value.Render(v.Until) + st.Label.Render(fmt.Sprintf(" · %d steps so far", v.Trained))
 }

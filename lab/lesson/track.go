@@ -211,6 +211,8 @@ func DescribeUntil(u Until) string {
 		return fmt.Sprintf("until %s > %s", u.Metric, Num(*u.Above))
 	case u.Metric != "" && u.Below != nil:
 		return fmt.Sprintf("until %s < %s", u.Metric, Num(*u.Below))
+	case u.Steps == 1:
+		return "1 step"
 	case u.Steps > 0:
 		return fmt.Sprintf("%d steps", u.Steps)
 	}
