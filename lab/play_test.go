@@ -40,6 +40,18 @@ func lessonEngine(t *testing.T, l *lesson.Lesson, opts Options) *Engine {
 	return e
 }
 
+// playLesson runs an engine on l in the background (played by a user: it waits at each
+// step's end) and returns it with a subscription to it.
+func playLesson(t *testing.T, l *lesson.Lesson) (*Engine, *Subscription) {
+	t.Helper()
+	e := lessonEngine(t, l, Options{})
+	sub := e.Subscribe()
+	ctx, cancel := context.WithCancel(context.Background())
+	go e.Run(ctx)
+	t.Cleanup(func() { cancel(); <-e.Done() })
+	return e, sub
+}
+
 // Played without a user, a lesson runs each step to its condition, skips the steps that
 // only talk, judges the claims at each step's end, and Run returns at its end.
 func TestLessonPlaysToTheEnd(t *testing.T) {
@@ -71,11 +83,7 @@ func TestLessonPlaysToTheEnd(t *testing.T) {
 // Stepping back restores the state kept when the step began, charts included, and the step
 // plays again exactly as the first time.
 func TestLessonStepBackReplays(t *testing.T) {
-	e := lessonEngine(t, tinyLesson(), Options{})
-	sub := e.Subscribe()
-	ctx, cancel := context.WithCancel(context.Background())
-	go e.Run(ctx)
-	t.Cleanup(func() { cancel(); <-e.Done() })
+	e, sub := playLesson(t, tinyLesson())
 
 	first := await(t, sub, "step 1 done", func(s Snapshot) bool { return s.Lesson.Done && s.Lesson.Index == 0 })
 	if first.Step != 15 || first.Run != Paused {
@@ -128,11 +136,7 @@ func TestLessonRollbackAfterStepBack(t *testing.T) {
 		{Title: "keep", Caption: "c", Do: lesson.Actions{Checkpoint: true}, Until: lesson.Until{Steps: 120}},
 		{Title: "back", Caption: "c", Do: lesson.Actions{Rollback: true}, Until: lesson.Until{Steps: 5}},
 	}}
-	e := lessonEngine(t, l, Options{})
-	sub := e.Subscribe()
-	ctx, cancel := context.WithCancel(context.Background())
-	go e.Run(ctx)
-	t.Cleanup(func() { cancel(); <-e.Done() })
+	e, sub := playLesson(t, l)
 	done := func(i int) Snapshot {
 		return await(t, sub, "a step done", func(s Snapshot) bool { return s.Lesson.Index == i && s.Lesson.Done })
 	}
@@ -157,11 +161,7 @@ func TestLessonStepBackFromDivergence(t *testing.T) {
 		{Title: "train", Caption: "c", Until: lesson.Until{Steps: 10}},
 		{Title: "blow up", Caption: "c", Do: lesson.Actions{LR: f64(500)}, Until: lesson.Until{Steps: 100}},
 	}}
-	e := lessonEngine(t, l, Options{})
-	sub := e.Subscribe()
-	ctx, cancel := context.WithCancel(context.Background())
-	go e.Run(ctx)
-	t.Cleanup(func() { cancel(); <-e.Done() })
+	e, sub := playLesson(t, l)
 	await(t, sub, "step 1 done", func(s Snapshot) bool { return s.Lesson.Index == 0 && s.Lesson.Done })
 	e.LessonNext()
 	await(t, sub, "the divergence", func(s Snapshot) bool { return s.Lesson.Index == 1 && s.Lesson.Done && s.Run == Diverged })
