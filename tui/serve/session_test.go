@@ -230,26 +230,26 @@ func TestClassroomControllersAndViewers(t *testing.T) {
 	writeKeys(t, ts.cfg.AuthorizedKeysPath, ts.user.PublicKey(), teacher.PublicKey())
 	// Before the teacher: the class waits at step 0, held.
 	sc := openTerm(t, ts.login("student", nil), 100, 30)
-	sc.waitFor("waiting for the teacher", 20*time.Second)
+	sc.waitFor("waiting for the teacher", hangGuard)
 	if !strings.Contains(sc.text(), "step 0") {
 		t.Errorf("the class does not wait at step 0:\n%s", sc.text())
 	}
 	// The teacher arrives: paused at step 0 until space, and sees one student watching.
 	tc := openTerm(t, ts.login("teacher", teacher), 100, 30)
-	tc.waitFor("1 watching", 20*time.Second)
-	tc.waitFor("paused", 20*time.Second)
-	sc.waitFor("paused", 20*time.Second)
+	tc.waitFor("1 watching", hangGuard)
+	tc.waitFor("paused", hangGuard)
+	sc.waitFor("paused", hangGuard)
 	if strings.Contains(tc.text(), "read-only session") {
 		t.Error("the controller's footer says read-only")
 	}
 	tc.send(" ")
-	tc.waitFor("running", 5*time.Second)
-	sc.waitFor("running", 5*time.Second) // the student sees the same engine
+	tc.waitFor("running", hangGuard)
+	sc.waitFor("running", hangGuard) // the student sees the same engine
 	sc.send(" ")
-	sc.waitFor("steering keys are disabled", 5*time.Second)
+	sc.waitFor("steering keys are disabled", hangGuard)
 	// The teacher leaves: the class is held again.
 	tc.close()
-	sc.waitForNew("waiting for the teacher", 20*time.Second)
+	sc.waitForNew("waiting for the teacher", hangGuard)
 	if len(engines) != 1 {
 		t.Errorf("%d engines started, want the one classroom engine", len(engines))
 	}
@@ -273,16 +273,16 @@ func TestClassroomLesson(t *testing.T) {
 	})
 	students := []*term{openTerm(t, ts.login("s1", nil), 100, 30), openTerm(t, ts.login("s2", nil), 100, 30)}
 	tc := openTerm(t, ts.login("teacher", teacher), 100, 30)
-	tc.waitFor("2 watching", 20*time.Second)
+	tc.waitFor("2 watching", hangGuard)
 	for _, s := range append(students, tc) {
-		s.waitFor("The first caption.", 20*time.Second)
+		s.waitFor("The first caption.", hangGuard)
 	}
 	students[0].send("\x1b[C") // → from a viewer: refused
-	students[0].waitFor("steering keys are disabled", 5*time.Second)
+	students[0].waitFor("steering keys are disabled", hangGuard)
 	tc.send("\x1b[C") // →: the next step, which trains 5 steps and waits
 	for _, s := range append(students, tc) {
-		s.waitFor("The second caption.", 20*time.Second)
-		s.waitFor("✓ 5 steps", 20*time.Second)
+		s.waitFor("The second caption.", hangGuard)
+		s.waitFor("✓ 5 steps", hangGuard)
 	}
 }
 
