@@ -14,17 +14,18 @@ import (
 // terminal lab on the engine, the engine and the experiments on the trainer, the trainer on
 // the numerics, and the numerics on nothing of ours.
 var allowedImports = map[string][]string{
-	"internal/gemm":    {},
-	"internal/vecmath": {},
-	"nn":               {"internal/gemm", "internal/vecmath"},
-	"linalg":           {"internal/gemm"},
-	"lab/train":        {"nn", "linalg"},
-	"lab/rundir":       {"lab/train", "nn"},
-	"lab/lesson":       {"lab/train", "nn"},
-	"lab":              {"lab/train", "lab/rundir", "lab/lesson", "nn", "linalg"},
-	"lab/experiment":   {"lab/train", "lab/rundir", "nn", "linalg"},
-	"tui":              {"lab", "lab/train", "lab/lesson", "linalg"},
-	"tui/serve":        {"tui", "lab", "lab/lesson", "lab/train"},
+	"internal/gemm":     {},
+	"internal/vecmath":  {},
+	"internal/safetext": {},
+	"nn":                {"internal/safetext", "internal/gemm", "internal/vecmath"},
+	"linalg":            {"internal/gemm"},
+	"lab/train":         {"internal/safetext", "nn", "linalg"},
+	"lab/rundir":        {"internal/safetext", "lab/train", "nn"},
+	"lab/lesson":        {"internal/safetext", "lab/train", "nn"},
+	"lab":               {"internal/safetext", "lab/train", "lab/rundir", "lab/lesson", "nn", "linalg"},
+	"lab/experiment":    {"internal/safetext", "lab/train", "lab/rundir", "nn", "linalg"},
+	"tui":               {"internal/safetext", "lab", "lab/train", "lab/lesson", "linalg"},
+	"tui/serve":         {"internal/safetext", "tui", "lab", "lab/lesson", "lab/train"},
 }
 
 // terminal packages only tui and its subpackages may import.
