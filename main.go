@@ -10,6 +10,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"sharpflat/internal/safetext"
 )
 
 // commands maps a subcommand's name to its entry point, which gets the arguments after the
@@ -99,7 +101,9 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	fmt.Fprintf(stderr, "sharpflat: %v\n", err)
+	// An error may quote a file or a peer (a lesson's title, a CSV header, a path): its
+	// control characters are shown, never executed.
+	fmt.Fprintf(stderr, "sharpflat: %s\n", safetext.Text(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) {
 		return 2
