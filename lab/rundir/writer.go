@@ -2,8 +2,11 @@ package rundir
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -265,9 +268,11 @@ func copyFile(dst, src string) error {
 }
 
 // WriteFileAtomic writes data to path through a synced temporary file renamed into place, so
-// that a reader sees the old file or the new one, never a part.
+// that a reader sees the old file or the new one, never a part. The file gets the mode any
+// other file gets, 0666 less the umask (os.CreateTemp would make it 0600, unreadable to
+// colleagues on shared storage).
 func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	tmp, err := createTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
 	if err != nil {
 		return err
 	}
@@ -287,6 +292,19 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return SyncDir(filepath.Dir(path))
+}
+
+// createTemp creates a new file dir/prefix<random> with mode 0666, which the kernel reduces
+// by the umask, as os.Create does; the random name makes it exclusive, as os.CreateTemp's.
+func createTemp(dir, prefix string) (*os.File, error) {
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) && try < 100 {
+			continue
+		}
+		return f, err
+	}
 }
 
 // SyncDir makes the renames and creations in dir durable (fsync of the directory).
