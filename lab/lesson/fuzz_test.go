@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/lab/train"
 )
 
@@ -58,7 +59,7 @@ func FuzzParse(f *testing.F) {
 func valid(l *Lesson) error {
 	presets := train.Presets()
 	text := func(s string, required bool) bool {
-		return (!required || s != "") && s == strings.TrimSpace(s) && !strings.ContainsAny(s, "\r\n")
+		return (!required || s != "") && s == strings.TrimSpace(s) && !strings.ContainsAny(s, "\r\n") && !safetext.Executable(s)
 	}
 	switch {
 	case l.Name != "f":
@@ -86,7 +87,7 @@ func valid(l *Lesson) error {
 		}
 		check(s.Line >= 1, "line")
 		check(text(s.Title, false), "title")
-		check(s.Caption != "" && s.Caption == strings.TrimSpace(s.Caption), "caption")
+		check(s.Caption != "" && s.Caption == strings.TrimSpace(s.Caption) && !safetext.Executable(s.Caption), "caption")
 		check(a.Preset == "" || slices.Contains(presets, a.Preset), "do.preset")
 		check(a.Seed == nil || (*a.Seed >= 1 && *a.Seed <= math.MaxInt64), "do.seed")
 		check(in(a.Alpha, 0, 1) && in(a.WDom, 0, 10) && in(a.WBulk, 0, 10), "do.alpha/w_dom/w_bulk")
@@ -94,7 +95,7 @@ func valid(l *Lesson) error {
 		check(pos(a.LR), "do.lr")
 		check(a.Momentum == nil || (*a.Momentum >= 0 && *a.Momentum < 1), "do.momentum")
 		check(atLeast(a.Batch, 0, math.MaxInt) && atLeast(a.K, 1, 1000) && atLeast(a.Refresh, 0, math.MaxInt), "do.batch/k/refresh")
-		check(u.Steps >= 0 && u.MaxSteps >= 0, "until.steps/max_steps")
+		check(u.Steps >= 0 && u.MaxSteps >= 0 && u.Steps <= MaxTrainSteps && u.MaxSteps <= MaxTrainSteps, "until.steps/max_steps")
 		check(u.Steps == 0 || u.Metric == "", "until.steps with metric")
 		check(u.Metric == "" || (IsMetric(u.Metric) && (u.Above == nil) != (u.Below == nil)), "until.metric")
 		check(u.Metric != "" || (u.Above == nil && u.Below == nil && u.MaxSteps == 0), "until without metric")

@@ -24,6 +24,7 @@ package lesson
 // Lesson is a parsed lesson file.
 type Lesson struct {
 	Name    string // the file's base name without .toml ("edge-of-stability")
+	File    string // the name given to Parse (the path given to Load), for messages "FILE:LINE"
 	Title   string // required
 	Summary string // one line for lists
 	Preset  string // the preset the lesson starts from (required)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2/unstable"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/lab/train"
 )
 
@@ -29,6 +30,12 @@ const (
 	maxSteps    = 50      // the most steps a lesson may have
 	maxFileSize = 1 << 20 // Load refuses larger files
 )
+
+// MaxTrainSteps is the most training steps one lesson step may ask for (until.steps,
+// until.max_steps). A classroom lesson step is minutes long; a million steps of the smallest
+// preset take minutes and of the demo preset hours, so a larger number is a typo, and an
+// open-ended wait would keep `lesson --check` busy for days.
+const MaxTrainSteps = 1_000_000
 
 // The fields of each table, for messages.
 var (
@@ -129,6 +136,7 @@ func Parse(name string, data []byte) (*Lesson, error) {
 		return nil, d.err
 	}
 	l.Name = strings.TrimSuffix(filepath.Base(name), ".toml")
+	l.File = name
 	return l, nil
 }
 
@@ -522,7 +530,24 @@ func (d *decoder) str(e *entry) (string, bool) {
 		d.wrongType(e.field, e.val, "a string")
 		return "", false
 	}
+	if i, r, bad := controlChar(e.val.text); bad {
+		d.failf(e.val.off, e.field, "control character %s at character %d of the text: a lesson's text reaches terminals, where it would act (write it without escape sequences)", safetext.Line(string(r)), i)
+		return "", false
+	}
 	return e.val.text, true
+}
+
+// controlChar finds the first rune of s a terminal would act on (newlines and tabs pass:
+// text() refuses newlines where one line is wanted): its 1-based position in characters.
+func controlChar(s string) (pos int, r rune, bad bool) {
+	n := 0
+	for _, r := range s {
+		n++
+		if safetext.Executable(string(r)) { // an invalid byte comes as utf8.RuneError, which is
+			return n, r, true
+		}
+	}
+	return 0, 0, false
 }
 
 // text is a one-line text field (trimmed); required says it may not be empty.
@@ -827,7 +852,7 @@ func (d *decoder) until(t *table) Until {
 	for _, e := range t.entries {
 		switch e.key {
 		case "steps":
-			if v, ok := d.integer(e, "an integer ≥ 1", 1, math.MaxInt); ok {
+			if v, ok := d.integer(e, fmt.Sprintf("an integer in [1, %d] (a lesson step trains at most %d steps)", MaxTrainSteps, MaxTrainSteps), 1, MaxTrainSteps); ok {
 				u.Steps = int(v)
 			}
 		case "metric":
@@ -837,7 +862,7 @@ func (d *decoder) until(t *table) Until {
 		case "below":
 			u.Below = d.numPtr(e, "a finite number", finite)
 		case "max_steps":
-			if v, ok := d.integer(e, "an integer ≥ 1", 1, math.MaxInt); ok {
+			if v, ok := d.integer(e, fmt.Sprintf("an integer in [1, %d] (a lesson step trains at most %d steps)", MaxTrainSteps, MaxTrainSteps), 1, MaxTrainSteps); ok {
 				u.MaxSteps = int(v)
 			}
 		case "auto":

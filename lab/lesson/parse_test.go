@@ -154,7 +154,9 @@ func TestParseFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := wantFull(); !reflect.DeepEqual(l, want) {
+	want := wantFull()
+	want.File = "lessons/eos.toml"
+	if !reflect.DeepEqual(l, want) {
 		t.Errorf("got\n%s\nwant\n%s", dump(l), dump(want))
 	}
 }
@@ -178,6 +180,7 @@ func TestParseHeaders(t *testing.T) {
 		t.Errorf("lines %v, want %v", lines, want)
 	}
 	want := wantFull()
+	want.File = "eos.toml"
 	for _, l := range []*Lesson{l, want} {
 		for i := range l.Steps {
 			l.Steps[i].Line = 0
@@ -198,7 +201,7 @@ func TestParseSpellings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Lesson{Name: "x", Title: "T", Preset: "demo", Steps: []Step{
+	want := &Lesson{Name: "x", File: "dir/x.toml", Title: "T", Preset: "demo", Steps: []Step{
 		{Caption: "one\ntwo", Line: 4},
 		{Caption: "b", Until: Until{Steps: 3}, Expect: []Expect{{Metric: "loss", Below: ptr(1.0), Line: 8}}, Line: 8},
 	}}
@@ -282,8 +285,8 @@ func TestParseErrors(t *testing.T) {
 		{"k zero", head + "do.k = 0", 5, 8, "step[1].do.k", "expected an integer in [1, 1000], got 0"},
 		{"k big", head + "do.k = 1_001", 5, 8, "step[1].do.k", "expected an integer in [1, 1000], got 1_001"},
 		{"refresh", head + "do.refresh = -5", 5, 14, "step[1].do.refresh", "expected an integer ≥ 0"},
-		{"until steps", head + "until.steps = 0", 5, 15, "step[1].until.steps", "expected an integer ≥ 1, got 0"},
-		{"max_steps", head + "until = { metric = \"loss\", below = 1, max_steps = 0 }", 5, 51, "step[1].until.max_steps", "expected an integer ≥ 1, got 0"},
+		{"until steps", head + "until.steps = 0", 5, 15, "step[1].until.steps", "expected an integer in [1, 1000000] (a lesson step trains at most 1000000 steps), got 0"},
+		{"max_steps", head + "until = { metric = \"loss\", below = 1, max_steps = 0 }", 5, 51, "step[1].until.max_steps", "expected an integer in [1, 1000000] (a lesson step trains at most 1000000 steps), got 0"},
 		{"until above inf", head + "until = { metric = \"loss\", above = -inf }", 5, 36, "step[1].until.above", "expected a finite number, got -inf"},
 		{"falls_by", head + "until.steps = 1\nexpect = [{ metric = \"loss\", falls_by = 0 }]", 6, 41, "step[1].expect[1].falls_by", "expected a number > 0"},
 		{"within", head + "until.steps = 1\nexpect = [{ metric = \"loss\", within = -0.1 }]", 6, 39, "step[1].expect[1].within", "expected a number > 0"},
@@ -331,6 +334,10 @@ func TestParseErrors(t *testing.T) {
 		// do
 		{"alpha and w_dom", head + "do = { alpha = 0.5, w_dom = 1 }", 5, 21, "step[1].do.w_dom", "cannot be used with alpha"},
 		{"w_bulk and alpha", head + "[step.do]\nw_bulk = 1\nalpha = 0.5", 7, 1, "step[1].do.alpha", "cannot be used with w_bulk"},
+
+		// sizes: a step that would train for days is a typo (the limit is MaxTrainSteps)
+		{"steps too many", head + "until = { steps = 100000000 }", 5, 19, "step[1].until.steps", "expected an integer in [1, 1000000] (a lesson step trains at most 1000000 steps), got 100000000"},
+		{"max_steps too many", head + "until = { metric = \"loss\", below = 0.1, max_steps = 1000001 }", 5, 53, "step[1].until.max_steps", "expected an integer in [1, 1000000]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -385,7 +392,9 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(l, wantFull()) {
+	want := wantFull()
+	want.File = good
+	if !reflect.DeepEqual(l, want) {
 		t.Errorf("Load: got\n%s", dump(l))
 	}
 
