@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,14 +59,71 @@ func TestFullSpeedWithResizes(t *testing.T) {
 	// progress at step 0).
 	stepped := regexp.MustCompile(`step [1-9]`)
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return stepped.Match(b) },
-		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
-	time.Sleep(500 * time.Millisecond) // a few more snapshots at full speed
+		teatest.WithDuration(budget), teatest.WithCheckInterval(20*time.Millisecond))
+	// A few more snapshots at full speed: the engine gets 50 steps further while the
+	// program draws (an event, however long it takes).
+	watch := e.Subscribe()
+	defer watch.Cancel()
+	from := -1
+	waitSnapshot(t, watch, "50 more steps", func(s lab.Snapshot) bool {
+		if from < 0 {
+			from = s.Step
+		}
+		return s.Step >= from+50
+	})
 	tm.Send(typed("qq"))
-	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(Model)
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(budget)).(Model)
 	if !fm.have || fm.snap.Step == 0 {
 		t.Errorf("the model saw no training: step %d", fm.snap.Step)
 	}
 	checkScreen(t, fm.View(), 120, 40)
+}
+
+// waitSnapshot waits, under the package's hang guard (budget), for a snapshot of sub in which
+// cond holds.
+func waitSnapshot(t *testing.T, sub *lab.Subscription, what string, cond func(lab.Snapshot) bool) {
+	t.Helper()
+	guard := time.After(budget)
+	for {
+		select {
+		case s, ok := <-sub.C():
+			if !ok {
+				t.Fatalf("%s: the engine stopped", what)
+			}
+			if cond(s) {
+				return
+			}
+		case <-guard:
+			t.Fatalf("%s: not seen within %v (a hang)", what, budget)
+		}
+	}
+}
+
+// screenWatch is a program's output that closes seen once the screen has shown what re
+// matches: an event to wait on, where polling a buffer would race with the writer.
+type screenWatch struct {
+	mu   sync.Mutex
+	buf  []byte
+	re   *regexp.Regexp
+	seen chan struct{}
+}
+
+func newScreenWatch(re *regexp.Regexp) *screenWatch {
+	return &screenWatch{re: re, seen: make(chan struct{})}
+}
+
+func (w *screenWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.re == nil {
+		return len(p), nil // seen already: nothing more to keep
+	}
+	w.buf = append(w.buf, p...)
+	if w.re.Match(w.buf) {
+		close(w.seen)
+		w.re, w.buf = nil, nil
+	}
+	return len(p), nil
 }
 
 // runLab runs RunWith on a pipe for input and a buffer for output in a private TMPDIR, types
@@ -76,29 +133,27 @@ func runLab(t *testing.T, keys string, popts ...tea.ProgramOption) (error, strin
 	t.Setenv("TMPDIR", tmp)
 	in, typeIn := io.Pipe()
 	defer typeIn.Close()
-	var out bytes.Buffer
+	out := newScreenWatch(regexp.MustCompile(`step [1-9]`))
 	errc := make(chan error, 1)
 	go func() {
 		errc <- RunWith(context.Background(), fastConfig(t), Options{},
-			append([]tea.ProgramOption{tea.WithInput(in), tea.WithOutput(&out)}, popts...)...)
+			append([]tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out)}, popts...)...)
 	}()
-	// Training has begun when the spool holds a few steps.
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		spools, _ := filepath.Glob(filepath.Join(tmp, "sharpflat-run-*", "metrics.jsonl"))
-		if len(spools) == 1 {
-			if st, err := os.Stat(spools[0]); err == nil && st.Size() > 0 {
-				break
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
+	// Training has begun when the header counts a step.
+	guard := time.After(budget)
+	select {
+	case <-out.seen:
+	case err := <-errc:
+		t.Fatalf("RunWith returned before training began: %v", err)
+	case <-guard:
+		t.Fatalf("training did not begin within %v (a hang)", budget)
 	}
 	go typeIn.Write([]byte(keys))
 	select {
 	case err := <-errc:
 		return err, tmp
-	case <-time.After(20 * time.Second):
-		t.Fatal("RunWith did not return within 20 s")
+	case <-guard:
+		t.Fatalf("RunWith did not return within %v (a hang)", budget)
 	}
 	return nil, tmp
 }

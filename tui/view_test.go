@@ -103,11 +103,11 @@ func TestGolden(t *testing.T) {
 				tm.Send(k)
 			}
 			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(ansi.Strip(string(b)), c.want) },
-				teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+				teatest.WithDuration(budget), teatest.WithCheckInterval(10*time.Millisecond))
 			if err := tm.Quit(); err != nil {
 				t.Fatal(err)
 			}
-			view := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()
+			view := tm.FinalModel(t, teatest.WithFinalTimeout(budget)).View()
 			checkScreen(t, view, c.w, c.h)
 			golden.RequireEqual(t, []byte(view))
 		})
