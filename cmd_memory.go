@@ -12,7 +12,7 @@ import (
 // memoryFlag adds --max-memory to fs: the memory a configuration may need, checked before
 // anything large is allocated (train.SetMemoryLimit).
 func memoryFlag(fs *flag.FlagSet) {
-	fs.Var(memoryValue{}, "max-memory", fmt.Sprintf("refuse a configuration estimated to need more memory than this, e.g. 2G, 500M (default half the physical memory: %s)", train.Bytes(float64(train.DefaultMemoryLimit()))))
+	fs.Var(memoryValue{}, "max-memory", fmt.Sprintf("refuse a configuration estimated to need more memory than this, e.g. 2G, 500M (default half the physical memory: %s; never above the physical memory)", train.Bytes(float64(train.DefaultMemoryLimit()))))
 }
 
 // memoryValue sets the limit as soon as the flag is parsed.

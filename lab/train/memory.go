@@ -22,12 +22,27 @@ var memoryLimit atomic.Int64
 // The commands set it from --max-memory.
 func SetMemoryLimit(bytes int64) { memoryLimit.Store(bytes) }
 
-// MemoryLimit is the limit in force.
+// MemoryLimit is the limit in force: the one set, capped at the physical memory (where it
+// can be read). A limit above the machine's memory would let a configuration pass the
+// check and then kill the process with a runtime out-of-memory fatal error.
 func MemoryLimit() int64 {
-	if l := memoryLimit.Load(); l > 0 {
-		return l
+	l := memoryLimit.Load()
+	if l <= 0 {
+		return DefaultMemoryLimit()
 	}
-	return DefaultMemoryLimit()
+	if phys := physicalMemory(); phys > 0 && l > phys {
+		return phys
+	}
+	return l
+}
+
+// limitWords words the limit in force for an error: "2.15 GB (--max-memory)", or "the
+// physical memory 25.3 GB (--max-memory 110 TB is above it)" when a larger limit was capped.
+func limitWords(limit int64) string {
+	if set := memoryLimit.Load(); set > limit && limit == physicalMemory() {
+		return fmt.Sprintf("the physical memory %s (--max-memory %s is above it)", Bytes(float64(limit)), Bytes(float64(set)))
+	}
+	return Bytes(float64(limit)) + " (--max-memory)"
 }
 
 // DefaultMemoryLimit is half the physical memory (Linux /proc/meminfo), or 4 GiB where it
@@ -39,6 +54,8 @@ func DefaultMemoryLimit() int64 {
 	return 4 << 30
 }
 
+// physicalMemory is MemTotal of /proc/meminfo in bytes, 0 where it cannot be read (other
+// systems: the limit is then not capped).
 func physicalMemory() int64 {
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
@@ -87,7 +104,7 @@ func (f Footprint) String() string {
 // Check returns an error naming the estimate when it is above limit.
 func (f Footprint) Check(what string, limit int64) error {
 	if f.Total() > float64(limit) {
-		return fmt.Errorf("%s needs %s; the limit is %s (--max-memory): use fewer or narrower layers, less data or a smaller k", what, f, Bytes(float64(limit)))
+		return fmt.Errorf("%s needs %s; the limit is %s: use fewer or narrower layers, less data or a smaller k", what, f, limitWords(limit))
 	}
 	return nil
 }
