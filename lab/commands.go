@@ -245,9 +245,8 @@ func (e *Engine) Rollback() {
 	e.interrupting("", func() {
 		from := e.t.StepCount()
 		if e.t.Rollback() == nil {
-			to := e.t.StepCount()
-			e.history.Truncate(to)
-			e.history.AddMark(Mark{Step: to, Kind: MarkRollback, Label: fmt.Sprintf("↶ %d", from)})
+			c := e.t.Config()
+			e.history.Rollback(e.t.StepCount(), from, UpdateLabel(c.WDom, c.WBulk))
 			e.state, e.stepBudget = Paused, -1
 		}
 	})

@@ -134,23 +134,62 @@ func (k MarkKind) String() string {
 
 // Mark is a tick on the time axis: at Step (steps completed), Kind, and a label of a few
 // runes to write by it: "Dom", "SGD", "Bulk", "α 0.30", "w2,0.5" for an update (UpdateLabel),
-// "↶ 120" for a rollback from step 120, "✗" for a divergence.
+// "↶ 120 Bulk" for a rollback from step 120 onto a branch trained with Bulk-SGD, "✗" for a
+// divergence.
 type Mark struct {
 	Step  int
 	Kind  MarkKind
 	Label string
+	// Update is the update in force from this mark on (UpdateLabel): an update mark's, and a
+	// rollback's new branch's.
+	Update string
+	// From is the step a rollback came back from.
+	From int
 }
 
 // MaxMarks is the number of marks a History keeps (the newest).
 const MaxMarks = 64
 
-// AddMark adds a mark, dropping the oldest beyond MaxMarks.
+// AddMark adds a mark, dropping the oldest beyond MaxMarks. At the step of the newest mark
+// an update takes its place, or joins it: only the last update set at a step trains, and a
+// chart writes one label at a step, so the update a rollback's branch trains with is named
+// in the rollback's own label ("↶ 600 Bulk").
 func (h *History) AddMark(m Mark) {
+	if m.Kind == MarkUpdate && m.Update == "" {
+		m.Update = m.Label
+	}
+	if n := len(h.Marks); n > 0 && m.Kind == MarkUpdate && h.Marks[n-1].Step == m.Step {
+		switch last := &h.Marks[n-1]; last.Kind {
+		case MarkUpdate:
+			*last = m
+			return
+		case MarkRollback:
+			last.Update, last.Label = m.Update, rollbackLabel(last.From, m.Update)
+			return
+		}
+	}
 	h.Marks = append(h.Marks, m)
 	if len(h.Marks) > MaxMarks {
 		h.Marks = append(h.Marks[:0], h.Marks[len(h.Marks)-MaxMarks:]...)
 	}
 }
+
+// Rollback records that training came back to step to from step from, with the update
+// named update in force: the points after to go, and so does every mark at or after to
+// (those at to were set before the rollback, on the branch left: one at to from before the
+// checkpoint is superseded by the update the new branch trains with, which the rollback's
+// mark names).
+func (h *History) Rollback(to, from int, update string) {
+	h.Truncate(to)
+	n := len(h.Marks)
+	for n > 0 && h.Marks[n-1].Step >= to {
+		n--
+	}
+	h.Marks = h.Marks[:n]
+	h.AddMark(Mark{Step: to, Kind: MarkRollback, From: from, Update: update, Label: rollbackLabel(from, update)})
+}
+
+func rollbackLabel(from int, update string) string { return fmt.Sprintf("↶ %d %s", from, update) }
 
 // UpdateLabel is a mark's label for the update (w_dom, w_bulk), at most 6 runes: "Dom",
 // "SGD", "Bulk" for Dom-SGD, SGD, Bulk-SGD; "α 0.30" elsewhere on the slider's path;

@@ -156,3 +156,29 @@ func TestMarks(t *testing.T) {
 		}
 	}
 }
+
+// A rollback drops the marks of the branch left (those at its step too) and names the
+// update of the new branch; an update set at the rollback's step renames it, and of two
+// updates set at one step only the second trained, so only it is marked.
+func TestRollbackMarks(t *testing.T) {
+	h := NewHistory()
+	h.AddMark(Mark{Step: 5, Kind: MarkUpdate, Label: "Bulk"})
+	h.AddMark(Mark{Step: 10, Kind: MarkUpdate, Label: "Dom"})
+	h.AddMark(Mark{Step: 10, Kind: MarkUpdate, Label: "α 0.30"})
+	h.AddMark(Mark{Step: 14, Kind: MarkDivergence, Label: "✗"})
+	if len(h.Marks) != 3 || h.Marks[1].Label != "α 0.30" {
+		t.Fatalf("marks %+v, want Bulk, α 0.30, ✗", h.Marks)
+	}
+	h.Rollback(10, 14, "Dom")
+	if len(h.Marks) != 2 || h.Marks[0].Label != "Bulk" || h.Marks[1] != (Mark{Step: 10, Kind: MarkRollback, Label: "↶ 14 Dom", Update: "Dom", From: 14}) {
+		t.Fatalf("after the rollback: %+v", h.Marks)
+	}
+	h.AddMark(Mark{Step: 10, Kind: MarkUpdate, Label: "SGD"})
+	if len(h.Marks) != 2 || h.Marks[1].Label != "↶ 14 SGD" || h.Marks[1].Kind != MarkRollback {
+		t.Errorf("an update at the rollback's step: %+v, want it named in ↶ 14 SGD", h.Marks)
+	}
+	h.AddMark(Mark{Step: 11, Kind: MarkUpdate, Label: "Dom"})
+	if len(h.Marks) != 3 {
+		t.Errorf("an update a step later is a mark of its own: %+v", h.Marks)
+	}
+}

@@ -250,9 +250,8 @@ func (e *Engine) act(a *lesson.Actions) {
 			if e.state == Diverged {
 				e.state = Paused
 			}
-			to := e.t.StepCount()
-			e.history.Truncate(to)
-			e.history.AddMark(Mark{Step: to, Kind: MarkRollback, Label: fmt.Sprintf("↶ %d", from)})
+			c := e.t.Config()
+			e.history.Rollback(e.t.StepCount(), from, UpdateLabel(c.WDom, c.WBulk))
 			p.tr.Forget()
 		}
 	}

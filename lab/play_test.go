@@ -182,3 +182,39 @@ func TestPictureFollowsAPausedEngine(t *testing.T) {
 	e.StepN(1)
 	await(t, sub, "the picture of step 1", func(s Snapshot) bool { return s.Picture != nil && s.Picture.Step == 1 })
 }
+
+// A mark belongs to the branch it happened on: after a lesson's rollback (as steps 3 to 5 of
+// dom-stalls-bulk-learns do) the charts no longer mark the update of the branch left (Dom at
+// the checkpoint), and the rollback's mark names the update the new branch trains with.
+func TestLessonRollbackMarksTheBranch(t *testing.T) {
+	l := &lesson.Lesson{Name: "branches", Title: "Branches", Preset: "moons", Steps: []lesson.Step{
+		{Title: "warm up", Caption: "c", Until: lesson.Until{Steps: 10}},
+		{Title: "Dom", Caption: "c", Do: lesson.Actions{Checkpoint: true, Alpha: f64(0)}, Until: lesson.Until{Steps: 10}},
+		{Title: "Bulk", Caption: "c", Do: lesson.Actions{Rollback: true, Alpha: f64(1)}, Until: lesson.Until{Steps: 5}},
+		{Title: "SGD", Caption: "c", Do: lesson.Actions{Rollback: true, Alpha: f64(0.5)}, Until: lesson.Until{Steps: 5}},
+	}}
+	e, sub := playLesson(t, l)
+	done := func(i int) Snapshot {
+		return await(t, sub, "a step done", func(s Snapshot) bool { return s.Lesson.Index == i && s.Lesson.Done })
+	}
+	marks := func(s Snapshot) []Mark {
+		var ms []Mark
+		for _, m := range s.History.Marks {
+			ms = append(ms, Mark{Step: m.Step, Kind: m.Kind, Label: m.Label})
+		}
+		return ms
+	}
+	done(0)
+	e.LessonNext()
+	if s := done(1); !slices.Equal(marks(s), []Mark{{Step: 10, Kind: MarkUpdate, Label: "Dom"}}) {
+		t.Errorf("the Dom branch: marks %+v, want Dom at 10", marks(s))
+	}
+	e.LessonNext()
+	if s := done(2); s.Step != 15 || !slices.Equal(marks(s), []Mark{{Step: 10, Kind: MarkRollback, Label: "↶ 20 Bulk"}}) {
+		t.Errorf("the Bulk branch (step %d): marks %+v, want only ↶ 20 Bulk at 10", s.Step, marks(s))
+	}
+	e.LessonNext()
+	if s := done(3); s.Step != 15 || !slices.Equal(marks(s), []Mark{{Step: 10, Kind: MarkRollback, Label: "↶ 15 SGD"}}) {
+		t.Errorf("the SGD branch (step %d): marks %+v, want only ↶ 15 SGD at 10", s.Step, marks(s))
+	}
+}
