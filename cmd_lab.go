@@ -11,6 +11,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/tui"
 )
 
@@ -42,7 +43,7 @@ func runLab(args []string, stdout, stderr io.Writer) error {
 		return usagef("--compare: %v", err)
 	}
 	for _, w := range warns {
-		fmt.Fprintf(stderr, "sharpflat: warning: %s\n", w)
+		fmt.Fprintf(stderr, "sharpflat: warning: %s\n", safetext.Line(w)) // it names a directory
 	}
 	return tui.RunWith(ctx, cfg, tui.Options{RunDir: *runDir, NoConfirm: *noConfirm, Compare: compare})
 }

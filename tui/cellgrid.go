@@ -5,6 +5,8 @@ import (
 
 	"github.com/NimbleMarkets/ntcharts/canvas/runes"
 	"github.com/charmbracelet/lipgloss"
+
+	"sharpflat/internal/safetext"
 )
 
 // grid is a w×h block of terminal cells, each a rune and an ink. Charts draw into it and it
@@ -71,9 +73,11 @@ func (a area) at(x, y int) rune {
 }
 
 // text writes s from (x, y) rightward, one rune a cell, clipped at the area's edge; it
-// returns the x after the text.
+// returns the x after the text. The grid is where every panel's text meets the terminal,
+// so s passes through safetext.Line here: a name or a line read from a file (a saved run's
+// directory, an event quoting a file) is shown escaped whichever panel draws it.
 func (a area) text(x, y int, s string, k ink) int {
-	for _, r := range s {
+	for _, r := range safetext.Line(s) {
 		a.set(x, y, r, k)
 		x++
 	}

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/lab"
 	"sharpflat/lab/train"
 )
@@ -418,6 +419,7 @@ func nameRuns(runs []comparedRun) {
 	}
 	for i := range runs {
 		r := &runs[i]
+		r.Name = safetext.Line(r.Name) // a directory's name is anybody's
 		r.Label = r.Name + " " + r.Regime
 		dir, b := filepath.Split(r.Name)
 		if strings.EqualFold(b, r.Short) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/lab/train"
 )
 
@@ -58,7 +59,7 @@ func (m Model) eventsPanel(a area, titled bool, wrap int) {
 	}
 	var lines []line // newest event first, its lines in order
 	for i := len(ev) - 1; i >= 0 && len(lines) < rows; i-- {
-		parts := wrapText(ev[i].Text, avail, wrap)
+		parts := wrapText(safetext.Line(ev[i].Text), avail, wrap) // it may quote a file
 		block := make([]line, len(parts))
 		for j, p := range parts {
 			block[j] = line{&ev[i], j == 0, p}

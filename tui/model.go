@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/lab"
 	"sharpflat/lab/lesson"
 )
@@ -111,7 +112,7 @@ func New(e *lab.Engine, r *lipgloss.Renderer, opts Options) Model {
 		if runs, err := loadComparison(opts.Compare); err == nil {
 			m.runs = runs
 		} else {
-			m.status, m.statusErr = err.Error(), true
+			m.status, m.statusErr = safetext.Line(err.Error()), true
 		}
 	}
 	return m
@@ -207,7 +208,11 @@ func (m Model) handleBurst(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // setStatus shows text in the footer for statusTTL. The same text again while it shows gets a
 // count ("(×3)"), so that every key visibly reaches the screen, also a held key that changes
 // nothing more (k at its largest, α at an end).
+//
+// The text may quote a file or a peer (an error naming a saved run's directory, a lesson's
+// title): it is shown through safetext.Line.
 func (m Model) setStatus(text string, isErr bool) (Model, tea.Cmd) {
+	text = safetext.Line(text)
 	m.statusID++
 	if m.status != "" && text == m.statusText {
 		m.statusRepeat++

@@ -12,6 +12,7 @@ import (
 	"github.com/aymanbagabas/go-osc52/v2"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/lab/train"
 )
 
@@ -37,7 +38,7 @@ func ShareCommand(c train.Config) string {
 			continue
 		}
 		if always[f.Name] || v != f.Get(&base) {
-			args = append(args, "--"+f.Name, train.ShellQuote(v))
+			args = append(args, "--"+f.Name, shareQuote(v))
 		}
 	}
 	return strings.Join(args, " ")
@@ -61,4 +62,27 @@ func (m Model) share() (tea.Model, tea.Cmd) {
 	}
 	m2, cmd := m.setStatus("this setup as a command, "+how+" (any key hides it)", false)
 	return m2, tea.Batch(cmd, copyCmd)
+}
+
+// shareQuote quotes a value for the shared command line. A value with no control character
+// is quoted as the cluster scripts quote (train.ShellQuote); one with any is written in
+// bash's ANSI-C quoting, $'…', with every byte outside printable ASCII, the quote and the
+// backslash as \xNN: the line stays one line of printable text (shown on a terminal it
+// executes nothing; pasted into a shell it is one command) and still carries every byte.
+func shareQuote(v string) string {
+	if safetext.Safe(v) {
+		return train.ShellQuote(v)
+	}
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x20 || c >= 0x7f || c == '\'' || c == '\\' {
+			fmt.Fprintf(&b, `\x%02x`, c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	b.WriteByte('\'')
+	return b.String()
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/lab"
 	"sharpflat/lab/train"
 )
@@ -104,7 +105,9 @@ func (m Model) headerView(w int) string {
 	// The left part loses its least telling items until it fits.
 	left := st.Brand.Render("sharpflat")
 	if m.have {
-		info := []string{s.Config.Preset, s.Arch, fmt.Sprintf("P %d", s.P), lossName(s.Config.Loss.String()), s.Data}
+		// The preset, network and data name may come from a file (a lesson, a CSV).
+		info := []string{safetext.Line(s.Config.Preset), safetext.Line(s.Arch), fmt.Sprintf("P %d", s.P),
+			lossName(s.Config.Loss.String()), safetext.Line(s.Data)}
 		for n := len(info); n > 0; n-- {
 			l := left + "  " + st.Header.Render(strings.Join(info[:n], " · "))
 			if width(l)+2+width(r) <= w || n == 1 {
@@ -212,7 +215,7 @@ func (m Model) footerView(w int) string {
 func (m Model) sharedView(w int) string {
 	st := m.c.Styles
 	var lines []string
-	rest := m.shared
+	rest := safetext.Line(m.shared) // shareQuote leaves nothing to escape: a second guard
 	for len(lines) < 3 && rest != "" {
 		n := min(len([]rune(rest)), max(1, w))
 		lines = append(lines, st.Value.Render(string([]rune(rest)[:n])))
