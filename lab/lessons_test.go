@@ -11,10 +11,11 @@ import (
 // makes its captions' claims true: each claim is checked where its step ends (the numbers in
 // the captions are these runs' measurements).
 //
-// Under the race detector the six lessons take over ten minutes of CPU, so they are left to
-// the run without it (go test ./..., and .ci/run's own step); their mechanics are raced in
-// play_test.go.
+// The six lessons take over a minute on two cores (over ten minutes under the race detector),
+// so they are a long check: .ci/run plays them in a step of their own, without the race
+// detector; their mechanics are raced in play_test.go.
 func TestBuiltinLessonsClaimsHold(t *testing.T) {
+	longCheck(t)
 	if raceEnabled {
 		t.Skip("numerics only: .ci/run plays the lessons without the race detector")
 	}
