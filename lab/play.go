@@ -8,7 +8,9 @@ package lab
 
 import (
 	"fmt"
+	"time"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/lab/lesson"
 	"sharpflat/lab/train"
 )
@@ -22,7 +24,12 @@ type play struct {
 	done    bool         // the step's condition has held (or given up): waiting to go on
 	gaveUp  bool
 	over    bool // gone past the last step
-	results []StepResult
+	// fastForward: → was pressed while the step trained; it trains on to its condition, is
+	// judged there, and the lesson goes on to the next step.
+	fastForward bool
+	results     []StepResult
+	perStep     time.Duration // the mean time of a training step lately (for the time left)
+	lastStep    time.Time     // when the last training step ended
 }
 
 // stepStart is what stepping back to a step restores.
@@ -40,6 +47,7 @@ type StepResult struct {
 	Title   string
 	Trained int  // training steps the step took
 	GaveUp  bool // its metric condition never held within max_steps
+	Skipped bool // left before its condition held (→ twice): its claims are not judged
 	Claims  []Claim
 }
 
@@ -64,7 +72,13 @@ type LessonView struct {
 	Done        bool    // the condition held: the lesson waits for space or →
 	GaveUp      bool    // a metric condition did not hold within its max_steps
 	Over        bool    // the lesson has ended
-	Claims      []Claim
+	// FastForward says the step trains on to its condition because → was pressed; it is
+	// judged there and the lesson goes on (another → skips it without judging).
+	FastForward bool
+	// Left is the time the step's condition should take at the recent pace (0: unknown, or
+	// not a step count).
+	Left   time.Duration
+	Claims []Claim
 }
 
 // LessonConfig is the configuration a lesson starts from: its preset, with its seed.
@@ -91,18 +105,49 @@ func (e *Engine) StartLesson(l *lesson.Lesson) {
 			return
 		}
 		e.play = newPlay(l)
-		e.log(train.EventCommand, "lesson: "+l.Title)
+		e.log(train.EventCommand, "lesson: "+safetext.Line(l.Title))
 		e.beginStep(0)
 	})
 }
 
-// LessonNext goes on to the lesson's next step (after the last, the lesson ends).
+// LessonNext goes on to the lesson's next step (after the last, the lesson ends). While the
+// step shown trains toward its condition, it fast-forwards instead: the step trains on (even
+// from a pause) to its condition, its claims are judged there, where the lesson's test judges
+// them, and the lesson goes on. A claim judged earlier could show a ✗ that the test would not.
+// LessonNext during a fast-forward skips the step: it goes on at once, its claims not judged.
 func (e *Engine) LessonNext() {
 	e.interrupting("", func() {
-		if e.play != nil {
+		p := e.play
+		if p == nil || p.over {
+			return
+		}
+		st := &p.l.Steps[p.i]
+		trains := st.Until.Trains() && !st.Do.Pause
+		switch {
+		case p.done || !trains || e.state == Diverged:
+			e.nextStep()
+		case !p.fastForward:
+			p.fastForward = true
+			e.state, e.stepBudget = Running, -1
+			e.log(train.EventCommand, fmt.Sprintf("lesson step %d/%d: on to its end (%s), then the next step", p.i+1, len(p.l.Steps), lesson.DescribeUntil(st.Until)))
+		default:
+			p.done = true
+			p.results = append(p.results, e.skipped())
+			e.log(train.EventCommand, fmt.Sprintf("lesson step %d/%d skipped after %d steps: its claims are not judged", p.i+1, len(p.l.Steps), p.tr.Steps()))
 			e.nextStep()
 		}
 	})
+}
+
+// skipped is the result of a step left before its condition held: no claim judged.
+func (e *Engine) skipped() StepResult {
+	p := e.play
+	st := &p.l.Steps[p.i]
+	r := StepResult{Index: p.i, Title: st.Title, Trained: p.tr.Steps(), Skipped: true}
+	for _, x := range st.Expect {
+		r.Claims = append(r.Claims, Claim{Text: lesson.Describe(x), Verdict: lesson.Skipped, Value: "not judged (skipped)"})
+	}
+	return r
 }
 
 // LessonBack returns to the previous step's beginning (from the first step, or after the
@@ -130,12 +175,12 @@ func (e *Engine) LessonBack() {
 		e.t = t
 		e.history = s.history.Copy()
 		p.tr = s.tracker.Clone()
-		p.i, p.over, p.done, p.gaveUp = to, false, false, false
+		p.i, p.over, p.done, p.gaveUp, p.fastForward = to, false, false, false, false
 		if e.state == Diverged { // the state come back is one from before the divergence
 			e.state = Paused
 		}
 		p.results = p.results[:min(len(p.results), to)]
-		e.log(train.EventCommand, fmt.Sprintf("lesson step %d/%d again: %s", to+1, len(p.l.Steps), p.l.Steps[to].Title))
+		e.log(train.EventCommand, fmt.Sprintf("lesson step %d/%d again: %s", to+1, len(p.l.Steps), safetext.Line(p.l.Steps[to].Title)))
 		e.runStep()
 	})
 }
@@ -147,7 +192,7 @@ func (e *Engine) EndLesson() {
 
 func (e *Engine) endLesson() {
 	if e.play != nil {
-		e.log(train.EventCommand, "left the lesson: "+e.play.l.Title)
+		e.log(train.EventCommand, "left the lesson: "+safetext.Line(e.play.l.Title))
 		e.play = nil
 	}
 }
@@ -177,7 +222,7 @@ func (e *Engine) nextStep() {
 	if p.i+1 >= len(p.l.Steps) {
 		p.over, p.done = true, true
 		e.state, e.stepBudget = Paused, -1
-		e.log(train.EventCommand, "lesson over: "+p.l.Title)
+		e.log(train.EventCommand, "lesson over: "+safetext.Line(p.l.Title))
 		return
 	}
 	e.beginStep(p.i + 1)
@@ -186,9 +231,9 @@ func (e *Engine) nextStep() {
 // beginStep applies step i's actions, keeps the state for stepping back, and starts it.
 func (e *Engine) beginStep(i int) {
 	p := e.play
-	p.i, p.done, p.gaveUp, p.over = i, false, false, false
+	p.i, p.done, p.gaveUp, p.over, p.fastForward = i, false, false, false, false
 	st := &p.l.Steps[i]
-	e.log(train.EventCommand, fmt.Sprintf("lesson step %d/%d: %s", i+1, len(p.l.Steps), st.Title))
+	e.log(train.EventCommand, fmt.Sprintf("lesson step %d/%d: %s", i+1, len(p.l.Steps), safetext.Line(st.Title)))
 	e.act(&st.Do)
 	p.tr.Begin()
 	p.tr.SetChiRandom(e.t.Config().K, e.t.Model().NumParams())
@@ -300,6 +345,7 @@ func (e *Engine) afterStep(m *train.Metrics) {
 		return
 	}
 	p.tr.Observe(m)
+	p.pace()
 	if p.done {
 		return
 	}
@@ -308,15 +354,33 @@ func (e *Engine) afterStep(m *train.Metrics) {
 	if !met && !gaveUp {
 		return
 	}
+	ff := p.fastForward
+	p.fastForward = false
 	p.done, p.gaveUp = true, gaveUp
 	p.results = append(p.results, e.judge(true))
 	e.state, e.stepBudget = Paused, -1
 	if gaveUp {
 		e.log(train.EventError, fmt.Sprintf("lesson step %d: %s did not happen within %d steps", p.i+1, lesson.DescribeUntil(st.Until), p.tr.Steps()))
 	}
-	if st.Until.Auto || e.opts.LessonAuto {
+	if st.Until.Auto || e.opts.LessonAuto || ff {
 		e.nextStep()
 	}
+}
+
+// pace follows the time a training step takes (a mean over about the last 20 steps, from
+// the end of one to the end of the next while training runs on), for the time left.
+func (p *play) pace() {
+	now := time.Now()
+	if !p.lastStep.IsZero() {
+		if d := now.Sub(p.lastStep); d < 10*time.Second { // longer: a pause came between
+			if p.perStep == 0 {
+				p.perStep = d
+			} else {
+				p.perStep += (d - p.perStep) / 20
+			}
+		}
+	}
+	p.lastStep = now
 }
 
 // lessonDiverged ends the lesson step in progress at a divergence: its claims are judged
@@ -330,7 +394,9 @@ func (e *Engine) lessonDiverged(m *train.Metrics) {
 	p.tr.Observe(m)
 	p.done = true
 	p.results = append(p.results, e.judge(true))
-	if p.l.Steps[p.i].Until.Auto || e.opts.LessonAuto {
+	ff := p.fastForward
+	p.fastForward = false
+	if p.l.Steps[p.i].Until.Auto || e.opts.LessonAuto || ff {
 		e.nextStep()
 	}
 }
@@ -358,7 +424,10 @@ func (e *Engine) lessonView() *LessonView {
 		Name: p.l.Name, Title: p.l.Title, Index: p.i, Count: len(p.l.Steps),
 		StepTitle: st.Title, Caption: st.Caption, Until: lesson.DescribeUntil(st.Until),
 		Trains: st.Until.Trains() && !st.Do.Pause, Trained: p.tr.Steps(), Progress: p.tr.Progress(st.Until),
-		Done: p.done, GaveUp: p.gaveUp, Over: p.over,
+		Done: p.done, GaveUp: p.gaveUp, Over: p.over, FastForward: p.fastForward,
+	}
+	if st.Until.Steps > 0 && !p.done && p.perStep > 0 {
+		v.Left = time.Duration(max(0, st.Until.Steps-p.tr.Steps())) * p.perStep
 	}
 	if p.done && len(p.results) > p.i {
 		v.Claims = append([]Claim(nil), p.results[p.i].Claims...)

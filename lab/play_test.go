@@ -218,3 +218,83 @@ func TestLessonRollbackMarksTheBranch(t *testing.T) {
 		t.Errorf("the SGD branch (step %d): marks %+v, want only ↶ 15 SGD at 10", s.Step, marks(s))
 	}
 }
+
+// ffLesson trains 15 steps with claims about the step's end, then talks.
+func ffLesson() *lesson.Lesson {
+	return &lesson.Lesson{Name: "ff", Title: "Fast-forward", Preset: "moons", Seed: 3, Steps: []lesson.Step{
+		{Title: "train", Caption: "c", Until: lesson.Until{Steps: 15}, Expect: []lesson.Expect{
+			{Metric: "train_loss", FallsBy: f64(0.001)},
+			{Metric: "edge", Above: f64(19.9)},
+		}},
+		{Title: "look", Caption: "nothing trains here"},
+	}}
+}
+
+// playHeld starts an engine on l held (it trains nothing until released), so that commands
+// reach it at a known point of a step, whatever the machine's speed.
+func playHeld(t *testing.T, l *lesson.Lesson) (*Engine, *Subscription) {
+	t.Helper()
+	e := lessonEngine(t, l, Options{})
+	e.Hold(true)
+	sub := e.Subscribe()
+	ctx, cancel := context.WithCancel(context.Background())
+	go e.Run(ctx)
+	t.Cleanup(func() { cancel(); <-e.Done() })
+	return e, sub
+}
+
+// → while a step trains fast-forwards it: the step trains on to its condition, its claims
+// are judged there exactly as the lesson's test judges them (never a ✗ the test would not
+// show), and the lesson goes on to the next step.
+func TestLessonNextMidStepFastForwards(t *testing.T) {
+	ref := lessonEngine(t, ffLesson(), Options{LessonAuto: true})
+	if err := ref.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := ref.LessonResults()[0]
+
+	e, sub := playHeld(t, ffLesson())
+	e.LessonNext() // the step has trained 0 of its 15 steps
+	ff := await(t, sub, "the fast-forward", func(s Snapshot) bool { return s.Lesson.FastForward && s.Run == Running })
+	if ff.Lesson.Index != 0 || ff.Lesson.Done || ff.Step != 0 {
+		t.Fatalf("fast-forwarding: step %d of the lesson, done %v, at training step %d; want the first, not done, 0", ff.Lesson.Index+1, ff.Lesson.Done, ff.Step)
+	}
+	for _, c := range ff.Lesson.Claims {
+		if c.Verdict == lesson.Fails {
+			t.Errorf("before the step's end: %q shows ✗ (%s)", c.Text, c.Value)
+		}
+	}
+	e.Hold(false)
+	s := await(t, sub, "the next step", func(s Snapshot) bool { return s.Lesson.Index == 1 })
+	if s.Step != 15 || s.Lesson.FastForward {
+		t.Errorf("after the fast-forward: training step %d (want 15), still fast-forwarding %v", s.Step, s.Lesson.FastForward)
+	}
+	var got StepResult
+	e.Do(func(*train.Trainer) { got = e.LessonResults()[0] })
+	if got.Trained != 15 || got.Skipped || !slices.Equal(got.Claims, want.Claims) {
+		t.Errorf("the fast-forwarded step: %+v\nwant what the lesson's test judges: %+v", got, want)
+	}
+}
+
+// A second → during a fast-forward skips the step: the lesson goes on at once and the
+// step's claims show as not judged, never as ✗.
+func TestLessonNextTwiceSkips(t *testing.T) {
+	e, sub := playHeld(t, ffLesson())
+	e.LessonNext()
+	e.LessonNext()
+	e.Hold(false)
+	s := await(t, sub, "the next step", func(s Snapshot) bool { return s.Lesson.Index == 1 })
+	if s.Step != 0 {
+		t.Errorf("a skipped step trained to step %d", s.Step)
+	}
+	var got StepResult
+	e.Do(func(*train.Trainer) { got = e.LessonResults()[0] })
+	if !got.Skipped || len(got.Claims) != 2 {
+		t.Fatalf("the skipped step: %+v", got)
+	}
+	for _, c := range got.Claims {
+		if c.Verdict != lesson.Skipped || c.Value != "not judged (skipped)" {
+			t.Errorf("claim %q of a skipped step: %v, %q", c.Text, c.Verdict, c.Value)
+		}
+	}
+}

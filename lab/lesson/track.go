@@ -115,12 +115,13 @@ func (t *Tracker) Progress(u Until) float64 {
 type Verdict int
 
 const (
-	Open  Verdict = iota // the step has not ended (nothing contradicts it yet)
-	Holds                // it held at the step's end
-	Fails                // it does not hold
+	Open    Verdict = iota // the step has not ended (nothing contradicts it yet)
+	Holds                  // it held at the step's end
+	Fails                  // it does not hold
+	Skipped                // the step was left before its end: not judged
 )
 
-func (v Verdict) String() string { return [...]string{"open", "holds", "fails"}[v] }
+func (v Verdict) String() string { return [...]string{"open", "holds", "fails", "skipped"}[v] }
 
 // Check says whether a claim holds now; ended says the step is over (a claim about the
 // step's end is judged then, while a Throughout claim fails as soon as it is broken). The
