@@ -17,13 +17,13 @@ import (
 
 // play is a lesson in progress. Owned by the Run goroutine.
 type play struct {
-	l       *lesson.Lesson
-	i       int // the step shown
-	tr      *lesson.Tracker
-	begun   []*stepStart // per step, the state when it last began (nil: not yet)
-	done    bool         // the step's condition has held (or given up): waiting to go on
-	gaveUp  bool
-	over    bool // gone past the last step
+	l      *lesson.Lesson
+	i      int // the step shown
+	tr     *lesson.Tracker
+	begun  []*stepStart // per step, the state when it last began (nil: not yet)
+	done   bool         // the step's condition has held (or given up): waiting to go on
+	gaveUp bool
+	over   bool // gone past the last step
 	// fastForward: → was pressed while the step trained; it trains on to its condition, is
 	// judged there, and the lesson goes on to the next step.
 	fastForward bool
