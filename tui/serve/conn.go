@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/charmbracelet/log"
 	"github.com/charmbracelet/ssh"
 )
 
@@ -48,13 +49,18 @@ func (s *Server) onConn(ctx ssh.Context, c net.Conn) net.Conn {
 		return nil
 	}
 	a := s.limits.acquireConn(remote, func() { c.Close() })
-	if a.slot == nil {
-		s.log.Warn("limit hit: connections (all authenticated)", "remote", remote, "max_conns", s.cfg.MaxConns)
+	switch {
+	case a.slot == nil && a.hot:
+		s.flood.print(log.InfoLevel, "limit hit: new connections: refused a source over its rate (its network's or the pool's pending share is full)",
+			"remote", remote, "share", a.share, "burst", s.cfg.MaxPreauth/4, "every", connRatePeriod)
+		return nil
+	case a.slot == nil:
+		s.flood.print(log.WarnLevel, "limit hit: connections (all authenticated)", "remote", remote, "max_conns", s.cfg.MaxConns)
 		return nil
 	}
 	if v := a.victim; v != nil {
 		v.evict()
-		s.log.Info("limit hit: pre-auth slots: closed the oldest pending connection", "share", a.share, "closed", v.addr, "remote", remote, "max_preauth", s.cfg.MaxPreauth)
+		s.flood.print(log.InfoLevel, "limit hit: pre-auth slots: closed the oldest pending connection", "share", a.share, "closed", v.addr, "remote", remote, "hot", a.hot, "max_preauth", s.cfg.MaxPreauth)
 	}
 	if s.stopping() { // Close may have closed the pending connections before this one came in
 		a.slot.release()

@@ -3,11 +3,13 @@ package serve
 import (
 	"fmt"
 	"sync"
+	"time"
 )
 
 // limits counts connections and sessions against their caps.
 type limits struct {
 	maxConns, maxSessions, maxPerKey int
+	now                              func() time.Time // the clock of the per-source rates (tests may replace it)
 
 	mu       sync.Mutex
 	conns    int
@@ -18,7 +20,7 @@ type limits struct {
 
 func newLimits(c *Config) *limits {
 	return &limits{maxConns: c.MaxConns, maxSessions: c.MaxSessions, maxPerKey: c.MaxPerKey,
-		pre: newPreauth(c.MaxPreauth), perKey: map[string]int{}}
+		pre: newPreauth(c.MaxPreauth), perKey: map[string]int{}, now: time.Now}
 }
 
 // connSlot is one admitted connection: counted in conns until released, and pending (in
@@ -26,6 +28,8 @@ func newLimits(c *Config) *limits {
 type connSlot struct {
 	l            *limits
 	addr, prefix string
+	rateKey      string // the source its new connections are counted against (connRates)
+	hot          bool   // its source had used up its allowance of new connections
 	evict        func() // closes the connection to make room for a newer one
 	pending      bool   // in l.pre
 	kex          bool   // finished the key exchange
@@ -34,9 +38,10 @@ type connSlot struct {
 
 // admission is what acquireConn decided.
 type admission struct {
-	slot     *connSlot // nil: refused (every connection is authenticated and MaxConns is reached)
+	slot     *connSlot // nil: refused (see preauth.victim)
 	victim   *connSlot // closed to make room (the caller calls evict, outside the lock)
-	share    string    // which share was full for the victim: "address", "network", "all"
+	share    string    // which share was full: "address", "network", "all"
+	hot      bool      // the source had used up its allowance of new connections
 	pressure bool      // more than half the pre-auth pool taken: a shorter handshake deadline
 }
 
@@ -46,11 +51,14 @@ type admission struct {
 func (l *limits) acquireConn(host string, evict func()) admission {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c := &connSlot{l: l, addr: host, prefix: prefixOf(host), evict: evict}
+	now := l.now()
+	c := &connSlot{l: l, addr: host, prefix: prefixOf(host), rateKey: rateKey(host), evict: evict}
+	c.hot = l.pre.rates.take(c.rateKey, now)
 	full := l.conns >= l.maxConns
-	v, share := l.pre.victim(c, full)
-	if full && v == nil {
-		return admission{}
+	v, share := l.pre.victim(c, full, now)
+	if v == nil && share != "" {
+		l.pre.refused++
+		return admission{share: share, hot: c.hot}
 	}
 	if v != nil {
 		l.pre.remove(v)
@@ -61,7 +69,7 @@ func (l *limits) acquireConn(host string, evict func()) admission {
 	l.pre.add(c)
 	c.open = true
 	l.conns++
-	return admission{slot: c, victim: v, share: share, pressure: l.pre.underPressure()}
+	return admission{slot: c, victim: v, share: share, hot: c.hot, pressure: l.pre.underPressure()}
 }
 
 // settle takes the connection out of the pre-auth table. Idempotent.
@@ -108,6 +116,14 @@ func (l *limits) preauthStats() (pending, peak, evicted int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.pre.list), l.pre.peak, l.pre.evicted
+}
+
+// refusedConns is how many newcomers were refused: hot ones without a slot they may take,
+// and any while every connection is authenticated (tests, load reports).
+func (l *limits) refusedConns() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pre.refused
 }
 
 // limitError is a refusal: what the user reads, and what the log records.

@@ -1,6 +1,9 @@
 package serve
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+)
 
 // preauth is the table of pending connections: accepted, not yet authenticated (or, with
 // Open, without a session yet). They cost the server a goroutine and a handshake each and
@@ -10,22 +13,30 @@ import "net/netip"
 //   - one address holds at most a quarter of the pool (16 by default, as many handshakes at
 //     once as a classroom behind one NAT address needs), one network (a /24 for IPv4, a /64
 //     for IPv6, the blocks a single customer or attacker typically holds) at most half;
-//   - a newcomer always gets a slot. If its address, its network or the pool (or MaxConns)
-//     is full, the OLDEST pending connection of that address, that network or the whole
-//     pool is closed to make room, in that order of preference: a flood from one address
-//     or network, once it holds its share, pushes out only its own connections;
-//   - among those, a connection that has finished the key exchange is closed only if none
-//     that has not is left: a silent half-open connection goes before a client that is
+//   - a newcomer whose source has opened connections faster than its allowance is "hot"
+//     (connRates: a burst of 16, then one every 4 s). A hot newcomer takes a free slot, or
+//     the slot of its own address's oldest pending connection when its address is full;
+//     otherwise it is refused, closed at once, before any handshake work;
+//   - any other newcomer always gets a slot. If its address, its network or the pool (or
+//     MaxConns) is full, the OLDEST pending connection of that address, that network or the
+//     whole pool is closed to make room, in that order of preference: a flood from one
+//     address or network, once it holds its share, pushes out only its own connections;
+//   - among those, connections of hot sources go first, then connections that have not
+//     finished the key exchange: a silent half-open connection goes before a client that is
 //     authenticating;
 //   - when more than half the pool is taken, a newcomer's handshake deadline is a quarter
 //     of HandshakeTimeout.
 //
 // Eviction rather than refusal is what makes a flood of unfinished handshakes harmless: the
-// flood can hold slots only until newer connections arrive, and a real client, which needs
-// a few round trips to finish its key exchange, loses its slot only if a full share of
-// newer connections from its own network arrives meanwhile (or a full pool from everywhere
-// that no other network's share absorbs). A classroom behind one NAT address is one address:
-// its students' handshakes are short, and once authenticated they leave the table.
+// flood can hold slots only until newer connections arrive. But eviction alone turns a
+// flood that reconnects at once into a churn: every newcomer pushes out the oldest, which
+// comes back as a newcomer, and a real client of the same network, which needs a few round
+// trips to finish its key exchange, is pushed out before it does (issue 25: 50 addresses ×
+// 10 reconnecting slots kept a user of their /24 out 4 times in 5). The rate per source
+// breaks the loop: a reconnecting source is hot within its first burst, its newcomers
+// cannot push out anyone but its own, and a user's newcomer pushes out a hot source's
+// connection first. A classroom behind one NAT address is one address: its students'
+// handshakes are short, and once authenticated they leave the table.
 //
 // preauth has no lock of its own: limits holds it under its mutex.
 type preauth struct {
@@ -34,46 +45,65 @@ type preauth struct {
 	list     []*connSlot // oldest first
 	byAddr   map[string]int
 	byPrefix map[string]int
-	peak     int // most pending at once
-	evicted  int // connections closed to make room
+	rates    connRates // new connections per source
+	peak     int       // most pending at once
+	evicted  int       // connections closed to make room
+	refused  int       // newcomers refused
 }
 
 func newPreauth(n int) preauth {
-	return preauth{max: n, perAddr: max(1, n/4), perPrefix: max(1, n/2),
-		byAddr: map[string]int{}, byPrefix: map[string]int{}}
+	per := max(1, n/4)
+	return preauth{max: n, perAddr: per, perPrefix: max(1, n/2),
+		byAddr: map[string]int{}, byPrefix: map[string]int{}, rates: newConnRates(per, connRatePeriod)}
 }
 
 // victim is the connection to close before c may enter, and which share was full: c's
-// address, c's network, or the pool (also when the server is at MaxConns, full). Nil if
-// there is room.
-func (p *preauth) victim(c *connSlot, full bool) (v *connSlot, share string) {
+// address, c's network, or the pool (also when the server is at MaxConns, full). Nil with
+// share "" if there is room; nil with a share if c is refused: it is hot and the share is
+// not its address's, or no pending connection is left to close (every connection is
+// authenticated and the server is at MaxConns).
+func (p *preauth) victim(c *connSlot, full bool, now time.Time) (v *connSlot, share string) {
 	switch {
 	case p.byAddr[c.addr] >= p.perAddr:
-		return p.oldest(func(o *connSlot) bool { return o.addr == c.addr }), "address"
+		return p.oldest(func(o *connSlot) bool { return o.addr == c.addr }, now), "address"
 	case p.byPrefix[c.prefix] >= p.perPrefix:
-		return p.oldest(func(o *connSlot) bool { return o.prefix == c.prefix }), "network"
+		if c.hot {
+			return nil, "network"
+		}
+		return p.oldest(func(o *connSlot) bool { return o.prefix == c.prefix }, now), "network"
 	case len(p.list) >= p.max || full:
-		return p.oldest(func(*connSlot) bool { return true }), "all"
+		if c.hot {
+			return nil, "all"
+		}
+		return p.oldest(func(*connSlot) bool { return true }, now), "all"
 	}
 	return nil, ""
 }
 
-// oldest is the oldest matching connection that has not finished its key exchange, else
-// the oldest matching one.
-func (p *preauth) oldest(match func(*connSlot) bool) *connSlot {
-	var first *connSlot
+// oldest is the oldest matching connection of the first kind there is: from a hot source
+// and not past its key exchange; not past its key exchange; from a hot source; any.
+func (p *preauth) oldest(match func(*connSlot) bool, now time.Time) *connSlot {
+	var best *connSlot
+	bestRank := 4
 	for _, o := range p.list {
 		if !match(o) {
 			continue
 		}
-		if !o.kex {
-			return o
+		rank := 0
+		if !p.rates.hot(o.rateKey, now) {
+			rank++
 		}
-		if first == nil {
-			first = o
+		if o.kex {
+			rank += 2
+		}
+		if rank < bestRank {
+			best, bestRank = o, rank
+			if rank == 0 {
+				break
+			}
 		}
 	}
-	return first
+	return best
 }
 
 func (p *preauth) add(c *connSlot) {

@@ -3,6 +3,7 @@ package serve
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // The choice of the connection to close, one rule at a time, on a pool of 16 (4 per address,
@@ -12,12 +13,15 @@ func TestPreauthVictims(t *testing.T) {
 	if p.perAddr != 4 || p.perPrefix != 8 {
 		t.Fatalf("shares %d per address, %d per network; want 4 and 8", p.perAddr, p.perPrefix)
 	}
-	conn := func(host string) *connSlot { return &connSlot{addr: host, prefix: prefixOf(host)} }
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	conn := func(host string) *connSlot { return &connSlot{addr: host, prefix: prefixOf(host), rateKey: rateKey(host)} }
 	admit := func(c *connSlot, full bool) (v *connSlot, share string) {
-		if v, share = p.victim(c, full); v != nil {
+		if v, share = p.victim(c, full, now); v != nil {
 			p.remove(v)
 		}
-		p.add(c)
+		if v != nil || share == "" {
+			p.add(c)
+		}
 		return v, share
 	}
 	want := func(what string, gotV *connSlot, gotShare string, v *connSlot, share string) {
@@ -74,6 +78,66 @@ func TestPreauthVictims(t *testing.T) {
 	want("the server at MaxConns", v, share, first[3], "all")
 	if p.peak != 16 || len(p.list) != 16 {
 		t.Errorf("peak %d, %d pending; want 16, 16", p.peak, len(p.list))
+	}
+
+	// A hot source (past its burst of 4 new connections) may push out its own connections
+	// only: in a full network it is refused, and a newcomer that is not hot pushes out the
+	// hot source's connections first, though they are newer.
+	p = newPreauth(16)
+	for i := range 4 { // 10.0.0.1 … 10.0.0.4, one connection each, there first
+		c := conn(fmt.Sprintf("10.0.0.%d", 1+i))
+		p.rates.take(c.rateKey, now)
+		admit(c, false)
+	}
+	var flood []*connSlot
+	for range 4 { // 10.0.0.9 uses up its burst of 4
+		c := conn("10.0.0.9")
+		c.hot = p.rates.take(c.rateKey, now)
+		flood = append(flood, c)
+		admit(c, false)
+	}
+	if flood[3].hot || !p.rates.hot("10.0.0.9", now) || p.rates.hot("10.0.0.1", now) {
+		t.Fatalf("after a burst of 4: the 4th hot %v, 10.0.0.9 hot %v, 10.0.0.1 hot %v; want false, true, false",
+			flood[3].hot, p.rates.hot("10.0.0.9", now), p.rates.hot("10.0.0.1", now))
+	}
+	hot := conn("10.0.0.9")
+	if hot.hot = p.rates.take(hot.rateKey, now); !hot.hot {
+		t.Fatal("a 5th connection within the burst's time is not hot")
+	}
+	v, share = admit(hot, false)
+	want("a hot newcomer, its address full", v, share, flood[0], "address")
+	p.remove(flood[1])
+	p.remove(flood[2])
+	for _, c := range []*connSlot{conn("10.0.0.5"), conn("10.0.0.6")} { // the network fills up again
+		admit(c, false)
+	}
+	v, share = p.victim(&connSlot{addr: "10.0.0.9", prefix: "10.0.0.0/24", rateKey: "10.0.0.9", hot: true}, false, now)
+	want("a hot newcomer, its network full", v, share, nil, "network")
+	v, share = admit(conn("10.0.0.7"), false)
+	want("a newcomer that is not hot, its network full", v, share, flood[3], "network")
+	// Past the rate's period the source is no longer hot, and a full bucket is forgotten.
+	later := now.Add(4 * connRatePeriod)
+	if p.rates.hot("10.0.0.9", later) {
+		t.Error("10.0.0.9 still hot after four periods")
+	}
+	p.rates.forget(later.Add(connRatePeriod))
+	if len(p.rates.m) != 0 {
+		t.Errorf("%d sources remembered after every bucket refilled, want 0", len(p.rates.m))
+	}
+}
+
+// A source is the address for IPv4, the /64 for IPv6.
+func TestRateKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.77":         "192.0.2.77",
+		"::ffff:192.0.2.1":   "192.0.2.1",
+		"2001:db8:1:2:3::4":  "2001:db8:1:2::/64",
+		"2001:db8:1:2:ff::9": "2001:db8:1:2::/64",
+		"not-an-address":     "not-an-address",
+	} {
+		if got := rateKey(in); got != want {
+			t.Errorf("rateKey(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

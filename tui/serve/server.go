@@ -13,6 +13,8 @@ import (
 	"github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
 	gossh "golang.org/x/crypto/ssh"
+
+	"sharpflat/internal/safetext"
 )
 
 // Server is the lab's SSH server. Create it with New, run it with ListenAndServe or Serve,
@@ -25,6 +27,7 @@ type Server struct {
 	keys        *keySet // nil with Open
 	controllers *keySet // nil unless a classroom with controllers
 	limits      *limits
+	flood       *rateLog   // log lines a connection flood repeats
 	slots       *slots     // per-session mode
 	class       *classroom // classroom mode
 
@@ -50,6 +53,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, stopCh: make(chan struct{})}
 	s.limits = newLimits(&s.cfg)
+	s.flood = newRateLog(s.log, logFloodPeriod)
 
 	signer, created, err := loadHostKey(cfg.HostKeyPath)
 	if err != nil {
@@ -318,8 +322,8 @@ func (s *Server) sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, nc goss
 func (s *Server) connFailed(c net.Conn, err error) {
 	remote := hostOf(c.RemoteAddr())
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		s.log.Info("limit hit: handshake timeout", "remote", remote, "timeout", s.cfg.HandshakeTimeout)
+		s.flood.print(log.InfoLevel, "limit hit: handshake timeout", "remote", remote, "timeout", s.cfg.HandshakeTimeout)
 		return
 	}
-	s.log.Info("connection closed before a session", "remote", remote, "reason", err.Error())
+	s.flood.print(log.InfoLevel, "connection closed before a session", "remote", remote, "reason", safetext.Line(err.Error()))
 }
