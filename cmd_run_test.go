@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -308,5 +311,89 @@ func TestDataExport(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, "data", "export", "--preset", "moons", "--out", out); code == 0 || !strings.Contains(errOut, "not empty") {
 		t.Errorf("export over a directory of files: %d %q", code, errOut)
+	}
+}
+
+// hashDir maps every file of dir to its SHA-256: the run directory as it is on disk.
+func hashDir(t *testing.T, dir string) map[string][32]byte {
+	t.Helper()
+	h := map[string][32]byte{}
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h[e.Name()] = sha256.Sum256(raw)
+	}
+	return h
+}
+
+// A resume checkpoint is checked before anything is trusted: a resume.bin of another
+// configuration (a moons run's, copied into a demo run), one with a flipped bit, and a
+// config.json that does not parse or no longer matches are refused, naming what is wrong,
+// and the run directory is left exactly as it was (every file hashed before and after).
+// Each used to be accepted: the moons checkpoint cut metrics.jsonl at its own offset and
+// turned the network into a 2-input one; the flipped bit changed the trajectory.
+func TestResumeRefusesForeignDamagedOrEditedCheckpoint(t *testing.T) {
+	small := []string{"run", "--quiet", "--n", "300", "--hessian-set", "64", "--k", "3", "--refresh", "3", "--eval-every", "5"}
+	dir := t.TempDir()
+	demo, moons := filepath.Join(dir, "demo"), filepath.Join(dir, "moons")
+	if code, _, errOut := runCLI(t, append(small, "--steps", "30", "--out", demo)...); code != 0 {
+		t.Fatalf("demo run: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, append(small, "--preset", "moons", "--steps", "20", "--out", moons)...); code != 0 {
+		t.Fatalf("moons run: %d %s", code, errOut)
+	}
+	own, _ := os.ReadFile(filepath.Join(demo, "resume.bin"))
+	config, _ := os.ReadFile(filepath.Join(demo, "config.json"))
+	foreign, _ := os.ReadFile(filepath.Join(moons, "resume.bin"))
+	flipped := func(at int) []byte {
+		b := slices.Clone(own)
+		b[at] ^= 1 << 3
+		return b
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(config, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["hidden"] = []int{100000, 100000}
+	wide, _ := json.Marshal(cfg)
+
+	for _, tc := range []struct {
+		label          string
+		resume, config []byte
+		want           []string
+	}{
+		{"the moons run's resume.bin", foreign, config, []string{"config.json does not match", "data moons", "data gaussian"}},
+		{"a bit flipped in the header", flipped(30), config, []string{"resume.bin is damaged"}},
+		{"a bit flipped in the middle", flipped(min(50000, len(own)/2)), config, []string{"resume.bin is damaged"}},
+		{"a bit flipped in the checksum", flipped(len(own) - 1), config, []string{"resume.bin is damaged"}},
+		{"config.json that does not parse", own, []byte("{not json"), []string{"config.json", "invalid character"}},
+		{"config.json with another network", own, wide, []string{"config.json does not match", "hidden 100000-100000", "hidden 16-16"}},
+	} {
+		os.WriteFile(filepath.Join(demo, "resume.bin"), tc.resume, 0o644)
+		os.WriteFile(filepath.Join(demo, "config.json"), tc.config, 0o644)
+		before := hashDir(t, demo)
+		code, _, errOut := runCLI(t, "run", "--quiet", "--resume", demo, "--steps", "40")
+		if code == 0 {
+			t.Errorf("%s: accepted", tc.label)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%s: stderr %q does not say %q", tc.label, errOut, w)
+			}
+		}
+		if after := hashDir(t, demo); !maps.Equal(before, after) {
+			t.Errorf("%s: the refused resume changed the run directory", tc.label)
+		}
+	}
+	os.WriteFile(filepath.Join(demo, "resume.bin"), own, 0o644)
+	os.WriteFile(filepath.Join(demo, "config.json"), config, 0o644)
+	if code, _, errOut := runCLI(t, "run", "--quiet", "--resume", demo, "--steps", "40"); code != 0 {
+		t.Fatalf("the run's own checkpoint, restored: %d %s", code, errOut)
 	}
 }

@@ -5,7 +5,7 @@
 //	metrics.csv          the same, scalar fields only, plus the spectrum as "λ₁ λ₂ …"
 //	events.jsonl         one train.Event per line
 //	weights.safetensors  θ at the last completed step (PyTorch nn.Linear layout)
-//	resume.bin           the resume checkpoint (see resume.go)
+//	resume.bin           the resume checkpoint, with its checksum and its config fingerprint (resume.go)
 //
 // A run first claims its directory (claim.go: created or empty, and locked), so two runs
 // never write one directory and a user's files are never overwritten. A Writer records a

@@ -2,11 +2,21 @@ package rundir
 
 // A run directory keeps a resume checkpoint, resume.bin, so that a run stopped in any way
 // (Ctrl-C, SIGTERM, SIGKILL, a full disk, power loss) continues from its last durable state
-// and gives the metrics it would have given uninterrupted, bit for bit. The file holds a
-// header line (the step, the length of each metrics file at that step, and the caller's
-// plan) and the trainer's checkpoint: θ, the optimizer, the eigenbasis, the RNG state and the
-// minibatch position. It is written after the metrics up to its step are synced, through a
-// synced temporary file renamed into place, so it never names lines that are not on disk.
+// and gives the metrics it would have given uninterrupted, bit for bit. It is written after
+// the metrics up to its step are synced, through a synced temporary file renamed into place,
+// so it never names lines that are not on disk. Its layout:
+//
+//	sharpflat resume 2\n          the magic; 1 was the format without the two checks below
+//	{"step":…,"sizes":…,"plan":…,"config":…,"config_sha256":…}\n
+//	checkpoint                    train.Checkpoint.WriteTo: θ, optimizer, basis, RNG, …
+//	SHA-256 of all the above      32 bytes (seal.go)
+//
+// The header holds the step, the length of each metrics file at that step, the caller's
+// plan, and the run's configuration (as in config.json) with its fingerprint. Resume trusts
+// nothing before checking both: the checksum (a flipped bit, a file cut short) and that
+// config.json parses and has the checkpoint's fingerprint (a resume.bin copied from another
+// run, a config.json edited since), naming the settings that differ. A refused resume, and
+// one that stops before its first write, leaves every file as it was.
 
 import (
 	"bufio"
@@ -17,20 +27,25 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"sharpflat/lab/train"
 )
 
 const (
 	resumeFile  = "resume.bin"
-	resumeMagic = "sharpflat resume 1\n"
+	resumeMagic = "sharpflat resume 2\n"
+	// resumeMagic1 starts the checkpoints of older versions, which cannot be checked.
+	resumeMagic1 = "sharpflat resume 1\n"
 )
 
 // resumeHeader is the first line of resume.bin after the magic.
 type resumeHeader struct {
-	Step  int              `json:"step"`
-	Sizes map[string]int64 `json:"sizes"` // length of each metrics file at Step
-	Plan  json.RawMessage  `json:"plan,omitempty"`
+	Step        int              `json:"step"`
+	Sizes       map[string]int64 `json:"sizes"` // length of each metrics file at Step
+	Plan        json.RawMessage  `json:"plan,omitempty"`
+	Config      train.Config     `json:"config"`        // the run's configuration, as config.json holds it
+	Fingerprint string           `json:"config_sha256"` // Config.Fingerprint()
 }
 
 // Checkpoint makes the steps recorded so far durable and writes cp (taken after the last of
@@ -49,7 +64,7 @@ func (w *Writer) writeResume(cp *train.Checkpoint, plan any) error {
 	if w.err != nil {
 		return w.err
 	}
-	h := resumeHeader{Step: cp.Step, Sizes: map[string]int64{}}
+	h := resumeHeader{Step: cp.Step, Sizes: map[string]int64{}, Config: w.cfg, Fingerprint: w.cfg.Fingerprint()}
 	for _, lf := range w.files {
 		h.Sizes[lf.name] = lf.size
 	}
@@ -72,13 +87,15 @@ func (w *Writer) writeResume(cp *train.Checkpoint, plan any) error {
 		return err
 	}
 	w.claim.wrote(resumeFile)
-	return WriteFileAtomic(filepath.Join(w.Dir, resumeFile), b.Bytes())
+	return WriteFileAtomic(filepath.Join(w.Dir, resumeFile), Seal(b.Bytes()))
 }
 
-// Resume claims the run directory dir to continue it: it reads the resume checkpoint, cuts
-// each metrics file back to its length at the checkpoint (dropping the steps after it and
-// any half-written line) and returns a Writer that appends after it, the checkpoint, and the
-// plan stored with it (decoded into plan when not nil).
+// Resume claims the run directory dir to continue it: it reads the resume checkpoint and
+// checks it (its checksum, and config.json against its fingerprint), and returns a Writer
+// that appends after the checkpoint's step, the checkpoint, and the plan stored with it
+// (decoded into plan when not nil). Each metrics file is cut back to its length at the
+// checkpoint (dropping the steps after it and any half-written line) only when the Writer
+// first writes: a caller that refuses the checkpoint after all (Abandon) changes nothing.
 func Resume(dir string, plan any) (*Writer, *train.Checkpoint, error) {
 	c, err := ClaimExisting(dir)
 	if err != nil {
@@ -97,12 +114,15 @@ func resume(c *Claim, plan any) (*Writer, *train.Checkpoint, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkConfig(c.Dir, &h); err != nil {
+		return nil, nil, err
+	}
 	if plan != nil && len(h.Plan) > 0 {
 		if err := json.Unmarshal(h.Plan, plan); err != nil {
-			return nil, nil, fmt.Errorf("%s: %v", filepath.Join(c.Dir, resumeFile), err)
+			return nil, nil, fmt.Errorf("%s: %w", filepath.Join(c.Dir, resumeFile), err)
 		}
 	}
-	w := &Writer{Dir: c.Dir, claim: c, resumed: true, steps: cp.Step, kept: cp.Step}
+	w := &Writer{Dir: c.Dir, claim: c, cfg: h.Config, resumed: true, cut: true, steps: cp.Step, kept: cp.Step}
 	for i, name := range []string{metricsName, csvName, eventsName} {
 		size, ok := h.Sizes[name]
 		if !ok {
@@ -116,30 +136,43 @@ func resume(c *Claim, plan any) (*Writer, *train.Checkpoint, error) {
 			if st, err = f.Stat(); err == nil && st.Size() < size {
 				err = fmt.Errorf("holds %d bytes, fewer than the %d of step %d: the file was cut after the checkpoint", st.Size(), size, cp.Step)
 			}
-			if err == nil {
-				err = f.Truncate(size)
-			}
-			if err == nil {
-				_, err = f.Seek(size, io.SeekStart)
-			}
 			if err != nil {
 				f.Close()
 			}
 		}
 		if err != nil {
 			w.closeFiles()
-			return nil, nil, fmt.Errorf("%s: %v", path, err)
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
 		w.files[i] = &lineFile{name: name, f: f, size: size}
 	}
 	return w, cp, nil
 }
 
-// readResume reads dir/resume.bin.
+// checkConfig refuses a config.json that does not parse, or whose settings are not those
+// the checkpoint was written for, naming the settings that differ.
+func checkConfig(dir string, h *resumeHeader) error {
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return fmt.Errorf("cannot check the resume checkpoint against the run's configuration: %w", err)
+	}
+	if cfg.Fingerprint() == h.Fingerprint {
+		return nil
+	}
+	var now, then []string
+	for _, f := range train.ConfigDiff(&cfg, &h.Config) {
+		now = append(now, f.Name+" "+f.Get(&cfg))
+		then = append(then, f.Name+" "+f.Get(&h.Config))
+	}
+	return fmt.Errorf("%s does not match the configuration %s was written for (a checkpoint copied from another run, or config.json edited since): config.json has %s; the checkpoint has %s",
+		filepath.Join(dir, "config.json"), filepath.Join(dir, resumeFile), strings.Join(now, ", "), strings.Join(then, ", "))
+}
+
+// readResume reads dir/resume.bin and checks its checksum.
 func readResume(dir string) (resumeHeader, *train.Checkpoint, error) {
 	var h resumeHeader
 	path := filepath.Join(dir, resumeFile)
-	f, err := os.Open(path)
+	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if _, e := os.Stat(filepath.Join(dir, metricsName)); e != nil {
 			return h, nil, fmt.Errorf("%s is not a sharpflat run directory (no %s)", dir, metricsName)
@@ -149,22 +182,33 @@ func readResume(dir string) (resumeHeader, *train.Checkpoint, error) {
 	if err != nil {
 		return h, nil, err
 	}
-	defer f.Close()
-	r := bufio.NewReader(f)
-	head := make([]byte, len(resumeMagic))
-	if _, err := io.ReadFull(r, head); err != nil || string(head) != resumeMagic {
+	switch {
+	case bytes.HasPrefix(raw, []byte(resumeMagic1)):
+		return h, nil, fmt.Errorf("%s was written by an older sharpflat, without a checksum or the fingerprint of its configuration, so it cannot be checked: start the run again in a new directory (this one is left as it is)", path)
+	case !bytes.HasPrefix(raw, []byte(resumeMagic)):
 		return h, nil, fmt.Errorf("%s: not a sharpflat resume checkpoint (or from another version)", path)
 	}
+	data, err := Unseal(raw)
+	if err != nil {
+		return h, nil, fmt.Errorf("%s is %w (a bit changed on disk, or a copy cut short): it cannot be trusted; nothing was changed", path, err)
+	}
+	r := bufio.NewReader(bytes.NewReader(data[len(resumeMagic):]))
 	line, err := r.ReadBytes('\n')
 	if err != nil {
-		return h, nil, fmt.Errorf("%s: header: %v", path, err)
+		return h, nil, fmt.Errorf("%s: header: %w", path, err)
 	}
 	if err := json.Unmarshal(line, &h); err != nil {
-		return h, nil, fmt.Errorf("%s: header: %v", path, err)
+		return h, nil, fmt.Errorf("%s: header: %w", path, err)
+	}
+	if h.Fingerprint != h.Config.Fingerprint() {
+		return h, nil, fmt.Errorf("%s: the fingerprint of its configuration is not the one this sharpflat computes (written by another version?)", path)
 	}
 	cp, err := train.ReadCheckpoint(r)
 	if err != nil {
-		return h, nil, fmt.Errorf("%s: %v", path, err)
+		return h, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := r.ReadByte(); err != io.EOF {
+		return h, nil, fmt.Errorf("%s: bytes after the checkpoint", path)
 	}
 	if cp.Step != h.Step {
 		return h, nil, fmt.Errorf("%s: header says step %d, the checkpoint %d", path, h.Step, cp.Step)

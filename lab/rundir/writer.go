@@ -26,10 +26,12 @@ import (
 type Writer struct {
 	Dir       string
 	claim     *Claim
+	cfg       train.Config // the run's configuration (config.json), named by resume.bin
 	files     [3]*lineFile // metrics.jsonl, metrics.csv, events.jsonl
 	steps     int          // steps recorded (buffered or on disk)
 	kept      int          // steps on disk in every file
 	resumed   bool         // continues a run (Resume): nothing of it is Abandoned
+	cut       bool         // resumed: each file is still to be cut back to its size at the checkpoint
 	lastFlush time.Time
 	err       error // sticky: the first failed write
 }
@@ -61,7 +63,7 @@ func Create(dir string, cfg train.Config) (*Writer, error) {
 		c.Abandon()
 		return nil, err
 	}
-	w := &Writer{Dir: dir, claim: c, lastFlush: time.Now()}
+	w := &Writer{Dir: dir, claim: c, cfg: cfg, lastFlush: time.Now()}
 	for i, name := range []string{metricsName, csvName, eventsName} {
 		f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 		if err != nil {
@@ -130,6 +132,12 @@ func (w *Writer) Flush() error {
 		return w.err
 	}
 	w.lastFlush = time.Now()
+	if w.cut {
+		if err := w.cutBack(); err != nil {
+			w.err = err
+			return err
+		}
+	}
 	for i, lf := range w.files {
 		if len(lf.buf) == 0 {
 			continue
@@ -153,6 +161,22 @@ func (w *Writer) Flush() error {
 		lf.buf = lf.buf[:0]
 	}
 	w.kept = w.steps
+	return nil
+}
+
+// cutBack cuts each file of a resumed run back to its length at the checkpoint (the steps
+// after it, and a half-written line, go), before the first write: not before, so that a
+// resume refused after Resume returned leaves the files as they were.
+func (w *Writer) cutBack() error {
+	for _, lf := range w.files {
+		if err := lf.f.Truncate(lf.size); err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(w.Dir, lf.name), err)
+		}
+		if _, err := lf.f.Seek(lf.size, io.SeekStart); err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(w.Dir, lf.name), err)
+		}
+	}
+	w.cut = false
 	return nil
 }
 
