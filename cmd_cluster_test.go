@@ -269,3 +269,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// The attack of issue 25: a line break in --out used to end a comment line of arms.sbatch and
+// start a command (`touch …/pwned`). Now --emit refuses it, naming --out, and writes nothing.
+func TestExperimentEmitRefusesInjection(t *testing.T) {
+	root := t.TempDir()
+	for _, out := range []string{root + "/ex\nnl;touch " + root + "/pwned", root + "/ex\rx", root + "/ex\x1b]52;c;eA==\x07"} {
+		code, _, errOut := runCLI(t, "experiment", "switch", "--quick", "--out", out, "--emit", "slurm")
+		if code != 2 || !strings.Contains(errOut, "--out") || !strings.Contains(errOut, "cannot go into a job script") {
+			t.Errorf("--out %q: exit %d, stderr %q; want 2 and a refusal naming --out", out, code, errOut)
+		}
+		if strings.ContainsAny(errOut, "\r\x1b\x07") {
+			t.Errorf("the refusal prints the value raw: %q", errOut)
+		}
+	}
+	if es, _ := os.ReadDir(root); len(es) != 0 {
+		t.Errorf("refused --emit runs left %v", es)
+	}
+}

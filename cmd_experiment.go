@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -251,7 +252,7 @@ func reportFinished(x *experiment.Experiment, cfg train.Config, s experiment.Swe
 func emitJobs(x *experiment.Experiment, cfg train.Config, s experiment.Sweep, f *experimentFlags, name, dir string, stdout io.Writer) error {
 	c, err := experiment.ParseCluster(*f.emit)
 	if err != nil {
-		return usagef("experiment: %v", err)
+		return usagef("experiment: --emit: %v", err)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -267,6 +268,10 @@ func emitJobs(x *experiment.Experiment, cfg train.Config, s experiment.Sweep, f 
 	args := append([]string{"experiment", name}, planArgs(f.fs, f.set)...)
 	args = append(args, "--out", abs)
 	files, how, err := x.Emit(c, cfg, s, experiment.EmitOptions{Binary: bin, Args: args, Dir: abs})
+	var uv *experiment.UnsafeValueError
+	if errors.As(err, &uv) {
+		return usagef("experiment %s --emit: %s: %v", name, unsafeValueSource(uv), err)
+	}
 	if err != nil {
 		return err
 	}
@@ -278,6 +283,21 @@ func emitJobs(x *experiment.Experiment, cfg train.Config, s experiment.Sweep, f 
 		fmt.Fprintln(stdout, "note: this binary was built by 'go run' in a temporary directory; build one with 'go build -o sharpflat .' and set SHARPFLAT to its path")
 	}
 	return nil
+}
+
+// unsafeValueSource names where a value refused by Emit came from: the flag that gave it, or
+// this binary's path.
+func unsafeValueSource(uv *experiment.UnsafeValueError) string {
+	switch uv.Field {
+	case experiment.FieldDir:
+		return "--out"
+	case experiment.FieldBinary:
+		return "the path of this sharpflat binary (move it, or build one elsewhere)"
+	}
+	if name, _, ok := strings.Cut(strings.TrimPrefix(uv.Value, "--"), "="); ok && strings.HasPrefix(uv.Value, "--") {
+		return "--" + name
+	}
+	return "an argument"
 }
 
 // planArgs are the flags given that shape the plan (everything but the modes and --out), as

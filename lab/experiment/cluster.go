@@ -31,7 +31,7 @@ func ParseCluster(s string) (Cluster, error) {
 	case "k8s", "kubernetes":
 		return Kubernetes, nil
 	}
-	return 0, fmt.Errorf("--emit %q: want slurm or k8s", s)
+	return 0, fmt.Errorf("cluster %q: want slurm or k8s", s)
 }
 
 // EmitOptions are what the jobs run.
@@ -48,25 +48,22 @@ type EmitOptions struct {
 
 // Emit plans the experiment, records the plan in opts.Dir, and writes the job files for the
 // scheduler there (DIR/slurm/ or DIR/k8s/). It returns the files written and a note saying
-// how to submit them.
+// how to submit them. A value that a script or manifest cannot carry (a line break, any
+// other control character) is refused with an *UnsafeValueError before anything is written.
 func (x *Experiment) Emit(c Cluster, base train.Config, s Sweep, opts EmitOptions) (files []string, how string, err error) {
 	plan, _, err := x.Plan(base, s)
 	if err != nil {
 		return nil, "", err
 	}
 	if !filepath.IsAbs(opts.Dir) {
-		return nil, "", fmt.Errorf("--emit needs an absolute --out (the jobs run elsewhere): %s", opts.Dir)
+		return nil, "", fmt.Errorf("the jobs run elsewhere, so the experiment directory must be absolute: %s", opts.Dir)
+	}
+	out, how, err := jobFiles(c, x.Name, len(plan.Units()), opts)
+	if err != nil {
+		return nil, "", err
 	}
 	if err := claimDir(opts.Dir, &plan); err != nil {
 		return nil, "", err
-	}
-	n := len(plan.Units())
-	var out map[string]string
-	switch c {
-	case Slurm:
-		out, how = slurmFiles(x.Name, n, opts)
-	default:
-		out, how = k8sFiles(x.Name, n, opts)
 	}
 	for name, body := range out {
 		path := filepath.Join(opts.Dir, name)
@@ -87,6 +84,24 @@ func (x *Experiment) Emit(c Cluster, base train.Config, s Sweep, opts EmitOption
 	return files, how, nil
 }
 
+// jobFiles checks the options and renders the job files of cluster c for an experiment of n
+// arms: file name (under the experiment directory) → content.
+func jobFiles(c Cluster, name string, n int, opts EmitOptions) (map[string]string, string, error) {
+	if err := opts.check(c); err != nil {
+		return nil, "", err
+	}
+	// Names are ours (switch, alpha, …), and name jobs: lower-case letters, digits and '-'.
+	if name == "" || strings.IndexFunc(name, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') }) >= 0 {
+		return nil, "", fmt.Errorf("experiment name %q cannot name a job", name)
+	}
+	if c == Slurm {
+		out, how := slurmFiles(name, n, opts)
+		return out, how, nil
+	}
+	out, how := k8sFiles(name, n, opts)
+	return out, how, nil
+}
+
 func shellJoin(args []string) string {
 	q := make([]string, len(args))
 	for i, a := range args {
@@ -95,6 +110,11 @@ func shellJoin(args []string) string {
 	return strings.Join(q, " ")
 }
 
+// slurmFiles writes the job array, the report job and submit.sh. The report job depends on
+// the array with afterany, so it runs however the tasks ended: it names the arms that are
+// missing and fails while any are (afterok would leave it pending for ever once a task
+// failed). Each task's log is named by the array's job id and the index (%A_%a), so the log
+// of a rerun task does not overwrite the failed attempt's.
 func slurmFiles(name string, n int, o EmitOptions) (map[string]string, string) {
 	dir := filepath.Join(o.Dir, "slurm")
 	args := shellJoin(o.Args)
@@ -102,45 +122,56 @@ func slurmFiles(name string, n int, o EmitOptions) (map[string]string, string) {
 # sharpflat experiment %[1]s: %[2]d arms as a Slurm job array, one arm a task. A task that is
 # rerun skips its arm if it is finished, and redoes it if it was killed; tasks coordinate only
 # through the experiment directory %[3]s.
+# One arm again: sbatch --array=INDEX arms.sbatch (logs: arm-JOBID_INDEX.out).
 #SBATCH --job-name=sharpflat-%[1]s-arms
 #SBATCH --array=0-%[4]d
 #SBATCH --cpus-per-task=2
-#SBATCH --output=%[5]s/arm-%%a.out
+#SBATCH --output=%[5]s
 set -euo pipefail
 SHARPFLAT=${SHARPFLAT:-%[6]s}
 exec "$SHARPFLAT" %[7]s --arm "${SLURM_ARRAY_TASK_ID:?run this script with sbatch (submit.sh)}"
-`, name, n, o.Dir, n-1, train.ShellQuote(dir), train.ShellQuote(o.Binary), args)
+`, name, n, o.Dir, n-1, slurmQuote(slurmPattern(dir)+"/arm-%A_%a.out"), train.ShellQuote(o.Binary), args)
 	report := fmt.Sprintf(`#!/bin/bash
 # sharpflat experiment %[1]s: the report (summary.csv, figures, report.md) from the finished
-# arms, after the job array.
+# arms, after the job array however its tasks ended. It names the missing arms and fails
+# while any are.
 #SBATCH --job-name=sharpflat-%[1]s-report
 #SBATCH --cpus-per-task=1
-#SBATCH --output=%[2]s/report.out
+#SBATCH --output=%[2]s
 set -euo pipefail
 SHARPFLAT=${SHARPFLAT:-%[3]s}
 exec "$SHARPFLAT" %[4]s --report
-`, name, train.ShellQuote(dir), train.ShellQuote(o.Binary), args)
+`, name, slurmQuote(slurmPattern(dir)+"/report-%j.out"), train.ShellQuote(o.Binary), args)
 	submit := fmt.Sprintf(`#!/bin/bash
 # Submits the %[1]d arms of sharpflat experiment %[2]s as a job array, and the report as a job
-# that starts when every arm has succeeded. Prints the two job ids.
+# that starts when every task has ended (afterany). Prints the two job ids. Running it again
+# is safe: finished arms are skipped, and the report is rebuilt.
 set -euo pipefail
 cd %[3]s
 arms=$(sbatch --parsable arms.sbatch)
 arms=${arms%%%%;*}
-report=$(sbatch --parsable --dependency=afterok:"$arms" report.sbatch)
+report=$(sbatch --parsable --dependency=afterany:"$arms" report.sbatch)
 echo "arms: job $arms (array of %[1]d); report: job ${report%%%%;*}"
 `, n, name, train.ShellQuote(dir))
-	how := fmt.Sprintf("submit with: %s/submit.sh   (set SHARPFLAT to the binary's path on the nodes if it differs from %s)", dir, o.Binary)
+	how := fmt.Sprintf("submit with: %s/submit.sh   (set SHARPFLAT to the binary's path on the nodes if it differs from %s)", train.ShellQuote(dir), train.ShellQuote(o.Binary))
 	return map[string]string{"slurm/arms.sbatch": arms, "slurm/report.sbatch": report, "slurm/submit.sh": submit}, how
 }
 
-func yamlList(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		q[i] = fmt.Sprintf("%q", a)
+// yamlList writes a container's command: each value quoted with its $ doubled (k8sLiteral),
+// then the values of ours that Kubernetes is to expand.
+func yamlList(args []string, expanded ...string) string {
+	q := make([]string, 0, len(args)+len(expanded))
+	for _, a := range args {
+		q = append(q, yamlQuote(k8sLiteral(a)))
+	}
+	for _, a := range expanded {
+		q = append(q, yamlQuote(a))
 	}
 	return "[" + strings.Join(q, ", ") + "]"
 }
+
+// completionIndex is the arm's index in an Indexed Job's pod, expanded by Kubernetes.
+const completionIndex = "$(JOB_COMPLETION_INDEX)"
 
 func k8sFiles(name string, n int, o EmitOptions) (map[string]string, string) {
 	job := "sharpflat-" + strings.ToLower(name)
@@ -156,7 +187,7 @@ func k8sFiles(name string, n int, o EmitOptions) (map[string]string, string) {
 #   kubectl wait --for=condition=complete --timeout=72h job/%[4]s-arms
 #   kubectl apply -f report.yaml
 `, name, bin, o.Dir, job)
-	pod := func(container string, args []string, cpu string) string {
+	pod := func(container, cmd, cpu string) string {
 		return fmt.Sprintf(`  template:
     spec:
       restartPolicy: Never
@@ -170,13 +201,14 @@ func k8sFiles(name string, n int, o EmitOptions) (map[string]string, string) {
               memory: 1Gi
           volumeMounts:
             - name: data
-              mountPath: %q
+              mountPath: %s
       volumes:
         - name: data
           persistentVolumeClaim:
             claimName: sharpflat-data
-`, container, yamlList(append([]string{bin}, args...)), cpu, filepath.Dir(o.Dir))
+`, container, cmd, cpu, yamlQuote(filepath.Dir(o.Dir)))
 	}
+	command := append([]string{bin}, o.Args...)
 	arms := head + fmt.Sprintf(`apiVersion: batch/v1
 kind: Job
 metadata:
@@ -186,14 +218,15 @@ spec:
   completions: %d
   parallelism: %d
   backoffLimit: %d
-`, job, n, min(n, 16), 2*n) + pod("arm", append(append([]string(nil), o.Args...), "--arm", "$(JOB_COMPLETION_INDEX)"), "2")
+`, job, n, min(n, 16), 2*n) + pod("arm", yamlList(append(command[:len(command):len(command)], "--arm"), completionIndex), "2")
 	report := head + fmt.Sprintf(`apiVersion: batch/v1
 kind: Job
 metadata:
   name: %s-report
 spec:
   backoffLimit: 2
-`, job) + pod("report", append(append([]string(nil), o.Args...), "--report"), "1")
-	how := fmt.Sprintf("apply with: kubectl apply -f %s/k8s/arms.yaml, wait, then kubectl apply -f %s/k8s/report.yaml (instructions in the files)", o.Dir, o.Dir)
+`, job) + pod("report", yamlList(append(command[:len(command):len(command)], "--report")), "1")
+	how := fmt.Sprintf("apply with: kubectl apply -f %s, wait, then kubectl apply -f %s (instructions in the files)",
+		train.ShellQuote(filepath.Join(o.Dir, "k8s", "arms.yaml")), train.ShellQuote(filepath.Join(o.Dir, "k8s", "report.yaml")))
 	return map[string]string{"k8s/arms.yaml": arms, "k8s/report.yaml": report}, how
 }
