@@ -81,9 +81,15 @@ func TestLessonCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := runCLI(t, "lesson", good, "--check")
-	if code != 1 || !strings.Contains(out, "✓ edge above 19.9: edge 20") || !strings.Contains(out, "✗ edge below 39: edge 40") ||
+	if code != 1 || !strings.Contains(out, "✓ edge above 19.9: edge 20\n") || !strings.Contains(out, "✗ edge below 39: edge 40 · "+good+":14\n") ||
 		!strings.Contains(errOut, "1 claim(s) of tiny do not hold") {
 		t.Errorf("lesson --check: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// stderr: the estimated time first, then where the lesson stands (a log gets a line as
+	// each step begins and ends)
+	if !strings.Contains(errOut, "tiny: 25 training steps, about ") || !strings.Contains(errOut, "an estimate from ") ||
+		!strings.Contains(errOut, "step 1/2 · 20/20 steps\n") || !strings.Contains(errOut, "step 2/2 · 5/5 steps\n") {
+		t.Errorf("lesson --check's estimate and progress on stderr:\n%s", errOut)
 	}
 	bad := filepath.Join(dir, "bad.toml")
 	if err := os.WriteFile(bad, []byte(strings.Replace(tinyLessonFile, `lr = 0.05`, `lr = -1`, 1)), 0o644); err != nil {

@@ -56,6 +56,9 @@ type Options struct {
 	// LessonAuto plays the lesson without a user: each step goes on as soon as its condition
 	// holds, and Run returns when the lesson is over (the headless test of a lesson).
 	LessonAuto bool
+	// LessonProgress, if set, is called on the engine's goroutine after every training step
+	// of a lesson step (a progress line for lesson --check). It must be quick.
+	LessonProgress func(LessonProgress)
 }
 
 // maxQueued bounds the commands waiting for a step boundary (settings coalesce and do not

@@ -7,6 +7,7 @@ package lab
 // lesson in the same place.
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -79,6 +80,14 @@ type LessonView struct {
 	// not a step count).
 	Left   time.Duration
 	Claims []Claim
+}
+
+// LessonProgress is where a lesson played headless stands after a training step.
+type LessonProgress struct {
+	Index, Count int  // the step (0-based) of how many
+	Trained      int  // training steps since the step began
+	Target       int  // the step's until.steps, or for a metric condition its max_steps
+	Metric       bool // the step waits for a metric: it may end before Target
 }
 
 // LessonConfig is the configuration a lesson starts from: its preset, with its seed.
@@ -350,6 +359,13 @@ func (e *Engine) afterStep(m *train.Metrics) {
 		return
 	}
 	st := &p.l.Steps[p.i]
+	if f := e.opts.LessonProgress; f != nil {
+		target := st.Until.Steps
+		if st.Until.Metric != "" {
+			target = cmp.Or(st.Until.MaxSteps, lesson.DefaultMaxSteps)
+		}
+		f(LessonProgress{Index: p.i, Count: len(p.l.Steps), Trained: p.tr.Steps(), Target: target, Metric: st.Until.Metric != ""})
+	}
 	met, gaveUp := p.tr.Met(st.Until)
 	if !met && !gaveUp {
 		return
