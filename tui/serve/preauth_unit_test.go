@@ -14,7 +14,9 @@ func TestPreauthVictims(t *testing.T) {
 		t.Fatalf("shares %d per address, %d per network; want 4 and 8", p.perAddr, p.perPrefix)
 	}
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
-	conn := func(host string) *connSlot { return &connSlot{addr: host, prefix: prefixOf(host), rateKey: rateKey(host)} }
+	conn := func(host string) *connSlot {
+		return &connSlot{addr: host, prefix: prefixOf(host), rateKey: rateKey(host)}
+	}
 	admit := func(c *connSlot, full bool) (v *connSlot, share string) {
 		if v, share = p.victim(c, full, now); v != nil {
 			p.remove(v)
