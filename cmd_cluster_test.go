@@ -135,6 +135,13 @@ func TestExperimentJobArrayMatchesLocalRun(t *testing.T) {
 	if err := a1.Wait(); err != nil {
 		t.Fatalf("arm 1: %v\n%s", err, o1.String())
 	}
+	// The report job runs after the array however its tasks ended (afterany): with arm 2
+	// killed it names that arm and fails, rather than waiting for ever.
+	rep := task("report.sbatch", -1)
+	rout, err := rep.CombinedOutput()
+	if err == nil || !strings.Contains(string(rout), "missing: arm 2 ce_seed1/bulk") {
+		t.Errorf("the report with arm 2 killed: %v\n%s", err, rout)
+	}
 	finish(task("arms.sbatch", 2), "arm 2 again")
 	if again := finish(task("arms.sbatch", 0), "arm 0 again"); !strings.Contains(again, "already finished") {
 		t.Errorf("a finished arm ran again: %s", again)
@@ -188,20 +195,37 @@ func TestExperimentJobArrayMatchesLocalRun(t *testing.T) {
 	}
 }
 
-// --report builds what it can from the arms finished so far and names the missing ones.
+// --report builds what it can from the arms finished so far, names each missing arm (its
+// index, id and the directory expected) and fails while any is missing; with no sweep value
+// complete it still names them (issue 25, items 16 and 17).
 func TestExperimentPartialReport(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"experiment", "switch", "--quick", "--seeds", "1,2", "--out", dir}
-	if code, _, errOut := runCLI(t, append(args, "--report")...); code == 0 || !strings.Contains(errOut, "no arm is finished") {
-		t.Errorf("report of nothing: exit %d, %s", code, errOut)
+	missingLine := func(index int, id string) string {
+		return fmt.Sprintf("missing: arm %d %s (no %s yet)", index, id, filepath.Join(dir, "runs", id, "complete.json"))
 	}
-	for _, arm := range []string{"ce_seed2/sgd", "ce_seed2/dom", "ce_seed2/bulk", "ce_seed1/dom"} {
+	if code, out, errOut := runCLI(t, append(args, "--report")...); code != 1 || !strings.Contains(errOut, "no arm is finished") ||
+		!strings.Contains(out, missingLine(0, "ce_seed1/sgd")) || !strings.Contains(out, missingLine(5, "ce_seed2/bulk")) {
+		t.Errorf("report of nothing: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// One arm finished, no sweep value complete: still the missing arms by name.
+	if code, _, errOut := runCLI(t, append(args, "--arm", "ce_seed1/dom", "--quiet")...); code != 0 {
+		t.Fatalf("--arm ce_seed1/dom: exit %d: %s", code, errOut)
+	}
+	code, out, errOut := runCLI(t, append(args, "--report")...)
+	if code != 1 || !strings.Contains(errOut, "no complete set of arms") || !strings.Contains(out, missingLine(0, "ce_seed1/sgd")) ||
+		!strings.Contains(out, missingLine(2, "ce_seed1/bulk")) || strings.Contains(out, "ce_seed1/dom") {
+		t.Errorf("report with no sweep value complete: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	for _, arm := range []string{"ce_seed2/sgd", "ce_seed2/dom", "ce_seed2/bulk"} {
 		if code, _, errOut := runCLI(t, append(args, "--arm", arm, "--quiet")...); code != 0 {
 			t.Fatalf("--arm %s: exit %d: %s", arm, code, errOut)
 		}
 	}
-	code, out, errOut := runCLI(t, append(args, "--report")...)
-	if code != 0 || !strings.Contains(out, "2 arms not finished") || !strings.Contains(out, "ce_seed1/sgd") {
+	// A partial report: written, the missing arms named, and a failure until they are done.
+	code, out, errOut = runCLI(t, append(args, "--report")...)
+	if code != 1 || !strings.Contains(errOut, "2 arms not finished") || !strings.Contains(out, "report.md") ||
+		!strings.Contains(out, missingLine(0, "ce_seed1/sgd")) || !strings.Contains(out, missingLine(2, "ce_seed1/bulk")) {
 		t.Fatalf("partial report: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
@@ -212,7 +236,7 @@ func TestExperimentPartialReport(t *testing.T) {
 	// --docs with --report: refused while arms are missing, written once all are finished.
 	docs := t.TempDir()
 	code, _, errOut = runCLI(t, append(args, "--report", "--docs", docs)...)
-	if code == 0 || !strings.Contains(errOut, "--docs needs every arm finished (2 missing)") {
+	if code == 0 || !strings.Contains(errOut, "--docs needs every arm finished (2 missing") {
 		t.Errorf("partial report with --docs: exit %d, stderr %q", code, errOut)
 	}
 	if _, err := os.Stat(filepath.Join(docs, "EXPERIMENTS.md")); !os.IsNotExist(err) {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/lab/experiment"
 	"sharpflat/lab/train"
 )
@@ -56,7 +57,7 @@ func newExperimentFlags(stdout, stderr io.Writer) *experimentFlags {
 	f.quiet = fs.Bool("quiet", false, "no progress lines on stderr")
 	f.plan = fs.Bool("plan", false, "print the arms, one JSON object a line (index, id, group, arm, steps, warmup), and exit")
 	f.arm = fs.String("arm", "", "run one arm (its id GROUP/ARM or index from --plan) into --out; a finished arm is skipped")
-	f.report = fs.Bool("report", false, "build summary.csv, figures and report.md from the arms finished in --out, listing the missing ones")
+	f.report = fs.Bool("report", false, "build summary.csv, figures and report.md from the arms finished in --out; names the missing arms and fails while any is")
 	f.emit = fs.String("emit", "", "write cluster job files into --out: slurm (a job array and a dependent report job) or k8s (an Indexed Job)")
 	f.sweep = sweepFlags{
 		seeds:     fs.String("seeds", "", "seeds, e.g. 1,2,3 (default: the experiment's)"),
@@ -228,22 +229,32 @@ func runOneArm(ctx context.Context, x *experiment.Experiment, cfg train.Config, 
 	return nil
 }
 
-// reportFinished builds the report from the arms finished in dir.
+// reportFinished builds the report from the arms finished in dir. While arms are missing it
+// names each (index, id, and the directory its complete.json is expected in) and fails, so
+// that a scheduler's report job (which runs after the array however its tasks ended) shows
+// that the experiment is not done.
 func reportFinished(x *experiment.Experiment, cfg train.Config, s experiment.Sweep, dir, cmd string, f *experimentFlags, stdout io.Writer) error {
 	rep, missing, err := x.Report(cfg, s, dir, cmd)
+	if rep != nil {
+		fmt.Fprintf(stdout, "%s: %s\n", x.Name, safetext.Line(filepath.Join(dir, "report.md")))
+		for _, line := range rep.Findings {
+			fmt.Fprintf(stdout, "  - %s\n", safetext.Line(line))
+		}
+	}
+	for _, u := range missing {
+		fmt.Fprintf(stdout, "missing: arm %d %s (no %s yet)\n", u.Index, safetext.Line(u.ID), safetext.Line(filepath.Join(u.Dir(dir), "complete.json")))
+	}
 	if err != nil {
+		if len(missing) > 0 {
+			return fmt.Errorf("%w; the %d missing arms are listed above: run them (--arm INDEX), then --report again", err, len(missing))
+		}
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %s\n", x.Name, filepath.Join(dir, "report.md"))
-	for _, line := range rep.Findings {
-		fmt.Fprintf(stdout, "  - %s\n", line)
-	}
 	if len(missing) > 0 {
-		fmt.Fprintf(stdout, "%d arms not finished (the report covers the rest): %s\n", len(missing), strings.Join(missing, " "))
 		if *f.docs != "" {
-			return fmt.Errorf("experiment %s: --docs needs every arm finished (%d missing); the docs were left as they were", x.Name, len(missing))
+			return fmt.Errorf("experiment %s: --docs needs every arm finished (%d missing, listed above); the docs were left as they were", x.Name, len(missing))
 		}
-		return nil
+		return fmt.Errorf("experiment %s: %d arms not finished (listed above): the report covers the rest; run them (--arm INDEX), then --report again", x.Name, len(missing))
 	}
 	return writeDocs(x, f, dir, rep, cmd)
 }

@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -166,9 +167,11 @@ func (x *Experiment) RunArm(ctx context.Context, base train.Config, s Sweep, dir
 }
 
 // Report builds summary.csv, the figures and report.md in dir from the arms finished there,
-// and returns the report with the ids of the arms still missing (the report then covers only
-// what is finished, and says so).
-func (x *Experiment) Report(base train.Config, s Sweep, dir, command string) (*Report, []string, error) {
+// and returns the report with the arms still missing (the report then covers only the values
+// of the sweep whose arms are all finished, and says so). While no such value is finished
+// there is no report: the error says so, and the missing arms are still returned, so that
+// the caller can name them.
+func (x *Experiment) Report(base train.Config, s Sweep, dir, command string) (*Report, []Unit, error) {
 	plan, s, err := x.Plan(base, s)
 	if err != nil {
 		return nil, nil, err
@@ -180,18 +183,28 @@ func (x *Experiment) Report(base train.Config, s Sweep, dir, command string) (*R
 	if err != nil {
 		return nil, nil, err
 	}
+	var missing []Unit
+	for _, u := range plan.Units() {
+		if slices.Contains(res.Missing, u.ID) {
+			missing = append(missing, u)
+		}
+	}
 	if len(res.Arms) == 0 {
-		return nil, res.Missing, fmt.Errorf("%s: no arm is finished in %s yet (%d missing)", x.Name, dir, len(res.Missing))
+		return nil, missing, fmt.Errorf("%s: no arm is finished in %s yet (%d missing): %w", x.Name, dir, len(res.Missing), errNothingFinished)
 	}
 	rep, err := x.writeReport(res, s, command, 0)
-	return rep, res.Missing, err
+	return rep, missing, err
 }
+
+// Dir is the run directory of the arm in the experiment directory expDir: it holds
+// complete.json once the arm is finished.
+func (u Unit) Dir(expDir string) string { return armDir(expDir, u.Group, u.Arm) }
 
 func (x *Experiment) writeReport(res *Results, s Sweep, command string, took time.Duration) (*Report, error) {
 	if len(res.Missing) > 0 {
 		var err error
 		if s, err = x.narrow(res, s); err != nil {
-			return nil, fmt.Errorf("%s: %v (%d arms missing)", x.Name, err, len(res.Missing))
+			return nil, fmt.Errorf("%s: %w (%d arms missing)", x.Name, err, len(res.Missing))
 		}
 	}
 	rep, err := x.report(res, s)
