@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"text/tabwriter"
 
 	"gonum.org/v1/gonum/floats"
@@ -45,7 +48,7 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	lossName := fs.String("loss", "ce", "loss: ce (softmax cross-entropy) or mse (½‖f−y‖², one-hot for labels)")
 	k := fs.Int("k", 10, "number of top eigenpairs")
 	tol := fs.Float64("tol", 1e-10, "eigensolver tolerance on the relative residual ‖Hv−λv‖/|λ₁|")
-	samples := fs.Int("hutch-samples", 64, "Rademacher probes for the energy fractions (0: skip them)")
+	samples := fs.Int("hutch-samples", 64, fmt.Sprintf("Rademacher probes for the energy fractions (0: skip them; at most %d)", train.MaxHutchSamples))
 	maxS := fs.Int("hessian-set", 0, "use a seeded subsample of this many examples (0: all)")
 	seed := fs.Uint64("seed", 1, "seed of the start vector, the probes and the subsample")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
@@ -60,8 +63,8 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	if *k < 1 {
 		return usagef("hessian: --k %d, want ≥ 1", *k)
 	}
-	if !(*tol > 0 && *tol < 1) || *samples < 0 || *samples == 1 {
-		return usagef("hessian: want 0 < --tol < 1 and --hutch-samples 0 or ≥ 2")
+	if !(*tol > 0 && *tol < 1) || *samples < 0 || *samples == 1 || *samples > train.MaxHutchSamples {
+		return usagef("hessian: want 0 < --tol < 1 and --hutch-samples 0 or 2…%d", train.MaxHutchSamples)
 	}
 	var ds nn.Dataset
 	dataName := *data
@@ -119,7 +122,14 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	if l := b.Loss(); math.IsNaN(l) || math.IsInf(l, 0) {
 		return fmt.Errorf("the loss of %s on %s is %v: %s", *weights, dataName, l, overflowCause(&ds))
 	}
-	r, err := train.Curvature(b, train.CurvatureOptions{K: *k, Tol: *tol, Seed: *seed, Split: true, HutchSamples: *samples})
+	// Ctrl-C or SIGTERM stops the computation within one curvature product.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := train.Curvature(b, train.CurvatureOptions{K: *k, Tol: *tol, Seed: *seed, Split: true, HutchSamples: *samples,
+		Cancel: func() bool { return ctx.Err() != nil }})
+	if errors.Is(err, linalg.ErrCanceled) {
+		return fmt.Errorf("interrupted; nothing to report (%w)", err)
+	}
 	if errors.Is(err, linalg.ErrNotFinite) {
 		return fmt.Errorf("the curvature products of %s on %s overflow float64: %s", *weights, dataName, overflowCause(&ds))
 	}

@@ -232,6 +232,7 @@ func TestAbsurdSizesAreRefused(t *testing.T) {
 		{[]string{"--k", "800"}, "k: 800, but the network has 778 parameters"},
 		{[]string{"--batch", "5000"}, "batch: 5000, but the training set has 1000 examples"},
 		{[]string{"--hessian-set", "5000"}, "hessian-set: 5000, but the training set has 1000 examples"},
+		{[]string{"--hutch-samples", "1000000000"}, "hutch_samples: 1000000000, want 2…10000"},
 		{[]string{"--hidden", "300-300", "--max-memory", "10M"}, "the limit is 10.5 MB (--max-memory)"},
 		// A limit above the machine's memory is capped at it (where /proc/meminfo tells it):
 		// this one used to die with "fatal error: runtime: out of memory" and a stack dump.

@@ -146,6 +146,8 @@ func TestHessianErrors(t *testing.T) {
 		{[]string{"hessian", "--data", csvPath, "--weights", csvPath}, 1, "data.csv"},
 		{[]string{"hessian", "--data", csvPath, "--weights", filepath.Join(dir, "missing.safetensors")}, 1, "missing.safetensors"},
 		{[]string{"hessian", "--data", csvPath, "--weights", wPath, "--act", "swish"}, 2, "allowed: tanh"},
+		// A billion probes was accepted, and ran for days.
+		{[]string{"hessian", "--data", csvPath, "--weights", wPath, "--hutch-samples", "1000000000"}, 2, "--hutch-samples 0 or 2…10000"},
 	} {
 		code, _, errOut := runCLI(t, tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) {

@@ -161,6 +161,15 @@ func Energy(op Operator, V [][]float64, samples int, seed uint64) EnergyResult {
 // of mul. Energy fractions of related operators (H, G and F = H − G) are
 // then computed from one pass and their errors are correlated.
 func EnergyFunc(dim, nops int, V [][]float64, samples int, seed uint64, mul MulFunc) []EnergyResult {
+	res, _ := CancelableEnergyFunc(dim, nops, V, samples, seed, mul, nil)
+	return res
+}
+
+// CancelableEnergyFunc is EnergyFunc that calls cancel (if not nil) before every call of
+// mul. When cancel returns true it returns at once, with no result and an error wrapping
+// ErrCanceled that counts the products made: a large samples count is stopped within one
+// product, not after drawing and projecting every remaining random vector.
+func CancelableEnergyFunc(dim, nops int, V [][]float64, samples int, seed uint64, mul MulFunc, cancel func() bool) ([]EnergyResult, error) {
 	if samples < 2 {
 		panic(fmt.Sprintf("linalg: Energy: samples = %d, want ≥ 2", samples))
 	}
@@ -179,8 +188,19 @@ func EnergyFunc(dim, nops int, V [][]float64, samples int, seed uint64, mul MulF
 	for j := range res {
 		res[j].Diag = make([]float64, k)
 	}
+	products := 0
+	canceled := func() error {
+		if cancel != nil && cancel() {
+			return fmt.Errorf("%w after %d of %d products", ErrCanceled, products, k+samples)
+		}
+		products++
+		return nil
+	}
 	// Vᵀ A V, one column a product: Mₗᵢ = vₗᵀ (A vᵢ).
 	for i, v := range V {
+		if err := canceled(); err != nil {
+			return nil, err
+		}
 		mul(dst, v)
 		for j, d := range dst {
 			for l, u := range V {
@@ -197,6 +217,9 @@ func EnergyFunc(dim, nops int, V [][]float64, samples int, seed uint64, mul MulF
 	z := make([]float64, dim)
 	acc := make([]welford, nops)
 	for s := 0; s < samples; s++ {
+		if err := canceled(); err != nil {
+			return nil, err
+		}
 		rd.fill(z)
 		ProjectBulk(z, V, z)
 		mul(dst, z)
@@ -213,7 +236,7 @@ func EnergyFunc(dim, nops int, V [][]float64, samples int, seed uint64, mul MulF
 			r.StdErr = r.Fraction * r.Total.StdErr / r.Total.Mean
 		}
 	}
-	return res
+	return res, nil
 }
 
 // welford accumulates a mean and a variance in one pass.

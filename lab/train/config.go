@@ -49,13 +49,19 @@ type Config struct {
 
 	EvalEvery     int     `json:"eval_every" flag:"eval-every" help:"measure full-train and test loss every N steps" check:"[1,inf)"`
 	EnergyEvery   int     `json:"energy_every" flag:"energy-every" help:"estimate curvature energies on every N-th refresh (0: never)" check:"[0,inf)" note:"0: never"`
-	HutchSamples  int     `json:"hutch_samples" flag:"hutch-samples" help:"Hutchinson probes per energy estimate" check:"[2,inf)"`
+	HutchSamples  int     `json:"hutch_samples" flag:"hutch-samples" help:"Hutchinson probes per energy estimate" check:"[2,10000]"` // ≤ MaxHutchSamples
 	DivergeFactor float64 `json:"diverge_factor" flag:"diverge-factor" help:"divergence: a minibatch loss above this × the initial training loss (or NaN/Inf)" check:"(1,inf)"`
 	KeepEvery     int     `json:"keep_every" flag:"keep-every" help:"automatic checkpoint for rollback every N steps" check:"[1,inf)"`
 }
 
 // MaxWidth is the widest hidden layer a configuration may ask for.
 const MaxWidth = 100000
+
+// MaxHutchSamples bounds the Hutchinson probes of one energy estimate (hutch_samples, and
+// `hessian --hutch-samples`): each is one curvature product, and the standard error falls
+// only as 1/√m, so 10000 probes already give a hundredth of one probe's error. A billion
+// (accepted once) is a computation of days. HutchSamples' check tag says the same.
+const MaxHutchSamples = 10000
 
 // Alpha maps the weights back to the slider: α = w_bulk/2 when w_dom = 1, 1 − w_dom/2 when
 // w_bulk = 1; NaN for a pair off the slider's path.

@@ -123,24 +123,11 @@ func Curvature(b *nn.Bound, opt CurvatureOptions) (CurvatureReport, error) {
 		return r, nil
 	}
 	// Energies: exact numerators and Dominant part of the denominators from the k products,
-	// the Bulk part of the denominators by Hutchinson on shared Rademacher probes.
-	// Once cancelled, the remaining products are skipped (left zero) and the result dropped.
-	canceled, done := false, 0
-	en := linalg.EnergyFunc(P, 3, r.Vectors, opt.HutchSamples, opt.Seed^0x4a7c, func(dst [][]float64, z []float64) {
-		if !canceled && opt.Cancel != nil && opt.Cancel() {
-			canceled = true
-		}
-		if canceled {
-			for _, d := range dst {
-				clear(d)
-			}
-			return
-		}
-		mul(dst, z)
-		done++
-	})
-	if canceled {
-		return r, fmt.Errorf("%w: the energies, after %d of %d products", linalg.ErrCanceled, done, k+opt.HutchSamples)
+	// the Bulk part of the denominators by Hutchinson on shared Rademacher probes. Cancel
+	// stops them within one product, however many probes were asked for.
+	en, err := linalg.CancelableEnergyFunc(P, 3, r.Vectors, opt.HutchSamples, opt.Seed^0x4a7c, mul, opt.Cancel)
+	if err != nil {
+		return r, fmt.Errorf("the energies: %w", err)
 	}
 	r.Products += k + opt.HutchSamples
 	r.GGN, r.Functional = en[1].Diag, en[2].Diag
