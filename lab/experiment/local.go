@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 
+	"sharpflat/lab/rundir"
 	"sharpflat/lab/train"
 )
 
@@ -158,16 +161,42 @@ func (w *warmups) get(ctx context.Context, g *Group) (*train.Checkpoint, WarmupR
 }
 
 // loadOrRunWarmup reads group g's finished warm-up from the experiment directory, or runs it.
+// Of the processes that need it at once (the tasks of a job array starting together), one
+// claims it (DIR/runs/GROUP/.warmup.lock) and trains it; the others wait for the claim and
+// then read what it published, so every arm starts from the same bytes and the warm-up is
+// trained once. The claim is a flock: a task killed while training it frees it.
 func loadOrRunWarmup(ctx context.Context, dir string, g *Group, prog *progress) (*train.Checkpoint, WarmupResult, error) {
 	path := armDir(dir, g.Name, "warmup")
-	var res WarmupResult
-	if ok, err := readComplete(path, &res); err != nil {
-		return nil, res, err
-	} else if ok {
-		if cp, err := readCheckpoint(path); err == nil {
-			return cp, res, nil
-		}
-		// Finished by a sharpflat that kept no checkpoint: train it again (deterministic).
+	if cp, res, ok, err := readWarmup(path); ok || err != nil {
+		return cp, res, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, WarmupResult{}, err
+	}
+	unlock, err := rundir.WaitLock(ctx, filepath.Join(filepath.Dir(path), warmupLock))
+	if err != nil {
+		return nil, WarmupResult{}, fmt.Errorf("group %s: claiming its warm-up: %w", g.Name, err)
+	}
+	defer unlock()
+	if cp, res, ok, err := readWarmup(path); ok || err != nil {
+		return cp, res, err // published while we waited
 	}
 	return runWarmup(ctx, dir, g, prog)
+}
+
+// warmupLock is the file in DIR/runs/GROUP/ whose lock claims the group's warm-up.
+const warmupLock = ".warmup.lock"
+
+// readWarmup reads a finished warm-up and its checkpoint; ok is false when it is not
+// finished, or was finished by a sharpflat that kept no checkpoint (it is then trained again:
+// it is deterministic).
+func readWarmup(path string) (cp *train.Checkpoint, res WarmupResult, ok bool, err error) {
+	if done, err := readComplete(path, &res); err != nil || !done {
+		return nil, res, false, err
+	}
+	cp, err = readCheckpoint(path)
+	if err != nil {
+		return nil, res, false, nil
+	}
+	return cp, res, true, nil
 }
