@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/lab"
 	"sharpflat/lab/train"
 )
@@ -113,7 +114,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	dir := *out
+	if *resume != "" {
+		dir = *resume
+	}
+	ctx, stop := stopContext(stderr, dir, os.Exit)
 	defer stop()
 	if *resume != "" {
 		for name := range set {
@@ -133,7 +138,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		}
 		err := lab.Resume(ctx, *resume, lab.ResumeOptions{Steps: total, Progress: progressWriter(*quiet, stderr)})
 		if errors.Is(err, lab.ErrNothingToDo) {
-			fmt.Fprintf(stderr, "sharpflat: %v\n", err)
+			fmt.Fprintf(stderr, "sharpflat: %s\n", safetext.Text(err.Error()))
 			return nil
 		}
 		return err
@@ -164,6 +169,41 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		Steps: *steps, Out: *out, SwitchAt: *switchAt, SwitchWDom: wDom, SwitchWBulk: wBulk,
 		CheckpointEvery: *ckptEvery, InitWeights: *initWeights, Progress: progressWriter(*quiet, stderr),
 	})
+}
+
+// stopContext returns a context that the first Ctrl-C or SIGTERM cancels: the run stops
+// after the step in progress (within one curvature product, when the loop passes the
+// context to the trainer's interrupt) and writes everything up to it. A second signal stops
+// the process at once, as SIGKILL would: what is durable stays (the last resume checkpoint,
+// the whole lines flushed), and --resume continues from it bit for bit. stop releases the
+// signals. exit is os.Exit (a test passes its own).
+func stopContext(stderr io.Writer, dir string, exit func(code int)) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2) // both signals are kept however fast they come
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(stderr, "\nsharpflat: stopping after the step in progress (Ctrl-C or SIGTERM again: stop at once)")
+		cancel()
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintf(stderr, "sharpflat: stopped at once; %s keeps the steps up to its last resume checkpoint (continue with --resume %s)\n",
+			safetext.Line(dir), safetext.Line(dir))
+		exit(1)
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }
 
 // parseArm reads "bulk", "dom", "sgd" or "alpha=A" into (w_dom, w_bulk).

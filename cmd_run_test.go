@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -397,4 +398,59 @@ func TestResumeRefusesForeignDamagedOrEditedCheckpoint(t *testing.T) {
 	if code, _, errOut := runCLI(t, "run", "--quiet", "--resume", demo, "--steps", "40"); code != 0 {
 		t.Fatalf("the run's own checkpoint, restored: %d %s", code, errOut)
 	}
+}
+
+// The first Ctrl-C or SIGTERM asks the run to stop after the step in progress (the context
+// ends); a second one stops the process at once (the exit hook is called with 1), saying
+// where the run can be continued. The signals go to this process, caught by the handler;
+// each wait is on the event, under a hang guard.
+func TestSecondSignalStopsAtOnce(t *testing.T) {
+	var stderr syncBuffer
+	exited := make(chan int, 1)
+	ctx, stop := stopContext(&stderr, "R/x", func(code int) { exited <- code })
+	defer stop()
+	guard := time.After(5 * time.Minute)
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	select {
+	case <-ctx.Done():
+	case <-guard:
+		t.Fatal("the first SIGTERM did not end the context")
+	}
+	select {
+	case code := <-exited:
+		t.Fatalf("exit(%d) after one signal", code)
+	default:
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case code := <-exited:
+		if code != 1 {
+			t.Errorf("exit(%d), want 1", code)
+		}
+	case <-guard:
+		t.Fatal("the second signal did not stop the process")
+	}
+	for _, want := range []string{"stopping after the step in progress", "stopped at once; R/x keeps the steps up to its last resume checkpoint (continue with --resume R/x)"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr %q does not say %q", stderr.String(), want)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader on two goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

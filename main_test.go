@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"sharpflat/lab/train"
 	"sharpflat/nn"
@@ -257,30 +255,17 @@ func TestMain(m *testing.M) {
 // SIGTERM during `run` stops after the step in progress and leaves complete files.
 func TestRunSIGTERMKeepsEverything(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
-	cmd := exec.Command(os.Args[0], "run", "--steps", "100000", "--out", out)
-	cmd.Env = append(os.Environ(), "SHARPFLAT_AS_CLI=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Wait until some steps are on disk (metrics are flushed every second).
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		raw, _ := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
-		if strings.Count(string(raw), "\n") >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("no steps written; stderr: %s", stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	cmd, stderr := child(t, "run", "--steps", "100000", "--out", out)
+	done := make(chan struct{})
+	var err error
+	go func() { err = cmd.Wait(); close(done) }()
+	// Wait until some steps are on disk (metrics are flushed every second): the event, with
+	// only a hang guard.
+	waitLines(t, filepath.Join(out, "metrics.jsonl"), 3, done)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err := cmd.Wait()
+	<-done
 	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "interrupted after step") {
 		t.Fatalf("exit %d (%v), stderr %q", code, err, stderr.String())
 	}
