@@ -5,6 +5,7 @@ package experiment
 // panels of one image.
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/color"
@@ -22,6 +23,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"sharpflat/lab/rundir"
 )
 
 // Okabe–Ito colours (distinguishable with the common colour-vision deficiencies), then grey.
@@ -248,16 +251,14 @@ func savePanels(path string, cols int, w, h float64, plots ...*plot.Plot) error 
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
+	// Written whole and renamed into place: two report jobs at once (submit.sh run again while
+	// the first report runs) never leave a figure torn.
+	var b bytes.Buffer
 	enc := png.Encoder{CompressionLevel: png.BestCompression} // the figures are committed under docs/
-	if err := enc.Encode(f, quantize(img.Image())); err != nil {
-		f.Close()
+	if err := enc.Encode(&b, quantize(img.Image())); err != nil {
 		return err
 	}
-	return f.Close()
+	return rundir.WriteFileAtomic(path, b.Bytes())
 }
 
 // figurePalette holds every colour the figures draw: the line colours blended with white (for

@@ -4,6 +4,7 @@ package experiment
 // the docs/EXPERIMENTS.md section with the figures.
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -40,18 +41,15 @@ type Figure struct {
 
 func writeReport(dir string, rep *Report, command string, took time.Duration) error {
 	if len(rep.CSVHeader) > 0 {
-		f, err := os.Create(filepath.Join(dir, "summary.csv"))
-		if err != nil {
-			return err
-		}
-		w := csv.NewWriter(f)
+		// Whole or not at all, like report.md: two report jobs may run at once.
+		var buf bytes.Buffer
+		w := csv.NewWriter(&buf)
 		w.Write(rep.CSVHeader)
 		w.WriteAll(rep.CSVRows)
 		if err := w.Error(); err != nil {
-			f.Close()
 			return err
 		}
-		if err := f.Close(); err != nil {
+		if err := rundir.WriteFileAtomic(filepath.Join(dir, "summary.csv"), buf.Bytes()); err != nil {
 			return err
 		}
 	}
