@@ -163,9 +163,9 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: %s\n", n, filepath.Join(dir, "report.md"))
+		fmt.Fprintf(stdout, "%s: %s\n", n, safetext.Line(filepath.Join(dir, "report.md")))
 		for _, x := range rep.Findings {
-			fmt.Fprintf(stdout, "  - %s\n", x)
+			fmt.Fprintf(stdout, "  - %s\n", safetext.Line(x))
 		}
 		if err := writeDocs(x, f, dir, rep, cmd); err != nil {
 			return err
@@ -221,9 +221,9 @@ func runOneArm(ctx context.Context, x *experiment.Experiment, cfg train.Config, 
 	}
 	if !quiet {
 		if skipped {
-			fmt.Fprintf(stderr, "%s: arm %d (%s) is already finished\n", x.Name, u.Index, u.ID)
+			fmt.Fprintf(stderr, "%s: arm %d (%s) is already finished\n", x.Name, u.Index, safetext.Line(u.ID))
 		} else {
-			fmt.Fprintf(stderr, "%s: arm %d (%s) finished\n", x.Name, u.Index, u.ID)
+			fmt.Fprintf(stderr, "%s: arm %d (%s) finished\n", x.Name, u.Index, safetext.Line(u.ID))
 		}
 	}
 	return nil
@@ -287,9 +287,9 @@ func emitJobs(x *experiment.Experiment, cfg train.Config, s experiment.Sweep, f 
 		return err
 	}
 	for _, p := range files {
-		fmt.Fprintln(stdout, p)
+		fmt.Fprintln(stdout, safetext.Line(p))
 	}
-	fmt.Fprintln(stdout, how)
+	fmt.Fprintln(stdout, safetext.Line(how))
 	if c == experiment.Slurm && strings.Contains(bin, "go-build") {
 		fmt.Fprintln(stdout, "note: this binary was built by 'go run' in a temporary directory; build one with 'go build -o sharpflat .' and set SHARPFLAT to its path")
 	}

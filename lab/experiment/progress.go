@@ -5,6 +5,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"sharpflat/internal/safetext"
 )
 
 // progress counts finished runs and work, and prints a line now and then. A nil *progress
@@ -19,7 +21,12 @@ type progress struct {
 	costTotal, costDone  float64
 }
 
+// newProgress reports to log, escaping what a terminal would act on: the lines name arms,
+// whose ids come from the plan on shared storage.
 func newProgress(log io.Writer, name string) *progress {
+	if log != nil {
+		log = safetext.NewWriter(log)
+	}
 	return &progress{log: log, name: name, start: time.Now()}
 }
 
