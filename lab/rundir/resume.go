@@ -172,6 +172,12 @@ func checkConfig(dir string, h *resumeHeader) error {
 func readResume(dir string) (resumeHeader, *train.Checkpoint, error) {
 	var h resumeHeader
 	path := filepath.Join(dir, resumeFile)
+	// It is read whole (to check its checksum): a file larger than the memory limit is
+	// refused before it is read.
+	if st, err := os.Stat(path); err == nil && st.Size() > train.MemoryLimit() {
+		return h, nil, fmt.Errorf("%s is %s, more than the memory limit %s: not a checkpoint this machine can resume",
+			path, train.Bytes(float64(st.Size())), train.Bytes(float64(train.MemoryLimit())))
+	}
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if _, e := os.Stat(filepath.Join(dir, metricsName)); e != nil {

@@ -143,3 +143,25 @@ func TestSealDetectsEveryFlippedBit(t *testing.T) {
 		t.Errorf("cut short: %v", err)
 	}
 }
+
+// resume.bin is read whole to check it: one larger than the memory limit is refused before
+// it is read, not read until the process runs out of memory.
+func TestResumeRefusesACheckpointAboveTheMemoryLimit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	stepped(t, dir, smallConfig(t))
+	st, err := os.Stat(filepath.Join(dir, resumeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer train.SetMemoryLimit(0)
+	train.SetMemoryLimit(st.Size() - 1)
+	if _, _, err := Resume(dir, nil); err == nil || !strings.Contains(err.Error(), "more than the memory limit") {
+		t.Errorf("resume.bin of %d bytes under a limit of %d: %v", st.Size(), st.Size()-1, err)
+	}
+	train.SetMemoryLimit(st.Size())
+	if w, _, err := Resume(dir, nil); err != nil {
+		t.Errorf("resume.bin of %d bytes under a limit of as many: %v", st.Size(), err)
+	} else {
+		w.Abandon()
+	}
+}
