@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"sharpflat/lab/experiment"
 	"sharpflat/lab/rundir"
 )
 
@@ -309,5 +310,20 @@ func TestExperimentEmitRefusesInjection(t *testing.T) {
 	}
 	if es, _ := os.ReadDir(root); len(es) != 0 {
 		t.Errorf("refused --emit runs left %v", es)
+	}
+	// A flag's value that reaches the scripts is refused by the flag's name: --config here.
+	x, _ := experiment.Lookup("switch")
+	cfg, err := x.BaseConfig(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(cfg)
+	file := filepath.Join(t.TempDir(), "c\nfg;touch pwned.json")
+	if err := os.WriteFile(file, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "experiment", "switch", "--quick", "--config", file, "--out", filepath.Join(root, "ex"), "--emit", "slurm")
+	if code != 2 || !strings.Contains(errOut, "--emit: --config: argument") {
+		t.Errorf("--config with a line break: exit %d, stderr %q", code, errOut)
 	}
 }
