@@ -34,7 +34,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	maxEngines := fs.Int("max-engines", d.MaxEngines, "per-session mode: engines training at once (each takes a core when it can)")
 	maxQueue := fs.Int("max-queue", d.MaxQueue, "per-session mode: sessions waiting for an engine, shown their position (0: refuse when full)")
 	handshake := fs.Duration("handshake-timeout", d.HandshakeTimeout, "from connecting to a running session; also closes a connection left without a session")
-	idle := fs.Duration("idle-timeout", d.IdleTimeout, "close a session after this long without a key press (frames sent do not count)")
+	idle := fs.Duration("idle-timeout", d.IdleTimeout, "close a session after this long without a key press (frames sent do not count; in a classroom, the engine training or a controller's key press counts for every session)")
 	maxSession := fs.Duration("max-session", d.MaxSessionTime, "longest a session may last")
 	maxAuthTries := fs.Int("max-auth-tries", d.MaxAuthTries, "failed authentication attempts per connection")
 	writeTimeout := fs.Duration("write-timeout", d.WriteTimeout, "cut off a client whose write has not gone through after this long (it stopped reading)")

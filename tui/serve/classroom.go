@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/log"
@@ -33,6 +34,11 @@ type classroom struct {
 	controllers int // sessions connected, by role
 	viewers     int
 
+	// active is when the class last showed life (unix nanoseconds): the engine trained a
+	// step (or a refresh made progress), or a controller pressed a key. A watcher of a class
+	// that shows life is not idle, whatever its own keys (see session.idleSince).
+	active atomic.Int64
+
 	done chan struct{} // closed when run returns
 }
 
@@ -41,6 +47,7 @@ const restartPause = time.Second
 
 func newClassroom(cfg train.Config, les *lesson.Lesson, steer bool, l *log.Logger, h *hooks) (*classroom, error) {
 	c := &classroom{cfg: cfg, lesson: les, steer: steer, log: l, hooks: h, changed: make(chan struct{}), done: make(chan struct{})}
+	c.touch(time.Now())
 	e, err := c.newEngine()
 	if err != nil {
 		return nil, err
@@ -97,6 +104,26 @@ func (c *classroom) watching() int {
 	return c.viewers
 }
 
+// touch records that the class showed life at now.
+func (c *classroom) touch(now time.Time) { c.active.Store(now.UnixNano()) }
+
+// lastActive is when the class last showed life.
+func (c *classroom) lastActive() time.Time { return time.Unix(0, c.active.Load()) }
+
+// watch records the engine's progress as the class's life until sub ends: a snapshot with
+// a step (or a refresh's progress) not seen before. A held or paused engine publishes none.
+func (c *classroom) watch(sub *lab.Subscription) {
+	step, refreshing := -1, -1
+	for snap := range sub.C() {
+		if snap.Step != step || snap.Refreshing != refreshing {
+			if step >= 0 {
+				c.touch(time.Now())
+			}
+			step, refreshing = snap.Step, snap.Refreshing
+		}
+	}
+}
+
 // current returns the engine and a channel closed when it is replaced.
 func (c *classroom) current() (*lab.Engine, <-chan struct{}) {
 	c.mu.Lock()
@@ -113,7 +140,10 @@ func (c *classroom) run(ctx context.Context) {
 			c.hooks.engineStarted("classroom", e)
 		}
 		started := time.Now()
+		sub := e.Subscribe()
+		go c.watch(sub)
 		crashed := c.runOnce(ctx, e)
+		sub.Cancel()
 		c.log.Debug("engine stopped", "steps", e.Step(), "ran", time.Since(started).Round(time.Millisecond))
 		if !crashed || ctx.Err() != nil {
 			return

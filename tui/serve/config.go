@@ -54,7 +54,7 @@ type Config struct {
 	MaxPreauth  int // of those, not yet authenticated (0: MaxConns/2, at most 64); see preauth.go
 
 	HandshakeTimeout time.Duration // from accept to a running session (also: a connection with no session)
-	IdleTimeout      time.Duration // since the last key press
+	IdleTimeout      time.Duration // since the last key press (in a classroom: or the class's engine trained, or a controller pressed a key)
 	MaxSessionTime   time.Duration // a session's whole length
 	MaxAuthTries     int           // failed authentication attempts per connection
 	WriteTimeout     time.Duration // a write to a client that takes longer cuts the client off

@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
+
+	"sharpflat/lab"
 )
 
 // The (N+1)th session is refused with a message; a free slot is usable again.
@@ -254,4 +257,77 @@ func TestWindowSizeCapped(t *testing.T) {
 	if widest > maxWidth {
 		t.Errorf("a line %d cells wide, want ≤ %d", widest, maxWidth)
 	}
+}
+
+// A student watching a classroom is not idle while the class shows life (issue 25, item 6):
+// with an idle timeout of 1.5 s, a viewer who presses nothing stays while the engine trains,
+// and while a controller presses keys with the engine paused; once neither happens it is
+// closed as idle. Time passes as the engine's snapshots and the controller's keys arrive
+// (events); the checks need no particular speed.
+func TestIdleTimeoutWatchers(t *testing.T) {
+	const idle = 1500 * time.Millisecond
+	t.Run("engine trains", func(t *testing.T) {
+		engines := make(chan *lab.Engine, 1)
+		ts := startServer(t, func(c *Config, _ string) {
+			c.Classroom, c.IdleTimeout = true, idle // no controllers: it trains while anyone watches
+			c.hooks.engineStarted = func(_ string, e *lab.Engine) { engines <- e }
+		})
+		e := <-engines
+		sub := e.Subscribe()
+		defer sub.Cancel()
+		student := openTerm(t, ts.login("student", nil), 100, 30)
+		student.waitFor("read-only session", hangGuard)
+		// Snapshots of a training engine, until they span two idle timeouts.
+		from, steps := time.Now(), 0
+		guard := time.After(hangGuard)
+		for time.Since(from) < 2*idle {
+			select {
+			case snap := <-sub.C():
+				steps = snap.Step
+			case err := <-student.exited:
+				t.Fatalf("the watching student was closed while the engine trained (step %d): %v\n%s", steps, err, tail(student.text(), 300))
+			case <-guard:
+				t.Fatal("no snapshots")
+			}
+		}
+		if strings.Contains(ts.logs.String(), "idle timeout") {
+			t.Errorf("an idle timeout while the engine trained:\n%s", ts.logs.String())
+		}
+	})
+	t.Run("controller types", func(t *testing.T) {
+		teacher := newKey(t)
+		keys := make(chan struct{}, 100)
+		ts := startServer(t, func(c *Config, dir string) {
+			c.Classroom, c.ControllersPath, c.IdleTimeout = true, dir+"/controllers", idle
+			writeKeys(t, c.ControllersPath, teacher.PublicKey())
+			c.hooks.key = func(user string, _ tea.KeyMsg) {
+				if user == "teacher" {
+					keys <- struct{}{}
+				}
+			}
+		})
+		tc := openTerm(t, ts.login("teacher", teacher), 100, 30)
+		tc.waitFor("paused", hangGuard) // paused at step 0: the engine shows no life
+		student := openTerm(t, ts.login("student", nil), 100, 30)
+		student.waitFor("read-only session", hangGuard)
+		// The teacher presses ? (the help) again and again; each press is seen by the server
+		// before the next is sent, until the presses span two idle timeouts.
+		from := time.Now()
+		for time.Since(from) < 2*idle {
+			tc.send("?")
+			select {
+			case <-keys:
+			case err := <-student.exited:
+				t.Fatalf("the watching student was closed while the teacher typed: %v\n%s", err, tail(student.text(), 300))
+			case <-time.After(hangGuard):
+				t.Fatal("the teacher's key did not arrive")
+			}
+			time.Sleep(idle / 5) // pacing a person's typing, not a wait for the server
+		}
+		// Nobody types and the engine is paused: now the student is idle.
+		student.waitExit(hangGuard)
+		if !strings.Contains(student.text(), "no key pressed for 1.5s") {
+			t.Errorf("the idle student was not told why: %q", tail(student.text(), 300))
+		}
+	})
 }

@@ -398,8 +398,15 @@ func (se *session) waitCtl() tea.Cmd {
 	}
 }
 
-// touch records a key press (the idle timer counts from it).
-func (se *session) touch() { se.lastKey.Store(time.Now().UnixNano()) }
+// touch records a key press (the idle timer counts from it); a controller's is the whole
+// class's activity too.
+func (se *session) touch() {
+	now := time.Now()
+	se.lastKey.Store(now.UnixNano())
+	if c := se.srv.class; c != nil && se.role == "controller" {
+		c.touch(now)
+	}
+}
 
 // crashed logs a panic of the UI or the engine and asks the supervisor to end the session.
 func (se *session) crashed(where string, v any) {

@@ -119,7 +119,7 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 			if reason != "" {
 				continue
 			}
-			idle := now.Sub(time.Unix(0, se.lastKey.Load()))
+			idle := now.Sub(se.idleSince())
 			age := now.Sub(se.start)
 			switch {
 			case idle >= cfg.IdleTimeout && stopAt.IsZero():
@@ -138,6 +138,19 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 			}
 		}
 	}
+}
+
+// idleSince is when the session last showed life: its own last key press; in a classroom
+// also the class's (the engine trained, or a controller pressed a key), since a student
+// watching the teacher's lab is not idle for not typing.
+func (se *session) idleSince() time.Time {
+	last := time.Unix(0, se.lastKey.Load())
+	if c := se.srv.class; c != nil {
+		if a := c.lastActive(); a.After(last) {
+			last = a
+		}
+	}
+	return last
 }
 
 // noticeText is the banner the session should show now: the server stopping, then the
