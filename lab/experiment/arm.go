@@ -19,6 +19,7 @@ func runWarmup(ctx context.Context, dir string, g *Group, prog *progress) (*trai
 	if err != nil {
 		return nil, WarmupResult{}, fmt.Errorf("group %s: %v", g.Name, err)
 	}
+	interruptOn(ctx, t)
 	p, err := newPartial(path)
 	if err != nil {
 		return nil, WarmupResult{}, err
@@ -38,6 +39,9 @@ func runWarmup(ctx context.Context, dir string, g *Group, prog *progress) (*trai
 			return fail(ctx.Err())
 		}
 		m, err := t.Step()
+		if ctx.Err() != nil {
+			return fail(ctx.Err()) // a refresh stopped by a signal: the step changed nothing
+		}
 		if err != nil {
 			return fail(fmt.Errorf("group %s warm-up: %v", g.Name, err))
 		}
@@ -54,6 +58,9 @@ func runWarmup(ctx context.Context, dir string, g *Group, prog *progress) (*trai
 		return nil, WarmupResult{}, fmt.Errorf("group %s: the warm-up diverged (see %s/events.jsonl): lower --lr", g.Name, p.path)
 	}
 	point, err := measurePoint(t, g.Probe)
+	if ctx.Err() != nil {
+		return fail(ctx.Err())
+	}
 	if err != nil {
 		return fail(fmt.Errorf("group %s warm-up: %v", g.Name, err))
 	}
@@ -69,6 +76,14 @@ func runWarmup(ctx context.Context, dir string, g *Group, prog *progress) (*trai
 		return fail(err)
 	}
 	return cp, res, nil
+}
+
+// interruptOn makes t's long computations (a refresh, a probe of the spectrum) stop within
+// one Hessian-vector product of ctx's end: a signal to an experiment is answered within a
+// product, not after a refresh that may take minutes (the Song protocol). An arm or warm-up
+// so stopped is discarded whole and run again on the next invocation.
+func interruptOn(ctx context.Context, t *train.Trainer) {
+	t.SetInterrupt(func() bool { return ctx.Err() != nil })
 }
 
 // record writes a step and the events since the last one.
@@ -93,6 +108,7 @@ func runArm(ctx context.Context, dir string, g *Group, a *Arm, cp *train.Checkpo
 	if err != nil {
 		return ArmResult{}, fmt.Errorf("arm %s: %v", name, err)
 	}
+	interruptOn(ctx, t)
 	if err := t.Apply(a.Config); err != nil {
 		return ArmResult{}, fmt.Errorf("arm %s: %v", name, err)
 	}
@@ -109,7 +125,9 @@ func runArm(ctx context.Context, dir string, g *Group, a *Arm, cp *train.Checkpo
 		p.discard()
 		return ArmResult{}, err
 	}
-	if err := t.Refresh(); err != nil {
+	if err := t.Refresh(); ctx.Err() != nil {
+		return fail(ctx.Err())
+	} else if err != nil {
 		t.TakeEvents()
 		rd.Event(train.Event{Step: t.StepCount(), Time: time.Now(), Kind: train.EventError, Text: err.Error()})
 	}
@@ -124,6 +142,9 @@ func runArm(ctx context.Context, dir string, g *Group, a *Arm, cp *train.Checkpo
 			return fail(ctx.Err())
 		}
 		m, err := t.Step()
+		if ctx.Err() != nil {
+			return fail(ctx.Err())
+		}
 		if err != nil {
 			return fail(fmt.Errorf("arm %s: %v", name, err))
 		}

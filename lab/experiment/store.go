@@ -189,18 +189,24 @@ func writeCheckpoint(dir string, cp *train.Checkpoint) error {
 	if _, err := cp.WriteTo(&b); err != nil {
 		return err
 	}
-	return rundir.WriteFileAtomic(filepath.Join(dir, checkpointFile), b.Bytes())
+	return rundir.WriteFileAtomic(filepath.Join(dir, checkpointFile), rundir.Seal(b.Bytes()))
 }
 
+// readCheckpoint reads a warm-up's checkpoint, refusing one whose checksum fails: every arm
+// starts from it, so a flipped bit on shared storage would change every arm's trajectory.
 func readCheckpoint(dir string) (*train.Checkpoint, error) {
-	f, err := os.Open(filepath.Join(dir, checkpointFile))
+	path := filepath.Join(dir, checkpointFile)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	cp, err := train.ReadCheckpoint(f)
+	data, err := rundir.Unseal(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", f.Name(), err)
+		return nil, fmt.Errorf("%s: %w (delete the warm-up's directory %s to train it again)", path, err, dir)
+	}
+	cp, err := train.ReadCheckpoint(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return cp, nil
 }

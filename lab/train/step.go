@@ -237,6 +237,6 @@ func (t *Trainer) Probe(k int) (values, residuals []float64, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := Curvature(b, CurvatureOptions{K: k, Tol: t.cfg.Tol, Seed: t.cfg.Seed})
+	r, err := Curvature(b, CurvatureOptions{K: k, Tol: t.cfg.Tol, Seed: t.cfg.Seed, Cancel: t.interrupt})
 	return r.Values, r.Residuals, err
 }
