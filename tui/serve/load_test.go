@@ -42,7 +42,8 @@ type loadSpec struct {
 	Keys      string `json:"keys"`
 	Log       string `json:"log"`
 	HostKey   string `json:"host_key"`
-	Refresh   int    `json:"refresh"` // the engine's refresh period T (0: the preset's)
+	Refresh   int    `json:"refresh"`  // the engine's refresh period T (0: the preset's)
+	Defaults  bool   `json:"defaults"` // keep the default limits (the reconnect flood)
 }
 
 // usage is the child's account of itself: getrusage and the Go heap.
@@ -76,7 +77,9 @@ func TestLoadServerProcess(t *testing.T) {
 	defer lf.Close()
 	cfg := DefaultConfig()
 	cfg.HostKeyPath, cfg.AuthorizedKeysPath, cfg.Classroom = spec.HostKey, spec.Keys, spec.Classroom
-	cfg.MaxSessions, cfg.MaxEngines, cfg.MaxConns = spec.Sessions+10, spec.Sessions, 2*spec.Sessions+32
+	if !spec.Defaults {
+		cfg.MaxSessions, cfg.MaxEngines, cfg.MaxConns = spec.Sessions+10, spec.Sessions, 2*spec.Sessions+32
+	}
 	if spec.Refresh > 0 {
 		cfg.Lab.RefreshEvery = spec.Refresh
 	}
@@ -286,33 +289,9 @@ func runLoad(t *testing.T, name string, spec loadSpec, window time.Duration) loa
 	}
 	writeKeys(t, spec.Keys, pubs...)
 
-	raw, _ := json.Marshal(spec)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadServerProcess$", "-test.v=false")
-	cmd.Env = append(os.Environ(), "SHARPFLAT_LOAD_SERVER="+string(raw), loadEnv+"=")
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := bufio.NewScanner(stdout)
-	next := func(prefix string) string {
-		for lines.Scan() {
-			if v, ok := strings.CutPrefix(lines.Text(), prefix+" "); ok {
-				return v
-			}
-		}
-		t.Fatalf("the server process ended before %s", prefix)
-		return ""
-	}
-	addr := next("ADDR")
-	mark := func() usage {
-		io.WriteString(stdin, "mark\n")
-		var u usage
-		json.Unmarshal([]byte(next("USAGE")), &u)
-		return u
-	}
+	child := startServerProcess(t, spec)
+	defer child.kill()
+	addr, mark := child.addr, child.mark
 
 	counters := make([]*frameCounter, spec.Sessions)
 	clients := make([]*gossh.Client, spec.Sessions)
@@ -397,14 +376,68 @@ func runLoad(t *testing.T, name string, spec loadSpec, window time.Duration) loa
 		c.Close()
 	}
 	time.Sleep(3 * time.Second)
-	io.WriteString(stdin, "stop\n")
-	r.end = func() usage { var u usage; json.Unmarshal([]byte(next("USAGE")), &u); return u }()
-	cmd.Wait()
+	r.end = child.stop()
 	r.engineStopMd, r.engineStopMax = engineStops(t, spec.Log)
 	r.engineStepsPerS, r.serverFPS = fromServerLog(t, spec.Log)
 	t.Logf("%s: %+v", name, r)
 	return r
 }
+
+// serverProcess is the server running in a child process (TestLoadServerProcess).
+type serverProcess struct {
+	t     testing.TB
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines *bufio.Scanner
+	addr  string
+}
+
+// startServerProcess starts the child serving spec and waits for its address.
+func startServerProcess(t testing.TB, spec loadSpec) *serverProcess {
+	t.Helper()
+	raw, _ := json.Marshal(spec)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadServerProcess$", "-test.v=false")
+	cmd.Env = append(os.Environ(), "SHARPFLAT_LOAD_SERVER="+string(raw), loadEnv+"=")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &serverProcess{t: t, cmd: cmd, stdin: stdin, lines: bufio.NewScanner(stdout)}
+	p.addr = p.next("ADDR")
+	return p
+}
+
+// next is the value of the child's next line that starts with prefix.
+func (p *serverProcess) next(prefix string) string {
+	for p.lines.Scan() {
+		if v, ok := strings.CutPrefix(p.lines.Text(), prefix+" "); ok {
+			return v
+		}
+	}
+	p.t.Fatalf("the server process ended before %s", prefix)
+	return ""
+}
+
+// mark asks the child for its usage now.
+func (p *serverProcess) mark() usage {
+	io.WriteString(p.stdin, "mark\n")
+	var u usage
+	json.Unmarshal([]byte(p.next("USAGE")), &u)
+	return u
+}
+
+// stop shuts the child's server down and returns its final usage.
+func (p *serverProcess) stop() usage {
+	io.WriteString(p.stdin, "stop\n")
+	var u usage
+	json.Unmarshal([]byte(p.next("USAGE")), &u)
+	p.cmd.Wait()
+	return u
+}
+
+func (p *serverProcess) kill() { p.cmd.Process.Kill() }
 
 var (
 	engineStopRe = regexp.MustCompile(`engine_stop=(\S+)`)
