@@ -65,6 +65,7 @@ type LessonView struct {
 	Index       int // the step shown, 0-based
 	Count       int
 	StepTitle   string
+	Next        string // the next step's title ("" after the last; "step N" when it has none)
 	Caption     string
 	Until       string  // the step's condition in words
 	Trains      bool    // the step trains (otherwise it waits for the user from the start)
@@ -441,6 +442,9 @@ func (e *Engine) lessonView() *LessonView {
 		StepTitle: st.Title, Caption: st.Caption, Until: lesson.DescribeUntil(st.Until),
 		Trains: st.Until.Trains() && !st.Do.Pause, Trained: p.tr.Steps(), Progress: p.tr.Progress(st.Until),
 		Done: p.done, GaveUp: p.gaveUp, Over: p.over, FastForward: p.fastForward,
+	}
+	if p.i+1 < len(p.l.Steps) {
+		v.Next = cmp.Or(p.l.Steps[p.i+1].Title, fmt.Sprintf("step %d", p.i+2))
 	}
 	if st.Until.Steps > 0 && !p.done && p.perStep > 0 {
 		v.Left = time.Duration(max(0, st.Until.Steps-p.tr.Steps())) * p.perStep

@@ -10,6 +10,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"sharpflat/internal/safetext"
+	"sharpflat/lab"
 	"sharpflat/lab/lesson"
 )
 
@@ -44,7 +46,7 @@ func (m Model) openLessons() (Model, tea.Cmd) {
 		es = append(es, listEntry{name: "Leave the lesson", about: "the lab goes on from here, without captions"})
 	}
 	for _, l := range lesson.Builtin() {
-		es = append(es, listEntry{name: l.Title, about: fmt.Sprintf("%s · %d steps · %s", l.Preset, len(l.Steps), l.Summary), lesson: l})
+		es = append(es, listEntry{name: safetext.Line(l.Title), about: fmt.Sprintf("%s · %d steps · %s", safetext.Line(l.Preset), len(l.Steps), safetext.Line(l.Summary)), lesson: l})
 	}
 	m.list = list{kind: listLessons, title: "Lessons · ↑/↓ choose · enter starts · esc closes · your own: sharpflat lesson FILE", entries: es}
 	return m, nil
@@ -114,7 +116,7 @@ func (m Model) choose() (tea.Model, tea.Cmd) {
 		}
 		m.e.StartLesson(les)
 		m.want = intent{}
-		return m.setStatus("lesson: "+les.Title+" · space/→ goes on, ← goes back", false)
+		return m.setStatus("lesson: "+safetext.Line(les.Title)+" · space/→ goes on, ← goes back", false)
 	case listRuns:
 		var dirs []string
 		for _, e := range l.entries {
@@ -195,7 +197,14 @@ func (m Model) lessonKey(k tea.KeyMsg) (mm Model, cmd tea.Cmd, ok bool) {
 		if v.Index+1 == v.Count {
 			what = "the end of the lesson"
 		}
-		mm, cmd = m.setStatus("on to "+what, false)
+		msg := "on to " + what
+		if v.Trains && !v.Done && m.snap.Run != lab.Diverged { // mid-step: see Engine.LessonNext
+			msg = "the step trains on to its end, where its claims are judged, then " + what + " · → again skips it"
+			if v.FastForward {
+				msg = "step skipped, its claims not judged: on to " + what
+			}
+		}
+		mm, cmd = m.setStatus(msg, false)
 		return mm, cmd, true
 	case key.Matches(k, km.LessonBack):
 		m.e.LessonBack()

@@ -2,28 +2,78 @@ package tui
 
 // The lesson band: in lesson mode, a band above the charts shows the lesson's step, its
 // caption (a little Markdown), how far the step has come, and the caption's claims with
-// where each stands (✓ holds, ✗ does not, … not judged yet).
+// where each stands (✓ holds, ✗ does not, … not judged yet, – skipped).
+//
+// Every string of a lesson may come from anyone's file: it passes through safetext here,
+// where it is drawn (the parser refuses control characters too; a lesson built by a program
+// does not pass the parser).
 
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/lipgloss"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/lab"
 	"sharpflat/lab/lesson"
 )
 
+// minBandCharts is the least height the charts keep when the band takes their room
+// (computeLayout draws no charts below 8 lines).
+const minBandCharts = 10
+
 // lessonBandHeight is the lines the band takes in a w×h terminal (0 without a lesson): its
-// head, the caption wrapped to w, and one line per claim, within a third of the screen.
+// head, the caption wrapped to w, and one line per claim. While training runs the band
+// keeps within a third of the screen and the charts keep the lab's smallest screen; while
+// nothing moves (the step waits for the user, or training is paused) the text is what there
+// is to read, and it may take the charts' room down to minBandCharts lines.
 func (m Model) lessonBandHeight(w, h int) int {
 	v := m.snap.Lesson
 	if v == nil || !m.have {
 		return 0
 	}
-	want := 1 + len(wrapMarkdown(v.Caption, w-2)) + len(v.Claims)
-	return max(0, min(want, h/3, h-MinHeight)) // the charts keep the lab's smallest screen
+	return max(0, min(m.bandWant(v, w), m.bandLimit(w, h, m.bandStill(v))))
+}
+
+// bandWant is the lines the band would take to show everything.
+func (m Model) bandWant(v *lab.LessonView, w int) int {
+	return 1 + len(wrapMarkdown(m.lessonCaption(v), w-2)) + len(v.Claims)
+}
+
+// bandLimit is the most lines the band may take, still or not.
+func (m Model) bandLimit(w, h int, still bool) int {
+	limit := h / 3
+	if still {
+		sliderH := 2
+		if h >= 36 {
+			sliderH = 3
+		}
+		limit = max(limit, h-1-sliderH-m.bannerHeight()-lipgloss.Height(m.footerView(w))-minBandCharts)
+	}
+	return min(limit, h-MinHeight) // the charts keep the lab's smallest screen
+}
+
+// bandStill reports whether nothing trains: the step waits for the user, or is paused.
+func (m Model) bandStill(v *lab.LessonView) bool {
+	return v.Done || v.Over || !v.Trains || m.snap.Run != lab.Running || m.snap.Held
+}
+
+// pressed finds the instructions a caption gives the one at the keys ("Press **space**").
+var pressed = regexp.MustCompile(`(^|[.!?:;]\s+|\n\s*)Press\b`)
+
+// lessonCaption is the step's caption as this session shows it: escaped, and for a student
+// watching a classroom (read-only) an instruction to press a key says what the teacher
+// will do: "The teacher will press **space**: …". A student cannot press it.
+func (m Model) lessonCaption(v *lab.LessonView) string {
+	c := safetext.Text(v.Caption)
+	if m.opts.ReadOnly {
+		c = pressed.ReplaceAllString(c, "${1}The teacher will press")
+	}
+	return c
 }
 
 // lessonBandView draws the band in exactly n lines of width w.
@@ -32,25 +82,28 @@ func (m Model) lessonBandView(w, n int) string {
 	v := m.snap.Lesson
 	lines := make([]string, 0, n)
 
-	head := st.Title.Render(v.Title) + st.Label.Render(fmt.Sprintf(" · step %d/%d", v.Index+1, v.Count))
+	head := st.Title.Render(safetext.Line(v.Title)) + st.Label.Render(fmt.Sprintf(" · step %d/%d", v.Index+1, v.Count))
 	if v.StepTitle != "" {
-		head += st.Label.Render(" · ") + st.Value.Render(v.StepTitle)
+		head += st.Label.Render(" · ") + st.Value.Render(safetext.Line(v.StepTitle))
 	}
 	lines = append(lines, spread(head, m.lessonProgress(v), w))
 
 	claims := m.claimLines(v, w)
 	room := max(0, n-1-len(claims))
-	body := wrapMarkdown(v.Caption, w-2)
-	if len(body) > room && room > 0 {
-		body = body[:room]
-		last := &body[room-1]
-		last.words = append(last.words, mdWord{text: "…", style: mdPlain})
+	body := wrapMarkdown(m.lessonCaption(v), w-2)
+	cut := len(body) > room && room > 0
+	if cut { // the last line says that there is more, and when it shows
+		body = body[:room-1]
 	}
-	for i, l := range body {
-		if i >= room {
-			break
-		}
+	for _, l := range body {
 		lines = append(lines, " "+l.render(st))
+	}
+	if cut {
+		more := "↓ more text: a taller terminal shows it all"
+		if !m.bandStill(v) && m.bandWant(v, w) <= m.bandLimit(w, m.c.Height, true) {
+			more = "↓ more text: it shows in full when the step ends (or when paused)"
+		}
+		lines = append(lines, " "+st.Label.Render(more))
 	}
 	for len(lines) < n-len(claims) {
 		lines = append(lines, "")
@@ -68,23 +121,44 @@ func (m Model) lessonBandView(w, n int) string {
 // lessonProgress is the head's right side: what the step waits for and how far it is.
 func (m Model) lessonProgress(v *lab.LessonView) string {
 	st := m.c.Styles
+	until := safetext.Line(v.Until)
 	next := "space/→ next · ← back"
-	if m.opts.ReadOnly {
+	if m.opts.ReadOnly { // a student watching: what the teacher will do, not a key
 		next = "the teacher goes on"
+		if v.Next != "" {
+			next = "next: " + safetext.Line(v.Next) + ", when the teacher goes on"
+		}
 	}
 	switch {
 	case v.Over:
+		if m.opts.ReadOnly {
+			return st.Running.Render("✓ the lesson is over")
+		}
 		return st.Running.Render("✓ the lesson is over") + st.Label.Render(" · ← replays the last step · l: lessons, or leave")
 	case v.GaveUp:
-		return st.StatusErr.Render(v.Until+": not reached in "+count(float64(v.Trained))+" steps") + st.Label.Render(" · "+next)
+		return st.StatusErr.Render(until+": not reached in "+count(float64(v.Trained))+" steps") + st.Label.Render(" · "+next)
 	case v.Done:
-		return st.Running.Render("✓ "+strings.TrimPrefix(v.Until, "until ")) + st.Label.Render(" · "+next)
+		return st.Running.Render("✓ "+strings.TrimPrefix(until, "until ")) + st.Label.Render(" · "+next)
 	case !v.Trains:
 		return st.Label.Render(next)
-	case !math.IsNaN(v.Progress):
-		return st.Value.Render(fmt.Sprintf("%d/%s", v.Trained, strings.TrimSuffix(strings.TrimSuffix(v.Until, " steps"), " step"))) + st.Label.Render(" steps")
 	}
-	return st.Value.Render(v.Until) + st.Label.Render(fmt.Sprintf(" · %d steps so far", v.Trained))
+	var where string
+	if !math.IsNaN(v.Progress) {
+		where = st.Value.Render(fmt.Sprintf("%d/%s", v.Trained, strings.TrimSuffix(strings.TrimSuffix(until, " steps"), " step"))) + st.Label.Render(" steps")
+	} else {
+		where = st.Value.Render(until) + st.Label.Render(fmt.Sprintf(" · %d steps so far", v.Trained))
+	}
+	if v.Left >= 5*time.Second {
+		where += st.Label.Render(" · ≈ " + lab.Duration(v.Left) + " left")
+	}
+	if v.FastForward {
+		ff := "→ to the step's end, then on · → again skips it · "
+		if m.opts.ReadOnly {
+			ff = "the teacher goes on at the step's end · "
+		}
+		return st.Label.Render(ff) + where
+	}
+	return where
 }
 
 // claimLines are the claims of the step, one a line: mark, claim, measured value.
@@ -98,10 +172,13 @@ func (m Model) claimLines(v *lab.LessonView, w int) []string {
 			mark = st.Running.Render(" ✓ ")
 		case lesson.Fails:
 			mark = st.StatusErr.Render(" ✗ ")
+		case lesson.Skipped:
+			out = append(out, truncate(st.Label.Render(" – ")+st.Value.Render(safetext.Line(c.Text))+st.Label.Render(" · "+safetext.Line(c.Value)), w))
+			continue
 		default:
 			mark = st.Label.Render(" … ")
 		}
-		out = append(out, truncate(mark+st.Value.Render(c.Text)+st.Label.Render(" · now "+c.Value), w))
+		out = append(out, truncate(mark+st.Value.Render(safetext.Line(c.Text))+st.Label.Render(" · now "+safetext.Line(c.Value)), w))
 	}
 	return out
 }

@@ -1,0 +1,140 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"sharpflat/internal/safetext"
+	"sharpflat/lab"
+	"sharpflat/lab/lesson"
+)
+
+// bandScreen draws the lab at w×h on snap in the ASCII profile, as plain text.
+func bandScreen(t *testing.T, snap lab.Snapshot, w, h int, opts Options) string {
+	t.Helper()
+	m := New(idleEngine(t), asciiRenderer(), opts)
+	t.Cleanup(m.Close)
+	mm, _ := m.Update(snapshotMsg{snap})
+	mm, _ = mm.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	v := mm.View()
+	checkScreen(t, v, w, h)
+	return ansi.Strip(v)
+}
+
+// builtinStep is the lesson view of step i (0-based) of a built-in lesson, as the engine
+// shows it when the step begins.
+func builtinStep(t *testing.T, name string, i int) lab.Snapshot {
+	t.Helper()
+	var l *lesson.Lesson
+	for _, b := range lesson.Builtin() {
+		if b.Name == name {
+			l = b
+		}
+	}
+	if l == nil {
+		t.Fatalf("no built-in lesson %s", name)
+	}
+	s := syntheticSnapshot(600)
+	st := l.Steps[i]
+	s.Lesson = &lab.LessonView{Name: l.Name, Title: l.Title, Index: i, Count: len(l.Steps), StepTitle: st.Title,
+		Caption: st.Caption, Until: lesson.DescribeUntil(st.Until), Trains: st.Until.Trains() && !st.Do.Pause}
+	if i+1 < len(l.Steps) {
+		s.Lesson.Next = l.Steps[i+1].Title
+	}
+	if !s.Lesson.Trains {
+		s.Run = lab.Paused
+	}
+	return s
+}
+
+// words is s with its runs of white space made single spaces (the band wraps the caption).
+func words(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Step 1 of dom-stalls-bulk-learns shows whole at 80×28. Where the text is cut (80×24, where
+// the charts keep the lab's smallest screen), its last line says that there is more and
+// where it shows, instead of a sentence cut at "… The …".
+func TestLessonBandShowsTheWholeCaption(t *testing.T) {
+	s := builtinStep(t, "dom-stalls-bulk-learns", 0)
+	whole := []string{"So are those the directions that make the network learn?", "The slider at the top shows which one is in force.", "Press space: SGD warms up for 300 steps."}
+	screen := words(bandScreen(t, s, 80, 28, Options{}))
+	for _, want := range whole {
+		if !strings.Contains(screen, want) {
+			t.Errorf("80×28, step 1 of dom-stalls-bulk-learns: %q is not on the screen:\n%s", want, bandScreen(t, s, 80, 28, Options{}))
+		}
+	}
+	if screen := bandScreen(t, s, 80, 24, Options{}); !strings.Contains(screen, "↓ more text: a taller terminal shows it all") || strings.Contains(screen, "… The") {
+		t.Errorf("80×24: the cut text does not say there is more:\n%s", screen)
+	}
+	long := builtinStep(t, "dom-stalls-bulk-learns", 0)
+	long.Lesson.Trains, long.Run = true, lab.Running
+	long.Lesson.Until, long.Lesson.Progress = "300 steps", 0.1
+	if screen := bandScreen(t, long, 80, 24, Options{}); !strings.Contains(screen, "↓ more text: a taller terminal shows it all") {
+		t.Errorf("a training step's long caption at 80×24 does not say there is more:\n%s", screen)
+	}
+	// At 80×32 a third of the screen (10 lines) is too little for this text and three claims
+	// while the step trains; when it pauses, the text takes the charts' room.
+	long.Lesson.Claims = []lab.Claim{{Text: "a", Value: "1"}, {Text: "b", Value: "2"}, {Text: "c", Value: "3"}}
+	if screen := bandScreen(t, long, 80, 32, Options{}); !strings.Contains(screen, "↓ more text: it shows in full when the step ends (or when paused)") {
+		t.Errorf("a training step's long caption at 80×32:\n%s", screen)
+	}
+	long.Run = lab.Paused
+	if screen := words(bandScreen(t, long, 80, 32, Options{})); !strings.Contains(screen, whole[2]) || strings.Contains(screen, "↓ more") {
+		t.Errorf("paused, the whole caption at 80×32:\n%s", bandScreen(t, long, 80, 32, Options{}))
+	}
+}
+
+// A student watching a classroom is told what the teacher will do, not a key to press.
+func TestLessonBandForWatchers(t *testing.T) {
+	s := builtinStep(t, "dom-stalls-bulk-learns", 0)
+	screen := bandScreen(t, s, 120, 40, Options{ReadOnly: true})
+	flat := words(screen)
+	if strings.Contains(flat, "Press space") || strings.Contains(flat, "space/→") {
+		t.Errorf("a watcher is told to press space:\n%s", screen)
+	}
+	for _, want := range []string{"The teacher will press space: SGD warms up for 300 steps.", "next: Warm up with SGD, when the teacher goes on"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("a watcher's screen lacks %q:\n%s", want, screen)
+		}
+	}
+	if own := words(bandScreen(t, s, 120, 40, Options{})); !strings.Contains(own, "Press space: SGD") || !strings.Contains(own, "space/→ next") {
+		t.Errorf("the one at the keys is not told which key goes on:\n%s", own)
+	}
+}
+
+// A skipped step's claims read "not judged", and a fast-forward says what → does now.
+func TestLessonBandSkippedAndFastForward(t *testing.T) {
+	s := builtinStep(t, "dom-stalls-bulk-learns", 2)
+	s.Lesson.Trained, s.Lesson.Progress, s.Lesson.FastForward = 120, 0.4, true
+	s.Lesson.Claims = []lab.Claim{{Text: "train_loss stays within 5% of its start", Verdict: lesson.Skipped, Value: "not judged (skipped)"}}
+	screen := bandScreen(t, s, 120, 40, Options{})
+	if !strings.Contains(screen, "– train_loss stays within 5% of its start · not judged (skipped)") || strings.Contains(screen, "✗") {
+		t.Errorf("a skipped claim:\n%s", screen)
+	}
+	if !strings.Contains(screen, "→ to the step's end, then on · → again skips it · 120/300 steps") {
+		t.Errorf("the fast-forward is not shown:\n%s", screen)
+	}
+}
+
+// No string of a lesson reaches the terminal able to act, in the band or the lessons list.
+func TestLessonBandEscapesHostileText(t *testing.T) {
+	for _, h := range safetext.Hostile() {
+		s := syntheticSnapshot(600)
+		s.Lesson = &lab.LessonView{Name: h, Title: h + " evil", Index: 0, Count: 2, StepTitle: h, Next: h, Caption: "a " + h + "\n\nPress " + h,
+			Until: "until " + h, Trains: true, Trained: 3, Progress: 0.5,
+			Claims: []lab.Claim{{Text: h, Verdict: lesson.Fails, Value: h}, {Text: h, Verdict: lesson.Skipped, Value: h}}}
+		for _, opts := range []Options{{}, {ReadOnly: true}} {
+			for _, size := range [][2]int{{80, 24}, {120, 40}} {
+				m := New(idleEngine(t), colorRenderer(), opts)
+				mm, _ := m.Update(snapshotMsg{s})
+				mm, _ = mm.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+				if v := ansi.Strip(mm.View()); safetext.Executable(v) {
+					t.Errorf("%q reaches the screen (%v, %d×%d):\n%q", h, opts.ReadOnly, size[0], size[1], v)
+				}
+				m.Close()
+			}
+		}
+	}
+}
