@@ -429,3 +429,39 @@ func stalledClient(t *testing.T, channelOnly bool) {
 		t.Errorf("%d engines started, at most %d at once; want 2, and 1 (MaxEngines)", n, peak)
 	}
 }
+
+// A 10 MiB paste, then q (issue 25, item 14): the input is read as fast as it comes and cut
+// down to the newest keys, so the q is answered and the session ends, without waiting for
+// the program to go through ten million keys. An event check: the session's end, with a
+// hang guard.
+func TestPasteFloodOverSSH(t *testing.T) {
+	ts := startServer(t, nil)
+	tm := openTerm(t, ts.login("paster", nil), 100, 30)
+	tm.waitFor("running", hangGuard)
+	wrote := make(chan error, 1)
+	go func() {
+		chunk := bytes.Repeat([]byte("x"), 64<<10) // x is no key of the lab's
+		for range 160 {
+			if _, err := tm.stdin.Write(chunk); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		_, err := io.WriteString(tm.stdin, "q")
+		wrote <- err
+	}()
+	if err := tm.waitExit(hangGuard); err != nil {
+		t.Errorf("the session ended with %v", err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatalf("writing the paste: %v", err)
+	}
+	if !strings.Contains(tm.text(), "session ended: you left") {
+		t.Errorf("the session did not end by the q: %q", tail(tm.text(), 300))
+	}
+	eventually(t, hangGuard, "no session end in the log", func() bool { return strings.Contains(ts.logs.String(), "session end") })
+	m := regexp.MustCompile(`bytes_in=(\d+) keys_dropped=(\d+)`).FindStringSubmatch(ts.logs.String())
+	if m == nil || m[1] != fmt.Sprint(160<<16+1) || m[2] == "0" {
+		t.Errorf("the log says %q; want all %d bytes read and keys dropped", m, 160<<16+1)
+	}
+}

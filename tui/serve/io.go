@@ -60,78 +60,108 @@ func (d *deadlineWriter) stop() {
 
 // inputPump reads the session's input in one goroutine, so that the server can ask the
 // terminal a question with a timeout (the background colour) and hand every other byte to
-// the program; and so that the end of input (the client closed the channel) is noticed.
+// the program; so that the end of input (the client closed the channel) is noticed; and so
+// that input is read as fast as the client sends it, cut into keys, and bounded (keyQueue:
+// the newest keys are kept, a flood or a long paste dropped) whatever the program's pace.
 type inputPump struct {
-	ch      chan []byte
+	wake    chan struct{} // a token: keys were queued
 	eof     chan struct{} // closed when the source fails or ends
 	done    chan struct{} // closed by the session: Read returns io.EOF
 	bytesIn atomic.Int64  // bytes read (for the logs)
-	mu      sync.Mutex
-	parked  []byte // bytes read during a query that belong to the program
+
+	mu     sync.Mutex
+	q      keyQueue
+	parked []byte // bytes read during a query that belong to the program
 }
 
 func newInputPump(src io.Reader, done chan struct{}) *inputPump {
-	p := &inputPump{ch: make(chan []byte, 4), eof: make(chan struct{}), done: done}
+	p := &inputPump{wake: make(chan struct{}, 1), eof: make(chan struct{}), done: done}
 	go p.run(src)
 	return p
 }
 
-// run copies src into ch. It returns when src fails (the channel closed) or, after the
-// session has ended, on the next read; the buffer of 4 chunks keeps a flood of input
-// waiting in the client's SSH window, not in the server's memory.
+// run reads src into the queue until src fails (the channel closed) or, after the session
+// has ended, on the next read.
 func (p *inputPump) run(src io.Reader) {
 	defer close(p.eof)
+	buf := make([]byte, 4096)
 	for {
-		buf := make([]byte, 1024)
 		n, err := src.Read(buf)
 		if n > 0 {
 			p.bytesIn.Add(int64(n))
+			p.mu.Lock()
+			p.q.add(buf[:n])
+			p.mu.Unlock()
 			select {
-			case p.ch <- buf[:n]:
-			case <-p.done:
-				return
+			case p.wake <- struct{}{}:
+			default: // a wake-up is pending
 			}
 		}
 		if err != nil {
 			return
 		}
+		select {
+		case <-p.done:
+			return
+		default:
+		}
 	}
 }
 
-// deliver copies the chunk c into b and parks what does not fit for the next Read.
-func (p *inputPump) deliver(b, c []byte) int {
-	n := copy(b, c)
-	if n < len(c) {
-		p.mu.Lock()
-		p.parked = append(p.parked, c[n:]...)
-		p.mu.Unlock()
-	}
-	return n
-}
-
-// Read gives the program the parked bytes first, then the stream.
-func (p *inputPump) Read(b []byte) (int, error) {
+// dropped is how many keys the queue has dropped (for the logs).
+func (p *inputPump) dropped() int {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.q.dropped
+}
+
+// take gives the program the parked bytes first, then whole keys from the queue. It fills
+// at most len(b)-1 bytes: bubbletea takes a full read to mean that a sequence may go on in
+// the next, and a short one to end at a key's end, which is where this one ends.
+func (p *inputPump) take(b []byte) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(b) > 1 {
+		b = b[:len(b)-1]
+	}
 	if len(p.parked) > 0 {
 		n := copy(b, p.parked)
 		p.parked = p.parked[n:]
-		p.mu.Unlock()
-		return n, nil
+		return n
 	}
-	p.mu.Unlock()
-	select {
-	case c := <-p.ch:
-		return p.deliver(b, c), nil
-	case <-p.done:
-		return 0, io.EOF
-	case <-p.eof:
+	return p.q.pop(b)
+}
+
+// Read blocks until there is input, and returns io.EOF once the session has ended or the
+// source has ended and everything read from it has been taken.
+func (p *inputPump) Read(b []byte) (int, error) {
+	for {
+		if n := p.take(b); n > 0 {
+			return n, nil
+		}
 		select {
-		case c := <-p.ch:
-			return p.deliver(b, c), nil
-		default:
+		case <-p.wake:
+		case <-p.done:
+			return 0, io.EOF
+		case <-p.eof:
+			if n := p.take(b); n > 0 {
+				return n, nil
+			}
 			return 0, io.EOF
 		}
 	}
+}
+
+// queued takes everything queued, as bytes (the query's reading).
+func (p *inputPump) queued() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []byte
+	for _, k := range p.q.keys {
+		out = append(out, k...)
+	}
+	p.q.keys = p.q.keys[:0]
+	return out
 }
 
 // bgQueryTimeout is how long to wait for the terminal's answer about its background colour.
@@ -150,8 +180,8 @@ func (p *inputPump) queryDarkBackground(out io.Writer, timeout time.Duration) (d
 	var got []byte
 	for {
 		select {
-		case c := <-p.ch:
-			got = append(got, c...)
+		case <-p.wake:
+			got = append(got, p.queued()...)
 			if end, found := findDA1(got); found {
 				dark, ok = parseOSC11(got[:end])
 				rest := stripReplies(got)
@@ -166,6 +196,7 @@ func (p *inputPump) queryDarkBackground(out io.Writer, timeout time.Duration) (d
 		case <-t.C:
 		case <-p.done:
 		case <-p.eof:
+			got = append(got, p.queued()...)
 		}
 		dark, ok = parseOSC11(got)
 		p.park(stripReplies(got))

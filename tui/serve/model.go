@@ -179,7 +179,8 @@ func (m *sessionModel) key(k tea.KeyMsg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	// Several runes in one message are several presses (the lab handles them so): each
-	// takes a token, and those beyond the tokens left are dropped.
+	// takes a token, and those beyond the tokens left are dropped, the oldest first (the
+	// newest are what the user is waiting for: the q after a paste).
 	presses := 1
 	if k.Type == tea.KeyRunes && !k.Paste {
 		presses = max(1, len(k.Runes))
@@ -191,7 +192,7 @@ func (m *sessionModel) key(k tea.KeyMsg) (tea.Cmd, bool) {
 	}
 	var flash tea.Cmd
 	if n < presses {
-		k.Runes = k.Runes[:n:n]
+		k.Runes = k.Runes[len(k.Runes)-n:]
 		flash = m.setFlash(floodText)
 	}
 	switch m.phase {

@@ -239,7 +239,7 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 	se.out.stop()
 	closeDone()
 	kv := []any{"role", se.role, "reason", reason, "duration", time.Since(se.start).Round(time.Millisecond),
-		"frames", se.out.frames.Load(), "bytes_out", se.out.bytes.Load(), "bytes_in", se.in.bytesIn.Load()}
+		"frames", se.out.frames.Load(), "bytes_out", se.out.bytes.Load(), "bytes_in", se.in.bytesIn.Load(), "keys_dropped", se.in.dropped()}
 	if stopTook > 0 {
 		kv = append(kv, "engine_stop", stopTook.Round(time.Millisecond))
 	}
