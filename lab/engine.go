@@ -138,6 +138,7 @@ func New(cfg train.Config, opts Options) (*Engine, error) {
 	t.SetExtraPair(true) // λ_{k+1} for the felt curvature (headless runs leave it off)
 	if opts.Lesson != nil {
 		e.play = newPlay(opts.Lesson)
+		e.logLesson()
 		e.beginStep(0)
 	}
 	if opts.StartPaused {

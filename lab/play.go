@@ -115,9 +115,20 @@ func (e *Engine) StartLesson(l *lesson.Lesson) {
 			return
 		}
 		e.play = newPlay(l)
-		e.log(train.EventCommand, "lesson: "+safetext.Line(l.Title))
+		e.logLesson()
 		e.beginStep(0)
 	})
+}
+
+// logLesson says in the event log which lesson begins and how many steps it trains.
+func (e *Engine) logLesson() {
+	l := e.play.l
+	fixed, upTo := LessonSteps(l)
+	more := ""
+	if upTo > 0 {
+		more = fmt.Sprintf(", and up to %d more waiting for a metric", upTo)
+	}
+	e.log(train.EventCommand, fmt.Sprintf("lesson: %s · %d training steps%s", safetext.Line(l.Title), fixed, more))
 }
 
 // LessonNext goes on to the lesson's next step (after the last, the lesson ends). While the

@@ -78,6 +78,10 @@ func TestLessonPlaysToTheEnd(t *testing.T) {
 	if cfg := e.Config(); cfg.LR != 0.05 || cfg.Seed != 3 {
 		t.Errorf("lr %g seed %d, want the lesson's 0.05 and 3", cfg.LR, cfg.Seed)
 	}
+	// The event log says at once how much the lesson trains (15 + 10 steps).
+	if len(e.events) == 0 || e.events[0].Text != "lesson: Tiny · 25 training steps" {
+		t.Errorf("the first event %+v, want the lesson and its 25 training steps", e.events[:min(1, len(e.events))])
+	}
 }
 
 // Stepping back restores the state kept when the step began, charts included, and the step
