@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/log"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/lab"
 	"sharpflat/lab/lesson"
 	"sharpflat/tui/serve"
@@ -61,7 +62,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if *shutdown <= 0 {
 		return usagef("serve: --shutdown-timeout %v, want > 0", *shutdown)
 	}
-	logger, err := newLogger(stderr, *logLevel, *logFormat)
+	logger, err := newLogger(safetext.NewWriter(stderr), *logLevel, *logFormat)
 	if err != nil {
 		return usagef("serve: %v", err)
 	}
@@ -107,7 +108,10 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	return <-served
 }
 
-// newLogger is the server's structured logger on stderr.
+// newLogger is the server's structured logger on stderr. The serve package escapes what a
+// peer or a key file sends before it logs it; runServe also writes the log through
+// safetext.NewWriter, so that nothing a terminal acts on reaches the operator's terminal
+// whatever a log line quotes (the price: no colours in the server's log).
 func newLogger(w io.Writer, level, format string) (*log.Logger, error) {
 	lvl, err := log.ParseLevel(level)
 	if err != nil {

@@ -5,11 +5,12 @@ import (
 	"maps"
 	"net"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
+
+	"sharpflat/internal/safetext"
 )
 
 // Permission extensions set during authentication. Only VerifiedPublicKeyCallback writes
@@ -78,7 +79,8 @@ func (s *Server) offeredKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	fp := gossh.FingerprintSHA256(key)
 	e, ok, why := s.authorize(fp, addrOf(ctx.RemoteAddr()))
 	if why != "" {
-		s.log.Info("auth refused", "method", "publickey", "reason", why, "remote", hostOf(ctx.RemoteAddr()), "user", logUser(ctx.User()), "key", fp, "at", e.at)
+		s.log.Info("auth refused", "method", "publickey", "reason", safetext.Line(why), "remote", hostOf(ctx.RemoteAddr()), "user", logUser(ctx.User()),
+			"client", logField(ctx.ClientVersion(), 64), "key", fp, "comment", e.comment, "at", e.at)
 	}
 	return ok
 }
@@ -94,7 +96,8 @@ func (s *Server) verifiedKey(ctx ssh.Context, conn gossh.ConnMetadata, key gossh
 		if why == "" {
 			why = "key removed before it was used"
 		}
-		s.log.Info("auth refused", "method", "publickey", "reason", why, "remote", hostOf(conn.RemoteAddr()), "user", logUser(conn.User()), "key", fp, "at", e.at)
+		s.log.Info("auth refused", "method", "publickey", "reason", safetext.Line(why), "remote", hostOf(conn.RemoteAddr()), "user", logUser(conn.User()),
+			"client", clientVersion(conn.ClientVersion()), "key", fp, "comment", e.comment, "at", e.at)
 		return nil, fmt.Errorf("permission denied")
 	}
 	out := &gossh.Permissions{}
@@ -108,9 +111,10 @@ func (s *Server) verifiedKey(ctx ssh.Context, conn gossh.ConnMetadata, key gossh
 	delete(out.Extensions, extAnonymous)
 	delete(out.Extensions, extNoPTY)
 	out.Extensions[extFingerprint] = fp
-	kv := []any{"method", "publickey", "remote", hostOf(conn.RemoteAddr()), "user", logUser(conn.User()), "key", fp, "type", key.Type()}
+	kv := []any{"method", "publickey", "remote", hostOf(conn.RemoteAddr()), "user", logUser(conn.User()),
+		"client", clientVersion(conn.ClientVersion()), "key", fp, "type", key.Type()}
 	if ok {
-		kv = append(kv, "at", e.at)
+		kv = append(kv, "comment", e.comment, "at", e.at)
 		if e.opts.noPTY {
 			out.Extensions[extNoPTY] = "1"
 			kv = append(kv, "pty", false)
@@ -127,7 +131,7 @@ func (s *Server) verifiedKey(ctx ssh.Context, conn gossh.ConnMetadata, key gossh
 // without a key get in anonymously. It asks nothing, so there is nothing secret to log.
 func (s *Server) anonymousLogin(ctx ssh.Context, _ gossh.KeyboardInteractiveChallenge) bool {
 	ctx.Permissions().Extensions = map[string]string{extAnonymous: "1"}
-	s.log.Info("auth ok", "method", "anonymous", "remote", hostOf(ctx.RemoteAddr()), "user", logUser(ctx.User()))
+	s.log.Info("auth ok", "method", "anonymous", "remote", hostOf(ctx.RemoteAddr()), "user", logUser(ctx.User()), "client", logField(ctx.ClientVersion(), 64))
 	return true
 }
 
@@ -142,7 +146,8 @@ func (s *Server) authLog(conn gossh.ConnMetadata, method string, err error) {
 		s.log.Debug("auth refused", "method", method, "remote", hostOf(conn.RemoteAddr()), "user", logUser(conn.User()))
 		return
 	}
-	s.log.Info("auth refused", "method", method, "remote", hostOf(conn.RemoteAddr()), "user", logUser(conn.User()), "reason", err.Error())
+	s.log.Info("auth refused", "method", method, "remote", hostOf(conn.RemoteAddr()), "user", logUser(conn.User()),
+		"client", clientVersion(conn.ClientVersion()), "reason", safetext.Line(err.Error()))
 }
 
 // serverConfig is the x/crypto configuration under wish's, one per connection:
@@ -206,19 +211,24 @@ func hostOf(a net.Addr) string {
 	return h
 }
 
-// logUser makes a client-chosen user name safe to log: printable, at most 32 runes.
-func logUser(u string) string {
-	var b strings.Builder
+// logUser makes a client-chosen user name (or terminal name) safe to log: at most 32 runes,
+// every control character escaped (logField).
+func logUser(u string) string { return logField(u, 32) }
+
+// logField makes text from a peer or a key file (a user name, a client's version string, a
+// key's comment) safe to log: cut to maxRunes runes (then …), and every control character,
+// C1 control, bidirectional override and invalid byte shown escaped (safetext.Line), never
+// executed by the terminal that shows the log.
+func logField(s string, maxRunes int) string {
 	n := 0
-	for _, r := range u {
-		if n++; n > 32 {
-			b.WriteString("…")
-			break
+	for i := range s {
+		if n == maxRunes {
+			return safetext.Line(s[:i]) + "…"
 		}
-		if r < 0x20 || r == 0x7f {
-			r = '?'
-		}
-		b.WriteRune(r)
+		n++
 	}
-	return b.String()
+	return safetext.Line(s)
 }
+
+// clientVersion is the version line the client sent, for the logs.
+func clientVersion(v []byte) string { return logField(string(v), 64) }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"sharpflat/internal/safetext"
 )
 
 // An authorized key gets the lab; q ends the session with status 0.
@@ -210,5 +212,70 @@ func TestOpenAnonymous(t *testing.T) {
 	tm.waitFor("running", 20*time.Second)
 	if !strings.Contains(ts.logs.String(), "open: anyone") {
 		t.Errorf("--open did not log a warning")
+	}
+}
+
+// Text from a peer or a key file reaches the log escaped (issue 25, item 2): a key's
+// comment, an option the server refuses, a user name, a client's version string and its
+// terminal name, each carrying one of safetext.Hostile's sequences, logged on the way in
+// (auth ok with the comment, auth refused by from= with its reason, session start with the
+// terminal), and none of them executable in the log.
+func TestPeerTextEscapedInLogs(t *testing.T) {
+	hostile := safetext.Hostile()
+	keys := make([]gossh.Signer, len(hostile))
+	far := newKey(t) // listed only from an address the test never uses
+	ts := startServer(t, func(c *Config, _ string) {
+		var lines []string
+		for i, h := range hostile {
+			keys[i] = newKey(t)
+			lines = append(lines, keyLine("", keys[i])+" student"+h+"@laptop",
+				keyLine(`environment="X=`+h+`"`, newKey(t))+" skipped"+h)
+		}
+		lines = append(lines, keyLine(`from="192.0.2.1"`, far)+" far"+hostile[0])
+		writeLines(t, c.AuthorizedKeysPath, lines...)
+	})
+	for i, h := range hostile {
+		// x/crypto's client sends no byte below 0x20 in its version line (the server reads
+		// any: TestLogUser covers those); C1, DEL, bidi and invalid bytes it sends.
+		version := "SSH-2.0-evil" + strings.Map(func(r rune) rune {
+			if r < 0x20 {
+				return '_'
+			}
+			return r
+		}, h)
+		c, err := gossh.Dial("tcp", ts.addr, &gossh.ClientConfig{
+			User: "u" + h, ClientVersion: version, Auth: []gossh.AuthMethod{gossh.PublicKeys(keys[i])},
+			HostKeyCallback: gossh.FixedHostKey(ts.hostKey)})
+		if err != nil {
+			t.Fatalf("login %d: %v", i, err)
+		}
+		sess, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sess.RequestPty("xterm"+h, 30, 100, gossh.TerminalModes{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := sess.Shell(); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, hangGuard, "no session start", func() bool { return strings.Count(ts.logs.String(), "session start") == i+1 })
+		c.Close()
+	}
+	if _, err := ts.dial("far"+hostile[1], gossh.PublicKeys(far)); err == nil {
+		t.Error("a from= key was let in from elsewhere")
+	}
+	logs := ts.logs.String()
+	for _, want := range []string{`student\x1b[2J\x1b[H@laptop`, `SSH-2.0-evil\u009d0;t\u009c`, `skipped\u009b2J`, `xterm\u202egnp.exe`, `far\x1b[2J`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log does not show %s", want)
+		}
+	}
+	if safetext.Executable(logs) {
+		for _, l := range strings.Split(logs, "\n") {
+			if safetext.Executable(l) {
+				t.Errorf("an executable sequence in the log: %q", l)
+			}
+		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/charmbracelet/log"
 	gossh "golang.org/x/crypto/ssh"
+
+	"sharpflat/internal/safetext"
 )
 
 // keySet is an authorized_keys file, re-read whenever it changes (size, modification time
@@ -37,8 +39,9 @@ type keySet struct {
 
 // keyEntry is one usable line of the file.
 type keyEntry struct {
-	at   string // file:line
-	opts keyOptions
+	at      string // file:line (safe to log)
+	comment string // the key's comment, safe to log (logField): who the key is, for the logs
+	opts    keyOptions
 }
 
 // fileStamp tells whether a file changed.
@@ -70,7 +73,7 @@ func loadKeySet(path, what string, l *log.Logger) (*keySet, error) {
 		return nil, err
 	}
 	k.stamp, k.keys, k.n = st, keys, n
-	l.Info("keys loaded", "file", what, "path", path, "keys", n)
+	l.Info("keys loaded", "file", what, "path", safetext.Line(path), "keys", n)
 	return k, nil
 }
 
@@ -111,15 +114,15 @@ func (k *keySet) refreshLocked() {
 	keys, n, err := readAuthorizedKeys(k.path, k.what, k.log)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission):
-		k.log.Warn("keys unreadable: refusing all of them until fixed", "file", k.what, "path", k.path, "err", err)
+		k.log.Warn("keys unreadable: refusing all of them until fixed", "file", k.what, "path", safetext.Line(k.path), "err", safetext.Line(err.Error()))
 		k.keys, k.n = nil, 0
 	case err != nil:
-		k.log.Error("keys not reloaded: keeping the keys read before", "file", k.what, "keys", k.n, "err", err)
+		k.log.Error("keys not reloaded: keeping the keys read before", "file", k.what, "keys", k.n, "err", safetext.Line(err.Error()))
 	default:
 		k.keys, k.n = keys, n
-		k.log.Info("keys reloaded", "file", k.what, "path", k.path, "keys", n)
+		k.log.Info("keys reloaded", "file", k.what, "path", safetext.Line(k.path), "keys", n)
 		if n == 0 {
-			k.log.Warn("no usable keys in "+k.path, "file", k.what)
+			k.log.Warn("no usable keys in "+safetext.Line(k.path), "file", k.what)
 		}
 	}
 }
@@ -137,7 +140,7 @@ func readAuthorizedKeys(path, what string, l *log.Logger) (map[string][]keyEntry
 	for n := 1; len(b) > 0; n++ {
 		var line []byte
 		line, b, _ = bytes.Cut(b, []byte("\n"))
-		at := fmt.Sprintf("%s:%d", path, n)
+		at := fmt.Sprintf("%s:%d", safetext.Line(path), n)
 		if len(line) > maxKeyLineBytes {
 			return nil, 0, fmt.Errorf("%s %s: a line of %d bytes, more than the %d allowed", what, at, len(line), maxKeyLineBytes)
 		}
@@ -145,7 +148,7 @@ func readAuthorizedKeys(path, what string, l *log.Logger) (map[string][]keyEntry
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		pub, _, opts, _, err := gossh.ParseAuthorizedKey(line)
+		pub, comment, opts, _, err := gossh.ParseAuthorizedKey(line)
 		if err != nil {
 			l.Warn("skipping a line that is not a public key", "file", what, "at", at)
 			continue
@@ -157,11 +160,12 @@ func readAuthorizedKeys(path, what string, l *log.Logger) (map[string][]keyEntry
 			if errors.As(err, &oe) {
 				option = oe.option
 			}
-			l.Warn("skipping a key with an option this server does not honour", "file", what, "at", at, "option", option, "err", err.Error())
+			l.Warn("skipping a key with an option this server does not honour", "file", what, "at", at,
+				"option", logField(option, 64), "err", logField(err.Error(), 200), "comment", logField(comment, 64))
 			continue
 		}
 		fp := gossh.FingerprintSHA256(pub)
-		keys[fp] = append(keys[fp], keyEntry{at: at, opts: o})
+		keys[fp] = append(keys[fp], keyEntry{at: at, comment: logField(comment, 64), opts: o})
 		count++
 	}
 	return keys, count, nil

@@ -138,9 +138,9 @@ func (s *Server) warnNoKeys() {
 	switch {
 	case s.keys.count() > 0:
 	case ctl > 0:
-		s.log.Warn("no usable keys in "+s.cfg.AuthorizedKeysPath+": only the controllers can log in", "controllers", ctl)
+		s.log.Warn("no usable keys in "+safetext.Line(s.cfg.AuthorizedKeysPath)+": only the controllers can log in", "controllers", ctl)
 	default:
-		s.log.Warn("no usable keys in " + s.cfg.AuthorizedKeysPath + ": nobody can log in (the file is re-read when it changes)")
+		s.log.Warn("no usable keys in " + safetext.Line(s.cfg.AuthorizedKeysPath) + ": nobody can log in (the file is re-read when it changes)")
 	}
 }
 

@@ -213,8 +213,11 @@ func TestReadAuthorizedKeysOptions(t *testing.T) {
 }
 
 func TestLogUser(t *testing.T) {
-	if got := logUser("a\x1b[2Jb\nc"); got != "a?[2Jb?c" {
+	if got := logUser("a\x1b[2Jb\nc\u009b"); got != `a\x1b[2Jb\nc\u009b` {
 		t.Errorf("control characters: %q", got)
+	}
+	if got := clientVersion([]byte("SSH-2.0-x\x1b]52;c;eA==\x07\r")); got != `SSH-2.0-x\x1b]52;c;eA==\x07\r` {
+		t.Errorf("a client version: %q", got)
 	}
 	if got := logUser(strings.Repeat("é", 40)); len([]rune(got)) != 33 {
 		t.Errorf("long name: %d runes", len([]rune(got)))
