@@ -91,6 +91,9 @@ func TestLessonCommand(t *testing.T) {
 		!strings.Contains(errOut, "step 1/2 · 20/20 steps\n") || !strings.Contains(errOut, "step 2/2 · 5/5 steps\n") {
 		t.Errorf("lesson --check's estimate and progress on stderr:\n%s", errOut)
 	}
+	if code, out, _ := runCLI(t, "lesson", "--list", good); code != 0 || !strings.Contains(out, "tiny  ") || !strings.Contains(out, "Tiny  ") || !strings.Contains(out, "moons · 2 steps") {
+		t.Errorf("lesson --list FILE: exit %d\n%s", code, out)
+	}
 	bad := filepath.Join(dir, "bad.toml")
 	if err := os.WriteFile(bad, []byte(strings.Replace(tinyLessonFile, `lr = 0.05`, `lr = -1`, 1)), 0o644); err != nil {
 		t.Fatal(err)
