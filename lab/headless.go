@@ -9,6 +9,7 @@ import (
 
 	"sharpflat/lab/rundir"
 	"sharpflat/lab/train"
+	"sharpflat/linalg"
 	"sharpflat/nn"
 )
 
@@ -151,6 +152,10 @@ func loop(ctx context.Context, t *train.Trainer, rd *rundir.Writer, p plan, prog
 	}
 	start := t.StepCount()
 	lastCkpt, lastCkptAt := start, time.Now()
+	// A signal stops a refresh within one Hessian-vector product (the Song protocol's take
+	// minutes); the step it interrupts changed nothing, and everything before it is written.
+	t.SetInterrupt(func() bool { return ctx.Err() != nil })
+	defer t.SetInterrupt(nil)
 	var runErr error
 	for t.StepCount() < p.Steps && ctx.Err() == nil {
 		if p.SwitchAt > 0 && t.StepCount() == p.SwitchAt {
@@ -161,6 +166,9 @@ func loop(ctx context.Context, t *train.Trainer, rd *rundir.Writer, p plan, prog
 			}
 		}
 		m, err := t.Step()
+		if errors.Is(err, linalg.ErrCanceled) && ctx.Err() != nil {
+			break
+		}
 		if err != nil {
 			runErr = err
 			break
