@@ -3,6 +3,7 @@ package serve
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -186,6 +187,11 @@ func (m *sessionModel) key(k tea.KeyMsg) (tea.Cmd, bool) {
 		presses = max(1, len(k.Runes))
 	}
 	n := m.keys.take(time.Now(), presses)
+	if n < presses {
+		if q, ok := leaving(k); ok { // leaving is never a flood: answered whatever the limit
+			k, n, presses = q, 1, 1
+		}
+	}
 	if n == 0 {
 		shown := m.flash == floodText
 		return m.setFlash(floodText), !shown
@@ -212,6 +218,18 @@ func (m *sessionModel) key(k tea.KeyMsg) (tea.Cmd, bool) {
 	var cmd tea.Cmd
 	m.inner, cmd = m.inner.Update(k)
 	return tea.Batch(cmd, flash), true
+}
+
+// leaving reports whether k asks to leave (ctrl+c, or a q among its runes, as the newest of
+// a burst that the key limit cuts may be), and the key that says so alone.
+func leaving(k tea.KeyMsg) (tea.KeyMsg, bool) {
+	switch {
+	case k.Type == tea.KeyCtrlC:
+		return k, true
+	case k.Type == tea.KeyRunes && !k.Paste && slices.Contains(k.Runes, 'q'):
+		return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'q'}}, true
+	}
+	return k, false
 }
 
 // setFlash shows text for flashTTL. The same text again only extends its time: a flood of
