@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 
@@ -17,15 +16,15 @@ import (
 func TestAuthorizedKeyGetsTheLab(t *testing.T) {
 	ts := startServer(t, nil)
 	tm := openTerm(t, ts.login("alice", nil), 100, 30)
-	tm.waitFor("sharpflat", 10*time.Second)
-	tm.waitFor("running", 20*time.Second)
+	tm.waitFor("sharpflat")
+	tm.waitFor("running")
 	if !strings.Contains(tm.out.String(), "\x1b[K") {
 		t.Error("no line is erased to its end: the renderer does not know the terminal's width")
 	}
 	tm.send("w") // would write a run on the server's disk
-	tm.waitFor("w is off over SSH", 5*time.Second)
+	tm.waitFor("w is off over SSH")
 	tm.send("q")
-	if err := tm.waitExit(5 * time.Second); err != nil {
+	if err := tm.waitExit(); err != nil {
 		t.Fatalf("exit: %v", err)
 	}
 	if !strings.Contains(ts.logs.String(), gossh.FingerprintSHA256(ts.user.PublicKey())) {
@@ -134,9 +133,9 @@ func TestAuthOfferedKeyNotProven(t *testing.T) {
 		}
 		defer c.Close()
 		tm := openTerm(t, c, 100, 30)
-		tm.waitFor("read-only session", 15*time.Second)
+		tm.waitFor("read-only session")
 		tm.send(" ")
-		tm.waitFor("steering keys are disabled", 5*time.Second)
+		tm.waitFor("steering keys are disabled")
 		logs := ts.logs.String()
 		if !strings.Contains(logs, gossh.FingerprintSHA256(student.PublicKey())) || !strings.Contains(logs, "role=viewer") {
 			t.Errorf("the session is not the student's viewer session:\n%s", logs)
@@ -209,7 +208,7 @@ func TestOpenAnonymous(t *testing.T) {
 		t.Errorf("anonymous login asked %d questions", prompts)
 	}
 	tm := openTerm(t, c, 100, 30)
-	tm.waitFor("running", 20*time.Second)
+	tm.waitFor("running")
 	if !strings.Contains(ts.logs.String(), "open: anyone") {
 		t.Errorf("--open did not log a warning")
 	}
@@ -259,7 +258,7 @@ func TestPeerTextEscapedInLogs(t *testing.T) {
 		if err := sess.Shell(); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, hangGuard, "no session start", func() bool { return strings.Count(ts.logs.String(), "session start") == i+1 })
+		eventually(t, "no session start", func() bool { return strings.Count(ts.logs.String(), "session start") == i+1 })
 		c.Close()
 	}
 	if _, err := ts.dial("far"+hostile[1], gossh.PublicKeys(far)); err == nil {

@@ -125,10 +125,10 @@ func testConfig(t testing.TB, dir string, logs *syncBuffer) Config {
 	cfg := testLab(t)
 	cfg.HostKeyPath = filepath.Join(dir, "host", "ssh_host_ed25519_key")
 	cfg.AuthorizedKeysPath = filepath.Join(dir, "authorized_keys")
-	cfg.HandshakeTimeout = 5 * time.Second
+	cfg.HandshakeTimeout = hangGuard // tests that need it short set it
 	cfg.IdleTimeout = time.Minute
 	cfg.MaxSessionTime = 10 * time.Minute
-	cfg.WriteTimeout = 5 * time.Second
+	cfg.WriteTimeout = hangGuard // tests of a client that stops reading set it short
 	cfg.FPS = 20
 	cfg.hooks.bgTimeout = 20 * time.Millisecond
 	lg := log.New(logs)
@@ -165,8 +165,8 @@ func startServer(t testing.TB, mutate func(c *Config, dir string)) *testServer {
 			if err != nil {
 				t.Errorf("Serve: %v", err)
 			}
-		case <-time.After(5 * time.Second):
-			t.Errorf("Serve did not return after Close")
+		case <-time.After(hangGuard):
+			t.Errorf("Serve did not return %v after Close", hangGuard)
 		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", ts.logs.String())
@@ -214,7 +214,7 @@ func (ts *testServer) dial(user string, auth ...gossh.AuthMethod) (*gossh.Client
 // (the client otherwise tries each kind of method only once), then those of auth.
 func (ts *testServer) dialSequence(user string, seq []gossh.AuthMethod, auth ...gossh.AuthMethod) (*gossh.Client, error) {
 	cfg := &gossh.ClientConfig{
-		User: user, Auth: auth, HostKeyCallback: gossh.FixedHostKey(ts.hostKey), Timeout: 5 * time.Second,
+		User: user, Auth: auth, HostKeyCallback: gossh.FixedHostKey(ts.hostKey), Timeout: hangGuard,
 	}
 	if len(seq) > 0 {
 		cfg.AuthCallback = func(*gossh.ClientAuthContext) (gossh.AuthMethod, error) {
@@ -280,29 +280,29 @@ func (tm *term) text() string { return ansi.Strip(tm.out.String() + tm.stderr.St
 // frames counts the frames received (each begins by homing the cursor).
 func (tm *term) frames() int { return strings.Count(tm.out.String(), "\x1b[H") }
 
-// waitFor waits until the output contains s.
-func (tm *term) waitFor(s string, timeout time.Duration) {
+// waitFor waits until the output (or its stderr) contains s, polling under the hang guard.
+func (tm *term) waitFor(s string) {
 	tm.t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(hangGuard)
 	for !strings.Contains(tm.text(), s) {
 		if time.Now().After(deadline) {
-			tm.t.Fatalf("waited %v for %q; got:\n%s", timeout, s, tail(tm.text(), 1500))
+			tm.t.Fatalf("waited %v for %q; got:\n%s", hangGuard, s, tail(tm.text(), 1500))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 // waitForNew waits until output that arrives after this call contains s.
-func (tm *term) waitForNew(s string, timeout time.Duration) {
+func (tm *term) waitForNew(s string) {
 	tm.t.Helper()
 	wrote := tm.out.changes()
 	from := len(tm.out.String())
-	guard := time.After(timeout) // a hang guard, not a speed requirement
+	guard := time.After(hangGuard) // a hang guard, not a speed requirement
 	for !strings.Contains(ansi.Strip(tm.out.String()[from:]), s) {
 		select {
 		case <-wrote:
 		case <-guard:
-			tm.t.Fatalf("waited %v for new %q; got:\n%s", timeout, s, tail(tm.text(), 1500))
+			tm.t.Fatalf("waited %v for new %q; got:\n%s", hangGuard, s, tail(tm.text(), 1500))
 		}
 	}
 }
@@ -311,13 +311,13 @@ func (tm *term) waitForNew(s string, timeout time.Duration) {
 func (tm *term) close() { tm.sess.Close() }
 
 // waitExit waits for the session to end and returns its exit error (nil for status 0).
-func (tm *term) waitExit(timeout time.Duration) error {
+func (tm *term) waitExit() error {
 	tm.t.Helper()
 	select {
 	case err := <-tm.exited:
 		return err
-	case <-time.After(timeout):
-		tm.t.Fatalf("session still running after %v; output:\n%s", timeout, tail(tm.text(), 1500))
+	case <-time.After(hangGuard):
+		tm.t.Fatalf("session still running after %v; output:\n%s", hangGuard, tail(tm.text(), 1500))
 		return nil
 	}
 }
@@ -348,24 +348,24 @@ func exitStatus(err error) int {
 	return -1
 }
 
-// eventually polls cond until it holds or timeout passes.
 // goroutineBaseline is the goroutines a leak check ignores: the test's own and the server's,
 // taken once the server has logged that it listens (its accept loop, then, is the only
 // goroutine it adds in per-session mode: the check waits for that event, not for a time).
 func (ts *testServer) goroutineBaseline(t testing.TB) goleak.Option {
 	t.Helper()
-	eventually(t, time.Minute, "the server did not start listening", func() bool {
+	eventually(t, "the server did not start listening", func() bool {
 		return strings.Contains(ts.logs.String(), "listening")
 	})
 	return goleak.IgnoreCurrent()
 }
 
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+// eventually polls cond until it holds; the hang guard turns a hang into a failure.
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(hangGuard)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", timeout, what)
+			t.Fatalf("after %v: %s", hangGuard, what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -374,7 +374,7 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 // dialFrom connects from the local address ip: every address of 127.0.0.0/8 is this host
 // on Linux, so a test can play several client machines.
 func (ts *testServer) dialFrom(ip, user string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: hangGuard}
 	nc, err := d.Dial("tcp", ts.addr)
 	if err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ func mustGetLab(t *testing.T, ts *testServer, ip, what string, k gossh.Signer) *
 	}
 	t.Cleanup(func() { c.Close() })
 	tm := openTerm(t, c, 100, 30)
-	tm.waitFor("step ", 20*time.Second) // the header's step: a snapshot has arrived
+	tm.waitFor("step ") // the header's step: a snapshot has arrived
 	return tm
 }
 
@@ -163,9 +163,9 @@ func TestControllersAreAuthorized(t *testing.T) {
 			keyLine("restrict", restricted))
 	})
 	tc := mustGetLab(t, ts, "127.0.0.1", "teacher in the controllers file only", teacher)
-	tc.waitFor("paused", 5*time.Second) // a classroom starts paused
+	tc.waitFor("paused") // a classroom starts paused
 	tc.send(" ")
-	tc.waitFor("running", 5*time.Second) // it steers
+	tc.waitFor("running") // it steers
 	if strings.Contains(tc.text(), "read-only session") {
 		t.Error("the controller's session is read-only")
 	}
@@ -183,5 +183,5 @@ func TestControllersAreAuthorized(t *testing.T) {
 		t.Error("a controller with restrict was granted a PTY")
 	}
 	// The students' file still works as before.
-	openTerm(t, ts.login("student", nil), 100, 30).waitFor("read-only session", 20*time.Second)
+	openTerm(t, ts.login("student", nil), 100, 30).waitFor("read-only session")
 }

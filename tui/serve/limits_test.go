@@ -22,10 +22,10 @@ func TestMaxSessions(t *testing.T) {
 	c := ts.login("alice", nil)
 	a := openTerm(t, c, 90, 28)
 	b := openTerm(t, c, 90, 28)
-	a.waitFor("running", 20*time.Second)
-	b.waitFor("running", 20*time.Second)
+	a.waitFor("running")
+	b.waitFor("running")
 	third := openTerm(t, c, 90, 28)
-	if st := exitStatus(third.waitExit(5 * time.Second)); st != 1 {
+	if st := exitStatus(third.waitExit()); st != 1 {
 		t.Errorf("refused session: exit status %d, want 1", st)
 	}
 	if !strings.Contains(third.text(), "the server is full (2 sessions)") {
@@ -35,9 +35,9 @@ func TestMaxSessions(t *testing.T) {
 		t.Errorf("the refusal is not logged")
 	}
 	a.send("q")
-	a.waitExit(5 * time.Second)
+	a.waitExit()
 	d := openTerm(t, c, 90, 28)
-	d.waitFor("running", 20*time.Second)
+	d.waitFor("running")
 }
 
 // One key may hold MaxPerKey sessions; another key is not affected.
@@ -46,16 +46,16 @@ func TestMaxPerKey(t *testing.T) {
 	ts := startServer(t, func(c *Config, _ string) { c.MaxPerKey = 1 })
 	writeKeys(t, ts.cfg.AuthorizedKeysPath, ts.user.PublicKey(), bob.PublicKey())
 	first := openTerm(t, ts.login("alice", nil), 90, 28)
-	first.waitFor("running", 20*time.Second)
+	first.waitFor("running")
 	// The same key on a second connection.
 	second := openTerm(t, ts.login("alice", nil), 90, 28)
-	if st := exitStatus(second.waitExit(5 * time.Second)); st != 1 {
+	if st := exitStatus(second.waitExit()); st != 1 {
 		t.Errorf("second session of one key: exit status %d, want 1", st)
 	}
 	if !strings.Contains(second.text(), "you already have 1 session(s) open") {
 		t.Errorf("refusal said %q", second.text())
 	}
-	openTerm(t, ts.login("bob", bob), 90, 28).waitFor("running", 20*time.Second)
+	openTerm(t, ts.login("bob", bob), 90, 28).waitFor("running")
 }
 
 // With every engine taken, a session waits in the queue and sees its position; beyond
@@ -64,19 +64,19 @@ func TestEngineQueue(t *testing.T) {
 	ts := startServer(t, func(c *Config, _ string) { c.MaxEngines, c.MaxQueue, c.MaxPerKey = 1, 1, 5 })
 	c := ts.login("alice", nil)
 	first := openTerm(t, c, 90, 28)
-	first.waitFor("running", 20*time.Second)
+	first.waitFor("running")
 	queued := openTerm(t, c, 90, 28)
-	queued.waitFor("You are number 1 in the queue", 10*time.Second)
+	queued.waitFor("You are number 1 in the queue")
 	full := openTerm(t, c, 90, 28)
-	if st := exitStatus(full.waitExit(5 * time.Second)); st != 1 {
+	if st := exitStatus(full.waitExit()); st != 1 {
 		t.Errorf("beyond the queue: exit status %d, want 1", st)
 	}
 	if !strings.Contains(full.text(), "the lab is full") {
 		t.Errorf("beyond the queue the session said %q", full.text())
 	}
 	first.send("q")
-	first.waitExit(5 * time.Second)
-	queued.waitFor("running", 20*time.Second)
+	first.waitExit()
+	queued.waitFor("running")
 }
 
 // A TCP connection that never completes the handshake is closed after HandshakeTimeout.
@@ -87,14 +87,13 @@ func TestHandshakeTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	start := time.Now()
-	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = nc.SetReadDeadline(time.Now().Add(hangGuard))
 	_, err = io.Copy(io.Discard, nc) // the server's version line, then EOF when it hangs up
 	if err != nil {
 		t.Fatalf("the server did not hang up: %v", err)
 	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("hung up after %v, want about 300ms", d)
+	if !strings.Contains(ts.logs.String(), "limit hit: handshake timeout") {
+		t.Error("the hang-up was not the handshake timeout's")
 	}
 	// An authenticated connection that opens no session is closed too.
 	c := ts.login("alice", nil)
@@ -102,8 +101,8 @@ func TestHandshakeTimeout(t *testing.T) {
 	go func() { done <- c.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Error("an authenticated connection without a session was kept open")
+	case <-time.After(hangGuard):
+		t.Errorf("an authenticated connection without a session was kept open %v", hangGuard)
 	}
 }
 
@@ -114,8 +113,8 @@ func TestIdleTimeout(t *testing.T) {
 	c := ts.login("alice", nil)
 	idle := openTerm(t, c, 90, 28)
 	busy := openTerm(t, c, 90, 28)
-	idle.waitFor("running", 20*time.Second)
-	busy.waitFor("running", 20*time.Second)
+	idle.waitFor("running")
+	busy.waitFor("running")
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -132,7 +131,7 @@ func TestIdleTimeout(t *testing.T) {
 	}()
 	defer func() { close(stop); wg.Wait() }()
 	framesBefore := idle.frames()
-	idle.waitExit(6 * time.Second)
+	idle.waitExit()
 	if idle.frames() <= framesBefore {
 		t.Errorf("no frames while idle: the test did not show that redraws do not count")
 	}
@@ -153,8 +152,8 @@ func TestIdleTimeout(t *testing.T) {
 func TestMaxSessionTime(t *testing.T) {
 	ts := startServer(t, func(c *Config, _ string) { c.MaxSessionTime = 2 * time.Second })
 	tm := openTerm(t, ts.login("alice", nil), 90, 28)
-	tm.waitFor("time limit in", 10*time.Second)
-	tm.waitExit(6 * time.Second)
+	tm.waitFor("time limit in")
+	tm.waitExit()
 	if !strings.Contains(tm.text(), "reached its time limit") {
 		t.Errorf("not told why: %q", tail(tm.text(), 300))
 	}
@@ -224,22 +223,22 @@ func TestSlowClientCutOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	slow := openTerm(t, gossh.NewClient(cc, chans, reqs), 200, 60)
-	slow.waitFor("running", 20*time.Second)
+	slow.waitFor("running")
 
 	other := openTerm(t, ts.login("alice", nil), 90, 28)
-	other.waitFor("running", 20*time.Second)
+	other.waitFor("running")
 
 	sc.close()
-	eventually(t, 10*time.Second, "the stalled client was not cut off", func() bool {
+	eventually(t, "the stalled client was not cut off", func() bool {
 		return strings.Contains(ts.logs.String(), "write timeout")
 	})
 	slowEnded := regexp.MustCompile(`session end .*user=slow`)
-	eventually(t, 5*time.Second, "the stalled session did not end", func() bool {
+	eventually(t, "the stalled session did not end", func() bool {
 		return slowEnded.MatchString(ts.logs.String())
 	})
 	// The other session kept receiving frames all along.
 	n := other.frames()
-	eventually(t, 3*time.Second, "the other session stopped receiving frames", func() bool { return other.frames() > n+3 })
+	eventually(t, "the other session stopped receiving frames", func() bool { return other.frames() > n+3 })
 }
 
 var cursorMoves = regexp.MustCompile(`\x1b\[[0-9;]*[ABCDEFGHf]|\r|\n`)
@@ -248,7 +247,7 @@ var cursorMoves = regexp.MustCompile(`\x1b\[[0-9;]*[ABCDEFGHf]|\r|\n`)
 func TestWindowSizeCapped(t *testing.T) {
 	ts := startServer(t, nil)
 	tm := openTerm(t, ts.login("alice", nil), 1000, 400)
-	tm.waitFor("running", 20*time.Second)
+	tm.waitFor("running")
 	// Split where the renderer moves the cursor (it skips unchanged lines by moving down).
 	widest := 0
 	for _, l := range cursorMoves.Split(tm.out.String(), -1) {
@@ -276,7 +275,7 @@ func TestIdleTimeoutWatchers(t *testing.T) {
 		sub := e.Subscribe()
 		defer sub.Cancel()
 		student := openTerm(t, ts.login("student", nil), 100, 30)
-		student.waitFor("read-only session", hangGuard)
+		student.waitFor("read-only session")
 		// Snapshots of a training engine, until they span two idle timeouts.
 		from, steps := time.Now(), 0
 		guard := time.After(hangGuard)
@@ -307,9 +306,9 @@ func TestIdleTimeoutWatchers(t *testing.T) {
 			}
 		})
 		tc := openTerm(t, ts.login("teacher", teacher), 100, 30)
-		tc.waitFor("paused", hangGuard) // paused at step 0: the engine shows no life
+		tc.waitFor("paused") // paused at step 0: the engine shows no life
 		student := openTerm(t, ts.login("student", nil), 100, 30)
-		student.waitFor("read-only session", hangGuard)
+		student.waitFor("read-only session")
 		// The teacher presses ? (the help) again and again; each press is seen by the server
 		// before the next is sent, until the presses span two idle timeouts.
 		from := time.Now()
@@ -325,7 +324,7 @@ func TestIdleTimeoutWatchers(t *testing.T) {
 			time.Sleep(idle / 5) // pacing a person's typing, not a wait for the server
 		}
 		// Nobody types and the engine is paused: now the student is idle.
-		student.waitExit(hangGuard)
+		student.waitExit()
 		if !strings.Contains(student.text(), "no key pressed for 1.5s") {
 			t.Errorf("the idle student was not told why: %q", tail(student.text(), 300))
 		}

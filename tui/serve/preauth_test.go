@@ -90,7 +90,7 @@ func TestPreauthNewcomerEvictsOldest(t *testing.T) {
 		t.Fatalf("a user behind 30 silent connections from its own address: %v", err)
 	}
 	defer c.Close()
-	openTerm(t, c, 90, 28).waitFor("running", 20*time.Second)
+	openTerm(t, c, 90, 28).waitFor("running")
 	per := ts.cfg.MaxPreauth / 4 // an address's share
 	evicted := len(silent) + 1 - per
 	for i, h := range silent[:evicted] {
@@ -140,10 +140,11 @@ func TestPreauthFloodStaysInItsNetwork(t *testing.T) {
 	}
 }
 
-// More than half the pool taken: a newcomer gets a quarter of the handshake timeout (8 s:
-// the 32 connections before it are made well within it, and the quarter is 2 s).
+// More than half the pool taken: a newcomer gets a quarter of the handshake timeout. (The
+// timeout is long, so that no connection leaves by it on a slow machine; that a deadline
+// closes a connection is TestHandshakeTimeout's.)
 func TestPreauthPressureShortensHandshake(t *testing.T) {
-	ts := startServer(t, func(c *Config, _ string) { c.HandshakeTimeout = 8 * time.Second })
+	ts := startServer(t, func(c *Config, _ string) { c.HandshakeTimeout = hangGuard })
 	var all []*halfOpen
 	defer func() {
 		for _, h := range all {
@@ -155,13 +156,12 @@ func TestPreauthPressureShortensHandshake(t *testing.T) {
 		all = append(all, dialHalfOpen(t, fmt.Sprintf("127.0.%d.%d", i%2, 2+i/2), ts.addr))
 	}
 	logs := ts.logs.String()
-	if n := strings.Count(logs, "handshake_timeout=8s"); n != half {
+	if n := strings.Count(logs, "handshake_timeout="+hangGuard.String()); n != half {
 		t.Errorf("%d connections with the full handshake timeout, want %d", n, half)
 	}
-	if n := strings.Count(logs, "handshake_timeout=2s"); n != 1 {
+	if n := strings.Count(logs, "handshake_timeout="+(hangGuard/4).String()); n != 1 {
 		t.Errorf("%d connections with the short handshake timeout, want 1", n)
 	}
-	all[half].waitClosed(t, "the connection admitted under pressure")
 }
 
 // The load test of the issue, run by default: 500 half-open connections (the version line,

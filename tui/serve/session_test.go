@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -76,15 +77,23 @@ func TestForwardingRefused(t *testing.T) {
 		t.Error("X11 forwarding was accepted")
 	}
 	// The connection still serves the lab.
-	openTerm(t, c, 90, 28).waitFor("running", 20*time.Second)
+	openTerm(t, c, 90, 28).waitFor("running")
 }
 
-// Closing the connection stops the session's engine within a second, and every goroutine
-// the session started returns.
+// Closing the connection stops the session's engine, and every goroutine the session
+// started returns. (How soon the engine stops is measured by BenchmarkKFlood, not asserted:
+// on a busy machine it is a speed.)
 func TestDisconnectStopsEngine(t *testing.T) {
 	engines := make(chan *lab.Engine, 1)
+	keys := make(chan struct{}, 1)
 	ts := startServer(t, func(c *Config, _ string) {
 		c.hooks.engineStarted = func(_ string, e *lab.Engine) { engines <- e }
+		c.hooks.key = func(string, tea.KeyMsg) {
+			select {
+			case keys <- struct{}{}:
+			default:
+			}
+		}
 	})
 	baseline := ts.goroutineBaseline(t)
 
@@ -93,30 +102,35 @@ func TestDisconnectStopsEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	tm := openTerm(t, c, 100, 30)
-	tm.waitFor("running", 20*time.Second)
+	tm.waitFor("running")
 	e := <-engines
 	tm.send("?") // a key, and a status line: the session's timers are in flight too
-	time.Sleep(200 * time.Millisecond)
+	select {
+	case <-keys:
+	case <-time.After(hangGuard):
+		t.Fatal("the key did not reach the session")
+	}
 
 	c.Close()
 	start := time.Now()
 	select {
 	case <-e.Done():
 		t.Logf("engine stopped %v after the disconnect", time.Since(start).Round(time.Millisecond))
-	case <-time.After(time.Second):
-		t.Fatal("the engine still runs a second after the disconnect")
+	case <-time.After(hangGuard):
+		t.Fatalf("the engine still runs %v after the disconnect", hangGuard)
 	}
-	eventually(t, 5*time.Second, "the session did not end", func() bool {
+	eventually(t, "the session did not end", func() bool {
 		return strings.Contains(ts.logs.String(), "session end")
 	})
-	if err := settleGoroutines(10*time.Second, baseline); err != nil {
+	if err := settleGoroutines(baseline); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// settleGoroutines waits until no goroutine beyond the baseline is left.
-func settleGoroutines(timeout time.Duration, opts ...goleak.Option) error {
-	deadline := time.Now().Add(timeout)
+// settleGoroutines waits until no goroutine beyond the baseline is left (or the hang guard
+// passes: then it returns what is left).
+func settleGoroutines(opts ...goleak.Option) error {
+	deadline := time.Now().Add(hangGuard)
 	for {
 		err := goleak.Find(opts...)
 		if err == nil || time.Now().After(deadline) {
@@ -137,27 +151,24 @@ func TestPanicContained(t *testing.T) {
 			}
 		}
 		c.hooks.engineStarted = func(user string, e *lab.Engine) {
-			if user == "engine-crash" {
-				go func() {
-					time.Sleep(500 * time.Millisecond)
-					e.Do(func(*train.Trainer) { panic("injected engine panic") })
-				}()
+			if user == "engine-crash" { // at its first step boundary
+				go e.Do(func(*train.Trainer) { panic("injected engine panic") })
 			}
 		}
 	})
 	bystander := openTerm(t, ts.login("alice", nil), 90, 28)
-	bystander.waitFor("running", 20*time.Second)
+	bystander.waitFor("running")
 
 	ui := openTerm(t, ts.login("ui-crash", nil), 90, 28)
-	ui.waitFor("running", 20*time.Second)
+	ui.waitFor("running")
 	ui.send("!")
-	ui.waitExit(5 * time.Second)
+	ui.waitExit()
 	if !strings.Contains(ui.text(), "internal error") {
 		t.Errorf("the UI-panic session was not told: %q", tail(ui.text(), 300))
 	}
 
 	eng := openTerm(t, ts.login("engine-crash", nil), 90, 28)
-	eng.waitExit(20 * time.Second)
+	eng.waitExit()
 	if !strings.Contains(eng.text(), "internal error (engine)") {
 		t.Errorf("the engine-panic session was not told: %q", tail(eng.text(), 300))
 	}
@@ -168,12 +179,13 @@ func TestPanicContained(t *testing.T) {
 	}
 
 	n := bystander.frames()
-	eventually(t, 3*time.Second, "the other session stopped receiving frames", func() bool { return bystander.frames() > n+3 })
-	openTerm(t, ts.login("alice", nil), 90, 28).waitFor("running", 20*time.Second)
+	eventually(t, "the other session stopped receiving frames", func() bool { return bystander.frames() > n+3 })
+	openTerm(t, ts.login("alice", nil), 90, 28).waitFor("running")
 }
 
-// Shutdown tells every session the server is stopping, then closes them within the
-// deadline and stops their engines.
+// Shutdown tells every session the server is stopping, then closes them (by the deadline at
+// the latest: a slow machine may reach it, and then Shutdown says so) and stops their
+// engines.
 func TestShutdownDrains(t *testing.T) {
 	var mu sync.Mutex
 	var engines []*lab.Engine
@@ -184,19 +196,15 @@ func TestShutdownDrains(t *testing.T) {
 	c := ts.login("alice", nil)
 	terms := []*term{openTerm(t, c, 90, 28), openTerm(t, c, 90, 28)}
 	for _, tm := range terms {
-		tm.waitFor("running", 20*time.Second)
+		tm.waitFor("running")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second) // a notice of 0.5 s
 	defer cancel()
-	start := time.Now()
-	if err := ts.srv.Shutdown(ctx); err != nil {
+	if err := ts.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Shutdown: %v", err)
 	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("Shutdown took %v, want ≤ 3s", d)
-	}
 	for i, tm := range terms {
-		tm.waitExit(time.Second)
+		tm.waitExit()
 		for _, want := range []string{"The server is stopping: this session ends in", "session ended: the server is stopping"} {
 			if !strings.Contains(tm.text(), want) {
 				t.Errorf("session %d was not told %q", i, want)
@@ -230,26 +238,26 @@ func TestClassroomControllersAndViewers(t *testing.T) {
 	writeKeys(t, ts.cfg.AuthorizedKeysPath, ts.user.PublicKey(), teacher.PublicKey())
 	// Before the teacher: the class waits at step 0, held.
 	sc := openTerm(t, ts.login("student", nil), 100, 30)
-	sc.waitFor("waiting for the teacher", hangGuard)
+	sc.waitFor("waiting for the teacher")
 	if !strings.Contains(sc.text(), "step 0") {
 		t.Errorf("the class does not wait at step 0:\n%s", sc.text())
 	}
 	// The teacher arrives: paused at step 0 until space, and sees one student watching.
 	tc := openTerm(t, ts.login("teacher", teacher), 100, 30)
-	tc.waitFor("1 watching", hangGuard)
-	tc.waitFor("paused", hangGuard)
-	sc.waitFor("paused", hangGuard)
+	tc.waitFor("1 watching")
+	tc.waitFor("paused")
+	sc.waitFor("paused")
 	if strings.Contains(tc.text(), "read-only session") {
 		t.Error("the controller's footer says read-only")
 	}
 	tc.send(" ")
-	tc.waitFor("running", hangGuard)
-	sc.waitFor("running", hangGuard) // the student sees the same engine
+	tc.waitFor("running")
+	sc.waitFor("running") // the student sees the same engine
 	sc.send(" ")
-	sc.waitFor("steering keys are disabled", hangGuard)
+	sc.waitFor("steering keys are disabled")
 	// The teacher leaves: the class is held again.
 	tc.close()
-	sc.waitForNew("waiting for the teacher", hangGuard)
+	sc.waitForNew("waiting for the teacher")
 	if len(engines) != 1 {
 		t.Errorf("%d engines started, want the one classroom engine", len(engines))
 	}
@@ -273,16 +281,16 @@ func TestClassroomLesson(t *testing.T) {
 	})
 	students := []*term{openTerm(t, ts.login("s1", nil), 100, 30), openTerm(t, ts.login("s2", nil), 100, 30)}
 	tc := openTerm(t, ts.login("teacher", teacher), 100, 30)
-	tc.waitFor("2 watching", hangGuard)
+	tc.waitFor("2 watching")
 	for _, s := range append(students, tc) {
-		s.waitFor("The first caption.", hangGuard)
+		s.waitFor("The first caption.")
 	}
 	students[0].send("\x1b[C") // → from a viewer: refused
-	students[0].waitFor("steering keys are disabled", hangGuard)
+	students[0].waitFor("steering keys are disabled")
 	tc.send("\x1b[C") // →: the next step, which trains 5 steps and waits
 	for _, s := range append(students, tc) {
-		s.waitFor("The second caption.", hangGuard)
-		s.waitFor("✓ 5 steps", hangGuard)
+		s.waitFor("The second caption.")
+		s.waitFor("✓ 5 steps")
 	}
 }
 
@@ -291,10 +299,10 @@ func TestClassroomLesson(t *testing.T) {
 func TestCtrlZIgnored(t *testing.T) {
 	ts := startServer(t, nil)
 	tm := openTerm(t, ts.login("alice", nil), 90, 28)
-	tm.waitFor("running", 20*time.Second)
+	tm.waitFor("running")
 	tm.send("\x1a")
 	n := tm.frames()
-	eventually(t, 3*time.Second, "no frames after Ctrl-Z", func() bool { return tm.frames() > n+3 })
+	eventually(t, "no frames after Ctrl-Z", func() bool { return tm.frames() > n+3 })
 	if filterMsg(nil, tea.SuspendMsg{}) != nil {
 		t.Error("SuspendMsg passes the filter: a session could stop the server")
 	}
@@ -311,6 +319,7 @@ func TestCtrlZIgnored(t *testing.T) {
 func TestClassroomEngineRebuilt(t *testing.T) {
 	var mu sync.Mutex
 	var engines []*lab.Engine
+	first := make(chan *lab.Engine, 1)
 	ts := startServer(t, func(c *Config, _ string) {
 		c.Classroom = true
 		c.hooks.engineStarted = func(_ string, e *lab.Engine) {
@@ -318,16 +327,14 @@ func TestClassroomEngineRebuilt(t *testing.T) {
 			defer mu.Unlock()
 			engines = append(engines, e)
 			if len(engines) == 1 {
-				go func() {
-					time.Sleep(time.Second)
-					e.Do(func(*train.Trainer) { panic("injected classroom panic") })
-				}()
+				first <- e
 			}
 		}
 	})
 	tm := openTerm(t, ts.login("student", nil), 100, 30)
-	tm.waitFor("read-only session", 20*time.Second)
-	tm.waitFor("the shared lab restarted", 10*time.Second)
+	tm.waitFor("read-only session")
+	go (<-first).Do(func(*train.Trainer) { panic("injected classroom panic") }) // the student watches it
+	tm.waitFor("the shared lab restarted")
 	mu.Lock()
 	n := len(engines)
 	mu.Unlock()
@@ -335,7 +342,7 @@ func TestClassroomEngineRebuilt(t *testing.T) {
 		t.Fatalf("%d engines, want 2 (the first crashed)", n)
 	}
 	frames := tm.frames()
-	eventually(t, 5*time.Second, "no frames from the rebuilt engine", func() bool { return tm.frames() > frames+3 })
+	eventually(t, "no frames from the rebuilt engine", func() bool { return tm.frames() > frames+3 })
 }
 
 // answeringTerminal answers the server's background-colour and device-attribute queries
@@ -355,7 +362,7 @@ func (a *answeringTerminal) Write(p []byte) (int, error) {
 
 // The session's renderer learns the client's background from the client's terminal.
 func TestSessionRendererAsksTheTerminal(t *testing.T) {
-	ts := startServer(t, func(c *Config, _ string) { c.hooks.bgTimeout = 2 * time.Second })
+	ts := startServer(t, func(c *Config, _ string) { c.hooks.bgTimeout = hangGuard }) // the terminal answers
 	c := ts.login("alice", nil)
 	sess, err := c.NewSession()
 	if err != nil {
@@ -371,7 +378,7 @@ func TestSessionRendererAsksTheTerminal(t *testing.T) {
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "no session start in the log", func() bool {
+	eventually(t, "no session start in the log", func() bool {
 		return strings.Contains(ts.logs.String(), "session start")
 	})
 	if logs := ts.logs.String(); !strings.Contains(logs, "dark=false bg_known=true") {

@@ -58,7 +58,7 @@ func TestQueryDarkBackground(t *testing.T) {
 		w.Write([]byte("\x1b]11;rgb:ffff/ffff/ffff\x07\x1b[?6"))
 		w.Write([]byte("2c?"))
 	}()
-	dark, ok := p.queryDarkBackground(&out, 2*time.Second)
+	dark, ok := p.queryDarkBackground(&out, hangGuard) // the answer is written at once
 	if dark || !ok {
 		t.Errorf("light background: dark %v, ok %v", dark, ok)
 	}
@@ -81,12 +81,8 @@ func TestQueryDarkBackground(t *testing.T) {
 	r2, w2 := io.Pipe()
 	defer w2.Close()
 	p2 := newInputPump(r2, done)
-	start := time.Now()
 	if dark, ok := p2.queryDarkBackground(io.Discard, 50*time.Millisecond); !dark || ok {
 		t.Errorf("no answer: dark %v, ok %v; want true, false", dark, ok)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("the query waited %v", d)
 	}
 }
 
@@ -108,8 +104,8 @@ func TestDeadlineWriter(t *testing.T) {
 	if _, err := w.Write([]byte("frame")); err == nil {
 		t.Error("a cut write reported success")
 	}
-	if d := time.Since(start); d < 100*time.Millisecond || d > 2*time.Second {
-		t.Errorf("cut after %v, want about 100ms", d)
+	if d := time.Since(start); d < 100*time.Millisecond { // a timer never fires early
+		t.Errorf("cut after %v, before its timeout (100ms)", d)
 	}
 	if _, err := w.Write([]byte("more")); err == nil {
 		t.Error("a write after the cut succeeded")
@@ -117,14 +113,15 @@ func TestDeadlineWriter(t *testing.T) {
 	if n := cuts.Load(); n != 1 {
 		t.Errorf("cut called %d times", n)
 	}
-	// A writer that keeps up is never cut.
+	// A writer that keeps up is never cut: its deadline is disarmed when each write returns.
 	var ok bytes.Buffer
-	w2 := newDeadlineWriter(&ok, 50*time.Millisecond, func() { t.Error("cut a healthy writer") })
+	w2 := newDeadlineWriter(&ok, time.Minute, func() { t.Error("cut a healthy writer") })
 	for range 5 {
 		w2.Write([]byte("x"))
-		time.Sleep(20 * time.Millisecond)
+		if w2.timer.Stop() {
+			t.Error("the deadline is still armed after a write returned")
+		}
 	}
-	time.Sleep(100 * time.Millisecond)
 	w2.stop()
 	if w2.frames.Load() != 5 || ok.Len() != 5 {
 		t.Errorf("frames %d, bytes %d; want 5, 5", w2.frames.Load(), ok.Len())
