@@ -52,15 +52,31 @@
 //
 // Pending connections. Connections not yet authenticated have a pool of their own,
 // MaxPreauth (half of MaxConns, at most 64): an address may hold a quarter of it, a network
-// (an IPv4 /24, an IPv6 /64) half. A newcomer is never refused for want of a pending slot:
-// the oldest pending connection of its address, else of its network, else of the pool, is
-// closed to make room, those that have not finished the key exchange first; and under
-// pressure (the pool more than half full) the newcomer's handshake deadline is a quarter of
-// HandshakeTimeout. A flood of unfinished handshakes then holds slots only until newer
-// connections push it out, and once it holds its network's share it pushes out only its
-// own. On loopback every 127.0.0.x is one /24: there the flood and the real
-// users share a network, and eviction of the oldest is what lets the users in (see preauth.go
-// and LOAD.md).
+// (an IPv4 /24, an IPv6 /64) half. New connections are counted per source (an IPv4
+// address, an IPv6 /64) in a token bucket, a burst of an address's share and then one every
+// 4 s: a source past it is "hot". A newcomer that is not hot is never refused for want of
+// a pending slot: the oldest pending connection of its address, else of its network, else
+// of the pool, is closed to make room, those of hot sources first, then those that have not
+// finished the key exchange. A hot newcomer takes a free slot or its own address's oldest,
+// and is otherwise refused at once, before any handshake work. Under pressure (the pool
+// more than half full) the newcomer's handshake deadline is a quarter of HandshakeTimeout.
+// A flood of unfinished handshakes then holds slots only until newer connections push it
+// out; a flood that reconnects as soon as it is closed churns only its own connections,
+// while a user of its network, who is not hot, takes one of their slots (issue 25: 50
+// addresses × 10 reconnecting slots of 127.0.0.0/24 had kept such a user out 4 times in 5).
+// Refusals, evictions and failed handshakes are logged at most once per 10 s per kind, with
+// the count left out. See preauth.go, connrate.go and LOAD.md.
+//
+// Input. A session's input is read as fast as the client sends it, cut into whole keys (an
+// escape sequence is one key) and bounded to the newest 64 (keyqueue.go); a long bracketed
+// paste is dropped whole. The key limit (50 a second) drops the oldest of a burst and never
+// a q or ctrl+c. A 10 MB paste thus costs what reading it costs, and the q after it is
+// answered at once.
+//
+// Logs. Whatever a peer or a key file sends (user and terminal names, the client's version
+// line, key comments, refusal reasons) is logged through safetext (control characters
+// shown escaped, never executed); the serve command also writes its log through
+// safetext.NewWriter.
 //
 // Rendering. Styles come from each session's own lipgloss renderer: the colour profile from
 // the client's TERM and environment, the background from an OSC 11 query answered by the
