@@ -63,14 +63,13 @@ func (m Model) lossPanel(a area) {
 		items = append(items, note("test acc "+pct(acc), "acc "+pct(acc), inkLabel, 1))
 	}
 	items = append(items, note("(log scale)", "", inkLabel, 0))
-	items = append(items, compareLegend(m.runs)...)
-	legend(a, items...)
+	n := legendRows(a, items, compareLegend(m.runs))
 	p := linePlot{logY: true, y0: math.NaN(), marks: h.Marks, series: append(compareSeries(m.runs, compareLoss),
 		plotSeries{pts: h.Loss.Points, ink: inkBatch, mode: scatter},
 		plotSeries{pts: h.TestLoss.Points, ink: inkTest, mode: marker, glyph: '×'},
 		plotSeries{pts: h.TrainLoss.Points, ink: inkTrain, mode: marker, glyph: '•'},
 	)}
-	p.draw(a.sub(0, 1, a.w, a.h-1))
+	p.draw(a.sub(0, n, a.w, a.h-n))
 }
 
 // felt is the curvature the update in force moves along, max(w_dom·λ₁, w_bulk·λ_{k+1}), and
@@ -116,9 +115,9 @@ func (m Model) sharpnessPanel(a area) {
 	}
 	// With room for two lines, the second says what the update feels against the edge.
 	twoLines := a.h >= 10
-	items := []item{title("sharpness", "", 0), seriesKey("─", inkSharp, "λ₁", num(lam, 4), 3)}
+	items := []item{title("sharpness", "", 0), seriesKey("─", inkSharp, "λ₁", num(lam, 4), 4)}
 	if !math.IsNaN(next) {
-		items = append(items, seriesKey("+", inkBulk, nextName, num(next, 3), 2))
+		items = append(items, seriesKey("+", inkBulk, nextName, num(next, 3), 3))
 	}
 	series = append(compareSeries(m.runs, compareSharpness), series...)
 	top := 0.0
@@ -130,48 +129,54 @@ func (m Model) sharpnessPanel(a area) {
 			top = math.Max(top, p.V)
 		}
 	}
+	// When λ₁ runs far above the edge (Bulk-SGD at a large η), a log scale keeps λ_{k+1}
+	// and the edge apart instead of squashing them into the floor; the legend says so.
+	logY := top > 5*thr
 	switch {
 	case math.IsNaN(thr):
-		items = append(items, note("adam: no edge line", "adam", inkLabel, 4))
+		items = append(items, note("adam: no edge line", "adam", inkLabel, 5))
 	case top > 0 && thr > 3*top:
-		// A far-away threshold would flatten λ₁ into the floor: name it instead.
-		items = append(items, seriesKey("╌", inkEdge, thrName+" "+num(thr, 4)+" ↑", "", 4))
+		// A far-away threshold would flatten λ₁ into the floor: name it, and say where it is.
+		v := " " + thrName + " " + num(thr, 4) + " ↑"
+		items = append(items, item{
+			full:  []seg{{"╌", inkEdge}, {v + " above the chart", inkLabel}},
+			short: []seg{{"╌", inkEdge}, {v, inkLabel}},
+			rank:  5, kind: kindKey,
+		})
 	default:
 		series = append([]plotSeries{{pts: h.Threshold.Points, ink: inkEdge, mode: rule}}, series...)
-		items = append(items, seriesKey("╌", inkEdge, thrName, num(thr, 4), 4))
+		items = append(items, seriesKey("╌", inkEdge, thrName, num(thr, 4), 5))
 	}
-	// What the update feels, against the edge: "!" past it.
+	// What the update feels, against the edge: "!" past it, a warning that outlasts the
+	// values of the keys.
 	var feltLine item
 	if r := felt / thr; !math.IsNaN(r) {
 		if r > 1 {
 			x := fmt.Sprintf("%.2f×", r)
 			feltLine = note(fmt.Sprintf("felt %s %s = %s the edge!", feltName, num(felt, 3), x), "", inkWarn, keep)
-			items = append(items, note("felt "+feltName+" "+x+" edge!", x+" edge!", inkWarn, 1))
+			items = append(items, note("felt "+feltName+" "+x+" edge!", x+" edge!", inkWarn, 6))
 		} else {
 			feltLine = note(fmt.Sprintf("felt %s %s = %s of the edge", feltName, num(felt, 3), pct(r)), "", inkLabel, keep)
 			items = append(items, note("felt "+feltName+" "+pct(r)+" of edge", pct(r)+" of edge", inkLabel, 1))
 		}
 	}
-	stale := item{}
+	var extra []item // what the second line says besides the felt curvature
 	if age := m.basisAge(); age > 0 && m.stale() {
-		stale = note(fmt.Sprintf("stale: basis %d steps old", age), "stale", inkStale, 0)
+		extra = append(extra, note(fmt.Sprintf("stale: basis %d steps old", age), "stale", inkStale, 2))
 	}
+	if logY {
+		extra = append(extra, note("(log scale)", "log", inkLabel, 0))
+	}
+	n := 0
 	if twoLines && feltLine.full != nil {
 		items = items[:len(items)-1]
 		legend(a, items...)
-		legend(a.sub(0, 1, a.w, 1), append([]item{feltLine, stale}, compareLegend(m.runs)...)...)
-		a = a.sub(0, 1, a.w, a.h-1)
+		n = 1 + legendRows(a.sub(0, 1, a.w, a.h-1), append([]item{feltLine}, extra...), compareLegend(m.runs))
 	} else {
-		if stale.full != nil {
-			items = append(items, stale)
-		}
-		legend(a, append(items, compareLegend(m.runs)...)...)
+		n = legendRows(a, append(items, extra...), compareLegend(m.runs))
 	}
-	// When λ₁ runs far above the edge (Bulk-SGD at a large η), a log scale keeps λ_{k+1}
-	// and the edge apart instead of squashing them into the floor.
-	hi := top
-	p := linePlot{y0: math.NaN(), zeroY: true, marks: h.Marks, series: series, logY: hi > 5*thr}
-	p.draw(a.sub(0, 1, a.w, a.h-1))
+	p := linePlot{y0: math.NaN(), zeroY: true, marks: h.Marks, series: series, logY: logY}
+	p.draw(a.sub(0, n, a.w, a.h-n))
 }
 
 // basisAge is how many steps old the basis in use is (-1: none).
@@ -195,12 +200,12 @@ func (m Model) alignmentPanel(a area) {
 	if s.P > 0 {
 		rnd = math.Sqrt(float64(s.Config.K) / float64(s.P))
 	}
-	legend(a, append([]item{
+	n := legendRows(a, []item{
 		title("alignment χ", "χ", 0),
 		seriesKey("·", inkChiG, "g", num(last(h.ChiGrad), 2), 2),
 		seriesKey("•", inkChiF, "∇L", num(last(h.ChiFullGrad), 2), 2),
 		seriesKey("╌", inkRandom, "random", num(rnd, 2), 1),
-	}, compareLegend(m.runs)...)...)
+	}, compareLegend(m.runs))
 	series := append(compareSeries(m.runs, compareChi),
 		plotSeries{pts: h.ChiGrad.Points, ink: inkChiG, mode: scatter},
 		plotSeries{pts: h.ChiFullGrad.Points, ink: inkChiF, mode: marker, glyph: '•'},
@@ -214,7 +219,7 @@ func (m Model) alignmentPanel(a area) {
 			ink: inkRandom, mode: rule}}, series...)
 	}
 	p := linePlot{y0: 0, y1: 1, marks: h.Marks, series: series}
-	p.draw(a.sub(0, 1, a.w, a.h-1))
+	p.draw(a.sub(0, n, a.w, a.h-n))
 }
 
 func firstPoint(s *lab.Series) (lab.Point, bool) {

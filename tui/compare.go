@@ -488,9 +488,9 @@ func (r *comparedRun) points(panel comparePanel) []lab.Point {
 	return r.TrainLoss
 }
 
-// compareLegend is one legend item a run: its glyph and label, short form its glyph and the
-// regime's short name ("◇ Dom"). Their rank (1) shortens them before the live series' keys
-// (2 and up), and, from the end of the line, they are the first to go.
+// compareLegend is one legend key a run: its glyph and label, short form its glyph and the
+// regime's short name ("◇ Dom"). legendRows puts them beside the live keys when they fit
+// there, on lines of their own otherwise: a run drawn is always named.
 func compareLegend(runs []comparedRun) []item {
 	var out []item
 	for _, r := range runs {
@@ -499,6 +499,7 @@ func compareLegend(runs []comparedRun) []item {
 			full:  []seg{{g, inkCompared}, {" " + r.Label, inkLabel}},
 			short: []seg{{g, inkCompared}, {" " + r.Short, inkLabel}},
 			rank:  1,
+			kind:  kindKey,
 		})
 	}
 	return out

@@ -6,10 +6,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"sharpflat/lab"
@@ -512,5 +515,38 @@ func TestCompareDraws(t *testing.T) {
 	legend(g.all(), append([]item{title("loss", "", keep), seriesKey("•", inkTrain, "train", "0.5", 2)}, compareLegend(runs)...)...)
 	if head := g.render(&NewStyles(asciiRenderer()).Ink); !strings.Contains(head, "• train 0.5") || !strings.Contains(head, "◇ SGD  △ Dom  □ Bulk") {
 		t.Errorf("narrow legend %q", head)
+	}
+}
+
+// Every legend names every run drawn: `lab --compare` on an `experiment switch` output (three
+// arms) at 80×24 and 120×40, with and without colour, names each arm by glyph in the loss,
+// sharpness and alignment legends (at 120×40 □ Bulk was left out, and the loss legend named
+// none), and the live keys keep their values beside them.
+func TestCompareLegendNamesEveryRun(t *testing.T) {
+	dir := t.TempDir()
+	writeSwitchExperiment(t, dir, "g")
+	snap := syntheticSnapshot(600)
+	for _, r := range []*lipgloss.Renderer{asciiRenderer(), colorRenderer()} {
+		for _, size := range [][2]int{{80, 24}, {120, 40}} {
+			m := New(idleEngine(t), r, Options{Compare: []string{dir}})
+			t.Cleanup(m.Close)
+			if len(m.runs) != 3 {
+				t.Fatalf("%d runs loaded: %q", len(m.runs), m.status)
+			}
+			mm, _ := m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			mm, _ = mm.Update(snapshotMsg{snap})
+			v := ansi.Strip(mm.View())
+			for _, run := range m.runs {
+				re := regexp.MustCompile(regexp.QuoteMeta(string(run.Glyph)) + " (" + regexp.QuoteMeta(run.Label) + "|" + regexp.QuoteMeta(run.Short) + ")")
+				if n := len(re.FindAllString(v, -1)); n < 3 {
+					t.Errorf("%v: %c %s is named in %d legends, want 3:\n%s", size, run.Glyph, run.Label, n, v)
+				}
+			}
+			for _, key := range []string{"─ λ₁ 12.71", "· g 0.44"} {
+				if !strings.Contains(v, key) {
+					t.Errorf("%v: the live key %q lost its value:\n%s", size, key, v)
+				}
+			}
+		}
 	}
 }

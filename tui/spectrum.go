@@ -18,7 +18,8 @@ import (
 // successive bases.
 
 // spectrumPanel draws λ₁…λ_k as bars; with gShare (the narrow layout, which has no G/F
-// panel) each row also gives the G share vᵢᵀGvᵢ/λᵢ of the latest split.
+// panel) each row also gives the G share of the latest split, |Gᵢ|/(|Gᵢ|+|Fᵢ|) (see
+// gShareOf), under a title that says which step the split was measured at.
 func (m Model) spectrumPanel(a area, gShare bool) {
 	s := &m.snap
 	k := len(s.Basis.Values)
@@ -66,7 +67,7 @@ func (m Model) spectrumPanel(a area, gShare bool) {
 		x = a.text(lw+1, y, v, inkNone)
 		tail := ""
 		if gShare && i < len(s.Basis.GGN) && s.Basis.Values[i] != 0 && i < len(s.Basis.Functional) {
-			tail = " G " + pct(s.Basis.GGN[i]/(s.Basis.GGN[i]+s.Basis.Functional[i]))
+			tail = " G " + pct(gShareOf(s.Basis.GGN[i], s.Basis.Functional[i]))
 		}
 		bw := a.w - x - 1 - len([]rune(tail))
 		if bw > 0 && top > 0 {
@@ -97,6 +98,17 @@ func (m Model) spectrumPanel(a area, gShare bool) {
 	}
 }
 
+// gShareOf is G's share of the curvature along vᵢ, |Gᵢ| / (|Gᵢ| + |Fᵢ|), in [0, 1]. Gᵢ/λᵢ
+// would pass 100% whenever Fᵢ < 0 (G 112%); the share of the two parts' sizes says the same
+// thing where F is small and stays a share where it is not. NaN when both are 0.
+func gShareOf(g, f float64) float64 {
+	d := math.Abs(g) + math.Abs(f)
+	if d == 0 {
+		return math.NaN()
+	}
+	return math.Abs(g) / d
+}
+
 // hbar draws a horizontal bar of frac×w cells from (x, y), in eighths of a cell.
 func hbar(a area, x, y, w int, frac float64, k ink) {
 	cells := frac * float64(w)
@@ -114,16 +126,27 @@ func hbar(a area, x, y, w int, frac float64, k ink) {
 // splitPanel draws the GGN/functional split λᵢ = Gᵢ + Fᵢ (Gᵢ = vᵢᵀGvᵢ, Fᵢ = vᵢᵀFvᵢ) of the
 // dominant directions as two-part bars (█ G, then ▓ a positive F, or ░ over the end of G
 // for a negative F, so the solid part always ends at λᵢ), and the curvature energies in V.
+//
+// A split is measured on some refreshes only, so it may belong to an older basis than the
+// spectrum beside it. Each row therefore shows the λᵢ of the split's own basis, Gᵢ + Fᵢ
+// (the Rayleigh quotient vᵢᵀHvᵢ of that basis's vᵢ, its eigenvalue to the solver's
+// residual), so that the row always adds up: "λ₁ 15.78 = 14.6 +1.16". The title says the
+// split's step, and when that is not the basis in use, says so.
 func (m Model) splitPanel(a area) {
 	s := &m.snap
 	items := []item{title("split λᵢ = Gᵢ + Fᵢ", "λᵢ = Gᵢ + Fᵢ", 1)}
 	if len(s.Basis.GGN) > 0 {
-		items = append(items, note(fmt.Sprintf("@%d", s.Basis.SplitStep), "", inkLabel, 0))
+		if st := s.Basis.SplitStep; st == s.Basis.Step {
+			items = append(items, note(fmt.Sprintf("@%d", st), "", inkLabel, 0))
+		} else {
+			items = append(items, note(fmt.Sprintf("of basis @%d, not @%d", st, s.Basis.Step), fmt.Sprintf("of @%d", st), inkStale, 2))
+		}
 	}
 	items = append(items, item{
 		full:  []seg{{"█", inkG}, {" G ", inkLabel}, {"▓", inkF}, {" F>0 ", inkLabel}, {"░", inkF}, {" F<0", inkLabel}},
 		short: []seg{{"█", inkG}, {"G ", inkLabel}, {"▓", inkF}, {"F>0 ", inkLabel}, {"░", inkF}, {"F<0", inkLabel}},
-		rank:  2,
+		rank:  4,
+		kind:  kindKey,
 	})
 	legend(a, items...)
 	n := min(len(s.Basis.GGN), len(s.Basis.Functional))
@@ -167,11 +190,21 @@ func (m Model) splitPanel(a area) {
 	for i := 0; i < n; i++ {
 		top = math.Max(top, math.Max(s.Basis.GGN[i], s.Basis.GGN[i]+s.Basis.Functional[i]))
 	}
+	// The numbers' columns: λ = G + F, each as wide as its widest entry.
+	var lams, gs, fs []string
+	lamW, gW, fW := 0, 0, 0
+	for i := 0; i < show; i++ {
+		gv, fv := s.Basis.GGN[i], s.Basis.Functional[i]
+		lams, gs, fs = append(lams, num(gv+fv, 4)), append(gs, num(gv, 3)), append(fs, signed(fv))
+		lamW, gW, fW = max(lamW, len([]rune(lams[i]))), max(gW, len([]rune(gs[i]))), max(fW, len([]rune(fs[i])))
+	}
 	for i := 0; i < show; i++ {
 		y := 1 + i
 		gv, fv := s.Basis.GGN[i], s.Basis.Functional[i]
-		a.text(0, y, "v"+sub(i+1), inkLabel)
-		x := a.text(lw, y, fmt.Sprintf(" %7s %7s", num(gv, 3), signed(fv)), inkNone)
+		a.text(0, y, "λ"+sub(i+1), inkLabel)
+		x := a.text(lw+1, y, fmt.Sprintf("%*s", lamW, lams[i]), inkNone)
+		x = a.text(x, y, " = ", inkLabel)
+		x = a.text(x, y, fmt.Sprintf("%*s %*s", gW, gs[i], fW, fs[i]), inkNone)
 		bw := a.w - x - 1
 		if bw <= 0 || top <= 0 {
 			continue
@@ -194,8 +227,9 @@ func (m Model) splitPanel(a area) {
 	}
 }
 
+// signed is v with its sign always written, a minus as "−" would not be: "+0.21", "-0.06".
 func signed(v float64) string {
-	if v > 0 {
+	if v > 0 || v == 0 && !math.Signbit(v) {
 		return "+" + num(v, 3)
 	}
 	return num(v, 3)

@@ -41,8 +41,8 @@ func TestGolden(t *testing.T) {
 	early.Basis.Values, early.Basis.Residuals, early.Basis.GGN, early.Basis.Functional, early.Basis.Step = nil, nil, nil, nil, -1
 	cases := []goldenCase{
 		{name: "80x24", w: 80, h: 24, snap: &run, want: "spectrum"},
-		{name: "120x40", w: 120, h: 40, snap: &run, want: "split"},
-		{name: "200x60", w: 200, h: 60, snap: &run, want: "split"},
+		{name: "120x40", w: 120, h: 40, snap: &run, want: "Gᵢ + Fᵢ"},
+		{name: "200x60", w: 200, h: 60, snap: &run, want: "Gᵢ + Fᵢ"},
 		{name: "diverged_80x24", w: 80, h: 24, snap: &div, want: "DIVERGED"},
 		{name: "diverged_120x40", w: 120, h: 40, snap: &div, want: "DIVERGED"},
 		{name: "paused_help_80x24", w: 80, h: 24, snap: &paused, keys: []tea.KeyMsg{typed("?")}, want: "? glossary"},
