@@ -3,13 +3,27 @@ package tui
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"unicode"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"sharpflat/lab"
 )
 
 // TestGlossaryCoversTheScreen: every symbol or abbreviation that the golden screens show is
-// defined on the glossary page (as a term, or in a term's words).
+// defined on the glossary page (as a term, or in a term's words), and every token the
+// charts screens draw — the synthetic run, Bulk-SGD past the edge, a stale basis, a
+// divergence and an edge far above the chart, at 80×24 and 120×40, without colour (NO_COLOR) and with — is a number, a
+// drawing glyph, or found in the glossary (screenTokensUndefined).
 func TestGlossaryCoversTheScreen(t *testing.T) {
+	for _, tok := range screenTokensUndefined(t) {
+		t.Errorf("the screen draws %q, which the glossary does not define", tok)
+	}
 	// What the screen may write, as it writes it.
 	symbols := []string{"α", "η", "2/η", "(2+2β)/η", "β", " k ", "T ", "λ₁", "λ₁₁", "χ", " g ", "∇L", "random",
 		"felt", "% of the edge", "residual", "G share", "Gᵢ", "Fᵢ", "energy in V", "overlap", "HVP",
@@ -54,4 +68,77 @@ func TestGlossaryCoversTheScreen(t *testing.T) {
 	if len(seen) < 30 {
 		t.Errorf("only %d of the symbols are on the golden screens: is the list out of date?", len(seen))
 	}
+}
+
+// plainWords are words the screen uses in sentences (a cut row, the brand), not symbols.
+var plainWords = map[string]bool{"sharpflat": true, "more": true, "down": true}
+
+// glossaryNorm folds what the glossary and the screen write differently for the same thing:
+// case, and an index written in subscript digits or as ₖ / ₖ₊₁ (λ₁₀, λₖ₊₁ → λᵢ).
+func glossaryNorm(s string) string {
+	s = strings.ToLower(s)
+	s = strings.NewReplacer("ₖ₊₁", "ᵢ", "ₖ", "ᵢ", "_k", "ᵢ").Replace(s)
+	return regexp.MustCompile(`[₀-₉]+`).ReplaceAllString(s, "ᵢ")
+}
+
+// screenTokensUndefined draws the charts screens and returns each token (a run of
+// non-blanks, its punctuation trimmed) that is not defined: not a number, not made of
+// drawing glyphs (box drawing, blocks, braille, the series' markers), and not found in the
+// glossary, as it stands or without its numbers. The footer is left out: it is the keys'
+// help, which explains itself.
+func screenTokensUndefined(t *testing.T) []string {
+	t.Helper()
+	var g strings.Builder
+	for _, t := range glossary {
+		g.WriteString(t.sym + " " + t.words + " " + t.formula + "\n")
+	}
+	gl := glossaryNorm(g.String())
+	defined := func(s string) bool { return s != "" && strings.Contains(gl, glossaryNorm(s)) }
+	number := regexp.MustCompile(`[-+−]?[0-9]+(\.[0-9]+)?(e-?[0-9]+)?`)
+	drawing := func(r rune) bool {
+		return r >= 0x2500 && r <= 0x259f || r >= 0x2800 && r <= 0x28ff || strings.ContainsRune("•×·+┊╌", r)
+	}
+	seen := map[string]bool{}
+	var out []string
+	far := syntheticSnapshot(600) // the edge far above λ₁: named with ↑, not drawn
+	far.Config.LR, far.Threshold = 0.01, 200
+	for _, snap := range []lab.Snapshot{syntheticSnapshot(600), bulkSnapshot(false), bulkSnapshot(true), divergedSnapshot(600), far} {
+		for _, r := range []*lipgloss.Renderer{asciiRenderer(), colorRenderer()} {
+			for _, size := range [][2]int{{80, 24}, {120, 40}} {
+				m := New(idleEngine(t), r, Options{})
+				mm, _ := m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+				mm, _ = mm.Update(snapshotMsg{snap})
+				m.Close()
+				lines := strings.Split(ansi.Strip(mm.View()), "\n")
+				for _, l := range lines[:len(lines)-1] {
+					for _, tok := range strings.Fields(l) {
+						tok = strings.Trim(tok, "()[],:;·")
+						if tok == "" || strings.HasSuffix(tok, "…") && !strings.Contains(tok, "λ") || seen[tok] {
+							continue // a word cut short is read in full elsewhere
+						}
+						seen[tok] = true
+						rest := strings.TrimFunc(number.ReplaceAllString(tok, ""), drawing)
+						rest = strings.Trim(rest, "()[],:;·%×±.!-/")
+						switch {
+						case defined(tok), rest == "", defined(rest), plainWords[rest]:
+							continue
+						case strings.IndexFunc(rest, unicode.IsLetter) < 0:
+							// Glyphs (◀ ● ▶ ↶ ┼): each one defined.
+							ok := true
+							for _, r := range rest {
+								ok = ok && (drawing(r) || defined(string(r)))
+							}
+							if ok {
+								continue
+							}
+						case strings.HasSuffix(rest, "s") && defined(strings.TrimSuffix(rest, "s")):
+							continue // a plural: HVPs
+						}
+						out = append(out, tok)
+					}
+				}
+			}
+		}
+	}
+	return out
 }
