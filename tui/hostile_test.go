@@ -132,6 +132,9 @@ func TestHostileTextNeverReachesTheScreen(t *testing.T) {
 					m = mm.(Model)
 				}
 				check(name+", after "+s.what, m)
+				if bi == 0 && strings.HasPrefix(s.what, "o (") && !strings.Contains(m.View(), `run0-\x1b[2J`) {
+					t.Errorf("%s: the list of saved runs does not show run0's name escaped:\n%s", name, m.View())
+				}
 			}
 		}
 	}
