@@ -128,8 +128,7 @@ func pictureLegend(p *lab.Picture) []item {
 	shapes := p.Classes <= len(shapeGlyphs)
 	if shapes && p.Classes > 0 {
 		// One item for all the classes, so that they shorten together.
-		var keys item
-		keys.rank = 3
+		keys := item{rank: 3, kind: kindKey}
 		for c := 0; c < p.Classes; c++ {
 			if c > 0 {
 				keys.full = append(keys.full, seg{"  ", inkNone})
