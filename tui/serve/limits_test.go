@@ -98,9 +98,9 @@ func TestHandshakeTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the server did not hang up: %v", err)
 	}
-	if !strings.Contains(ts.logs.String(), "limit hit: handshake timeout") {
-		t.Error("the hang-up was not the handshake timeout's")
-	}
+	eventually(t, "the hang-up was not logged as the handshake timeout's", func() bool { // logged after the close
+		return strings.Contains(ts.logs.String(), "limit hit: handshake timeout")
+	})
 	select {
 	case <-done:
 	case <-time.After(hangGuard):
