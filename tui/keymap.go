@@ -42,6 +42,8 @@ type KeyMap struct {
 	Quit       key.Binding
 	ScrollUp   key.Binding // the glossary page
 	ScrollDown key.Binding
+	TextUp     key.Binding // lesson mode: scroll a lesson's text that does not fit (also read-only)
+	TextDown   key.Binding
 	Close      key.Binding // esc: back to the charts
 
 	// ReadOnly hides the steering keys from the help (they are refused with a message).
@@ -87,6 +89,8 @@ func DefaultKeyMap() *KeyMap {
 		Quit:       b([]string{"q", "ctrl+c"}, "q", "quit"),
 		ScrollUp:   b([]string{"up", "pgup"}, "↑/↓", "scroll"),
 		ScrollDown: quiet("down", "pgdown"),
+		TextUp:     b([]string{"pgup"}, "pgup/pgdn", "scroll the lesson text"),
+		TextDown:   quiet("pgdown"),
 		Close:      b([]string{"esc"}, "esc", "back to the charts"),
 	}
 }
@@ -103,6 +107,8 @@ func (k *KeyMap) steering() []key.Binding {
 func (k *KeyMap) setLesson(on bool) {
 	k.LessonBack.SetEnabled(on)
 	k.LessonNext.SetEnabled(on)
+	k.TextUp.SetEnabled(on)
+	k.TextDown.SetEnabled(on)
 	if on {
 		k.AlphaDown = key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "α −/+ 0.05"))
 		k.AlphaUp = key.NewBinding(key.WithKeys("]"))
@@ -150,12 +156,12 @@ func (k *KeyMap) shortHelpFits(h help.Model, w int, diverged bool) []key.Binding
 // FullHelp is every key, in columns.
 func (k *KeyMap) FullHelp() [][]key.Binding {
 	if k.ReadOnly {
-		return [][]key.Binding{{k.Picture, k.Share, k.Captions, k.Help, k.Quit}}
+		return [][]key.Binding{{k.TextUp, k.Picture, k.Share, k.Captions, k.Help, k.Quit}}
 	}
 	return [][]key.Binding{
 		{k.LessonBack, k.Pause, k.Step, k.AlphaDown, k.Dom, k.LRDown, k.Momentum},
 		{k.KDown, k.RefreshDn, k.Recompute, k.Checkpoint, k.Rollback, k.Reset},
-		{k.Preset, k.Lessons, k.Picture, k.Compare, k.Share, k.Write, k.Captions, k.Help, k.Quit},
+		{k.TextUp, k.Preset, k.Lessons, k.Picture, k.Compare, k.Share, k.Write, k.Captions, k.Help, k.Quit},
 	}
 }
 
@@ -164,7 +170,11 @@ func (k *KeyMap) FullHelp() [][]key.Binding {
 func (k *KeyMap) fullHelpColumns(rows int) [][]key.Binding {
 	var all []key.Binding
 	for _, col := range k.FullHelp() {
-		all = append(all, col...)
+		for _, b := range col {
+			if b.Enabled() { // a disabled key is not drawn: it takes no row either
+				all = append(all, b)
+			}
+		}
 	}
 	rows = max(1, rows)
 	var cols [][]key.Binding

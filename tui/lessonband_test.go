@@ -65,24 +65,70 @@ func TestLessonBandShowsTheWholeCaption(t *testing.T) {
 			t.Errorf("80×28, step 1 of dom-stalls-bulk-learns: %q is not on the screen:\n%s", want, bandScreen(t, s, 80, 28, Options{}))
 		}
 	}
-	if screen := bandScreen(t, s, 80, 24, Options{}); !strings.Contains(screen, "↓ more text: a taller terminal shows it all") || strings.Contains(screen, "… The") {
+	if screen := bandScreen(t, s, 80, 24, Options{}); !strings.Contains(screen, "pgdn more") || strings.Contains(screen, "… The") {
 		t.Errorf("80×24: the cut text does not say there is more:\n%s", screen)
 	}
 	long := builtinStep(t, "dom-stalls-bulk-learns", 0)
 	long.Lesson.Trains, long.Run = true, lab.Running
 	long.Lesson.Until, long.Lesson.Progress = "300 steps", 0.1
-	if screen := bandScreen(t, long, 80, 24, Options{}); !strings.Contains(screen, "↓ more text: a taller terminal shows it all") {
+	if screen := bandScreen(t, long, 80, 24, Options{}); !strings.Contains(screen, "pgdn more") {
 		t.Errorf("a training step's long caption at 80×24 does not say there is more:\n%s", screen)
 	}
 	// At 80×32 a third of the screen (10 lines) is too little for this text and three claims
 	// while the step trains; when it pauses, the text takes the charts' room.
 	long.Lesson.Claims = []lab.Claim{{Text: "a", Value: "1"}, {Text: "b", Value: "2"}, {Text: "c", Value: "3"}}
-	if screen := bandScreen(t, long, 80, 32, Options{}); !strings.Contains(screen, "↓ more text: it shows in full when the step ends (or when paused)") {
+	if screen := bandScreen(t, long, 80, 32, Options{}); !strings.Contains(screen, "pgdn more · all of it when paused or at the step's end") {
 		t.Errorf("a training step's long caption at 80×32:\n%s", screen)
 	}
 	long.Run = lab.Paused
-	if screen := words(bandScreen(t, long, 80, 32, Options{})); !strings.Contains(screen, whole[2]) || strings.Contains(screen, "↓ more") {
+	if screen := words(bandScreen(t, long, 80, 32, Options{})); !strings.Contains(screen, whole[2]) || strings.Contains(screen, "pgdn more") {
 		t.Errorf("paused, the whole caption at 80×32:\n%s", bandScreen(t, long, 80, 32, Options{}))
+	}
+}
+
+// A lesson text cut at 80×24 scrolls with pgdn/pgup, for the one at the keys and for a
+// student watching (reading is not steering): every line of it can be read, the band says
+// which lines show, and the next step starts at its top.
+func TestLessonTextScrolls(t *testing.T) {
+	s := builtinStep(t, "dom-stalls-bulk-learns", 0)
+	whole := words(bandScreen(t, s, 80, 60, Options{})) // tall enough for all of it
+	for _, opts := range []Options{{}, {ReadOnly: true}} {
+		m := New(idleEngine(t), asciiRenderer(), opts)
+		t.Cleanup(m.Close)
+		var mm tea.Model = m
+		mm, _ = mm.Update(snapshotMsg{s})
+		mm, _ = mm.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+		first := ansi.Strip(mm.View())
+		if !strings.Contains(first, "↕ lines 1–") || !strings.Contains(first, "pgdn more") || strings.Contains(first, "pgup back") {
+			t.Fatalf("read-only %v: the top of a cut text:\n%s", opts.ReadOnly, first)
+		}
+		seen := words(first)
+		for range 10 {
+			mm, _ = mm.Update(tea.KeyMsg{Type: tea.KeyPgDown})
+			seen += " " + words(ansi.Strip(mm.View()))
+		}
+		last := ansi.Strip(mm.View())
+		checkScreen(t, mm.View(), 80, 24)
+		if strings.Contains(last, "pgdn more") || !strings.Contains(last, "pgup back") {
+			t.Errorf("read-only %v: after pgdn to the end:\n%s", opts.ReadOnly, last)
+		}
+		for _, want := range []string{"So are those the directions that make the network learn?", "warms up for 300 steps."} {
+			if !strings.Contains(whole, want) || !strings.Contains(seen, want) {
+				t.Errorf("read-only %v: %q was never on the screen while scrolling", opts.ReadOnly, want)
+			}
+		}
+		for range 10 {
+			mm, _ = mm.Update(tea.KeyMsg{Type: tea.KeyPgUp})
+		}
+		if back := ansi.Strip(mm.View()); back != first {
+			t.Errorf("read-only %v: pgup to the top does not give the first screen back:\n%s", opts.ReadOnly, back)
+		}
+		mm, _ = mm.Update(tea.KeyMsg{Type: tea.KeyPgDown})
+		next := builtinStep(t, "dom-stalls-bulk-learns", 1)
+		mm, _ = mm.Update(snapshotMsg{next})
+		if v := ansi.Strip(mm.View()); strings.Contains(v, "pgup back") {
+			t.Errorf("read-only %v: the next step does not start at its top:\n%s", opts.ReadOnly, v)
+		}
 	}
 }
 

@@ -89,21 +89,12 @@ func (m Model) lessonBandView(w, n int) string {
 	lines = append(lines, spread(head, m.lessonProgress(v), w))
 
 	claims := m.claimLines(v, w)
-	room := max(0, n-1-len(claims))
-	body := wrapMarkdown(m.lessonCaption(v), w-2)
-	cut := len(body) > room && room > 0
-	if cut { // the last line says that there is more, and when it shows
-		body = body[:room-1]
-	}
-	for _, l := range body {
+	body, top, shown := m.textWindow(v, w, n)
+	for _, l := range body[top : top+shown] {
 		lines = append(lines, " "+l.render(st))
 	}
-	if cut {
-		more := "↓ more text: a taller terminal shows it all"
-		if !m.bandStill(v) && m.bandWant(v, w) <= m.bandLimit(w, m.c.Height, true) {
-			more = "↓ more text: it shows in full when the step ends (or when paused)"
-		}
-		lines = append(lines, " "+st.Label.Render(more))
+	if shown < len(body) && shown > 0 || len(body) > 1 && shown == 1 { // the last line says where the text is and how to see the rest
+		lines = append(lines, " "+st.Label.Render(m.textMore(v, w, top, shown, len(body))))
 	}
 	for len(lines) < n-len(claims) {
 		lines = append(lines, "")
@@ -337,4 +328,57 @@ func mdWords(s string) []mdWord {
 	}
 	emit()
 	return out
+}
+
+// textWindow is the lesson text wrapped to w, the first line shown and how many lines are
+// shown in a band of n lines: all of it, or a window that pgup/pgdn move, the band's last
+// text line then saying where the window is.
+func (m Model) textWindow(v *lab.LessonView, w, n int) (body []mdLine, top, shown int) {
+	body = wrapMarkdown(m.lessonCaption(v), w-2)
+	room := max(0, n-1-len(m.claimLines(v, w)))
+	if len(body) <= room || room == 0 { // all of it, or no room for text at all
+		return body, 0, min(len(body), room)
+	}
+	shown = max(0, room-1)
+	if m.textStep == v.Index {
+		top = min(m.textTop, len(body)-shown)
+	}
+	return body, max(0, top), shown
+}
+
+// textMore is the line under a cut lesson text: which lines show, and the keys that show
+// the others (pgup/pgdn; also in a student's read-only session: reading is not steering).
+func (m Model) textMore(v *lab.LessonView, w, top, shown, total int) string {
+	where := fmt.Sprintf("lines %d–%d of %d", top+1, top+shown, total)
+	var keys []string
+	if top+shown < total {
+		keys = append(keys, "pgdn more")
+	}
+	if top > 0 {
+		keys = append(keys, "pgup back")
+	}
+	more := "↕ " + where + " · " + strings.Join(keys, " · ")
+	if !m.bandStill(v) && m.bandWant(v, w) <= m.bandLimit(w, m.c.Height, true) {
+		more += " · all of it when paused or at the step's end"
+	}
+	return more
+}
+
+// scrollText moves the lesson text's window by a page (less a line, to keep the reader's
+// place), down or up, within the text; another step starts at its top.
+func (m Model) scrollText(down bool) Model {
+	v := m.snap.Lesson
+	if m.textStep != v.Index {
+		m.textStep, m.textTop = v.Index, 0
+	}
+	w, h := m.c.Width, m.c.Height
+	_, top, shown := m.textWindow(v, w, m.lessonBandHeight(w, h))
+	page := max(1, shown-1)
+	body := wrapMarkdown(m.lessonCaption(v), w-2)
+	if down {
+		m.textTop = min(top+page, max(0, len(body)-shown))
+	} else {
+		m.textTop = max(0, top-page)
+	}
+	return m
 }

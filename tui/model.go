@@ -69,6 +69,8 @@ type Model struct {
 
 	page        page // what the screen shows besides the charts: keys, glossary
 	glossaryTop int  // first line of the glossary shown (it scrolls with ↑/↓)
+	textTop     int  // first line of the lesson text shown (it scrolls with pgup/pgdn)
+	textStep    int  // the lesson step textTop belongs to (another step starts at its top)
 	captions    bool // i: a line under each panel says how to read it
 	confirmQuit bool // q was pressed on an unsaved session: q again quits
 	savedStep   int  // the step of the last run written with w (-1: none)

@@ -115,6 +115,8 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, km.Close):
 		m.page = pageNone
 		return m, nil
+	case m.snap.Lesson != nil && key.Matches(k, km.TextUp, km.TextDown): // reading is not steering
+		return m.scrollText(key.Matches(k, km.TextDown)), nil
 	case !key.Matches(k, km.steering()...):
 		return m, nil
 	case m.opts.ReadOnly:
