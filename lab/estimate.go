@@ -75,8 +75,12 @@ func EstimateLesson(ctx context.Context, l *lesson.Lesson, budget time.Duration)
 	if err != nil {
 		return est, err
 	}
-	t.SetExtraPair(true)                // as the engine trains it
-	if _, err := t.Step(); err != nil { // the first step computes the first basis: not typical
+	t.SetExtraPair(true) // as the engine trains it
+	// A signal stops a refresh within one product (a heavy preset's first basis takes minutes).
+	t.SetInterrupt(func() bool { return ctx.Err() != nil })
+	if _, err := t.Step(); ctx.Err() != nil { // the first step computes the first basis: not typical
+		return est, ctx.Err()
+	} else if err != nil {
 		return est, err
 	}
 	start := time.Now()
@@ -84,7 +88,9 @@ func EstimateLesson(ctx context.Context, l *lesson.Lesson, budget time.Duration)
 		if ctx.Err() != nil {
 			return est, ctx.Err()
 		}
-		if _, err := t.Step(); err != nil {
+		if _, err := t.Step(); ctx.Err() != nil {
+			return est, ctx.Err()
+		} else if err != nil {
 			return est, err
 		}
 		est.Measured++

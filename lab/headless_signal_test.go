@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"sharpflat/lab/lesson"
 )
 
 // endsAt is a context that ends at the n-th call of its Err once armed: a signal arriving at
@@ -41,5 +44,21 @@ func TestHeadlessSignalStopsARefresh(t *testing.T) {
 	}
 	if lines := readJSONL(t, filepath.Join(dir, "metrics.jsonl")); len(lines) != 7 {
 		t.Errorf("%d steps written, want 7: the refresh of step 8 ran to its end", len(lines))
+	}
+}
+
+// lesson --check's time estimate answers a signal within one product too: armed to end at
+// its 6th question, it stops inside the first step's refresh (the first basis takes dozens
+// of products) without measuring a step. Before the estimate gave the trainer its context,
+// it was asked once or twice a step and had measured two steps by then.
+func TestEstimateLessonStopsWithinAProduct(t *testing.T) {
+	ctx := &endsAt{Context: context.Background()}
+	ctx.n.Store(6)
+	est, err := EstimateLesson(ctx, lesson.Builtin()[0], time.Hour)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	if est.Measured != 0 {
+		t.Errorf("%d steps measured after the signal: the first refresh ran to its end", est.Measured)
 	}
 }
