@@ -121,16 +121,16 @@ func slurmFiles(name string, n int, o EmitOptions) (map[string]string, string) {
 	arms := fmt.Sprintf(`#!/bin/bash
 # sharpflat experiment %[1]s: %[2]d arms as a Slurm job array, one arm a task. A task that is
 # rerun skips its arm if it is finished, and redoes it if it was killed; tasks coordinate only
-# through the experiment directory %[3]s.
+# through the experiment directory (--out below).
 # One arm again: sbatch --array=INDEX arms.sbatch (logs: arm-JOBID_INDEX.out).
 #SBATCH --job-name=sharpflat-%[1]s-arms
-#SBATCH --array=0-%[4]d
+#SBATCH --array=0-%[3]d
 #SBATCH --cpus-per-task=2
-#SBATCH --output=%[5]s
+#SBATCH --output=%[4]s
 set -euo pipefail
-SHARPFLAT=${SHARPFLAT:-%[6]s}
-exec "$SHARPFLAT" %[7]s --arm "${SLURM_ARRAY_TASK_ID:?run this script with sbatch (submit.sh)}"
-`, name, n, o.Dir, n-1, slurmQuote(slurmPattern(dir)+"/arm-%A_%a.out"), train.ShellQuote(o.Binary), args)
+SHARPFLAT=${SHARPFLAT:-%[5]s}
+exec "$SHARPFLAT" %[6]s --arm "${SLURM_ARRAY_TASK_ID:?run this script with sbatch (submit.sh)}"
+`, name, n, n-1, slurmQuote(slurmPattern(dir)+"/arm-%A_%a.out"), train.ShellQuote(o.Binary), args)
 	report := fmt.Sprintf(`#!/bin/bash
 # sharpflat experiment %[1]s: the report (summary.csv, figures, report.md) from the finished
 # arms, after the job array however its tasks ended. It names the missing arms and fails
@@ -179,14 +179,16 @@ func k8sFiles(name string, n int, o EmitOptions) (map[string]string, string) {
 	if bin == "" {
 		bin = "sharpflat"
 	}
-	head := fmt.Sprintf(`# sharpflat experiment %[1]s on Kubernetes. The image must hold the sharpflat binary as
-# %[2]s, and the experiment directory %[3]s must be the same path in every pod: the
-# volume "data" below (edit claimName) is mounted at its parent. Apply arms.yaml, wait for it,
-# then apply report.yaml:
+	// No value of the options goes into a comment: a comment cannot quote, so the paths are
+	// named only in quoted scalars (the command and mountPath).
+	head := fmt.Sprintf(`# sharpflat experiment %[1]s on Kubernetes. The image must hold the sharpflat binary as the
+# first value of command below, and the experiment directory (its --out) must be the same
+# path in every pod: the volume "data" below (edit claimName) is mounted at its parent
+# (mountPath). Apply arms.yaml, wait for it, then apply report.yaml:
 #   kubectl apply -f arms.yaml
-#   kubectl wait --for=condition=complete --timeout=72h job/%[4]s-arms
+#   kubectl wait --for=condition=complete --timeout=72h job/%[2]s-arms
 #   kubectl apply -f report.yaml
-`, name, bin, o.Dir, job)
+`, name, job)
 	pod := func(container, cmd, cpu string) string {
 		return fmt.Sprintf(`  template:
     spec:

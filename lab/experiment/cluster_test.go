@@ -21,7 +21,9 @@ func TestEmitRefusesControlCharacters(t *testing.T) {
 	for b := 0; b < 0x20; b++ {
 		bad = append(bad, string(rune(b)))
 	}
-	bad = append(bad, "\x7f", "\u009b", "\u202e", "\xff", "\ufffe")
+	// U+0085, U+2028 and U+2029 are line breaks to a YAML 1.1 parser (libyaml, PyYAML,
+	// go-yaml v2): in a comment of a manifest they start a line of YAML.
+	bad = append(bad, "\x7f", "\u009b", "\u202e", "\xff", "\ufffe", "\u0085", "\u2028", "\u2029")
 	for _, c := range []Cluster{Slurm, Kubernetes} {
 		for _, v := range bad {
 			val := "/w/ex" + v + "nl;touch /tmp/pwned"
@@ -98,6 +100,10 @@ func FuzzEmitScripts(f *testing.F) {
 	}
 	f.Add("ex\x7f", "x")
 	f.Add("ex", "\x7f")
+	for _, br := range []string{"\u0085", "\u2028", "\u2029"} {
+		f.Add("ex"+br+"injected: yes"+br+"#", "--preset=demo")
+		f.Add("ex", "--config=a"+br+"injected: yes"+br+"#")
+	}
 	for _, v := range hostileValues() {
 		f.Add(v, "--config="+v)
 	}
@@ -113,11 +119,41 @@ func FuzzEmitScripts(f *testing.F) {
 }
 
 // controlFree is the independent statement of what a script may carry: valid UTF-8 without
-// C0, DEL, C1, bidi controls or U+FFFE/U+FFFF.
+// C0, DEL, C1, bidi controls, the line and paragraph separators U+2028 and U+2029 (the only
+// characters of Unicode's categories Zl and Zp) or U+FFFE/U+FFFF.
 func controlFree(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool {
-		return r < 0x20 || r >= 0x7f && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0xfffd || r == 0xfffe || r == 0xffff
+		return r < 0x20 || r >= 0x7f && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x2028 || r == 0x2029 || r == 0xfffd || r == 0xfffe || r == 0xffff
 	})
+}
+
+// yamlLines splits a manifest into lines as a YAML 1.1 parser does: at \n, \r, NEL
+// (U+0085), LS (U+2028) and PS (U+2029).
+func yamlLines(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool {
+		return r == '\n' || r == '\r' || r == 0x85 || r == 0x2028 || r == 0x2029
+	})
+}
+
+// A comment cannot quote: whatever a value holds, it goes into no comment line of a script
+// or manifest (a line break there would start a line of YAML or a command).
+func TestEmitWritesNoValueIntoComments(t *testing.T) {
+	opts := EmitOptions{Dir: "/w/DIRMARK", Binary: "/b/BINMARK", Args: []string{"experiment", "switch", "--out", "/w/DIRMARK"}}
+	for _, c := range []Cluster{Slurm, Kubernetes} {
+		files, _, err := jobFiles(c, "switch", 3, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, body := range files {
+			for _, line := range yamlLines(body) {
+				l := strings.TrimSpace(line)
+				if strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "#SBATCH") && !strings.HasPrefix(l, "#!") &&
+					(strings.Contains(l, "MARK")) {
+					t.Errorf("%s: a value in a comment: %q", name, l)
+				}
+			}
+		}
+	}
 }
 
 func checkEmitted(t *testing.T, opts EmitOptions) {
@@ -325,10 +361,16 @@ func checkK8s(t *testing.T, opts EmitOptions, files map[string]string) {
 		body := files[name]
 		var cmd []string
 		var mount string
-		for _, line := range strings.Split(body, "\n") {
+		for _, line := range yamlLines(body) {
 			l := strings.TrimSpace(line)
 			if strings.HasPrefix(l, "#") || l == "" {
 				continue
+			}
+			// The top-level keys of a Job, and nothing else.
+			if line == l {
+				if k, _, _ := strings.Cut(l, ":"); !slices.Contains([]string{"apiVersion", "kind", "metadata", "spec"}, k) {
+					t.Errorf("%s: a top-level line that is not ours: %q", name, l)
+				}
 			}
 			if v, ok := strings.CutPrefix(l, "command: ["); ok {
 				for v != "]" {
@@ -379,6 +421,8 @@ func yamlScalar(t *testing.T, s string) (string, string) {
 			b.WriteByte(s[i])
 		case c < 0x20 || c == 0x7f:
 			t.Fatalf("control byte %#x in a YAML scalar %q", c, s)
+		case strings.HasPrefix(s[i:], "\u0085") || strings.HasPrefix(s[i:], "\u2028") || strings.HasPrefix(s[i:], "\u2029"):
+			t.Fatalf("a Unicode line break in a YAML scalar %q", s)
 		default:
 			b.WriteByte(c)
 		}

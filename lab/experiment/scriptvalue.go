@@ -10,6 +10,7 @@ package experiment
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"sharpflat/internal/safetext"
@@ -36,8 +37,10 @@ func (e *UnsafeValueError) Error() string {
 }
 
 // scriptUnsafe says why s cannot be written into a job script or a YAML manifest, or "" if
-// it can: it must be valid UTF-8 without C0 or C1 controls, DEL, bidirectional controls or
-// the noncharacters U+FFFE and U+FFFF (which YAML does not allow either).
+// it can: it must be valid UTF-8 without C0 or C1 controls, DEL, bidirectional controls,
+// Unicode line or paragraph separators or the noncharacters U+FFFE and U+FFFF (which YAML
+// does not allow either). A YAML 1.1 parser (libyaml, PyYAML, go-yaml v2) reads NEL (a C1
+// control), U+2028 and U+2029 as line breaks, as bash reads \n.
 func scriptUnsafe(s string) string {
 	if !utf8.ValidString(s) {
 		return "is not valid UTF-8"
@@ -48,6 +51,8 @@ func scriptUnsafe(s string) string {
 			return "holds a line break, which would end a line of the script and start a command"
 		case r < 0x20 || r == 0x7f:
 			return fmt.Sprintf("holds the control character %U", r)
+		case unicode.In(r, unicode.Zl, unicode.Zp):
+			return fmt.Sprintf("holds %U, a line break to a YAML parser, which would end a comment line of a manifest and start a line of YAML", r)
 		case r == 0xfffe || r == 0xffff:
 			return fmt.Sprintf("holds the noncharacter %U", r)
 		case !safetext.Safe(string(r)):
