@@ -335,7 +335,8 @@ func hashDir(t *testing.T, dir string) map[string][32]byte {
 }
 
 // A resume checkpoint is checked before anything is trusted: a resume.bin of another
-// configuration (a moons run's, copied into a demo run), one with a flipped bit, and a
+// configuration (a moons run's, copied into a demo run), or of another run of the same
+// configuration, one with a flipped bit, and a
 // config.json that does not parse or no longer matches are refused, naming what is wrong,
 // and the run directory is left exactly as it was (every file hashed before and after).
 // Each used to be accepted: the moons checkpoint cut metrics.jsonl at its own offset and
@@ -343,9 +344,12 @@ func hashDir(t *testing.T, dir string) map[string][32]byte {
 func TestResumeRefusesForeignDamagedOrEditedCheckpoint(t *testing.T) {
 	small := []string{"run", "--quiet", "--n", "300", "--hessian-set", "64", "--k", "3", "--refresh", "3", "--eval-every", "5"}
 	dir := t.TempDir()
-	demo, moons := filepath.Join(dir, "demo"), filepath.Join(dir, "moons")
+	demo, moons, twin := filepath.Join(dir, "demo"), filepath.Join(dir, "moons"), filepath.Join(dir, "twin")
 	if code, _, errOut := runCLI(t, append(small, "--steps", "30", "--out", demo)...); code != 0 {
 		t.Fatalf("demo run: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, append(small, "--steps", "20", "--out", twin)...); code != 0 {
+		t.Fatalf("twin run: %d %s", code, errOut)
 	}
 	if code, _, errOut := runCLI(t, append(small, "--preset", "moons", "--steps", "20", "--out", moons)...); code != 0 {
 		t.Fatalf("moons run: %d %s", code, errOut)
@@ -353,6 +357,7 @@ func TestResumeRefusesForeignDamagedOrEditedCheckpoint(t *testing.T) {
 	own, _ := os.ReadFile(filepath.Join(demo, "resume.bin"))
 	config, _ := os.ReadFile(filepath.Join(demo, "config.json"))
 	foreign, _ := os.ReadFile(filepath.Join(moons, "resume.bin"))
+	twinResume, _ := os.ReadFile(filepath.Join(twin, "resume.bin"))
 	flipped := func(at int) []byte {
 		b := slices.Clone(own)
 		b[at] ^= 1 << 3
@@ -371,6 +376,9 @@ func TestResumeRefusesForeignDamagedOrEditedCheckpoint(t *testing.T) {
 		want           []string
 	}{
 		{"the moons run's resume.bin", foreign, config, []string{"config.json does not match", "data moons", "data gaussian"}},
+		// Same configuration, so the fingerprint matches; the other run's wall-clock fields
+		// differ, so its metrics.jsonl does not (it used to be accepted and cut mid-line).
+		{"the resume.bin of a run of the same configuration", twinResume, config, []string{"metrics.jsonl does not match the checkpoint: the checkpoint belongs to another run"}},
 		{"a bit flipped in the header", flipped(30), config, []string{"resume.bin is damaged"}},
 		{"a bit flipped in the middle", flipped(min(50000, len(own)/2)), config, []string{"resume.bin is damaged"}},
 		{"a bit flipped in the checksum", flipped(len(own) - 1), config, []string{"resume.bin is damaged"}},

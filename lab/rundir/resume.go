@@ -6,21 +6,30 @@ package rundir
 // the metrics up to its step are synced, through a synced temporary file renamed into place,
 // so it never names lines that are not on disk. Its layout:
 //
-//	sharpflat resume 2\n          the magic; 1 was the format without the two checks below
-//	{"step":…,"sizes":…,"plan":…,"config":…,"config_sha256":…}\n
+//	sharpflat resume 3\n          the magic; 1 was the format without the checks below, 2 the
+//	                              one without the files' sha256
+//	{"step":…,"sizes":…,"sha256":…,"plan":…,"config":…,"config_sha256":…}\n
 //	checkpoint                    train.Checkpoint.WriteTo: θ, optimizer, basis, RNG, …
 //	SHA-256 of all the above      32 bytes (seal.go)
 //
-// The header holds the step, the length of each metrics file at that step, the caller's
-// plan, and the run's configuration (as in config.json) with its fingerprint. Resume trusts
-// nothing before checking both: the checksum (a flipped bit, a file cut short) and that
-// config.json parses and has the checkpoint's fingerprint (a resume.bin copied from another
-// run, a config.json edited since), naming the settings that differ. A refused resume, and
-// one that stops before its first write, leaves every file as it was.
+// The header holds the step, the length of each metrics file at that step and the SHA-256
+// of those bytes, the caller's plan, and the run's configuration (as in config.json) with
+// its fingerprint. Resume trusts nothing before checking all three: the checksum (a flipped
+// bit, a file cut short), that config.json parses and has the checkpoint's fingerprint (a
+// resume.bin copied from a run of another configuration, a config.json edited since),
+// naming the settings that differ, and that each file it will cut back begins with the
+// bytes the checkpoint hashed (a resume.bin copied from another run of the same
+// configuration: its lines, with their wall-clock fields, are not this run's, and cutting
+// at its lengths would tear a line). The writer keeps each file's hash running as it
+// writes, so a checkpoint costs no reading; resume reads each prefix once, and the hash it
+// computes is the one the resumed writer goes on with. A refused resume, and one that
+// stops before its first write, leaves every file as it was.
 
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,18 +43,21 @@ import (
 
 const (
 	resumeFile  = "resume.bin"
-	resumeMagic = "sharpflat resume 2\n"
-	// resumeMagic1 starts the checkpoints of older versions, which cannot be checked.
+	resumeMagic = "sharpflat resume 3\n"
+	// resumeMagic1 and resumeMagic2 start the checkpoints of older versions, which cannot be
+	// checked (1: nothing; 2: not against the metrics files).
 	resumeMagic1 = "sharpflat resume 1\n"
+	resumeMagic2 = "sharpflat resume 2\n"
 )
 
 // resumeHeader is the first line of resume.bin after the magic.
 type resumeHeader struct {
-	Step        int              `json:"step"`
-	Sizes       map[string]int64 `json:"sizes"` // length of each metrics file at Step
-	Plan        json.RawMessage  `json:"plan,omitempty"`
-	Config      train.Config     `json:"config"`        // the run's configuration, as config.json holds it
-	Fingerprint string           `json:"config_sha256"` // Config.Fingerprint()
+	Step        int               `json:"step"`
+	Sizes       map[string]int64  `json:"sizes"`  // length of each metrics file at Step
+	Sums        map[string]string `json:"sha256"` // hex SHA-256 of each file's first Sizes bytes
+	Plan        json.RawMessage   `json:"plan,omitempty"`
+	Config      train.Config      `json:"config"`        // the run's configuration, as config.json holds it
+	Fingerprint string            `json:"config_sha256"` // Config.Fingerprint()
 }
 
 // Checkpoint makes the steps recorded so far durable and writes cp (taken after the last of
@@ -64,9 +76,10 @@ func (w *Writer) writeResume(cp *train.Checkpoint, plan any) error {
 	if w.err != nil {
 		return w.err
 	}
-	h := resumeHeader{Step: cp.Step, Sizes: map[string]int64{}, Config: w.cfg, Fingerprint: w.cfg.Fingerprint()}
+	h := resumeHeader{Step: cp.Step, Sizes: map[string]int64{}, Sums: map[string]string{}, Config: w.cfg, Fingerprint: w.cfg.Fingerprint()}
 	for _, lf := range w.files {
 		h.Sizes[lf.name] = lf.size
+		h.Sums[lf.name] = hex.EncodeToString(lf.sum.Sum(nil)) // Sum leaves the running state as it is
 	}
 	if plan != nil {
 		raw, err := json.Marshal(plan)
@@ -91,7 +104,8 @@ func (w *Writer) writeResume(cp *train.Checkpoint, plan any) error {
 }
 
 // Resume claims the run directory dir to continue it: it reads the resume checkpoint and
-// checks it (its checksum, and config.json against its fingerprint), and returns a Writer
+// checks it (its checksum, config.json against its fingerprint, and the prefix of each
+// metrics file against its SHA-256), and returns a Writer
 // that appends after the checkpoint's step, the checkpoint, and the plan stored with it
 // (decoded into plan when not nil). Each metrics file is cut back to its length at the
 // checkpoint (dropping the steps after it and any half-written line) only when the Writer
@@ -124,29 +138,48 @@ func resume(c *Claim, plan any) (*Writer, *train.Checkpoint, error) {
 	}
 	w := &Writer{Dir: c.Dir, claim: c, cfg: h.Config, resumed: true, cut: true, steps: cp.Step, kept: cp.Step}
 	for i, name := range []string{metricsName, csvName, eventsName} {
-		size, ok := h.Sizes[name]
-		if !ok {
-			w.closeFiles()
-			return nil, nil, fmt.Errorf("%s: no length recorded for %s", filepath.Join(c.Dir, resumeFile), name)
-		}
-		path := filepath.Join(c.Dir, name)
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err == nil {
-			var st os.FileInfo
-			if st, err = f.Stat(); err == nil && st.Size() < size {
-				err = fmt.Errorf("holds %d bytes, fewer than the %d of step %d: the file was cut after the checkpoint", st.Size(), size, cp.Step)
-			}
-			if err != nil {
-				f.Close()
-			}
-		}
+		lf, err := openPrefix(c.Dir, name, &h)
 		if err != nil {
 			w.closeFiles()
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
+			return nil, nil, err
 		}
-		w.files[i] = &lineFile{name: name, f: f, size: size}
+		w.files[i] = lf
 	}
 	return w, cp, nil
+}
+
+// openPrefix opens the metrics file name of dir to continue it after the checkpoint h: it
+// checks that the file begins with the h.Sizes[name] bytes whose SHA-256 h records, and
+// returns it with that hash running. Nothing is written.
+func openPrefix(dir, name string, h *resumeHeader) (*lineFile, error) {
+	size, ok := h.Sizes[name]
+	want, ok2 := h.Sums[name]
+	if !ok || !ok2 {
+		return nil, fmt.Errorf("%s: no length or checksum recorded for %s", filepath.Join(dir, resumeFile), name)
+	}
+	path := filepath.Join(dir, name)
+	f, err := os.OpenFile(path, os.O_RDWR, 0) // read to check, written only after cutBack
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.New()
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+	case st.Size() < size:
+		err = fmt.Errorf("%s holds %d bytes, fewer than the %d of step %d: the file was cut after the checkpoint, or the checkpoint belongs to another run", path, st.Size(), size, h.Step)
+	default:
+		if _, err = io.Copy(sum, io.NewSectionReader(f, 0, size)); err != nil {
+			err = fmt.Errorf("%s: %w", path, err)
+		} else if hex.EncodeToString(sum.Sum(nil)) != want {
+			err = fmt.Errorf("%s does not match the checkpoint: the checkpoint belongs to another run (or the file was changed before step %d); nothing was changed", path, h.Step)
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &lineFile{name: name, f: f, size: size, sum: sum}, nil
 }
 
 // checkConfig refuses a config.json that does not parse, or whose settings are not those
@@ -191,6 +224,8 @@ func readResume(dir string) (resumeHeader, *train.Checkpoint, error) {
 	switch {
 	case bytes.HasPrefix(raw, []byte(resumeMagic1)):
 		return h, nil, fmt.Errorf("%s was written by an older sharpflat, without a checksum or the fingerprint of its configuration, so it cannot be checked: start the run again in a new directory (this one is left as it is)", path)
+	case bytes.HasPrefix(raw, []byte(resumeMagic2)):
+		return h, nil, fmt.Errorf("%s was written by an older sharpflat, without the checksums of the metrics files it continues, so it cannot be checked against them: start the run again in a new directory (this one is left as it is)", path)
 	case !bytes.HasPrefix(raw, []byte(resumeMagic)):
 		return h, nil, fmt.Errorf("%s: not a sharpflat resume checkpoint (or from another version)", path)
 	}

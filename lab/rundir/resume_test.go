@@ -94,33 +94,46 @@ func TestAbandonedResumeChangesNothing(t *testing.T) {
 	}
 }
 
-// A resume.bin of the format before the checksum and the fingerprint (magic "sharpflat
-// resume 1") cannot be checked, so it is refused with a message that says so, and the
-// directory is left as it was.
+// A resume.bin of an older format cannot be checked, so it is refused with a message that
+// says so, and the directory is left as it was: "sharpflat resume 1" had neither the
+// checksum nor the fingerprint, "sharpflat resume 2" not the SHA-256 of the metrics files
+// (a checkpoint of another run of the same configuration passed it).
 func TestResumeRefusesAnUncheckedOldCheckpoint(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "run")
-	stepped(t, dir, smallConfig(t))
-	raw, _ := os.ReadFile(filepath.Join(dir, resumeFile))
-	sealed, err := Unseal(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The old layout: magic 1, the header without config and fingerprint, the checkpoint.
-	header, body, _ := bytes.Cut(sealed[len(resumeMagic):], []byte{'\n'})
-	var h map[string]json.RawMessage
-	json.Unmarshal(header, &h)
-	delete(h, "config")
-	delete(h, "config_sha256")
-	header, _ = json.Marshal(h)
-	old := append(append(append([]byte(resumeMagic1), header...), '\n'), body...)
-	os.WriteFile(filepath.Join(dir, resumeFile), old, 0o644)
-	before := dirHashes(t, dir)
-	_, _, err = Resume(dir, nil)
-	if err == nil || !strings.Contains(err.Error(), "written by an older sharpflat, without a checksum") {
-		t.Errorf("old checkpoint: %v", err)
-	}
-	if after := dirHashes(t, dir); !maps.Equal(before, after) {
-		t.Error("the refused resume changed the run directory")
+	for _, tc := range []struct {
+		magic, want string
+		drop        []string // header fields the format did not have
+		sealed      bool
+	}{
+		{resumeMagic1, "written by an older sharpflat, without a checksum", []string{"config", "config_sha256", "sha256"}, false},
+		{resumeMagic2, "written by an older sharpflat, without the checksums of the metrics files", []string{"sha256"}, true},
+	} {
+		dir := filepath.Join(t.TempDir(), "run")
+		stepped(t, dir, smallConfig(t))
+		raw, _ := os.ReadFile(filepath.Join(dir, resumeFile))
+		sealed, err := Unseal(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		header, body, _ := bytes.Cut(sealed[len(resumeMagic):], []byte{'\n'})
+		var h map[string]json.RawMessage
+		json.Unmarshal(header, &h)
+		for _, k := range tc.drop {
+			delete(h, k)
+		}
+		header, _ = json.Marshal(h)
+		old := append(append(append([]byte(tc.magic), header...), '\n'), body...)
+		if tc.sealed {
+			old = Seal(old)
+		}
+		os.WriteFile(filepath.Join(dir, resumeFile), old, 0o644)
+		before := dirHashes(t, dir)
+		_, _, err = Resume(dir, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q checkpoint: %v", tc.magic, err)
+		}
+		if after := dirHashes(t, dir); !maps.Equal(before, after) {
+			t.Errorf("%q: the refused resume changed the run directory", tc.magic)
+		}
 	}
 }
 

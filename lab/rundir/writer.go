@@ -1,9 +1,11 @@
 package rundir
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -41,7 +43,8 @@ type lineFile struct {
 	name string
 	f    *os.File
 	buf  []byte
-	size int64 // bytes on disk, all complete lines
+	size int64     // bytes on disk, all complete lines
+	sum  hash.Hash // SHA-256 of those size bytes, kept as they are written (resume.bin names it)
 }
 
 const (
@@ -72,7 +75,7 @@ func Create(dir string, cfg train.Config) (*Writer, error) {
 			return nil, err
 		}
 		c.wrote(name)
-		w.files[i] = &lineFile{name: name, f: f}
+		w.files[i] = &lineFile{name: name, f: f, sum: sha256.New()}
 	}
 	w.files[1].buf = []byte(strings.Join(csvHeader(), ",") + "\n")
 	return w, nil
@@ -158,6 +161,7 @@ func (w *Writer) Flush() error {
 	}
 	for _, lf := range w.files {
 		lf.size += int64(len(lf.buf))
+		lf.sum.Write(lf.buf)
 		lf.buf = lf.buf[:0]
 	}
 	w.kept = w.steps
