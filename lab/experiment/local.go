@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -190,13 +191,22 @@ const warmupLock = ".warmup.lock"
 // readWarmup reads a finished warm-up and its checkpoint; ok is false when it is not
 // finished, or was finished by a sharpflat that kept no checkpoint (it is then trained again:
 // it is deterministic).
+//
+// A checkpoint that is there but cannot be read (damaged: its checksum fails) is an error,
+// not "not finished": training the warm-up again would not replace it (publish keeps the
+// finished directory it finds), so every arm task would train it again without a word, and a
+// flipped bit on shared storage is something the user should know of. readCheckpoint's error
+// names the file and says to delete the warm-up's directory to train it again.
 func readWarmup(path string) (cp *train.Checkpoint, res WarmupResult, ok bool, err error) {
 	if done, err := readComplete(path, &res); err != nil || !done {
 		return nil, res, false, err
 	}
 	cp, err = readCheckpoint(path)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, res, false, nil
+	}
+	if err != nil {
+		return nil, res, false, err
 	}
 	return cp, res, true, nil
 }

@@ -206,7 +206,7 @@ func readCheckpoint(dir string) (*train.Checkpoint, error) {
 	}
 	cp, err := train.ReadCheckpoint(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w (delete the warm-up's directory %s to train it again)", path, err, dir)
 	}
 	return cp, nil
 }
