@@ -3,64 +3,97 @@ package experiment
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
-	"sync"
+	"runtime"
+	"slices"
 	"testing"
 )
 
 // submit.sh run again while the first report job runs puts two reports at work in one
-// directory; a reader (a colleague, the other report) must never see summary.csv or a figure
-// torn: each file is absent or whole (written to a temporary file and renamed into place).
-func TestReportsAtOnceWriteWholeFiles(t *testing.T) {
+// directory; a reader (a colleague, the other report) must never see summary.csv, a figure or
+// report.md torn: each file is written to a temporary file and renamed into place. That is
+// checked without racing a reader against a writer (which catches a torn file only if a read
+// happens to land mid-write): a file renamed into place is a new file (os.SameFile is false
+// for the old and new path), and a reader that opened it before the report still reads the
+// old content whole; a file rewritten in place keeps its identity and its reader sees the new
+// bytes, or a mix. No temporary file is left beside them.
+func TestReportFilesReplacedByRename(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows does not rename over a file that is open")
+	}
 	dir := t.TempDir()
-	if _, err := quickRun(t, context.Background(), "switch", dir, Sweep{Warmup: -1}); err != nil {
+	rep, err := quickRun(t, context.Background(), "switch", dir, Sweep{Warmup: -1})
+	if err != nil {
 		t.Fatal(err)
 	}
-	files := []string{"summary.csv", "switch.png", "report.md"}
-	want := map[string][]byte{}
-	for _, f := range files {
-		raw, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil || len(raw) == 0 {
-			t.Fatalf("%s: %v", f, err)
-		}
-		want[f] = raw
+	files := []string{"summary.csv", "report.md"}
+	for _, f := range rep.Figures {
+		files = append(files, f.File)
 	}
+	type before struct {
+		f    *os.File
+		info os.FileInfo
+		raw  []byte
+	}
+	old := map[string]before{}
+	for _, name := range files {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		info, err := f.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(f)
+		if err != nil || len(raw) == 0 {
+			t.Fatalf("%s: %d bytes, %v", name, len(raw), err)
+		}
+		old[name] = before{f, info, raw}
+	}
+	entries := func() []string {
+		var names []string
+		for _, d := range []string{dir, filepath.Dir(filepath.Join(dir, rep.Figures[0].File))} {
+			es, err := os.ReadDir(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range es {
+				names = append(names, filepath.Join(d, e.Name()))
+			}
+		}
+		slices.Sort(names)
+		return slices.Compact(names)
+	}
+	was := entries()
+
 	x, _ := Lookup("switch")
 	base, err := x.BaseConfig(true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	var writers sync.WaitGroup
-	for range 2 {
-		writers.Add(1)
-		go func() {
-			defer writers.Done()
-			for range 2 {
-				if _, _, err := x.Report(base, Sweep{Quick: true, Warmup: -1}, dir, "test"); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
+	if _, _, err := x.Report(base, Sweep{Quick: true, Warmup: -1}, dir, "test"); err != nil {
+		t.Fatal(err)
 	}
-	go func() { writers.Wait(); close(done) }()
-	torn := map[string]int{}
-	for reading := true; reading; {
-		select {
-		case <-done:
-			reading = false
-		default:
+	for _, name := range files {
+		o := old[name]
+		info, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, f := range files[:2] { // report.md names the time it was written
-			raw, err := os.ReadFile(filepath.Join(dir, f))
-			if err == nil && !bytes.Equal(raw, want[f]) {
-				torn[f]++
-			}
+		if os.SameFile(o.info, info) {
+			t.Errorf("%s was rewritten in place, not renamed into place: a reader can see it torn", name)
+		}
+		again := make([]byte, len(o.raw)+1)
+		n, _ := o.f.ReadAt(again, 0)
+		if !bytes.Equal(again[:n], o.raw) {
+			t.Errorf("%s: a reader that opened it before the report reads %d other bytes", name, n)
 		}
 	}
-	for f, n := range torn {
-		t.Errorf("%s was read torn %d times while two reports were written", f, n)
+	if now := entries(); !slices.Equal(now, was) {
+		t.Errorf("the report left other files: before %q, after %q", was, now)
 	}
 }
