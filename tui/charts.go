@@ -137,11 +137,13 @@ func (m Model) sharpnessPanel(a area) {
 		items = append(items, note("adam: no edge line", "adam", inkLabel, 5))
 	case top > 0 && thr > 3*top:
 		// A far-away threshold would flatten λ₁ into the floor: name it, and say where it is.
+		// Its words go before any value does (rank 1: the glossary explains the ↑); the key
+		// itself stays to the last, as every key does.
 		v := " " + thrName + " " + num(thr, 4) + " ↑"
 		items = append(items, item{
 			full:  []seg{{"╌", inkEdge}, {v + " above the chart", inkLabel}},
 			short: []seg{{"╌", inkEdge}, {v, inkLabel}},
-			rank:  5, kind: kindKey,
+			rank:  1, kind: kindKey,
 		})
 	default:
 		series = append([]plotSeries{{pts: h.Threshold.Points, ink: inkEdge, mode: rule}}, series...)

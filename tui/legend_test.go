@@ -68,6 +68,9 @@ func TestSharpnessLegendKeepsValues(t *testing.T) {
 		{"run", run, []string{"─ λ₁ 12.71", "+ λ₁₁ 1.71", "╌ 2/η 20"}},
 		{"bulk", bulk, []string{"─ λ₁ 41.1", "+ λ₁₁ 3.8", "╌ 2/η 4"}},
 		{"far", far, []string{"─ λ₁ 12.71", "+ λ₁₁ 1.71", "╌ 2/η 200 ↑"}},
+		// Early in a run (the chart tops at λ₁ ≈ 2.5 against 2/η 20): the edge far above;
+		// the words "above the chart" went first, the values stay (they went before).
+		{"early", syntheticSnapshot(40), []string{"─ λ₁ 12.71", "+ λ₁₁ 1.71", "╌ 2/η 20 ↑"}},
 	} {
 		m := New(idleEngine(t), asciiRenderer(), Options{})
 		mm, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
