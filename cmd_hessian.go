@@ -113,7 +113,7 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	}
 	foot := train.FootprintOf(m.Widths, *k, []int{ds.N}, float64(ds.N)*float64(ds.D+ds.OutputDim()))
 	if err := foot.Check(fmt.Sprintf("the Hessian of %s on %d examples", m, ds.N), train.MemoryLimit()); err != nil {
-		return err
+		return memoryError(err)
 	}
 	b, err := m.Bind(theta, &ds)
 	if err != nil {

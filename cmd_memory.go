@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -13,6 +14,16 @@ import (
 // anything large is allocated (train.SetMemoryLimit).
 func memoryFlag(fs *flag.FlagSet) {
 	fs.Var(memoryValue{}, "max-memory", fmt.Sprintf("refuse a configuration estimated to need more memory than this, e.g. 2G, 500M (default half the physical memory: %s; never above the physical memory)", train.Bytes(float64(train.DefaultMemoryLimit()))))
+}
+
+// memoryError adds the flag's name to a refusal over the memory limit: train says "the
+// memory limit" (its errors reach the lab and the classroom too, where there is no flag), and
+// a command that parses --max-memory says how to set it.
+func memoryError(err error) error {
+	if le := (*train.LimitError)(nil); errors.As(err, &le) {
+		return fmt.Errorf("%w (--max-memory sets the memory limit)", err)
+	}
+	return err
 }
 
 // memoryValue sets the limit as soon as the flag is parsed.

@@ -141,7 +141,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "sharpflat: %s\n", safetext.Text(err.Error()))
 			return nil
 		}
-		return err
+		return memoryError(err)
 	}
 	if *out == "" {
 		return usagef("run: --out DIR is required")
@@ -165,10 +165,10 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 			return usagef("run: --to: %v", err)
 		}
 	}
-	return lab.Headless(ctx, cfg, lab.HeadlessOptions{
+	return memoryError(lab.Headless(ctx, cfg, lab.HeadlessOptions{
 		Steps: *steps, Out: *out, SwitchAt: *switchAt, SwitchWDom: wDom, SwitchWBulk: wBulk,
 		CheckpointEvery: *ckptEvery, InitWeights: *initWeights, Progress: progressWriter(*quiet, stderr),
-	})
+	}))
 }
 
 // stopContext returns a context that the first Ctrl-C or SIGTERM cancels: the run stops

@@ -234,10 +234,10 @@ func TestAbsurdSizesAreRefused(t *testing.T) {
 		{[]string{"--batch", "5000"}, "batch: 5000, but the training set has 1000 examples"},
 		{[]string{"--hessian-set", "5000"}, "hessian-set: 5000, but the training set has 1000 examples"},
 		{[]string{"--hutch-samples", "1000000000"}, "hutch_samples: 1000000000, want 2…10000"},
-		{[]string{"--hidden", "300-300", "--max-memory", "10M"}, "the limit is 10.5 MB (--max-memory)"},
+		{[]string{"--hidden", "300-300", "--max-memory", "10M"}, "the memory limit is 10.5 MB: use fewer or narrower layers, less data or a smaller k (--max-memory sets the memory limit)"},
 		// A limit above the machine's memory is capped at it (where /proc/meminfo tells it):
 		// this one used to die with "fatal error: runtime: out of memory" and a stack dump.
-		{[]string{"--hidden", "100000-100000", "--max-memory", "100T"}, "the limit is the physical memory"},
+		{[]string{"--hidden", "100000-100000", "--max-memory", "100T"}, "the memory limit is the physical memory"},
 	} {
 		if _, err := os.Stat("/proc/meminfo"); err != nil && slices.Contains(tc.args, "100T") {
 			continue
@@ -461,4 +461,31 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// train's refusal over the memory limit says "the memory limit" (lab and classroom users
+// have no flag); the commands that parse --max-memory add its name, on every path that
+// reaches the check: a new run, a resumed one, and hessian. 10 MiB = 10485760 B is
+// "10.5 MB"; 64 KiB = 65536 B is "65.5 kB".
+func TestMemoryRefusalNamesTheFlag(t *testing.T) {
+	defer train.SetMemoryLimit(0)
+	const flagged = "(--max-memory sets the memory limit)"
+	dir := t.TempDir()
+	code, _, errOut := runCLI(t, "run", "--quiet", "--steps", "2", "--hidden", "300-300", "--max-memory", "10M", "--out", filepath.Join(dir, "new"))
+	if code == 0 || !strings.Contains(errOut, "the memory limit is 10.5 MB") || !strings.Contains(errOut, flagged) {
+		t.Errorf("new run: %d %q", code, errOut)
+	}
+	train.SetMemoryLimit(0)
+	small := filepath.Join(dir, "small")
+	if code, _, errOut := runCLI(t, "run", "--quiet", "--n", "300", "--hessian-set", "64", "--k", "3", "--steps", "3", "--out", small); code != 0 {
+		t.Fatalf("small run: %d %s", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "run", "--quiet", "--resume", small, "--steps", "6", "--max-memory", "64K")
+	if code == 0 || !strings.Contains(errOut, "the memory limit is 65.5 kB") || !strings.Contains(errOut, flagged) {
+		t.Errorf("resumed run: %d %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "hessian", "--run", small, "--k", "3", "--max-memory", "64K")
+	if code == 0 || !strings.Contains(errOut, "the memory limit is 65.5 kB") || !strings.Contains(errOut, flagged) {
+		t.Errorf("hessian: %d %q", code, errOut)
+	}
 }

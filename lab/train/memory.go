@@ -19,7 +19,7 @@ import (
 var memoryLimit atomic.Int64
 
 // SetMemoryLimit sets the memory a configuration may need (bytes; 0 restores the default).
-// The commands set it from --max-memory.
+// The commands set it from a flag; the lab and the classroom leave the default.
 func SetMemoryLimit(bytes int64) { memoryLimit.Store(bytes) }
 
 // MemoryLimit is the limit in force: the one set, capped at the physical memory (where it
@@ -36,13 +36,22 @@ func MemoryLimit() int64 {
 	return l
 }
 
-// limitWords words the limit in force for an error: "2.15 GB (--max-memory)", or "the
-// physical memory 25.3 GB (--max-memory 110 TB is above it)" when a larger limit was capped.
-func limitWords(limit int64) string {
-	if set := memoryLimit.Load(); set > limit && limit == physicalMemory() {
-		return fmt.Sprintf("the physical memory %s (--max-memory %s is above it)", Bytes(float64(limit)), Bytes(float64(set)))
+// LimitError is the refusal of a computation estimated to need more than the memory limit.
+// It reaches users of the lab and the classroom too, so it names no command-line flag: a
+// command that sets the limit from one recognises it (errors.As) and adds the flag's name.
+type LimitError struct {
+	What  string    // the computation: "this configuration", "data gaussian", …
+	Need  Footprint // its estimate
+	Limit int64     // the limit in force
+	Set   int64     // the limit that was set, when it was above the physical memory (Limit); else 0
+}
+
+func (e *LimitError) Error() string {
+	limit := Bytes(float64(e.Limit))
+	if e.Set > 0 {
+		limit = fmt.Sprintf("the physical memory %s (the limit set, %s, is above it)", limit, Bytes(float64(e.Set)))
 	}
-	return Bytes(float64(limit)) + " (--max-memory)"
+	return fmt.Sprintf("%s needs %s; the memory limit is %s: use fewer or narrower layers, less data or a smaller k", e.What, e.Need, limit)
 }
 
 // DefaultMemoryLimit is half the physical memory (Linux /proc/meminfo), or 4 GiB where it
@@ -101,12 +110,16 @@ func (f Footprint) String() string {
 	return fmt.Sprintf("about %s (%s)", Bytes(f.Total()), strings.Join(parts, ", "))
 }
 
-// Check returns an error naming the estimate when it is above limit.
+// Check returns a *LimitError naming the estimate when it is above limit.
 func (f Footprint) Check(what string, limit int64) error {
-	if f.Total() > float64(limit) {
-		return fmt.Errorf("%s needs %s; the limit is %s: use fewer or narrower layers, less data or a smaller k", what, f, limitWords(limit))
+	if f.Total() <= float64(limit) {
+		return nil
 	}
-	return nil
+	e := &LimitError{What: what, Need: f, Limit: limit}
+	if set := memoryLimit.Load(); set > limit && limit == physicalMemory() {
+		e.Set = set
+	}
+	return e
 }
 
 // Bytes words a size: "1.5 GB", "820 MB", "12 kB" (powers of 1000).

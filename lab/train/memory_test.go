@@ -2,6 +2,7 @@ package train
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -50,5 +51,32 @@ func TestMemoryLimitCappedAtPhysicalMemory(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "this configuration needs about") ||
 		!strings.Contains(err.Error(), "physical memory "+Bytes(float64(phys))) {
 		t.Errorf("New of a 100000-100000 network under a 100 TiB limit: %v", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "--") {
+		t.Errorf("the capped refusal names a command-line flag: %v", err)
+	}
+}
+
+// train's refusal reaches lab and classroom users, who have no --max-memory flag: it says
+// "the memory limit", names no flag, and is a *LimitError, which the commands that parse
+// the flag recognise (errors.As) to add its name. 10 MiB = 10485760 B is "10.5 MB".
+func TestMemoryRefusalNamesNoFlag(t *testing.T) {
+	defer SetMemoryLimit(0)
+	SetMemoryLimit(10 << 20)
+	cfg, _ := Preset("demo")
+	cfg.Hidden = []int{300, 300}
+	_, err := New(cfg)
+	if err == nil {
+		t.Fatal("a 300-300 network under 10 MiB was accepted")
+	}
+	if want := "the memory limit is 10.5 MB"; !strings.Contains(err.Error(), want) {
+		t.Errorf("refusal %q does not say %q", err, want)
+	}
+	if strings.Contains(err.Error(), "--") {
+		t.Errorf("the refusal names a command-line flag: %v", err)
+	}
+	var le *LimitError
+	if !errors.As(err, &le) || le.Limit != 10<<20 || le.Set != 0 {
+		t.Errorf("errors.As(%v, *LimitError) = %+v", err, le)
 	}
 }
