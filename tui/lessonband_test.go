@@ -132,6 +132,20 @@ func TestLessonTextScrolls(t *testing.T) {
 	}
 }
 
+// Before the first basis, the spectrum and split panels say who can compute one: e for the
+// one at the keys, the teacher for a student watching (who cannot press e).
+func TestNoBasisSaysWhoComputesIt(t *testing.T) {
+	s := builtinStep(t, "dom-stalls-bulk-learns", 0)
+	s.Basis.Values, s.Basis.GGN, s.Basis.Functional, s.Basis.Residuals = nil, nil, nil, nil
+	watcher := words(bandScreen(t, s, 200, 60, Options{ReadOnly: true}))
+	if strings.Contains(watcher, "e computes") || !strings.Contains(watcher, "no eigenspace yet (the teacher can compute it)") {
+		t.Errorf("a watcher's spectrum panel before the first basis:\n%s", bandScreen(t, s, 200, 60, Options{ReadOnly: true}))
+	}
+	if own := words(bandScreen(t, s, 200, 60, Options{})); !strings.Contains(own, "no eigenspace yet (e computes it)") {
+		t.Errorf("the one at the keys is not told that e computes it:\n%s", own)
+	}
+}
+
 // A student watching a classroom is told what the teacher will do, not a key to press.
 func TestLessonBandForWatchers(t *testing.T) {
 	s := builtinStep(t, "dom-stalls-bulk-learns", 0)

@@ -47,7 +47,7 @@ func (m Model) spectrumPanel(a area, gShare bool) {
 	}
 	legend(a, items...)
 	if k == 0 {
-		a.text(0, 2, "no eigenspace yet (e computes it)", inkLabel)
+		a.text(0, 2, "no eigenspace yet ("+m.whoComputes("it")+")", inkLabel)
 		return
 	}
 	rows := a.h - 1
@@ -174,7 +174,7 @@ func (m Model) splitPanel(a area) {
 		a.text(0, a.h-len(foot)+i, l, inkLabel)
 	}
 	if n == 0 {
-		a.text(0, 2, "no split yet (e computes one)", inkLabel)
+		a.text(0, 2, "no split yet ("+m.whoComputes("one")+")", inkLabel)
 		return
 	}
 	rows := a.h - 1 - len(foot)
@@ -233,4 +233,13 @@ func signed(v float64) string {
 		return "+" + num(v, 3)
 	}
 	return num(v, 3)
+}
+
+// whoComputes says who can ask for a refresh: the one at the keys (e), or, for a student
+// watching a classroom, the teacher (a watcher cannot press e).
+func (m Model) whoComputes(what string) string {
+	if m.opts.ReadOnly {
+		return "the teacher can compute " + what
+	}
+	return "e computes " + what
 }
