@@ -93,7 +93,25 @@ func screenTokensUndefined(t *testing.T) []string {
 		g.WriteString(t.sym + " " + t.words + " " + t.formula + "\n")
 	}
 	gl := glossaryNorm(g.String())
-	defined := func(s string) bool { return s != "" && strings.Contains(gl, glossaryNorm(s)) }
+	// A short token (G, of, k) is found in almost any text: it must be one of the glossary's
+	// words or symbols, whole; a longer one may be part of a phrase the glossary writes.
+	words := map[string]bool{}
+	for _, w := range strings.FieldsFunc(gl, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune("()[],:;·\"'", r) }) {
+		words[strings.Trim(w, ".!?")] = true
+	}
+	for _, t := range glossary {
+		words[glossaryNorm(t.sym)] = true
+		for _, w := range strings.Fields(glossaryNorm(t.sym)) {
+			words[w] = true
+		}
+	}
+	defined := func(s string) bool {
+		n := glossaryNorm(s)
+		if len([]rune(n)) < 4 {
+			return n != "" && words[n]
+		}
+		return strings.Contains(gl, n)
+	}
 	number := regexp.MustCompile(`[-+−]?[0-9]+(\.[0-9]+)?(e-?[0-9]+)?`)
 	drawing := func(r rune) bool {
 		return r >= 0x2500 && r <= 0x259f || r >= 0x2800 && r <= 0x28ff || strings.ContainsRune("•×·+┊╌", r)
@@ -126,7 +144,7 @@ func screenTokensUndefined(t *testing.T) []string {
 							// Glyphs (◀ ● ▶ ↶ ┼): each one defined.
 							ok := true
 							for _, r := range rest {
-								ok = ok && (drawing(r) || defined(string(r)))
+								ok = ok && (drawing(r) || strings.ContainsRune(gl, r)) // a glyph is unambiguous
 							}
 							if ok {
 								continue
