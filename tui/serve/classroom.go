@@ -34,10 +34,11 @@ type classroom struct {
 	controllers int // sessions connected, by role
 	viewers     int
 
-	// active is when the class last showed life (unix nanoseconds): the engine trained a
-	// step (or a refresh made progress), or a controller pressed a key. A watcher of a class
-	// that shows life is not idle, whatever its own keys (see session.idleSince).
-	active atomic.Int64
+	// When the class last showed life (unix nanoseconds, hooks.now), which keeps its
+	// watchers from being idle (see session.idleSince): keyed is a controller's last key
+	// (without controllers: anyone's), progress the engine's last step or refresh progress.
+	keyed    atomic.Int64
+	progress atomic.Int64
 
 	done chan struct{} // closed when run returns
 }
@@ -47,7 +48,9 @@ const restartPause = time.Second
 
 func newClassroom(cfg train.Config, les *lesson.Lesson, steer bool, l *log.Logger, h *hooks) (*classroom, error) {
 	c := &classroom{cfg: cfg, lesson: les, steer: steer, log: l, hooks: h, changed: make(chan struct{}), done: make(chan struct{})}
-	c.touch(time.Now())
+	now := c.now()
+	c.touchKey(now)
+	c.progress.Store(now.UnixNano())
 	e, err := c.newEngine()
 	if err != nil {
 		return nil, err
@@ -104,20 +107,31 @@ func (c *classroom) watching() int {
 	return c.viewers
 }
 
-// touch records that the class showed life at now.
-func (c *classroom) touch(now time.Time) { c.active.Store(now.UnixNano()) }
+// now is the clock of the idle timeout (hooks.now in tests).
+func (c *classroom) now() time.Time {
+	if c.hooks != nil && c.hooks.now != nil {
+		return c.hooks.now()
+	}
+	return time.Now()
+}
 
-// lastActive is when the class last showed life.
-func (c *classroom) lastActive() time.Time { return time.Unix(0, c.active.Load()) }
+// touchKey records a key that is the class's life (see session.touch).
+func (c *classroom) touchKey(now time.Time) { c.keyed.Store(now.UnixNano()) }
 
-// watch records the engine's progress as the class's life until sub ends: a snapshot with
+// lastKey is when the class last had such a key.
+func (c *classroom) lastKey() time.Time { return time.Unix(0, c.keyed.Load()) }
+
+// lastProgress is when the engine last made progress.
+func (c *classroom) lastProgress() time.Time { return time.Unix(0, c.progress.Load()) }
+
+// watch records the engine's progress until sub ends: a snapshot with
 // a step (or a refresh's progress) not seen before. A held or paused engine publishes none.
 func (c *classroom) watch(sub *lab.Subscription) {
 	step, refreshing := -1, -1
 	for snap := range sub.C() {
 		if snap.Step != step || snap.Refreshing != refreshing {
 			if step >= 0 {
-				c.touch(time.Now())
+				c.progress.Store(c.now().UnixNano())
 			}
 			step, refreshing = snap.Step, snap.Refreshing
 		}

@@ -54,7 +54,7 @@ type Config struct {
 	MaxPreauth  int // of those, not yet authenticated (0: MaxConns/2, at most 64); see preauth.go
 
 	HandshakeTimeout time.Duration // from accept to a running session (also: a connection with no session)
-	IdleTimeout      time.Duration // since the last key press (in a classroom: or the class's engine trained, or a controller pressed a key)
+	IdleTimeout      time.Duration // since the last key press (a classroom's watcher: or the engine trained, or a controller pressed a key; see session.idleSince)
 	MaxSessionTime   time.Duration // a session's whole length
 	MaxAuthTries     int           // failed authentication attempts per connection
 	WriteTimeout     time.Duration // a write to a client that takes longer cuts the client off
@@ -74,6 +74,13 @@ type hooks struct {
 	bgTimeout     time.Duration                    // background-colour query (default bgQueryTimeout)
 	conn          func(c net.Conn)                 // every accepted connection
 	stopWait      time.Duration                    // a session's wait for its engine (default engineStopWait)
+
+	// The clock of the idle timeout and the session length, so that a test moves time
+	// instead of waiting for it: now is the time (default time.Now), tick the supervisor's
+	// checks of one session (called once per session before its program starts; default a
+	// ticker). A tick's value is not read: the check takes now.
+	now  func() time.Time
+	tick func(done <-chan struct{}) <-chan time.Time
 }
 
 // DefaultHostKeyPath is where the host key lives unless told otherwise:

@@ -43,8 +43,11 @@
 // address for anonymous sessions), MaxEngines training at once with a bounded queue, MaxConns
 // connections, a handshake timeout (also closing authenticated connections that open no
 // session), MaxAuthTries, an idle timeout counted from the last key press (frames sent do not
-// count; in a classroom the class's activity counts for everyone: its engine training, or
-// a controller's key press, so students watching are never idle while the lesson goes on), a maximum session length, a write timeout that cuts off a client that stops reading,
+// count; a classroom's watchers also live by a controller's keys and the engine's training,
+// so students are not idle while the lesson goes on, but a controller only by its own keys:
+// the engine trains because sessions are connected, and a teacher who walked away must not
+// keep the class forever; without controllers anyone's key keeps the class, the engine
+// nobody), a maximum session length, a write timeout that cuts off a client that stops reading,
 // a cap on the terminal size and on the frame rate, and a key-rate limit. Port forwarding,
 // X11, subsystems (sftp), exec commands and sessions without a PTY are refused.
 // (charmbracelet/ssh acknowledges an agent-forwarding request; nothing here ever opens the

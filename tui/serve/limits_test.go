@@ -12,8 +12,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
-
-	"sharpflat/lab"
 )
 
 // The (N+1)th session is refused with a message; a free slot is usable again.
@@ -109,39 +107,36 @@ func TestHandshakeTimeout(t *testing.T) {
 }
 
 // No key for IdleTimeout ends the session, however many frames were sent meanwhile; key
-// presses keep it open.
+// presses keep it open. Time is the fake clock's: the limit is reached when the test moves
+// it, whatever the machine's speed.
 func TestIdleTimeout(t *testing.T) {
-	ts := startServer(t, func(c *Config, _ string) { c.IdleTimeout, c.MaxPerKey = 1500*time.Millisecond, 5 })
-	c := ts.login("alice", nil)
-	idle := openTerm(t, c, 90, 28)
-	busy := openTerm(t, c, 90, 28)
+	const limit = 15 * time.Minute
+	var clk *fakeClock
+	keys := make(chan string, 100)
+	ts := startServer(t, func(c *Config, _ string) {
+		clk = newFakeClock(t, c)
+		c.IdleTimeout, c.MaxSessionTime, c.MaxPerKey = limit, 3*time.Hour, 5
+		c.hooks.key = func(user string, _ tea.KeyMsg) { keys <- user }
+	})
+	idle := openTerm(t, ts.login("idle", nil), 90, 28)
+	busy := openTerm(t, ts.login("busy", nil), 90, 28)
 	idle.waitFor("running")
 	busy.waitFor("running")
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(300 * time.Millisecond):
-				io.WriteString(busy.stdin, "?") // toggles the help: a real key
-			}
-		}
-	}()
-	defer func() { close(stop); wg.Wait() }()
-	framesBefore := idle.frames()
+	clk.advance(limit - 30*time.Second)
+	idle.waitFor("this session closes in 30s") // warned a minute (at most) before
+	busy.send("?")                             // toggles the help: a real key
+	waitKey(t, keys, "busy")
+	framesBefore := idle.frames() // the idle session keeps receiving frames
+	eventually(t, "no frames while idle: the test would not show that redraws do not count", func() bool {
+		return idle.frames() > framesBefore+2
+	})
+	clk.advance(time.Minute) // idle: 15m30s without a key; busy: a minute
 	idle.waitExit()
-	if idle.frames() <= framesBefore {
-		t.Errorf("no frames while idle: the test did not show that redraws do not count")
-	}
-	if !strings.Contains(idle.text(), "this session closes in") {
-		t.Errorf("the idle session was not warned: %q", tail(idle.text(), 300))
-	}
-	if !strings.Contains(idle.text(), "no key pressed for 1.5s") {
+	if !strings.Contains(idle.text(), "no key pressed for 15m0s") {
 		t.Errorf("the idle session was not told why: %q", tail(idle.text(), 300))
+	}
+	if n := strings.Count(ts.logs.String(), "limit hit: idle timeout"); n != 1 {
+		t.Errorf("%d idle timeouts logged, want 1 (the idle session's)", n)
 	}
 	select {
 	case err := <-busy.exited:
@@ -150,13 +145,36 @@ func TestIdleTimeout(t *testing.T) {
 	}
 }
 
-// A session ends at MaxSessionTime, with a warning before.
+// waitKey waits (under the hang guard) until the server has handled a key of user.
+func waitKey(t *testing.T, keys <-chan string, user string) {
+	t.Helper()
+	guard := time.After(hangGuard)
+	for {
+		select {
+		case u := <-keys:
+			if u == user {
+				return
+			}
+		case <-guard:
+			t.Fatalf("%s's key did not arrive in %v", user, hangGuard)
+		}
+	}
+}
+
+// A session ends at MaxSessionTime, with a warning before (fake clock).
 func TestMaxSessionTime(t *testing.T) {
-	ts := startServer(t, func(c *Config, _ string) { c.MaxSessionTime = 2 * time.Second })
+	var clk *fakeClock
+	ts := startServer(t, func(c *Config, _ string) {
+		clk = newFakeClock(t, c)
+		c.IdleTimeout, c.MaxSessionTime = 10*time.Hour, 3*time.Hour
+	})
 	tm := openTerm(t, ts.login("alice", nil), 90, 28)
-	tm.waitFor("time limit in")
+	tm.waitFor("running")
+	clk.advance(3*time.Hour - 4*time.Minute)
+	tm.waitFor("time limit in 4m0s")
+	clk.advance(4 * time.Minute)
 	tm.waitExit()
-	if !strings.Contains(tm.text(), "reached its time limit") {
+	if !strings.Contains(tm.text(), "reached its time limit (3h0m0s)") {
 		t.Errorf("not told why: %q", tail(tm.text(), 300))
 	}
 }
@@ -260,75 +278,108 @@ func TestWindowSizeCapped(t *testing.T) {
 	}
 }
 
-// A student watching a classroom is not idle while the class shows life (issue 25, item 6):
-// with an idle timeout of 1.5 s, a viewer who presses nothing stays while the engine trains,
-// and while a controller presses keys with the engine paused; once neither happens it is
-// closed as idle. Time passes as the engine's snapshots and the controller's keys arrive
-// (events); the checks need no particular speed.
+// A student watching a classroom is not idle while the class shows life (issue 25, item 6),
+// but nobody stays without someone pressing keys. With controllers: a watcher who presses
+// nothing stays while the engine trains, and while a controller presses keys with the engine
+// paused; a teacher who starts training and walks away is closed as idle (the engine trains
+// because sessions are connected: its progress is not the teacher's life), and the students
+// after the engine stops. Without controllers (everyone watches, the engine trains while
+// anyone does): anyone's key keeps the class, and the engine's progress keeps nobody. Time
+// is the fake clock's; the engine's progress at a moment of it is waited for as an event.
 func TestIdleTimeoutWatchers(t *testing.T) {
-	const idle = 1500 * time.Millisecond
-	t.Run("engine trains", func(t *testing.T) {
-		engines := make(chan *lab.Engine, 1)
-		ts := startServer(t, func(c *Config, _ string) {
-			c.Classroom, c.IdleTimeout = true, idle // no controllers: it trains while anyone watches
-			c.hooks.engineStarted = func(_ string, e *lab.Engine) { engines <- e }
+	const limit = 15 * time.Minute
+	const why = "no key pressed for 15m0s"
+	setup := func(t *testing.T, controller gossh.Signer) (*testServer, *fakeClock, chan string) {
+		var clk *fakeClock
+		keys := make(chan string, 100)
+		ts := startServer(t, func(c *Config, dir string) {
+			clk = newFakeClock(t, c)
+			c.Classroom, c.IdleTimeout, c.MaxSessionTime = true, limit, 10*time.Hour
+			if controller != nil {
+				c.ControllersPath = dir + "/controllers"
+				writeKeys(t, c.ControllersPath, controller.PublicKey())
+			}
+			c.hooks.key = func(user string, _ tea.KeyMsg) { keys <- user }
 		})
-		e := <-engines
-		sub := e.Subscribe()
-		defer sub.Cancel()
+		return ts, clk, keys
+	}
+	// trained waits until the engine has made progress at the clock's present.
+	trained := func(t *testing.T, ts *testServer, clk *fakeClock) {
+		t.Helper()
+		eventually(t, "the engine made no progress", func() bool {
+			return !ts.srv.class.lastProgress().Before(clk.Now())
+		})
+	}
+	alive := func(t *testing.T, tm *term, what string) {
+		t.Helper()
+		select {
+		case err := <-tm.exited:
+			t.Fatalf("%s was closed: %v\n%s", what, err, tail(tm.text(), 300))
+		default:
+		}
+	}
+	closedIdle := func(t *testing.T, tm *term, who string) {
+		t.Helper()
+		tm.waitExit()
+		if !strings.Contains(tm.text(), why) {
+			t.Errorf("%s was not told why: %q", who, tail(tm.text(), 300))
+		}
+	}
+
+	t.Run("teacher starts training and walks away", func(t *testing.T) {
+		teacher := newKey(t)
+		ts, clk, keys := setup(t, teacher)
+		tc := openTerm(t, ts.login("teacher", teacher), 100, 30)
+		tc.waitFor("paused")
 		student := openTerm(t, ts.login("student", nil), 100, 30)
 		student.waitFor("read-only session")
-		// Snapshots of a training engine, until they span two idle timeouts.
-		from, steps := time.Now(), 0
-		guard := time.After(hangGuard)
-		for time.Since(from) < 2*idle {
-			select {
-			case snap := <-sub.C():
-				steps = snap.Step
-			case err := <-student.exited:
-				t.Fatalf("the watching student was closed while the engine trained (step %d): %v\n%s", steps, err, tail(student.text(), 300))
-			case <-guard:
-				t.Fatal("no snapshots")
-			}
+		tc.send(" ") // train
+		waitKey(t, keys, "teacher")
+		tc.waitFor("running")
+		clk.advance(limit - 30*time.Second)
+		trained(t, ts, clk)
+		clk.advance(time.Minute) // the teacher: 15m30s without a key; the engine trained 1m ago
+		closedIdle(t, tc, "the teacher who walked away")
+		if n := strings.Count(ts.logs.String(), "limit hit: idle timeout"); n != 1 {
+			t.Errorf("%d idle timeouts logged, want 1 (the teacher's)", n)
 		}
-		if strings.Contains(ts.logs.String(), "idle timeout") {
-			t.Errorf("an idle timeout while the engine trained:\n%s", ts.logs.String())
-		}
+		alive(t, student, "the student watching the training")
+		student.waitForNew("waiting for the teacher") // the engine is held
+		clk.advance(limit)
+		closedIdle(t, student, "the student of a held class")
 	})
-	t.Run("controller types", func(t *testing.T) {
+	t.Run("teacher types, engine paused", func(t *testing.T) {
 		teacher := newKey(t)
-		keys := make(chan struct{}, 100)
-		ts := startServer(t, func(c *Config, dir string) {
-			c.Classroom, c.ControllersPath, c.IdleTimeout = true, dir+"/controllers", idle
-			writeKeys(t, c.ControllersPath, teacher.PublicKey())
-			c.hooks.key = func(user string, _ tea.KeyMsg) {
-				if user == "teacher" {
-					keys <- struct{}{}
-				}
-			}
-		})
+		ts, clk, keys := setup(t, teacher)
 		tc := openTerm(t, ts.login("teacher", teacher), 100, 30)
 		tc.waitFor("paused") // paused at step 0: the engine shows no life
 		student := openTerm(t, ts.login("student", nil), 100, 30)
 		student.waitFor("read-only session")
-		// The teacher presses ? (the help) again and again; each press is seen by the server
-		// before the next is sent, until the presses span two idle timeouts.
-		from := time.Now()
-		for time.Since(from) < 2*idle {
-			tc.send("?")
-			select {
-			case <-keys:
-			case err := <-student.exited:
-				t.Fatalf("the watching student was closed while the teacher typed: %v\n%s", err, tail(student.text(), 300))
-			case <-time.After(hangGuard):
-				t.Fatal("the teacher's key did not arrive")
-			}
-			time.Sleep(idle / 5) // pacing a person's typing, not a wait for the server
-		}
-		// Nobody types and the engine is paused: now the student is idle.
-		student.waitExit()
-		if !strings.Contains(student.text(), "no key pressed for 1.5s") {
-			t.Errorf("the idle student was not told why: %q", tail(student.text(), 300))
-		}
+		clk.advance(14 * time.Minute)
+		tc.send("?") // the help
+		waitKey(t, keys, "teacher")
+		clk.advance(2 * time.Minute) // the student: 16m without a key of its own
+		alive(t, student, "the student watching the teacher type")
+		alive(t, tc, "the typing teacher")
+		clk.advance(14 * time.Minute) // nobody typed for 16m, and the engine is paused
+		closedIdle(t, student, "the idle student")
+		closedIdle(t, tc, "the idle teacher")
+	})
+	t.Run("open classroom", func(t *testing.T) {
+		ts, clk, keys := setup(t, nil)
+		amy := openTerm(t, ts.login("amy", nil), 100, 30)
+		ben := openTerm(t, ts.login("ben", nil), 100, 30)
+		amy.waitFor("read-only session")
+		ben.waitFor("read-only session")
+		clk.advance(14 * time.Minute)
+		amy.send("?")
+		waitKey(t, keys, "amy")
+		clk.advance(2 * time.Minute) // ben: 16m without a key of his own, amy's 2m ago
+		alive(t, ben, "a watcher of a class where someone types")
+		alive(t, amy, "the typing watcher")
+		trained(t, ts, clk)           // the engine trains at 16m …
+		clk.advance(14 * time.Minute) // … and 14m later, 16m after the last key, both go
+		closedIdle(t, amy, "amy")
+		closedIdle(t, ben, "ben")
 	})
 }

@@ -33,10 +33,11 @@ type session struct {
 	start time.Time
 	role  string // "own lab", "controller", "viewer"
 
-	ctl     chan tea.Msg  // supervisor → model
-	done    chan struct{} // closed when the session ends
-	crash   chan string   // a panic in the UI or the engine
-	lastKey atomic.Int64  // unix nanoseconds of the last key press
+	ctl     chan tea.Msg     // supervisor → model
+	done    chan struct{}    // closed when the session ends
+	crash   chan string      // a panic in the UI or the engine
+	lastKey atomic.Int64     // unix nanoseconds of the last key press (srv.now)
+	tick    <-chan time.Time // the supervisor's checks of the idle timeout and the session length
 
 	out      *deadlineWriter
 	in       *inputPump
@@ -105,10 +106,10 @@ func (s *Server) handle(sess ssh.Session) {
 	defer release()
 
 	se := &session{
-		srv: s, ssh: sess, conn: conn, id: id, log: lg, start: time.Now(),
+		srv: s, ssh: sess, conn: conn, id: id, log: lg, start: s.now(),
 		ctl: make(chan tea.Msg, 16), done: make(chan struct{}), crash: make(chan string, 1),
 	}
-	se.lastKey.Store(time.Now().UnixNano())
+	se.lastKey.Store(se.start.UnixNano())
 	if !s.track(se) {
 		s.refuse(sess, conn, "the server is stopping")
 		return
@@ -143,6 +144,9 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 	var doneOnce sync.Once
 	closeDone := func() { doneOnce.Do(func() { close(se.done) }) }
 	defer closeDone() // also on a panic: the pump and the model's reader must end
+	var stopTick func()
+	se.tick, stopTick = s.ticker(se.done)
+	defer stopTick()
 
 	// Per-session mode: a slot for an engine of our own, now or after the queue.
 	var (
@@ -238,7 +242,7 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 	}
 	se.out.stop()
 	closeDone()
-	kv := []any{"role", se.role, "reason", reason, "duration", time.Since(se.start).Round(time.Millisecond),
+	kv := []any{"role", se.role, "reason", reason, "duration", s.now().Sub(se.start).Round(time.Millisecond),
 		"frames", se.out.frames.Load(), "bytes_out", se.out.bytes.Load(), "bytes_in", se.in.bytesIn.Load(), "keys_dropped", se.in.dropped()}
 	if stopTook > 0 {
 		kv = append(kv, "engine_stop", stopTook.Round(time.Millisecond))
@@ -398,13 +402,14 @@ func (se *session) waitCtl() tea.Cmd {
 	}
 }
 
-// touch records a key press (the idle timer counts from it); a controller's is the whole
-// class's activity too.
+// touch records a key press (the idle timer counts from it). In a classroom with
+// controllers a controller's key is the class's life too (its watchers are not idle); in
+// the open classroom, where nobody controls and everyone watches, anyone's is.
 func (se *session) touch() {
-	now := time.Now()
+	now := se.srv.now()
 	se.lastKey.Store(now.UnixNano())
-	if c := se.srv.class; c != nil && se.role == "controller" {
-		c.touch(now)
+	if c := se.srv.class; c != nil && (se.role == "controller" || !c.steer) {
+		c.touchKey(now)
 	}
 }
 

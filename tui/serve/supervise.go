@@ -19,12 +19,9 @@ const resizeEvery = 50 * time.Millisecond
 func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-chan ssh.Window,
 	ready <-chan struct{}, pos <-chan int, changed <-chan struct{}) (reason string) {
 	cfg := &se.srv.cfg
-	tickEvery := min(time.Second, cfg.IdleTimeout/8, cfg.MaxSessionTime/8)
-	tick := time.NewTicker(tickEvery)
-	defer tick.Stop()
 	var (
-		killAt    time.Time // after asking the program to end: kill it if it has not
-		stopAt    time.Time // the server is stopping
+		killTimer <-chan time.Time // after asking the program to end: kill it if it has not
+		stopAt    time.Time        // the server is stopping (srv.now)
 		stopTimer <-chan time.Time
 		stopping  = se.srv.stopCh
 		notice    string
@@ -42,7 +39,7 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 		if !se.send(endMsg{why}) {
 			p.Kill()
 		}
-		killAt = time.Now().Add(2 * time.Second)
+		killTimer = time.After(2 * time.Second)
 	}
 	for {
 		select {
@@ -105,17 +102,17 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 		case <-stopping:
 			stopping = nil
 			n := se.srv.notice()
-			stopAt, stopTimer = time.Now().Add(n), time.After(n)
-			notice = se.noticeText(time.Now(), 0, 0, stopAt)
+			stopAt, stopTimer = se.srv.now().Add(n), time.After(n)
+			notice = se.noticeText(se.srv.now(), 0, 0, stopAt)
 			se.send(noticeMsg{notice})
 		case <-stopTimer:
 			stopTimer = nil
 			end("the server is stopping")
-		case now := <-tick.C:
-			if !killAt.IsZero() && now.After(killAt) {
-				p.Kill()
-				continue
-			}
+		case <-killTimer:
+			killTimer = nil
+			p.Kill()
+		case <-se.tick:
+			now := se.srv.now()
 			if reason != "" {
 				continue
 			}
@@ -140,17 +137,50 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 	}
 }
 
-// idleSince is when the session last showed life: its own last key press; in a classroom
-// also the class's (the engine trained, or a controller pressed a key), since a student
-// watching the teacher's lab is not idle for not typing.
+// idleSince is when the session last showed life. A session's own key presses always
+// count. A watcher of a classroom with controllers also lives by the class: a controller's
+// keys and the engine's progress (a student watching the teacher's lab is not idle for not
+// typing). A controller lives by its own keys only: the engine trains because sessions are
+// connected, so its progress would keep a teacher who walked away, and every student with
+// them, until the session length. That is also why, in the open classroom (no controllers:
+// everyone watches, and the engine trains while anyone does), the engine's progress counts
+// for nobody: the watchers would keep each other alive through it forever. There anyone's
+// key is the class's life instead (see session.touch), so a class lives while someone
+// presses keys and ends IdleTimeout after the last key of all.
 func (se *session) idleSince() time.Time {
 	last := time.Unix(0, se.lastKey.Load())
-	if c := se.srv.class; c != nil {
-		if a := c.lastActive(); a.After(last) {
+	c := se.srv.class
+	if c == nil || se.role == "controller" {
+		return last
+	}
+	lives := []time.Time{c.lastKey()}
+	if c.steer {
+		lives = append(lives, c.lastProgress())
+	}
+	for _, a := range lives {
+		if a.After(last) {
 			last = a
 		}
 	}
 	return last
+}
+
+// now is the clock of the idle timeout and the session length (hooks.now in tests).
+func (s *Server) now() time.Time {
+	if s.cfg.hooks.now != nil {
+		return s.cfg.hooks.now()
+	}
+	return time.Now()
+}
+
+// ticker is one session's checks of its idle time and length, and its stop: often enough
+// that a limit is enforced within an eighth of it (and within a second).
+func (s *Server) ticker(done <-chan struct{}) (<-chan time.Time, func()) {
+	if s.cfg.hooks.tick != nil {
+		return s.cfg.hooks.tick(done), func() {}
+	}
+	t := time.NewTicker(min(time.Second, s.cfg.IdleTimeout/8, s.cfg.MaxSessionTime/8))
+	return t.C, t.Stop
 }
 
 // noticeText is the banner the session should show now: the server stopping, then the
