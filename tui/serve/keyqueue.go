@@ -16,7 +16,11 @@ import (
 //
 // A key is one byte, one UTF-8 rune, or one escape sequence, whole: CSI (ESC [ … final,
 // X10 mouse reports with their three bytes), SS3 (ESC O x), OSC, DCS, APC, PM and SOS up to
-// their terminator, or ESC and a rune (alt+key). A bracketed paste (ESC [200~ … ESC [201~)
+// their terminator, or ESC and a rune (alt+key). ESC ], ESC P, ESC _, ESC ^ and ESC X are
+// also what alt+], alt+P … send, and a terminator that never comes must not hold the keys
+// typed after them: a control string is taken only while it is plausibly one (see
+// controlString), else ESC and its byte are alt+key and the rest are keys; ctrl+c and q are
+// never swallowed into a sequence. A bracketed paste (ESC [200~ … ESC [201~)
 // is one key if it is short (maxPasteBytes: the lab has no text to paste into, but a
 // bubbles filter may take a word), and dropped whole otherwise. A sequence cut at the end of
 // a read waits for the next read; a lone ESC at the end of a read is the Esc key.
@@ -42,12 +46,14 @@ var (
 
 // add cuts b (one read's bytes) into keys and queues them.
 func (q *keyQueue) add(b []byte) {
-	if len(q.partial) > 0 {
+	carried := len(q.partial) > 0 // the first key began in an earlier read
+	if carried {
 		b = append(q.partial, b...)
 		q.partial = nil
 	}
 	for len(b) > 0 {
-		n := keyLen(b)
+		n := keyLen(b, carried)
+		carried = false
 		switch {
 		case n == 0 && len(b) == 1: // a lone ESC at the end of a read: the Esc key
 			n = 1
@@ -117,7 +123,8 @@ func (q *keyQueue) pop(b []byte) int {
 func (q *keyQueue) empty() bool { return len(q.keys) == 0 }
 
 // keyLen is the length of the key at the start of b, or 0 if b ends before it does.
-func keyLen(b []byte) int {
+// carried says b's first key began in an earlier read.
+func keyLen(b []byte, carried bool) int {
 	if b[0] != 0x1b {
 		if b[0] < utf8.RuneSelf {
 			return 1
@@ -137,10 +144,17 @@ func keyLen(b []byte) int {
 			if len(b) < 6 {
 				return 0
 			}
+			for _, c := range b[3:6] {
+				if c < 0x20 { // not a report: a control key follows CSI M
+					return 3
+				}
+			}
 			return 6
 		}
 		for i := 2; i < len(b); i++ {
 			switch c := b[i]; {
+			case c == 'q': // no key ends so: alt+[ and a q
+				return i
 			case c >= 0x40 && c <= 0x7e:
 				return i + 1
 			case c < 0x20 || c > 0x7e:
@@ -148,21 +162,16 @@ func keyLen(b []byte) int {
 			}
 		}
 		return 0
-	case 'O': // SS3: one more byte
+	case 'O': // SS3: one more byte, a final one; anything else follows alt+O
 		if len(b) < 3 {
 			return 0
 		}
-		return 3
-	case ']', 'P', '_', '^', 'X': // OSC, DCS, APC, PM, SOS: up to BEL (OSC) or ST
-		for i := 2; i < len(b); i++ {
-			if b[i] == 0x07 && b[1] == ']' {
-				return i + 1
-			}
-			if b[i] == 0x1b && i+1 < len(b) && b[i+1] == '\\' {
-				return i + 2
-			}
+		if c := b[2]; c < 0x40 || c > 0x7e || c == 'q' {
+			return 2
 		}
-		return 0
+		return 3
+	case ']', 'P', '_', '^', 'X': // OSC, DCS, APC, PM, SOS; or alt+], alt+P …
+		return controlString(b, carried)
 	case 0x1b: // ESC ESC: the first is a key of its own
 		return 1
 	}
@@ -174,4 +183,40 @@ func keyLen(b []byte) int {
 		return 1 + n
 	}
 	return 2
+}
+
+// controlString is the length of the control string (OSC, DCS, APC, PM or SOS) at the start
+// of b, up to its terminator (BEL or ST); 0 if it plausibly goes on in the next read; 2 if it
+// is not one (then ESC and its byte are alt+key, and what follows is keys). A terminal's
+// answer to a query comes in one write, whatever it holds; one cut across reads (carried, or
+// b ending before its terminator) is taken only while it holds what such answers hold,
+// printable ASCII, and never q: a student's alt+] and the keys after it are not a string.
+// A C0 control byte (ctrl+c, Enter …) ends it as keys wherever it comes.
+func controlString(b []byte, carried bool) int {
+	plausible := true
+	for i := 2; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == 0x07: // BEL: OSC's terminator (xterm takes it for the others too)
+			return i + 1
+		case c == 0x1b:
+			if i+1 == len(b) {
+				break // ST may be cut: decided at the end
+			}
+			if b[i+1] == '\\' {
+				return i + 2
+			}
+			return 2 // another key begins: this was alt+key
+		case c < 0x20 || c == 0x7f:
+			return 2
+		case c == 'q' || c > 0x7e:
+			plausible = false
+			if carried {
+				return 2
+			}
+		}
+	}
+	if !plausible {
+		return 2
+	}
+	return 0
 }

@@ -109,3 +109,46 @@ func TestInputPumpFlood(t *testing.T) {
 		t.Errorf("the program read %d keys, the last %q; want at most %d, the last q", keys, last, maxQueuedKeys)
 	}
 }
+
+// alt+] (ESC ]), alt+P (ESC P), alt+_ , alt+^ and alt+X begin what a terminal reads as OSC,
+// DCS, APC, PM and SOS strings, and ESC O begins SS3; keys typed after them must not wait
+// for a terminator that never comes (issue 25, review of item 14). A control string is one
+// key only while it is plausibly one: its terminator in the same read, or bytes such strings
+// hold; a C0 byte ends it as keys, and ctrl+c and q always pass. Expected keys by hand.
+func TestKeyQueueAltBracket(t *testing.T) {
+	cases := []struct {
+		name  string
+		reads []string
+		want  []string
+	}{
+		{"alt+] q ctrl+c, one read", []string{"\x1b]q\x03"}, []string{"\x1b]", "q", "\x03"}},
+		{"alt+] q ctrl+c, a read each", []string{"\x1b]", "q", "\x03"}, []string{"\x1b]", "q", "\x03"}},
+		{"alt+] then ctrl+c", []string{"\x1b]", "\x03"}, []string{"\x1b]", "\x03"}},
+		{"alt+P then q", []string{"\x1bP", "q"}, []string{"\x1bP", "q"}},
+		{"alt+_ a ctrl+c", []string{"\x1b_", "a", "\x03"}, []string{"\x1b_", "a", "\x03"}},
+		{"alt+^ then enter", []string{"\x1b^", "\r"}, []string{"\x1b^", "\r"}},
+		{"alt+X then ↑", []string{"\x1bX", "\x1b[A"}, []string{"\x1bX", "\x1b[A"}},
+		{"alt+O then ctrl+c", []string{"\x1bO", "\x03"}, []string{"\x1bO", "\x03"}},
+		{"alt+O then q", []string{"\x1bOq"}, []string{"\x1bO", "q"}},
+		{"alt+[ then q", []string{"\x1b[q"}, []string{"\x1b[", "q"}},
+		{"F1 (SS3) still one key", []string{"\x1bOP"}, []string{"\x1bOP"}},
+		{"an OSC reply (BEL) in one read", []string{"\x1b]11;rgb:ffff/ffff/ffff\x07q"},
+			[]string{"\x1b]11;rgb:ffff/ffff/ffff\x07", "q"}},
+		{"an OSC reply (ST) cut across reads", []string{"\x1b]11;rgb:0000/", "0000/0000\x1b", "\\q"},
+			[]string{"\x1b]11;rgb:0000/0000/0000\x1b\\", "q"}},
+		{"a DCS reply holding q, whole in one read", []string{"\x1bP+q544e\x1b\\"}, []string{"\x1bP+q544e\x1b\\"}},
+	}
+	for _, c := range cases {
+		var q keyQueue
+		for _, r := range c.reads {
+			q.add([]byte(r))
+		}
+		var got []string
+		for _, k := range q.keys {
+			got = append(got, string(k))
+		}
+		if !slices.Equal(got, c.want) || len(q.partial) != 0 {
+			t.Errorf("%s: keys %q, partial %q; want %q and nothing waiting", c.name, got, q.partial, c.want)
+		}
+	}
+}
