@@ -74,6 +74,7 @@ type hooks struct {
 	bgTimeout     time.Duration                    // background-colour query (default bgQueryTimeout)
 	conn          func(c net.Conn)                 // every accepted connection
 	stopWait      time.Duration                    // a session's wait for its engine (default engineStopWait)
+	writeTimeout  func(user string) time.Duration  // a session's output timeout (0: WriteTimeout); a test stalls one session, not the healthy ones
 
 	// The clock of the idle timeout and the session length, so that a test moves time
 	// instead of waiting for it: now is the time (default time.Now), tick the supervisor's

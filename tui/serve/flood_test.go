@@ -356,12 +356,8 @@ func stalledClient(t *testing.T, channelOnly bool) {
 	tally := newEngineTally()
 	ts := startServer(t, func(c *Config, _ string) {
 		c.MaxEngines, c.MaxQueue, c.MaxPerKey = 1, 1, 5
-		c.WriteTimeout = 500 * time.Millisecond
-		c.hooks.conn = func(nc net.Conn) { // small socket buffers: the stall shows at once
-			if tc, ok := nc.(*net.TCPConn); ok {
-				tc.SetWriteBuffer(4096)
-			}
-		}
+		c.hooks.writeTimeout = stalledOnly
+		c.hooks.conn = smallBuffersFirst()
 		c.hooks.engineStarted = tally.started
 	})
 	nc, err := net.Dial("tcp", ts.addr)

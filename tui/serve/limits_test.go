@@ -78,17 +78,36 @@ func TestEngineQueue(t *testing.T) {
 }
 
 // A TCP connection that never completes the handshake is closed after HandshakeTimeout, and
-// so is an authenticated connection that opens no session. (The login must finish within
-// the timeout, 1 s from its accept: a loopback handshake takes milliseconds, under -race and
-// beside CPU hogs a few hundred at most.)
+// so is an authenticated connection that opens no session. The login must finish within
+// the timeout (it runs from the accept); a loopback login takes milliseconds, but a machine
+// under load may take longer, so a login the timeout cut short is not a failure: the test
+// starts again with the timeout doubled, up to the hang guard.
 func TestHandshakeTimeout(t *testing.T) {
-	ts := startServer(t, func(c *Config, _ string) { c.HandshakeTimeout = time.Second })
+	for timeout := time.Second; ; timeout *= 2 {
+		if timeout > hangGuard {
+			t.Fatalf("no login finished within a handshake timeout of up to %v", hangGuard)
+		}
+		if handshakeTimeout(t, timeout) {
+			return
+		}
+		t.Logf("the login took longer than a handshake timeout of %v: again with %v", timeout, 2*timeout)
+	}
+}
+
+// handshakeTimeout checks both hang-ups with a server whose HandshakeTimeout is timeout;
+// false if the login itself did not finish in time.
+func handshakeTimeout(t *testing.T, timeout time.Duration) bool {
+	ts := startServer(t, func(c *Config, _ string) { c.HandshakeTimeout = timeout })
 	nc, err := net.Dial("tcp", ts.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	c := ts.login("alice", nil)
+	c, err := ts.dial("alice", gossh.PublicKeys(ts.user))
+	if err != nil {
+		return false
+	}
+	defer c.Close()
 	done := make(chan error, 1)
 	go func() { done <- c.Wait() }()
 	_ = nc.SetReadDeadline(time.Now().Add(hangGuard))
@@ -104,6 +123,7 @@ func TestHandshakeTimeout(t *testing.T) {
 	case <-time.After(hangGuard):
 		t.Errorf("an authenticated connection without a session was kept open %v", hangGuard)
 	}
+	return true
 }
 
 // No key for IdleTimeout ends the session, however many frames were sent meanwhile; key
@@ -191,6 +211,28 @@ func (c *stallingConn) Read(b []byte) (int, error) {
 	return c.Conn.Read(b)
 }
 
+// stalledOnly is the session output timeout of tests with a client that stops reading: 500
+// ms for the user "slow", the hang guard (WriteTimeout of testConfig) for the others.
+func stalledOnly(user string) time.Duration {
+	if user == "slow" {
+		return 500 * time.Millisecond
+	}
+	return 0
+}
+
+// smallBuffersFirst shrinks the socket buffers of the first connection (the stalling
+// client's), so that its stall shows at once; the healthy ones keep the system's.
+func smallBuffersFirst() func(net.Conn) {
+	var once sync.Once
+	return func(nc net.Conn) {
+		once.Do(func() {
+			if tc, ok := nc.(*net.TCPConn); ok {
+				tc.SetWriteBuffer(4096)
+			}
+		})
+	}
+}
+
 // gate holds back whoever passes it while it is closed, until it opens for good.
 type gate struct {
 	mu     sync.Mutex
@@ -221,14 +263,13 @@ func (g *gate) pass() {
 }
 
 // A client that stops reading is cut off after WriteTimeout and never slows the others.
+// Its timeout is short; the healthy session's, and every connection's, stay the hang guard
+// (testConfig), so a slow machine cannot cut off the session that keeps reading.
 func TestSlowClientCutOff(t *testing.T) {
 	ts := startServer(t, func(c *Config, _ string) {
-		c.WriteTimeout, c.MaxPerKey = 500*time.Millisecond, 5
-		c.hooks.conn = func(nc net.Conn) { // small socket buffers: the stall shows at once
-			if tc, ok := nc.(*net.TCPConn); ok {
-				tc.SetWriteBuffer(4096)
-			}
-		}
+		c.MaxPerKey = 5
+		c.hooks.writeTimeout = stalledOnly
+		c.hooks.conn = smallBuffersFirst()
 	})
 	nc, err := net.Dial("tcp", ts.addr)
 	if err != nil {

@@ -136,8 +136,12 @@ func closeConn(c *gossh.ServerConn) {
 // (now, or after the queue), the supervisor, and the cleanup.
 func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 	s := se.srv
-	se.out = newDeadlineWriter(se.ssh, s.cfg.WriteTimeout, func() {
-		se.log.Warn("limit hit: write timeout (the client stopped reading); closing its connection", "timeout", s.cfg.WriteTimeout)
+	wt := s.cfg.WriteTimeout
+	if h := s.cfg.hooks.writeTimeout; h != nil && h(se.id.user) > 0 {
+		wt = h(se.id.user)
+	}
+	se.out = newDeadlineWriter(se.ssh, wt, func() {
+		se.log.Warn("limit hit: write timeout (the client stopped reading); closing its connection", "timeout", wt)
 		closeConn(se.conn)
 	})
 	se.in = newInputPump(se.ssh, se.done)
