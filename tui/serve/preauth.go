@@ -12,18 +12,22 @@ import (
 //
 //   - one address holds at most a quarter of the pool (16 by default, as many handshakes at
 //     once as a classroom behind one NAT address needs), one network (a /24 for IPv4, a /64
-//     for IPv6, the blocks a single customer or attacker typically holds) at most half;
+//     for IPv6, the blocks a single customer or attacker typically holds) at most half, and
+//     so does one IPv6 site (a /48: a customer may use any /64 of it, so a spray across its
+//     /64s holds at most half the pool, and pushes out only its own site's connections);
 //   - a newcomer whose source has opened connections faster than its allowance is "hot"
-//     (connRates: a burst of 16, then one every 4 s). A hot newcomer takes a free slot, or
-//     the slot of its own address's oldest pending connection when its address is full;
-//     otherwise it is refused, closed at once, before any handshake work;
-//   - any other newcomer always gets a slot. If its address, its network or the pool (or
-//     MaxConns) is full, the OLDEST pending connection of that address, that network or the
-//     whole pool is closed to make room, in that order of preference: a flood from one
-//     address or network, once it holds its share, pushes out only its own connections;
-//   - among those, connections of hot sources go first, then connections that have not
-//     finished the key exchange: a silent half-open connection goes before a client that is
-//     authenticating;
+//     (connRates: a burst of 16, then one every 4 s; for IPv6 also a new address of a site
+//     that brought more than 64 at once). A hot newcomer takes a free slot, or the slot of
+//     its own address's oldest pending connection when its address is full; otherwise it
+//     is refused, closed at once, before any handshake work;
+//   - any other newcomer always gets a slot. If its address, its network, its site or the
+//     pool (or MaxConns) is full, the OLDEST pending connection of that address, that
+//     network, that site or the whole pool is closed to make room, in that order of
+//     preference: a flood from one address, network or site, once it holds its share,
+//     pushes out only its own connections;
+//   - among those, connections of hot sources (hot when admitted, or now) go first, then
+//     connections that have not finished the key exchange: a silent half-open connection
+//     goes before a client that is authenticating;
 //   - when more than half the pool is taken, a newcomer's handshake deadline is a quarter
 //     of HandshakeTimeout.
 //
@@ -45,24 +49,26 @@ type preauth struct {
 	list     []*connSlot // oldest first
 	byAddr   map[string]int
 	byPrefix map[string]int
-	rates    connRates // new connections per source
-	peak     int       // most pending at once
-	evicted  int       // connections closed to make room
-	refused  int       // newcomers refused
+	bySite   map[string]int // IPv6: pending per /48 (siteOf)
+	rates    connRates      // new connections per source
+	peak     int            // most pending at once
+	evicted  int            // connections closed to make room
+	refused  int            // newcomers refused
 }
 
 func newPreauth(n int) preauth {
 	per := max(1, n/4)
 	return preauth{max: n, perAddr: per, perPrefix: max(1, n/2),
-		byAddr: map[string]int{}, byPrefix: map[string]int{}, rates: newConnRates(per, connRatePeriod)}
+		byAddr: map[string]int{}, byPrefix: map[string]int{}, bySite: map[string]int{}, rates: newConnRates(per, connRatePeriod)}
 }
 
 // victim is the connection to close before c may enter, and which share was full: c's
-// address, c's network, or the pool (also when the server is at MaxConns, full). Nil with
-// share "" if there is room; nil with a share if c is refused: it is hot and the share is
-// not its address's, or no pending connection is left to close (every connection is
-// authenticated and the server is at MaxConns).
+// address, c's network, c's site (IPv6), or the pool (also when the server is at MaxConns,
+// full). Nil with share "" if there is room; nil with a share if c is refused: it is hot and
+// the share is not its address's, or no pending connection is left to close (every
+// connection is authenticated and the server is at MaxConns).
 func (p *preauth) victim(c *connSlot, full bool, now time.Time) (v *connSlot, share string) {
+	site := siteOf(c.addr)
 	switch {
 	case p.byAddr[c.addr] >= p.perAddr:
 		return p.oldest(func(o *connSlot) bool { return o.addr == c.addr }, now), "address"
@@ -71,6 +77,11 @@ func (p *preauth) victim(c *connSlot, full bool, now time.Time) (v *connSlot, sh
 			return nil, "network"
 		}
 		return p.oldest(func(o *connSlot) bool { return o.prefix == c.prefix }, now), "network"
+	case site != "" && p.bySite[site] >= p.perPrefix:
+		if c.hot {
+			return nil, "site"
+		}
+		return p.oldest(func(o *connSlot) bool { return siteOf(o.addr) == site }, now), "site"
 	case len(p.list) >= p.max || full:
 		if c.hot {
 			return nil, "all"
@@ -81,7 +92,8 @@ func (p *preauth) victim(c *connSlot, full bool, now time.Time) (v *connSlot, sh
 }
 
 // oldest is the oldest matching connection of the first kind there is: from a hot source
-// and not past its key exchange; not past its key exchange; from a hot source; any.
+// and not past its key exchange; not past its key exchange; from a hot source; any. A
+// connection is from a hot source if it was hot when admitted or its source is hot now.
 func (p *preauth) oldest(match func(*connSlot) bool, now time.Time) *connSlot {
 	var best *connSlot
 	bestRank := 4
@@ -90,7 +102,7 @@ func (p *preauth) oldest(match func(*connSlot) bool, now time.Time) *connSlot {
 			continue
 		}
 		rank := 0
-		if !p.rates.hot(o.rateKey, now) {
+		if !o.hot && !p.rates.hot(o.rateKey, now) {
 			rank++
 		}
 		if o.kex {
@@ -111,6 +123,9 @@ func (p *preauth) add(c *connSlot) {
 	p.list = append(p.list, c)
 	p.byAddr[c.addr]++
 	p.byPrefix[c.prefix]++
+	if site := siteOf(c.addr); site != "" {
+		p.bySite[site]++
+	}
 	p.peak = max(p.peak, len(p.list))
 }
 
@@ -130,6 +145,11 @@ func (p *preauth) remove(c *connSlot) {
 	}
 	if p.byPrefix[c.prefix]--; p.byPrefix[c.prefix] == 0 {
 		delete(p.byPrefix, c.prefix)
+	}
+	if site := siteOf(c.addr); site != "" {
+		if p.bySite[site]--; p.bySite[site] == 0 {
+			delete(p.bySite, site)
+		}
 	}
 }
 

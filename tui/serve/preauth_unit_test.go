@@ -128,18 +128,78 @@ func TestPreauthVictims(t *testing.T) {
 	}
 }
 
-// A source is the address for IPv4, the /64 for IPv6.
+// A source is the address, IPv4 or IPv6 (without its zone); the site is an IPv6 /48.
 func TestRateKey(t *testing.T) {
 	for in, want := range map[string]string{
 		"192.0.2.77":         "192.0.2.77",
 		"::ffff:192.0.2.1":   "192.0.2.1",
-		"2001:db8:1:2:3::4":  "2001:db8:1:2::/64",
-		"2001:db8:1:2:ff::9": "2001:db8:1:2::/64",
+		"2001:db8:1:2:3::4":  "2001:db8:1:2:3::4",
+		"2001:db8:1:2:ff::9": "2001:db8:1:2:ff::9",
+		"fe80::1%eth0":       "fe80::1",
 		"not-an-address":     "not-an-address",
 	} {
 		if got := rateKey(in); got != want {
 			t.Errorf("rateKey(%q) = %q, want %q", in, got, want)
 		}
+	}
+	for in, want := range map[string]string{
+		"192.0.2.77":         "",
+		"::ffff:192.0.2.1":   "",
+		"2001:db8:1:2:3::4":  "2001:db8:1::/48",
+		"2001:db8:1:ff00::9": "2001:db8:1::/48",
+		"2001:db8:2:2:3::4":  "2001:db8:2::/48",
+		"not-an-address":     "",
+	} {
+		if got := siteOf(in); got != want {
+			t.Errorf("siteOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The levels of IPv6 rating, on a burst of 16 (a site's: 64): a source that reconnects
+// heats itself only; a spray of addresses of one /64 gets 64 buckets, then the /64's
+// overflow; a site that brought 64 new sources at once makes its next new source hot.
+func TestConnRatesIPv6Levels(t *testing.T) {
+	r := newConnRates(16, connRatePeriod)
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	for i := range 17 {
+		if hot := r.take("2001:db8:1:1::a", now); hot != (i == 16) {
+			t.Fatalf("connection %d of one address: hot %v, want %v", i+1, hot, i == 16)
+		}
+	}
+	if r.hot("2001:db8:1:1::b", now) || r.take("2001:db8:1:1::b", now) {
+		t.Error("a second address of the /64 is hot after the first one's burst")
+	}
+	// 62 more addresses of the /64 fill its 64 buckets and use up the site's burst of 64 new
+	// sources: the next new address is hot and not added.
+	for i := range 62 {
+		if r.take(fmt.Sprintf("2001:db8:1:1::%x", 0x100+i), now) {
+			t.Fatalf("address %d of the /64 is hot", 3+i)
+		}
+	}
+	if !r.take("2001:db8:1:1::1:1", now) || !r.take("2001:db8:1:2::1", now) {
+		t.Error("a new source of a site that brought 64 at once is not hot")
+	}
+	if r.take("2001:db8:2:2::1", now) {
+		t.Error("a new source of another site is hot")
+	}
+	// A second later the site has a token for one new source: the /64's overflow, which its
+	// further addresses share (a burst of 16: the 17th is hot). Known sources are not charged.
+	now = now.Add(time.Second)
+	for i := range 17 {
+		if hot := r.take(fmt.Sprintf("2001:db8:1:1::2:%x", i), now); hot != (i == 16) {
+			t.Fatalf("address %d past the /64's 64: hot %v, want %v", i+1, hot, i == 16)
+		}
+	}
+	if r.per64["2001:db8:1:1::/64"] != 64 || r.m["2001:db8:1:1::/64"] == nil {
+		t.Errorf("%d buckets of the /64, overflow %v; want 64 and one", r.per64["2001:db8:1:1::/64"], r.m["2001:db8:1:1::/64"])
+	}
+	if !r.take("2001:db8:1:2::1", now) || r.take("2001:db8:1:1::b", now) {
+		t.Error("the same second: a new source of the site is not hot, or a known one is")
+	}
+	r.forget(now.Add(16 * connRatePeriod))
+	if len(r.m) != 0 || len(r.per64) != 0 {
+		t.Errorf("%d buckets and %d /64 counts left after every bucket refilled, want 0 and 0", len(r.m), len(r.per64))
 	}
 }
 
