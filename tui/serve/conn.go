@@ -51,7 +51,7 @@ func (s *Server) onConn(ctx ssh.Context, c net.Conn) net.Conn {
 	a := s.limits.acquireConn(remote, func() { c.Close() })
 	switch {
 	case a.slot == nil && a.hot:
-		s.flood.print(log.InfoLevel, "limit hit: new connections: refused a source over its rate (its network's or the pool's pending share is full)",
+		s.flood.print(log.InfoLevel, "limit hit: new connections: refused a source over its rate (its network's, site's or the pool's pending share is full)",
 			"remote", remote, "share", a.share, "burst", s.cfg.MaxPreauth/4, "every", connRatePeriod)
 		return nil
 	case a.slot == nil:
