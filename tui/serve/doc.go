@@ -55,9 +55,9 @@
 //
 // Pending connections. Connections not yet authenticated have a pool of their own,
 // MaxPreauth (half of MaxConns, at most 64): an address may hold a quarter of it, a network
-// (an IPv4 /24, an IPv6 /64) half. New connections are counted per source (an IPv4
-// address, an IPv6 /64) in a token bucket, a burst of an address's share and then one every
-// 4 s: a source past it is "hot". A newcomer that is not hot is never refused for want of
+// (an IPv4 /24, an IPv6 /64) half, and an IPv6 /48 site half. New connections are counted
+// per source address in a token bucket, a burst of an address's share and then one every
+// 4 s, and new IPv6 addresses per /48 site: a source past it is "hot". A newcomer that is not hot is never refused for want of
 // a pending slot: the oldest pending connection of its address, else of its network, else
 // of the pool, is closed to make room, those of hot sources first, then those that have not
 // finished the key exchange. A hot newcomer takes a free slot or its own address's oldest,
