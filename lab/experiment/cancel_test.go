@@ -26,23 +26,7 @@ func (c *stopAfter) Err() error {
 // product, and the arm returns on the first "ended" without training a step. Before the
 // trainer was given the context, the refresh ran to its end and a step was trained.
 func TestArmStopsWithinAProduct(t *testing.T) {
-	x, err := Lookup("switch")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := x.BaseConfig(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, _, err := x.Plan(base, Sweep{Quick: true, Warmup: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := claimDir(dir, &plan); err != nil {
-		t.Fatal(err)
-	}
-	g := &plan.Groups[0]
+	dir, g := quickSwitchGroup(t, 20)
 	cp, res, err := loadOrRunWarmup(context.Background(), dir, g, newProgress(nil, "test"))
 	if err != nil {
 		t.Fatal(err)

@@ -55,23 +55,7 @@ func TestWarmupCheckpointDamageRefused(t *testing.T) {
 // stood), and every later arm task trained it again. Nothing is trained and the file is left
 // as it is, for the user to look at.
 func TestDamagedWarmupCheckpointIsAnError(t *testing.T) {
-	x, err := Lookup("switch")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := x.BaseConfig(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, _, err := x.Plan(base, Sweep{Quick: true, Warmup: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := claimDir(dir, &plan); err != nil {
-		t.Fatal(err)
-	}
-	g := &plan.Groups[0]
+	dir, g := quickSwitchGroup(t, 20)
 	if _, _, err := loadOrRunWarmup(context.Background(), dir, g, newProgress(nil, "test")); err != nil {
 		t.Fatal(err)
 	}

@@ -13,24 +13,8 @@ import (
 // one's progress recorded) and both get the same checkpoint, byte for byte, and the same
 // summary.
 func TestWarmupClaimedOnce(t *testing.T) {
-	x, err := Lookup("switch")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := x.BaseConfig(true)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A warm-up long enough that two unclaimed trainings would overlap.
-	plan, _, err := x.Plan(base, Sweep{Quick: true, Warmup: 300})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := claimDir(dir, &plan); err != nil {
-		t.Fatal(err)
-	}
-	g := &plan.Groups[0]
+	dir, g := quickSwitchGroup(t, 300)
 	type result struct {
 		cp, res []byte
 		trained bool
@@ -80,4 +64,27 @@ func TestWarmupClaimedOnce(t *testing.T) {
 	if !bytes.Equal(out[0].res, out[1].res) {
 		t.Errorf("the two tasks see different warm-up summaries:\n%s\n%s", out[0].res, out[1].res)
 	}
+}
+
+// quickSwitchGroup plans the quick switch experiment with a warm-up of the given length in a
+// new claimed directory, and returns the directory and the plan's first group.
+func quickSwitchGroup(t *testing.T, warmup int) (string, *Group) {
+	t.Helper()
+	x, err := Lookup("switch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := x.BaseConfig(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, _, err := x.Plan(base, Sweep{Quick: true, Warmup: warmup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := claimDir(dir, &plan); err != nil {
+		t.Fatal(err)
+	}
+	return dir, &plan.Groups[0]
 }
