@@ -2,6 +2,7 @@ package rundir
 
 import (
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,10 +11,11 @@ import (
 	"sharpflat/lab/train"
 )
 
-// steppedAt is stepped with an event at each step and each step's wall clock set to
-// wall+step seconds, so that two
-// runs of one configuration write metrics of the same steps that differ, as two real runs'
-// do (their wall_sec fields), by a chosen amount rather than by the machine's speed.
+// steppedAt writes a run of cfg to dir, an event at each step and a resume checkpoint after
+// 3 steps, then 2 more steps flushed after it; each step's wall clock is set to wall+step
+// seconds (NaN: left as measured), so that two runs of one configuration write metrics of
+// the same steps that differ, as two real runs' do (their wall_sec fields), by a chosen
+// amount rather than by the machine's speed.
 func steppedAt(t *testing.T, dir string, cfg train.Config, wall float64) {
 	t.Helper()
 	tr, err := train.New(cfg)
@@ -29,7 +31,9 @@ func steppedAt(t *testing.T, dir string, cfg train.Config, wall float64) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m.WallSec = wall + float64(i)
+		if !math.IsNaN(wall) { // NaN: the clock's own
+			m.WallSec = wall + float64(i)
+		}
 		if err := w.Record(&m); err != nil {
 			t.Fatal(err)
 		}

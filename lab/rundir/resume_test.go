@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,36 +17,7 @@ import (
 
 // stepped writes a run of cfg to dir: a resume checkpoint after 3 steps, then 2 more steps
 // flushed after it (the lines a killed run leaves past its checkpoint).
-func stepped(t *testing.T, dir string, cfg train.Config) {
-	t.Helper()
-	tr, err := train.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := Create(dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 5 {
-		m, err := tr.Step()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Record(&m); err != nil {
-			t.Fatal(err)
-		}
-		if i == 2 {
-			if err := w.Checkpoint(tr.Save("resume"), map[string]int{"steps": 9}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	w.closeFiles()
-	w.claim.Release()
-}
+func stepped(t *testing.T, dir string, cfg train.Config) { steppedAt(t, dir, cfg, math.NaN()) }
 
 // dirHashes is every file of dir with its SHA-256.
 func dirHashes(t *testing.T, dir string) map[string][32]byte {
