@@ -31,19 +31,17 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"math/bits"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"sharpflat/internal/tempfile"
 )
 
 // Tensor is a named float64 array in row-major order; len(Data) is the product of Shape
@@ -548,7 +546,7 @@ func SaveSafetensors(path string, ts []Tensor, meta map[string]string) (err erro
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	dir := filepath.Dir(path)
-	f, err := createTemp(dir, "."+filepath.Base(path)+".tmp")
+	f, err := tempfile.Create(dir, "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return err
 	}
@@ -577,18 +575,4 @@ func SaveSafetensors(path string, ts []Tensor, meta map[string]string) (err erro
 		d.Close()
 	}
 	return nil
-}
-
-// createTemp creates a new file in dir for writing, with the mode every other file gets, 0666
-// less the umask (os.CreateTemp would make it 0600, unreadable to colleagues on shared
-// storage, and a fixed 0644 would ignore a umask of 077); the random name makes it exclusive.
-func createTemp(dir, prefix string) (*os.File, error) {
-	for try := 0; ; try++ {
-		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36))
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
-		if errors.Is(err, fs.ErrExist) && try < 100 {
-			continue
-		}
-		return f, err
-	}
 }

@@ -3,12 +3,9 @@ package rundir
 import (
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"sharpflat/internal/tempfile"
 	"sharpflat/lab/train"
 	"sharpflat/nn"
 )
@@ -300,7 +298,7 @@ func copyFile(dst, src string) error {
 // other file gets, 0666 less the umask (os.CreateTemp would make it 0600, unreadable to
 // colleagues on shared storage).
 func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := createTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
+	tmp, err := tempfile.Create(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
 	if err != nil {
 		return err
 	}
@@ -320,19 +318,6 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return SyncDir(filepath.Dir(path))
-}
-
-// createTemp creates a new file dir/prefix<random> with mode 0666, which the kernel reduces
-// by the umask, as os.Create does; the random name makes it exclusive, as os.CreateTemp's.
-func createTemp(dir, prefix string) (*os.File, error) {
-	for try := 0; ; try++ {
-		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36))
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
-		if errors.Is(err, fs.ErrExist) && try < 100 {
-			continue
-		}
-		return f, err
-	}
 }
 
 // SyncDir makes the renames and creations in dir durable (fsync of the directory).
