@@ -29,6 +29,13 @@ type Snapshot struct {
 	// Picture is what the network has learned, painted at most PictureHz a second while a
 	// subscriber wants it (nil otherwise, or for regression data).
 	Picture *Picture
+	// Race is the race in progress (nil: none). State and History above are then its
+	// focused arm's.
+	Race *RaceView
+	// Seq is the sequence number of the latest command the engine has applied (see
+	// Engine.Seq): a screen that sent a command with a number trusts its own request over
+	// the snapshot's settings until a snapshot echoes that number.
+	Seq uint64
 }
 
 // snapshotEvents is how many events a snapshot carries.
