@@ -7,8 +7,12 @@ package tui
 //	├ alignment ─┼ spectrum ──┤            ├ spectrum┼ G/F split ┼ events ───┤
 //	└ events ────────────────-┘            └─────────┴───────────┴───────────┘
 //
-// In the narrow arrangement the spectrum panel carries the G share of each eigenvalue in
-// place of the G/F panel. Below MinWidth×MinHeight the lab shows a message instead.
+// Each arrangement is rows of panel ids (narrowRows, wideRows): the layout gives each row its
+// height and cuts it into equal columns, one a panel, so a panel moves or joins by an edit of
+// those tables. In the narrow arrangement the spectrum panel carries the G share of each
+// eigenvalue in place of the G/F panel; the picture of what the network learned (v) takes
+// the place of the spectrum and, in the wide arrangement, of the split beside it. Below
+// MinWidth×MinHeight the lab shows a message instead.
 
 const (
 	// MinWidth and MinHeight are the smallest terminal the lab draws itself in.
@@ -18,6 +22,12 @@ const (
 	wideMinWidth  = 120
 	wideMinHeight = 32
 	gap           = 2 // columns between panels
+)
+
+// narrowRows and wideRows are the arrangements, top row first.
+var (
+	narrowRows = [][]panelID{{panelLoss, panelSharp}, {panelAlign, panelSpectrum}, {panelEvents}}
+	wideRows   = [][]panelID{{panelLoss, panelSharp, panelAlign}, {panelSpectrum, panelSplit, panelEvents}}
 )
 
 // rect is a rectangle of the charts grid.
@@ -33,14 +43,25 @@ type layout struct {
 	footerH  int
 	chartsH  int // lines of the charts grid
 
+	rects map[panelID]rect // where each panel on screen goes; a panel without one is not drawn
+
+	// The six fixed rects of before panels were data, kept only while charts.go's
+	// chartsView (replaced by panelsView, no longer called) still reads them: remove both
+	// together.
 	loss, sharp, align, spectrum, split, events rect
+}
+
+// rect returns the rectangle of panel p and whether p is on screen.
+func (l *layout) rect(p panelID) (rect, bool) {
+	r, ok := l.rects[p]
+	return r, ok
 }
 
 // computeLayout places the panels in a w×h terminal; bannerH and footerH are the lines the
 // divergence banner and the footer (short or full help) need, k the size of the spectrum
 // (the bottom row of the wide arrangement takes what k rows of bars need, the line charts
-// the rest).
-func computeLayout(w, h, bannerH, footerH, k int) layout {
+// the rest), picture whether the picture replaces the spectrum (and the split).
+func computeLayout(w, h, bannerH, footerH, k int, picture bool) layout {
 	l := layout{w: w, h: h, bannerH: bannerH, footerH: footerH, sliderH: 2}
 	if w < MinWidth || h < MinHeight {
 		l.tooSmall = true
@@ -56,51 +77,69 @@ func computeLayout(w, h, bannerH, footerH, k int) layout {
 		l.chartsH = 0
 		return l
 	}
+	rows, heights := narrowRows, l.narrowHeights()
 	if l.wide {
 		bot := min(max(k+5, 8), l.chartsH*9/20)
-		top := l.chartsH - bot - 1
-		cols := split3(w)
-		for i, c := range cols {
-			r := rect{c[0], 0, c[1], top}
-			b := rect{c[0], top + 1, c[1], bot}
-			switch i {
-			case 0:
-				l.loss, l.spectrum = r, b
-			case 1:
-				l.sharp, l.split = r, b
-			case 2:
-				l.align, l.events = r, b
-			}
-		}
-		return l
+		rows, heights = wideRows, []int{l.chartsH - bot - 1, bot}
 	}
+	l.rects = make(map[panelID]rect)
+	y := 0
+	for i, row := range rows {
+		for j, c := range splitN(w, len(row)) {
+			l.rects[row[j]] = rect{c[0], y, c[1], heights[i]}
+		}
+		y += heights[i] + 1 // a blank line between rows
+	}
+	l.loss, l.sharp, l.align = l.rects[panelLoss], l.rects[panelSharp], l.rects[panelAlign]
+	l.spectrum, l.split, l.events = l.rects[panelSpectrum], l.rects[panelSplit], l.rects[panelEvents]
+	if picture {
+		l.placePicture()
+	}
+	return l
+}
+
+// narrowHeights is the height of each row of the narrow arrangement: two rows of charts of
+// equal height and the events below, which take from 3 to 8 lines as the terminal grows
+// (and a spare line).
+func (l *layout) narrowHeights() []int {
 	ev := 3
-	if h >= 30 {
-		ev = min(8, 3+(h-30)/3)
+	if l.h >= 30 {
+		ev = min(8, 3+(l.h-30)/3)
 	}
 	rest := l.chartsH - ev - 1
 	if rest < 9 {
 		ev = max(1, l.chartsH-10)
 		rest = l.chartsH - ev - 1
 	}
-	// Two rows of equal height; a spare line goes to the events.
 	top := (rest - 1) / 2
 	bot := top
 	ev += rest - 1 - top - bot
-	rest = top + 1 + bot
-	lw := (w - gap) / 2
-	rw := w - gap - lw
-	l.loss = rect{0, 0, lw, top}
-	l.sharp = rect{lw + gap, 0, rw, top}
-	l.align = rect{0, top + 1, lw, bot}
-	l.spectrum = rect{lw + gap, top + 1, rw, bot}
-	l.events = rect{0, rest + 1, w, ev}
-	return l
+	return []int{top, bot, ev}
 }
 
-// split3 cuts w columns into three panels with gaps: (x, width) of each.
-func split3(w int) [3][2]int {
-	pw := (w - 2*gap) / 3
-	last := w - 2*(pw+gap)
-	return [3][2]int{{0, pw}, {pw + gap, pw}, {2 * (pw + gap), last}}
+// placePicture gives the picture the spectrum's place and, when the split panel is on the
+// spectrum's right in the same row, the split's too.
+func (l *layout) placePicture() {
+	r, ok := l.rects[panelSpectrum]
+	if !ok {
+		return
+	}
+	if s, ok := l.rects[panelSplit]; ok && s.y == r.y && s.x > r.x {
+		r.w = s.x + s.w - r.x
+		delete(l.rects, panelSplit)
+	}
+	delete(l.rects, panelSpectrum)
+	l.rects[panelPicture] = r
+}
+
+// splitN cuts w columns into n panels with gaps: (x, width) of each; the last takes what the
+// division leaves.
+func splitN(w, n int) [][2]int {
+	pw := (w - (n-1)*gap) / n
+	out := make([][2]int, n)
+	for i := range out {
+		out[i] = [2]int{i * (pw + gap), pw}
+	}
+	out[n-1][1] = w - (n-1)*(pw+gap)
+	return out
 }

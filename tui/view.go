@@ -27,10 +27,10 @@ func (m Model) View() string {
 	if m.picture {
 		rows = h // … or is as tall as it may be for the picture
 	}
-	l := computeLayout(w, h-bandH, m.bannerHeight(), lipgloss.Height(footer), rows)
+	l := computeLayout(w, h-bandH, m.bannerHeight(), lipgloss.Height(footer), rows, m.picture)
 	if l.chartsH == 0 && bandH > 0 { // the band gives way to the charts' minimum
 		bandH = 0
-		l = computeLayout(w, h, m.bannerHeight(), lipgloss.Height(footer), rows)
+		l = computeLayout(w, h, m.bannerHeight(), lipgloss.Height(footer), rows, m.picture)
 	}
 
 	var b strings.Builder
@@ -57,7 +57,7 @@ func (m Model) View() string {
 			m.glossaryView(g.all())
 			b.WriteString(g.render(&m.c.Styles.Ink))
 		} else {
-			b.WriteString(m.chartsView(l))
+			b.WriteString(m.panelsView(l))
 		}
 		b.WriteByte('\n')
 	}

@@ -1,0 +1,99 @@
+package tui
+
+import "strings"
+
+// Panels are data: the charts grid is a list of panels, each with what it is, how its
+// caption explains it (i), the glossary term that defines it, and how it draws itself. The
+// layout gives each panel on screen a rectangle by its id (layout.go), and panelsView draws
+// the list in order, so a new view is one entry here and one place in the arrangements.
+
+// panelPicture is the picture of what the network learned (v): it takes the spectrum's place.
+const panelPicture = panelEvents + 1
+
+// panel is one chart of the screen.
+type panel struct {
+	id panelID
+	// glossary is the glossary's term (its symbol) that says what the panel shows.
+	glossary string
+	// caption returns the panel's captions, longest first (nil: the panel has none).
+	caption func(m Model) []string
+	// draw draws the panel into a; wide says which arrangement it is in.
+	draw func(m Model, a area, wide bool)
+}
+
+// screenPanels is every panel the charts grid can show, in drawing order.
+func screenPanels() []panel {
+	captionOf := func(p panelID) func(Model) []string {
+		return func(m Model) []string { return m.caption(p) }
+	}
+	return []panel{
+		{id: panelLoss, glossary: "loss", caption: captionOf(panelLoss),
+			draw: func(m Model, a area, _ bool) { m.lossPanel(a) }},
+		{id: panelSharp, glossary: "sharpness λ₁", caption: captionOf(panelSharp),
+			draw: func(m Model, a area, _ bool) { m.sharpnessPanel(a) }},
+		{id: panelAlign, glossary: "χ", caption: captionOf(panelAlign),
+			draw: func(m Model, a area, _ bool) { m.alignmentPanel(a) }},
+		// The narrow arrangement has no split panel: the spectrum gives the G share instead.
+		{id: panelSpectrum, glossary: "spectrum λ₁…λₖ", caption: captionOf(panelSpectrum),
+			draw: func(m Model, a area, wide bool) { m.spectrumPanel(a, !wide) }},
+		{id: panelPicture, glossary: "",
+			draw: func(m Model, a area, _ bool) { m.picturePanel(a) }},
+		{id: panelSplit, glossary: "Gᵢ, Fᵢ", caption: captionOf(panelSplit),
+			draw: func(m Model, a area, _ bool) { m.splitPanel(a) }},
+		// Wide, the events have a title line and three lines an event; narrow, one line each.
+		{id: panelEvents, glossary: "events", caption: captionOf(panelEvents),
+			draw: func(m Model, a area, wide bool) {
+				if wide {
+					m.eventsPanel(a, true, 3)
+				} else {
+					m.eventsPanel(a, false, 1)
+				}
+			}},
+	}
+}
+
+// panelsView draws the panels of l into one grid and renders it.
+func (m Model) panelsView(l layout) string { return m.drawPanels(l, screenPanels()) }
+
+// drawPanels draws those of panels that l places, in order, into one grid and renders it.
+func (m Model) drawPanels(l layout, panels []panel) string {
+	g := newGrid(l.w, l.chartsH)
+	a := g.all()
+	if !m.have {
+		msg := "waiting for the engine's first snapshot…"
+		a.text(max(0, (l.w-len([]rune(msg)))/2), l.chartsH/2, msg, inkLabel)
+		return g.render(&m.c.Styles.Ink)
+	}
+	for _, p := range panels {
+		r, ok := l.rect(p.id)
+		if !ok {
+			continue
+		}
+		if m.captions && p.caption != nil {
+			r = captionUnder(a, r, p.caption(m))
+		}
+		p.draw(m, a.sub(r.x, r.y, r.w, r.h), l.wide)
+	}
+	return g.render(&m.c.Styles.Ink)
+}
+
+// captionUnder takes the caption line off the bottom of r (when the panel can spare it),
+// draws there the longest of captions cs that fits, and returns what is left for the panel.
+func captionUnder(a area, r rect, cs []string) rect {
+	if r.h < 3 || len(cs) == 0 {
+		return r
+	}
+	text := cs[len(cs)-1]
+	for _, c := range cs {
+		if len([]rune(c)) <= r.w {
+			text = c
+			break
+		}
+	}
+	if len([]rune(text)) > r.w {
+		text = wrapText(text, r.w, 1)[0]
+	}
+	a.sub(r.x, r.y+r.h-1, r.w, 1).text(0, 0, strings.TrimSpace(text), inkCaption)
+	r.h--
+	return r
+}
