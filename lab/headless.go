@@ -9,7 +9,6 @@ import (
 
 	"sharpflat/lab/rundir"
 	"sharpflat/lab/train"
-	"sharpflat/linalg"
 	"sharpflat/nn"
 )
 
@@ -156,45 +155,41 @@ func loop(ctx context.Context, t *train.Trainer, rd *rundir.Writer, p plan, prog
 	// minutes); the step it interrupts changed nothing, and everything before it is written.
 	t.SetInterrupt(func() bool { return ctx.Err() != nil })
 	defer t.SetInterrupt(nil)
-	var runErr error
-	for t.StepCount() < p.Steps && ctx.Err() == nil {
-		if p.SwitchAt > 0 && t.StepCount() == p.SwitchAt {
-			c := t.Config()
-			c.WDom, c.WBulk = p.SwitchWDom, p.SwitchWBulk
-			if runErr = t.Apply(c); runErr != nil {
-				break
+	_, runErr := train.Drive(ctx, []*train.Trainer{t}, train.DriveOptions{
+		Until: func(_ int, t *train.Trainer) bool { return t.StepCount() >= p.Steps },
+		Before: func(_ int, t *train.Trainer) error {
+			if p.SwitchAt > 0 && t.StepCount() == p.SwitchAt {
+				c := t.Config()
+				c.WDom, c.WBulk = p.SwitchWDom, p.SwitchWBulk
+				return t.Apply(c)
 			}
-		}
-		m, err := t.Step()
-		if errors.Is(err, linalg.ErrCanceled) && ctx.Err() != nil {
-			break
-		}
-		if err != nil {
-			runErr = err
-			break
-		}
-		if runErr = rd.Record(&m); runErr != nil {
-			runErr = fmt.Errorf("recording step %d: %w", m.Step, runErr)
-			break
-		}
-		if runErr = rd.Events(t.TakeEvents()); runErr != nil {
-			break
-		}
-		report(&m, false)
-		if t.Diverged() != nil {
-			break
-		}
-		due := time.Since(lastCkptAt) >= CheckpointInterval
-		if p.CheckpointEvery > 0 {
-			due = t.StepCount()-lastCkpt >= p.CheckpointEvery
-		}
-		if due {
-			if runErr = rd.Checkpoint(t.Save("resume"), p); runErr != nil {
-				break
+			return nil
+		},
+		Record: func(_ int, m *train.Metrics, ev []train.Event) error {
+			if err := rd.Record(m); err != nil {
+				return fmt.Errorf("recording step %d: %w", m.Step, err)
+			}
+			return rd.Events(ev)
+		},
+		After: func(_ int, t *train.Trainer, m *train.Metrics) error {
+			report(m, false)
+			if t.Diverged() != nil {
+				return nil // the drive stops here; the last checkpoint stays
+			}
+			due := time.Since(lastCkptAt) >= CheckpointInterval
+			if p.CheckpointEvery > 0 {
+				due = t.StepCount()-lastCkpt >= p.CheckpointEvery
+			}
+			if !due {
+				return nil
+			}
+			if err := rd.Checkpoint(t.Save("resume"), p); err != nil {
+				return err
 			}
 			lastCkpt, lastCkptAt = t.StepCount(), time.Now()
-		}
-	}
+			return nil
+		},
+	})
 	if t.StepCount() == start && start == 0 && p.Steps > 0 {
 		rd.Abandon() // stopped before the first step: nothing worth keeping
 		if runErr != nil {

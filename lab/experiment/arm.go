@@ -34,24 +34,22 @@ func runWarmup(ctx context.Context, dir string, g *Group, prog *progress) (*trai
 		return nil, WarmupResult{}, err
 	}
 	cost := stepCost(g.Config)
-	for t.StepCount() < g.Warmup {
-		if ctx.Err() != nil {
-			return fail(ctx.Err())
-		}
-		m, err := t.Step()
-		if ctx.Err() != nil {
-			return fail(ctx.Err()) // a refresh stopped by a signal: the step changed nothing
-		}
-		if err != nil {
-			return fail(fmt.Errorf("group %s warm-up: %v", g.Name, err))
-		}
-		if err := record(rd, t, &m); err != nil {
-			return fail(err)
-		}
-		prog.addCost(cost)
-		if t.Diverged() != nil {
-			break
-		}
+	var recErr error
+	_, err = train.Drive(ctx, []*train.Trainer{t}, train.DriveOptions{
+		Until: func(_ int, t *train.Trainer) bool { return t.StepCount() >= g.Warmup },
+		Record: func(_ int, m *train.Metrics, ev []train.Event) error {
+			recErr = record(rd, m, ev)
+			return recErr
+		},
+		After: func(int, *train.Trainer, *train.Metrics) error { prog.addCost(cost); return nil },
+	})
+	switch {
+	case ctx.Err() != nil:
+		return fail(ctx.Err()) // a refresh stopped by a signal: the step changed nothing
+	case err != nil && err == recErr:
+		return fail(err)
+	case err != nil:
+		return fail(fmt.Errorf("group %s warm-up: %v", g.Name, err))
 	}
 	if t.Diverged() != nil {
 		rd.Close(t.Model(), t.Theta(), t.StepCount())
@@ -87,11 +85,11 @@ func interruptOn(ctx context.Context, t *train.Trainer) {
 }
 
 // record writes a step and the events since the last one.
-func record(rd *rundir.Writer, t *train.Trainer, m *train.Metrics) error {
+func record(rd *rundir.Writer, m *train.Metrics, ev []train.Event) error {
 	if err := rd.Record(m); err != nil {
 		return fmt.Errorf("recording step %d: %w", m.Step, err)
 	}
-	return rd.Events(t.TakeEvents())
+	return rd.Events(ev)
 }
 
 // runArm runs arm a of group g from the warm-up's checkpoint cp into its run directory and
@@ -137,25 +135,27 @@ func runArm(ctx context.Context, dir string, g *Group, a *Arm, cp *train.Checkpo
 	var st armStats
 	st.reset()
 	cost := stepCost(a.Config)
-	for i := 0; i < a.Steps; i++ {
-		if ctx.Err() != nil {
-			return fail(ctx.Err())
-		}
-		m, err := t.Step()
-		if ctx.Err() != nil {
-			return fail(ctx.Err())
-		}
-		if err != nil {
-			return fail(fmt.Errorf("arm %s: %v", name, err))
-		}
-		if err := record(rd, t, &m); err != nil {
-			return fail(err)
-		}
-		st.add(&m)
-		prog.addCost(cost)
-		if t.Diverged() != nil {
-			break
-		}
+	end := t.StepCount() + a.Steps
+	var recErr error
+	_, err = train.Drive(ctx, []*train.Trainer{t}, train.DriveOptions{
+		Until: func(_ int, t *train.Trainer) bool { return t.StepCount() >= end },
+		Record: func(_ int, m *train.Metrics, ev []train.Event) error {
+			recErr = record(rd, m, ev)
+			return recErr
+		},
+		After: func(_ int, _ *train.Trainer, m *train.Metrics) error {
+			st.add(m)
+			prog.addCost(cost)
+			return nil
+		},
+	})
+	switch {
+	case ctx.Err() != nil:
+		return fail(ctx.Err()) // a refresh stopped by a signal: the step changed nothing
+	case err != nil && err == recErr:
+		return fail(err)
+	case err != nil:
+		return fail(fmt.Errorf("arm %s: %v", name, err))
 	}
 	res := ArmResult{Group: g.Name, Arm: *a, Seed: g.Config.Seed, Loss: g.Config.Loss.String(), Start: start,
 		Steps: t.StepCount() - g.Warmup, P: t.Model().NumParams()}
