@@ -41,13 +41,30 @@ func (k *EventKind) UnmarshalText(b []byte) error {
 }
 
 // Event is a line of the event log (and of events.jsonl). Text is for people; the fields of a
-// divergence are in Divergence.
+// divergence are in Divergence, those of a setting's change in Change.
 type Event struct {
 	Step       int         `json:"step"`
 	Time       time.Time   `json:"time"`
 	Kind       EventKind   `json:"kind"`
 	Text       string      `json:"text"`
 	Divergence *Divergence `json:"divergence,omitempty"`
+	// Change is set on the EventCommand events of Trainer.Apply. It lives in memory only:
+	// events.jsonl keeps the lines it had before settings carried fields (its readers, and
+	// runs written before, know Text alone), so code that needs the change reads it here.
+	Change *Change `json:"-"`
+}
+
+// Change is one setting that Trainer.Apply changed, as fields.
+type Change struct {
+	// Setting is the flag name of what changed: "optimizer", "batch", "lr", "momentum",
+	// "update" (the rule, whichever of w_dom, w_bulk and update changed it), "k", "refresh",
+	// "hessian-set".
+	Setting string
+	// Old and New are the values of a numeric setting; NaN for a choice (optimizer, update).
+	Old, New float64
+	// From and To are the values as the flag writes them: "0.05", "adam", "none" and, for
+	// the update, Rule.String ("sgd", "alpha=0.25", "dom-damped").
+	From, To string
 }
 
 // Divergence is what was measured at the step where training diverged.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,9 +21,10 @@ type Field struct {
 	JSON  string // key in config.json, e.g. "lr", "w_dom"
 	Usage string // help text
 
-	index   []int
-	allowed interval
-	note    string
+	index     []int
+	allowed   interval
+	note      string
+	omitEmpty bool // config.json leaves the field out at its zero value (a setting added later)
 }
 
 // fields is the table, in Config's order; only fields with a `flag` tag are settings.
@@ -59,8 +61,9 @@ func readFields() []Field {
 		if name == "" {
 			continue
 		}
-		f := Field{Name: name, JSON: strings.Split(sf.Tag.Get("json"), ",")[0], Usage: sf.Tag.Get("help"),
-			index: sf.Index, note: sf.Tag.Get("note")}
+		js := strings.Split(sf.Tag.Get("json"), ",")
+		f := Field{Name: name, JSON: js[0], Usage: sf.Tag.Get("help"),
+			index: sf.Index, note: sf.Tag.Get("note"), omitEmpty: slices.Contains(js[1:], "omitempty")}
 		if c := sf.Tag.Get("check"); c != "" {
 			iv, err := parseInterval(c)
 			if err != nil {
@@ -97,11 +100,35 @@ func (f Field) Get(c *Config) string {
 	return fmt.Sprint(v.Interface())
 }
 
+// Number returns the field's value in c as a number: a count or a float; NaN for a choice,
+// a text or a list.
+func (f Field) Number(c *Config) float64 {
+	v := f.value(c)
+	if _, ok := v.Interface().(encoding.TextMarshaler); ok {
+		return math.NaN()
+	}
+	switch v.Kind() {
+	case reflect.Int:
+		return float64(v.Int())
+	case reflect.Uint64:
+		return float64(v.Uint())
+	case reflect.Float64:
+		return v.Float()
+	}
+	return math.NaN()
+}
+
 // Set parses s into the field of c. Names are checked here; ranges by Validate.
 func (f Field) Set(c *Config, s string) error {
 	v := f.value(c)
 	if u, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {
-		return u.UnmarshalText([]byte(s))
+		if err := u.UnmarshalText([]byte(s)); err != nil {
+			return err
+		}
+		if _, ok := u.(*RuleSpec); ok {
+			c.normalizeRule() // --update sgd sets the two weights
+		}
+		return nil
 	}
 	switch p := v.Addr().Interface().(type) {
 	case *string:

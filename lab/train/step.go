@@ -23,7 +23,8 @@ func newMetrics(step int) Metrics {
 //
 //  1. refresh the eigenspace if due (every T steps) or asked for;
 //  2. the minibatch gradient g at θ (the next minibatch of a seeded epoch order);
-//  3. d = w_dom P_dom g + w_bulk P_bulk g, and χ = ‖P_dom g‖/‖g‖;
+//  3. d from g by the update rule in force (Config.Rule: the blend
+//     w_dom P_dom g + w_bulk P_bulk g unless Update names another), and χ = ‖P_dom g‖/‖g‖;
 //  4. on eval steps, the full-train and test loss at the same θ;
 //  5. θ ← θ − η d through the optimizer;
 //  6. the divergence check (NaN/Inf, or a minibatch loss above diverge_factor × the first
@@ -66,7 +67,8 @@ func (t *Trainer) Step() (Metrics, error) {
 	m.Loss = Num(t.batchBound.Loss())
 	m.GradNorm = Num(floats.Norm(g, 2))
 
-	chi := direction(t.dir, g, t.basis.Vectors, c.WDom, c.WBulk)
+	rule := c.Rule()
+	chi := rule.Direction(t.dir, g, Subspace{Vectors: t.basis.Vectors, Values: t.basis.Values, Edge: c.StabilityThreshold()})
 	m.ChiGrad, m.BulkShare = NA, NA
 	if len(t.basis.Vectors) > 0 {
 		m.ChiGrad, m.BulkShare = Num(chi), Num(1-chi*chi)
@@ -89,8 +91,12 @@ func (t *Trainer) Step() (Metrics, error) {
 	}
 	m.BasisStep = t.basis.Step
 	m.StabilityThreshold = Num(c.StabilityThreshold())
-	m.Alpha = Num(c.Alpha())
-	m.WDom, m.WBulk, m.LR, m.Momentum, m.Optimizer = c.WDom, c.WBulk, c.LR, c.Momentum, c.Optimizer
+	// The weights the rule put on v₁ and on the Bulk: a blend's own (w_dom, w_bulk); for a
+	// rule that weighs each direction, its weight on v₁, so the felt curvature can be read
+	// off the line.
+	m.WDom, m.WBulk = rule.Weights(t.basis.Sharpness(), c.StabilityThreshold())
+	m.Alpha = Num(AlphaOf(m.WDom, m.WBulk))
+	m.LR, m.Momentum, m.Optimizer = c.LR, c.Momentum, c.Optimizer
 	m.Batch, m.K, m.Refresh = c.Batch, c.K, c.RefreshEvery
 	now := time.Now()
 	t.rate.tick(now)

@@ -76,6 +76,7 @@ func New(cfg Config) (*Trainer, error) {
 		return nil, err
 	}
 	cfg.Hidden = slices.Clone(cfg.Hidden)
+	cfg.normalizeRule()
 	if err := dataFootprint(&cfg).Check("data "+cfg.Data, MemoryLimit()); err != nil {
 		return nil, err
 	}
@@ -149,11 +150,13 @@ func (t *Trainer) event(kind EventKind, text string) {
 // Hessian set, the schedules). The settings that define the run (data, network, seed) cannot
 // change; Apply refuses them. A new batch size starts a new epoch order; a new optimizer
 // starts from zero state; a new k or Hessian set asks for a refresh before the next step.
-// Each change is logged as an event.
+// Each change is logged as an event that carries it as a Change. A blend written in Update
+// is moved into w_dom and w_bulk (Config.SetRule).
 func (t *Trainer) Apply(c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	c.normalizeRule()
 	old := t.cfg
 	fixed := old
 	fixed.Preset = c.Preset
@@ -178,40 +181,56 @@ func (t *Trainer) Apply(c Config) error {
 	t.cfg = c
 	if c.Optimizer != old.Optimizer {
 		t.opt = newOptimizerState(c.Optimizer, len(t.theta))
-		t.event(EventCommand, fmt.Sprintf("optimizer %s", c.Optimizer))
+		t.changed("optimizer", &old, fmt.Sprintf("optimizer %s", c.Optimizer))
 	}
 	if c.Batch != old.Batch {
 		t.perm, t.pos = nil, 0
-		t.event(EventCommand, fmt.Sprintf("batch %d", c.Batch))
+		t.changed("batch", &old, fmt.Sprintf("batch %d", c.Batch))
 	}
 	if c.LR != old.LR {
-		t.event(EventCommand, fmt.Sprintf("η = %.4g (2/η = %.4g)", c.LR, 2/c.LR))
+		t.changed("lr", &old, fmt.Sprintf("η = %.4g (2/η = %.4g)", c.LR, 2/c.LR))
 	}
 	if c.Momentum != old.Momentum {
-		t.event(EventCommand, fmt.Sprintf("momentum β = %.3g", c.Momentum))
+		t.changed("momentum", &old, fmt.Sprintf("momentum β = %.3g", c.Momentum))
 	}
-	if c.WDom != old.WDom || c.WBulk != old.WBulk {
-		t.event(EventCommand, fmt.Sprintf("update %s (w_dom %.2f, w_bulk %.2f)", UpdateName(c.WDom, c.WBulk), c.WDom, c.WBulk))
+	if r := c.Rule(); !SameRule(r, old.Rule()) {
+		t.changed("update", &old, fmt.Sprintf("update %s (%s)", r.Name(), r.Detail()))
 	}
 	if c.K != old.K {
 		t.pending = true
-		t.event(EventCommand, fmt.Sprintf("k = %d", c.K))
+		t.changed("k", &old, fmt.Sprintf("k = %d", c.K))
 	}
 	if c.RefreshEvery != old.RefreshEvery {
-		t.event(EventCommand, fmt.Sprintf("eigenspace refresh %s (T %s)", RefreshName(c.RefreshEvery), RefreshT(c.RefreshEvery)))
+		t.changed("refresh", &old, fmt.Sprintf("eigenspace refresh %s (T %s)", RefreshName(c.RefreshEvery), RefreshT(c.RefreshEvery)))
 	}
 	if c.HessianSet != old.HessianSet {
 		t.hess = hessianSet(&t.train, c.HessianSet, c.Seed)
 		t.hessBound, t.pending = nil, true
-		t.event(EventCommand, fmt.Sprintf("Hessian set %d examples", t.hess.N))
+		t.changed("hessian-set", &old, fmt.Sprintf("Hessian set %d examples", t.hess.N))
 	}
 	return nil
+}
+
+// changed logs the change of a setting (by flag name) from old to the settings in force: the
+// text for people, the Change for code.
+func (t *Trainer) changed(setting string, old *Config, text string) {
+	ch := &Change{Setting: setting, Old: math.NaN(), New: math.NaN()}
+	if setting == "update" {
+		ch.From, ch.To = old.Rule().String(), t.cfg.Rule().String()
+	} else {
+		f, ok := FieldByName(setting)
+		if !ok {
+			panic("train: no setting " + setting)
+		}
+		ch.Old, ch.New, ch.From, ch.To = f.Number(old), f.Number(&t.cfg), f.Get(old), f.Get(&t.cfg)
+	}
+	t.events = append(t.events, Event{Step: t.step, Time: time.Now(), Kind: EventCommand, Text: text, Change: ch})
 }
 
 // settable lists the flag names of the fields Apply may change.
 var settable = map[string]bool{
 	"optimizer": true, "lr": true, "momentum": true, "beta2": true, "eps": true, "batch": true,
-	"w-dom": true, "w-bulk": true, "k": true, "refresh": true, "hessian-set": true, "tol": true,
+	"w-dom": true, "w-bulk": true, "update": true, "k": true, "refresh": true, "hessian-set": true, "tol": true,
 	"eval-every": true, "energy-every": true, "hutch-samples": true, "diverge-factor": true,
 	"keep-every": true,
 }
@@ -228,22 +247,9 @@ func firstDifference(a, b *Config) string {
 	return ""
 }
 
-// UpdateName names the update d = w_dom P_dom g + w_bulk P_bulk g: "SGD", "Dom-SGD",
-// "Bulk-SGD", or "α = 0.25" on the slider's path, else "(w_dom, w_bulk)".
-func UpdateName(wDom, wBulk float64) string {
-	switch {
-	case wDom == 1 && wBulk == 1:
-		return "SGD"
-	case wDom == 1 && wBulk == 0:
-		return "Dom-SGD"
-	case wDom == 0 && wBulk == 1:
-		return "Bulk-SGD"
-	}
-	if a := AlphaOf(wDom, wBulk); !math.IsNaN(a) {
-		return fmt.Sprintf("α = %.2f", a)
-	}
-	return fmt.Sprintf("(%.2f, %.2f)", wDom, wBulk)
-}
+// UpdateName names the blend d = w_dom P_dom g + w_bulk P_bulk g: "SGD", "Dom-SGD",
+// "Bulk-SGD", or "α = 0.25" on the slider's path, else "(w_dom, w_bulk)" (Blend.Name).
+func UpdateName(wDom, wBulk float64) string { return Blend{wDom, wBulk}.Name() }
 
 // RefreshName says when the eigenspace is recomputed: "every step", "every 5 steps",
 // "only on request".
