@@ -25,29 +25,36 @@ func (e *Engine) interruptingSetting(key string, change func(c *train.Config)) {
 	e.interrupting(key, e.applying(change))
 }
 
+// applying is a setting's change, acting on the focused arm (or on every arm of a race, see
+// ActOnAll).
 func (e *Engine) applying(change func(c *train.Config)) func() {
 	return func() {
-		c := e.t.Config()
-		old := c
-		change(&c)
-		if err := e.t.Apply(c); err != nil {
-			e.log(train.EventError, err.Error())
-			return
-		}
-		if c.WDom != old.WDom || c.WBulk != old.WBulk {
-			e.history.AddMark(Mark{Step: e.t.StepCount(), Kind: MarkUpdate, Label: UpdateLabel(c.WDom, c.WBulk)})
+		for _, a := range e.targets() {
+			c := a.t.Config()
+			old := c
+			change(&c)
+			if err := a.t.Apply(c); err != nil {
+				e.log(train.EventError, err.Error())
+				continue
+			}
+			if !train.SameRule(c.Rule(), old.Rule()) {
+				a.history.AddMark(Mark{Step: a.t.StepCount(), Kind: MarkUpdate, Label: c.Rule().Label()})
+			}
 		}
 	}
 }
 
 // SetAlpha moves the slider: (w_dom, w_bulk) = Weights(α).
 func (e *Engine) SetAlpha(alpha float64) {
-	e.setting("weights", func(c *train.Config) { c.WDom, c.WBulk = train.Weights(alpha) })
+	e.setting("weights", func(c *train.Config) {
+		d, b := train.Weights(alpha)
+		c.SetRule(train.Blend{Dom: d, Bulk: b})
+	})
 }
 
 // SetWeights sets (w_dom, w_bulk) directly (each clamped to [0, 10]).
 func (e *Engine) SetWeights(wDom, wBulk float64) {
-	e.setting("weights", func(c *train.Config) { c.WDom, c.WBulk = clamp(wDom, 0, 10), clamp(wBulk, 0, 10) })
+	e.setting("weights", func(c *train.Config) { c.SetRule(train.Blend{Dom: clamp(wDom, 0, 10), Bulk: clamp(wBulk, 0, 10)}) })
 }
 
 // SetLR sets η (> 0; other values are ignored).
@@ -101,7 +108,10 @@ func (e *Engine) SetHessianSet(n int) {
 // split) before the next step, or at once when the engine is not running.
 func (e *Engine) Recompute() {
 	e.interrupting("recompute", func() {
-		e.t.RequestRefresh()
+		for _, a := range e.targets() {
+			a.t.RequestRefresh()
+			a.recompute = e.state != Running
+		}
 		if e.state == Running {
 			return
 		}
@@ -114,13 +124,23 @@ func (e *Engine) Recompute() {
 // so a key pressed during it never loses the recompute.
 func (e *Engine) refreshPaused() {
 	e.refreshOwed = false
-	err := e.t.Refresh()
-	switch {
-	case errors.Is(err, linalg.ErrCanceled):
-		e.interrupted++
-		e.refreshOwed = true
-	case err != nil:
-		e.log(train.EventError, err.Error())
+	if e.race != nil && e.forkRefresh() {
+		return
+	}
+	for _, a := range e.arms {
+		if e.race != nil && !a.recompute {
+			continue // in a race, the arms asked to (one stopped midway is taken again)
+		}
+		err := a.t.Refresh()
+		switch {
+		case errors.Is(err, linalg.ErrCanceled):
+			e.interrupted++
+			e.refreshOwed = true
+			return
+		case err != nil:
+			e.log(train.EventError, err.Error())
+		}
+		a.recompute = false
 	}
 }
 
@@ -216,15 +236,12 @@ func (e *Engine) LoadPreset(name string) {
 // restart replaces the trainer by a new one for c; on failure it logs the error and keeps
 // the old one.
 func (e *Engine) restart(c train.Config) bool {
-	t, err := train.New(c)
+	t, err := e.newTrainer(c)
 	if err != nil {
 		e.log(train.EventError, err.Error())
 		return false
 	}
-	t.SetExtraPair(true)
-	t.SetInterrupt(e.beforeProduct)
-	e.t = t
-	e.history = NewHistory()
+	e.install(t, NewHistory())
 	if e.state != Paused { // a reset while paused stays paused; otherwise it trains
 		e.state = Running
 	}
@@ -234,7 +251,11 @@ func (e *Engine) restart(c train.Config) bool {
 
 // Checkpoint keeps the current state for a later Rollback.
 func (e *Engine) Checkpoint() {
-	e.interrupting("", func() { e.t.Checkpoint() })
+	e.interrupting("", func() {
+		for _, a := range e.targets() {
+			a.t.Checkpoint()
+		}
+	})
 }
 
 // Rollback returns to the user's newest checkpoint at or before the current step, else to
@@ -243,11 +264,10 @@ func (e *Engine) Checkpoint() {
 // after and gains a rollback mark at the step returned to.
 func (e *Engine) Rollback() {
 	e.interrupting("", func() {
-		from := e.t.StepCount()
-		if e.t.Rollback() == nil {
-			c := e.t.Config()
-			e.history.Rollback(e.t.StepCount(), from, UpdateLabel(c.WDom, c.WBulk))
-			e.state, e.stepBudget = Paused, -1
+		for _, a := range e.targets() {
+			if e.rollback(a) {
+				e.state, e.stepBudget = Paused, -1
+			}
 		}
 	})
 }

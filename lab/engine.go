@@ -6,7 +6,6 @@ package lab
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -16,7 +15,6 @@ import (
 	"sharpflat/lab/lesson"
 	"sharpflat/lab/rundir"
 	"sharpflat/lab/train"
-	"sharpflat/linalg"
 	"sharpflat/nn"
 )
 
@@ -59,6 +57,15 @@ type Options struct {
 	// LessonProgress, if set, is called on the engine's goroutine after every training step
 	// of a lesson step (a progress line for lesson --check). It must be quick.
 	LessonProgress func(LessonProgress)
+	// From, if set, is the state the engine starts from (a checkpoint of a run or of an
+	// experiment's switch) instead of a fresh initialisation of the Config; its own config
+	// is the one in force.
+	From *train.Checkpoint
+	// NoBulkTop leaves λ_{k+1} uncomputed (as headless runs and experiments do): the extra
+	// pair moves the top k values of a refresh within the solver's tolerance, so only without
+	// it does a race match `experiment switch` arms bit for bit. The felt curvature of Bulk
+	// updates is then unknown.
+	NoBulkTop bool
 }
 
 // maxQueued bounds the commands waiting for a step boundary (settings coalesce and do not
@@ -73,7 +80,8 @@ const maxEvents = 200
 type command struct {
 	key       string
 	run       func()
-	interrupt bool // stop a refresh in progress for it
+	interrupt bool   // stop a refresh in progress for it
+	seq       uint64 // its sequence number (Seq)
 }
 
 // Engine trains one network in the background. Create it with New, start Run in a goroutine,
@@ -96,11 +104,17 @@ type Engine struct {
 	subMu sync.Mutex
 	subs  map[*Subscription]struct{}
 
+	seq atomic.Uint64 // the sequence number of the latest command queued (Seq)
+
 	// Owned by the Run goroutine.
-	t           *train.Trainer
+	t           *train.Trainer // the focused arm's trainer
 	state       RunState
-	stepBudget  int // steps left before pausing again (StepN); -1 unlimited
-	history     *History
+	stepBudget  int      // rounds left before pausing again (StepN); -1 unlimited
+	history     *History // the focused arm's history
+	arms        []*arm   // the runs trained in lockstep: one in a normal lab, more in a race
+	focus       int      // index in arms of the arm the keys act on
+	race        *raceState
+	applied     uint64 // the sequence number of the latest command applied
 	events      []train.Event
 	interrupted int       // refreshes interrupted by a command or a stop
 	refreshOwed bool      // a paused engine's recompute was interrupted: take it again
@@ -119,23 +133,26 @@ type Engine struct {
 	held       bool           // Hold: no training whatever the state (a classroom without its teacher)
 }
 
-// New builds the engine's trainer from the config.
+// New builds the engine's trainer from the config (or from Options.From).
 func New(cfg train.Config, opts Options) (*Engine, error) {
-	t, err := train.New(cfg)
-	if err != nil {
-		return nil, err
-	}
 	e := &Engine{
 		opts:       opts,
 		done:       make(chan struct{}),
 		wake:       make(chan struct{}, 1),
 		subs:       map[*Subscription]struct{}{},
-		t:          t,
 		stepBudget: -1,
-		history:    NewHistory(),
 	}
-	t.SetInterrupt(e.beforeProduct)
-	t.SetExtraPair(true) // λ_{k+1} for the felt curvature (headless runs leave it off)
+	var t *train.Trainer
+	var err error
+	if opts.From != nil {
+		t, err = e.restoreTrainer(opts.From, nil)
+	} else {
+		t, err = e.newTrainer(cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.install(t, NewHistory())
 	if opts.Lesson != nil {
 		e.play = newPlay(opts.Lesson)
 		e.logLesson()
@@ -231,49 +248,53 @@ func (e *Engine) longStep() bool {
 	return e.products > 0 && time.Since(e.stepStart) > longRefresh
 }
 
-// step runs one training step and records it. A step whose refresh was interrupted has
-// changed nothing and is simply not counted: the loop runs the commands and tries again.
+// step runs one round (one training step of every arm: train.Round) and records it. A step
+// whose refresh was interrupted has changed nothing and is simply not counted: the loop runs
+// the commands and takes it again (in a race, only the arms that owe it).
 func (e *Engine) step() error {
 	e.refreshOwed = false // the step's refresh takes the one asked for
 	e.products, e.stepStart = 0, time.Now()
-	m, err := e.t.Step()
+	complete, stepped, err := e.round()
 	e.products = 0
-	if errors.Is(err, linalg.ErrCanceled) {
-		e.interrupted++
-		return nil
-	}
 	if err != nil {
-		return fmt.Errorf("step %d: %w", e.t.StepCount()+1, err)
-	}
-	e.history.Add(&m)
-	if e.opts.Recorder != nil {
-		if err := e.opts.Recorder.Record(&m); err != nil {
-			return fmt.Errorf("recording step %d: %w", m.Step, err)
-		}
-	}
-	if err := e.forward(); err != nil {
 		return err
 	}
+	e.version++
+	if !complete {
+		return nil
+	}
+	m := stepped[e.focus] // the lessons follow the focused arm
 	switch {
-	case e.t.Diverged() != nil:
+	case e.race == nil && e.t.Diverged() != nil:
 		e.state, e.stepBudget = Diverged, -1
-		e.history.AddMark(Mark{Step: m.Step, Kind: MarkDivergence, Label: "✗"})
-		e.lessonDiverged(&m)
+		e.lessonDiverged(m)
+		return nil
+	case e.race != nil && e.allDiverged():
+		e.state, e.stepBudget = Diverged, -1
+		return nil
 	case e.stepBudget > 0:
 		e.stepBudget--
 		if e.stepBudget == 0 {
 			e.state, e.stepBudget = Paused, -1
 		}
-		e.afterStep(&m)
-	default:
-		e.afterStep(&m)
 	}
-	e.version++
+	if m != nil && e.t.Diverged() == nil {
+		e.afterStep(m)
+	}
 	return nil
 }
 
-// forward moves the trainer's new events into the log and to the Recorder.
+// forward moves the trainers' new events into the log and to the Recorder (in a race, to
+// their arms' logs).
 func (e *Engine) forward() error {
+	if e.race != nil {
+		for _, a := range e.arms {
+			for _, ev := range a.t.TakeEvents() {
+				e.keepArmEvent(a, ev)
+			}
+		}
+		return nil
+	}
 	for _, ev := range e.t.TakeEvents() {
 		if err := e.keepEvent(ev); err != nil {
 			return err
@@ -288,7 +309,7 @@ func (e *Engine) keepEvent(ev train.Event) error {
 		e.events = append(e.events[:0], e.events[len(e.events)-maxEvents:]...)
 	}
 	e.version++
-	if e.opts.Recorder != nil {
+	if e.opts.Recorder != nil && e.race == nil { // in a race the lab's run waits at the fork
 		return e.opts.Recorder.Event(ev)
 	}
 	return nil
@@ -309,17 +330,27 @@ func (e *Engine) drain() error {
 		if len(q) == 0 {
 			return nil
 		}
+		var last uint64
 		for _, c := range q {
 			e.products, e.stepStart = 0, time.Now() // a command may refresh (e, k) and show its progress
 			c.run()
 			e.products = 0
 			e.version++
+			last = max(last, c.seq)
 			if err := e.forward(); err != nil {
 				return err
 			}
 		}
+		// Every command queued before the batch was taken has run: a coalesced one keeps its
+		// place in the queue with a newer number, so only the batch's end is a safe echo.
+		e.applied = max(e.applied, last)
 	}
 }
+
+// Seq is the sequence number of the latest command queued, safe from any goroutine: read
+// after queuing a command, it is that command's number (or a later one's), and a snapshot
+// whose Seq is at least it shows the command applied.
+func (e *Engine) Seq() uint64 { return e.seq.Load() }
 
 // enqueue queues a command for the next step boundary without waiting; see enqueueCmd.
 func (e *Engine) enqueue(key string, run func()) bool {
@@ -337,12 +368,13 @@ func (e *Engine) interrupting(key string, run func()) bool {
 func (e *Engine) enqueueCmd(c command) bool {
 	key, run := c.key, c.run
 	e.qmu.Lock()
+	c.seq = e.seq.Add(1)
 	ok := true
 	replaced := false
 	if key != "" {
 		for i := range e.queue {
 			if e.queue[i].key == key {
-				e.queue[i].run, replaced = run, true
+				e.queue[i].run, e.queue[i].seq, replaced = run, c.seq, true
 				break
 			}
 		}
@@ -369,6 +401,7 @@ func (e *Engine) enqueueCmd(c command) bool {
 // push queues a command whatever the queue's length (for callers that wait on it).
 func (e *Engine) push(c command) {
 	e.qmu.Lock()
+	c.seq = e.seq.Add(1)
 	e.queue = append(e.queue, c)
 	e.qmu.Unlock()
 	if c.interrupt {

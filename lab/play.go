@@ -185,16 +185,12 @@ func (e *Engine) LessonBack() {
 			to = p.i - 1
 		}
 		s := p.begun[to]
-		t, err := train.Restore(s.cp)
+		t, err := e.restoreTrainer(s.cp, s.kept)
 		if err != nil {
 			e.log(train.EventError, "stepping back: "+err.Error())
 			return
 		}
-		t.SetKept(s.kept)
-		t.SetExtraPair(true)
-		t.SetInterrupt(e.beforeProduct)
-		e.t = t
-		e.history = s.history.Copy()
+		e.install(t, s.history.Copy())
 		p.tr = s.tracker.Clone()
 		p.i, p.over, p.done, p.gaveUp, p.fastForward = to, false, false, false, false
 		if e.state == Diverged { // the state come back is one from before the divergence
@@ -310,16 +306,11 @@ func (e *Engine) act(a *lesson.Actions) {
 		}
 		fresh(c)
 	}
-	if a.Rollback {
-		from := e.t.StepCount()
-		if e.t.Rollback() == nil {
-			if e.state == Diverged {
-				e.state = Paused
-			}
-			c := e.t.Config()
-			e.history.Rollback(e.t.StepCount(), from, UpdateLabel(c.WDom, c.WBulk))
-			p.tr.Forget()
+	if a.Rollback && e.rollback(e.arms[e.focus]) {
+		if e.state == Diverged {
+			e.state = Paused
 		}
+		p.tr.Forget()
 	}
 	e.applying(func(c *train.Config) {
 		if a.Alpha != nil {

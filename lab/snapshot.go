@@ -58,6 +58,8 @@ func (e *Engine) snapshot() Snapshot {
 		Held:       e.held,
 		Lesson:     e.lessonView(),
 		Picture:    e.picture,
+		Race:       e.raceView(),
+		Seq:        e.applied,
 	}
 }
 

@@ -1,0 +1,329 @@
+package lab
+
+// A race: arms forked from one state train in lockstep, one round at a time, each arm one
+// step per round, in parallel through train.Round. An arm is forked exactly as an experiment
+// arm starts from its warm-up's checkpoint (Save → Restore, Apply the arm's settings, Refresh
+// at the fork), so all arms draw the same minibatches and a race from a checkpoint is an
+// `experiment switch` group's arms, bit for bit (race_identity_test.go). A normal lab is a
+// race of one arm without a RaceView.
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"sharpflat/lab/train"
+	"sharpflat/linalg"
+)
+
+// arm is one run the engine trains. Owned by the Run goroutine, except products.
+type arm struct {
+	spec    ArmSpec
+	name    string
+	t       *train.Trainer
+	history *History
+	// owed: the arm's step of the last round was interrupted while other arms stepped; the
+	// next round steps the arms that owe one, so that the race stays in lockstep.
+	owed bool
+	// forked: the refresh at the fork is still to be taken (it was interrupted).
+	forked bool
+	// recompute: a paused race's arm asked to recompute its basis (Recompute).
+	recompute bool
+	// log is what the arm recorded since the fork, in order: the lab's run when the race
+	// ends with this arm, or its run directory when the race is written (WriteRace).
+	log []logEntry
+	// products counts the Hessian-vector products of the arm's refreshes (its interrupt
+	// hook runs on the arm's goroutine during a round).
+	products atomic.Int64
+}
+
+// logEntry is a step's metrics or an event.
+type logEntry struct {
+	m  *train.Metrics
+	ev *train.Event
+}
+
+// raceState is the race in progress.
+type raceState struct {
+	all bool // commands act on every arm
+	at  int  // the step the race forked at
+	// specs of the arms, as asked.
+	specs []ArmSpec
+}
+
+// Race forks arms from the current state (the focused arm's, if a race is on, which then
+// ends): each gets its own copy of θ, the optimizer state, the eigenbasis and the minibatch
+// position, then its spec's settings and a refresh of its basis at the fork. The race starts
+// paused if the lab is paused. An invalid race is refused with an error event.
+func (e *Engine) Race(specs []ArmSpec) {
+	specs = append([]ArmSpec(nil), specs...)
+	e.interrupting("race", func() { e.startRace(specs) })
+}
+
+func (e *Engine) startRace(specs []ArmSpec) {
+	if err := checkRace(specs); err != nil {
+		e.log(train.EventError, "race: "+err.Error())
+		return
+	}
+	if e.race != nil {
+		e.endRace()
+	}
+	base := e.t
+	if base.Diverged() != nil {
+		e.log(train.EventError, "race: training has diverged; roll back first")
+		return
+	}
+	cp, kept := base.Save("race"), base.Kept()
+	arms := make([]*arm, 0, len(specs))
+	for _, s := range specs {
+		t, err := e.restoreTrainer(cp, kept)
+		if err == nil {
+			c := t.Config()
+			if err = s.apply(&c, t.Model().NumParams()); err == nil {
+				err = t.Apply(c)
+			}
+		}
+		if err != nil {
+			e.log(train.EventError, fmt.Sprintf("race: arm %s: %v", s, err))
+			return
+		}
+		a := &arm{spec: s, name: s.name(), t: t, history: e.history.Copy(), forked: true}
+		c := t.Config()
+		a.history.AddMark(Mark{Step: t.StepCount(), Kind: MarkUpdate, Label: c.Rule().Label()})
+		t.SetInterrupt(func() bool {
+			a.products.Add(1)
+			return e.interrupt.Load()
+		})
+		arms = append(arms, a)
+	}
+	if err := e.forward(); err != nil { // the base's events so far stay the lab's
+		e.log(train.EventError, err.Error())
+	}
+	e.arms, e.race = arms, &raceState{at: base.StepCount(), specs: specs}
+	e.setFocus(0)
+	e.log(train.EventCommand, fmt.Sprintf("race of %s from step %d", FormatRace(specs), base.StepCount()))
+	e.forkRefresh()
+	if e.state == Diverged {
+		e.state = Paused
+	}
+}
+
+// checkRace refuses a race of no arm, too many, or an arm twice.
+func checkRace(specs []ArmSpec) error {
+	if len(specs) == 0 || len(specs) > MaxArms {
+		return fmt.Errorf("%d arms: a race has 1 to %d", len(specs), MaxArms)
+	}
+	for i, s := range specs {
+		if _, err := train.ParseRule(s.Rule); err != nil {
+			return fmt.Errorf("arm %d: %w", i+1, err)
+		}
+		for j := range i {
+			if specs[j].String() == s.String() {
+				return fmt.Errorf("arm %d (%s) is arm %d again", i+1, s, j+1)
+			}
+		}
+	}
+	return nil
+}
+
+// forkRefresh takes the refresh at the fork of every arm still owing it. One interrupted
+// (by a command) has changed nothing and is taken again before the next round, or once the
+// queue is empty when paused (refreshOwed).
+func (e *Engine) forkRefresh() (canceled bool) {
+	for _, a := range e.arms {
+		if !a.forked {
+			continue
+		}
+		err := a.t.Refresh()
+		switch {
+		case errors.Is(err, linalg.ErrCanceled):
+			e.interrupted++
+			e.refreshOwed = true
+			return true
+		case err != nil:
+			a.t.TakeEvents() // as an experiment arm: the error alone is logged
+			e.keepArmEvent(a, train.Event{Step: a.t.StepCount(), Kind: train.EventError, Text: err.Error()})
+		}
+		a.forked = false
+	}
+	if err := e.forward(); err != nil {
+		e.log(train.EventError, err.Error())
+	}
+	return false
+}
+
+// EndRace ends the race, keeping the focused arm as the lab's run (its steps since the fork
+// go to the Recorder); the other arms are dropped.
+func (e *Engine) EndRace() {
+	e.interrupting("race", func() {
+		if e.race != nil {
+			e.endRace()
+		}
+	})
+}
+
+func (e *Engine) endRace() {
+	a := e.arms[e.focus]
+	e.install(a.t, a.history)
+	a.t.SetInterrupt(e.beforeProduct)
+	if e.opts.Recorder != nil {
+		for _, x := range a.log {
+			var err error
+			if x.m != nil {
+				err = e.opts.Recorder.Record(x.m)
+			} else {
+				err = e.opts.Recorder.Event(*x.ev)
+			}
+			if err != nil {
+				e.log(train.EventError, "keeping the race's arm: "+err.Error())
+				break
+			}
+		}
+	}
+	if e.state == Diverged && a.t.Diverged() == nil {
+		e.state = Paused
+	}
+	if a.t.Diverged() != nil {
+		e.state, e.stepBudget = Diverged, -1
+	}
+	e.log(train.EventCommand, fmt.Sprintf("race ended at step %d: the lab goes on with %s", a.t.StepCount(), a.name))
+}
+
+// FocusArm moves the focus (the arm the keys act on, drawn as the lab's run) to arm i.
+func (e *Engine) FocusArm(i int) {
+	e.enqueue("focus", func() {
+		if e.race != nil && i >= 0 && i < len(e.arms) {
+			e.setFocus(i)
+		}
+	})
+}
+
+// ActOnAll makes the setting commands act on every arm (on) or on the focused arm only.
+func (e *Engine) ActOnAll(on bool) {
+	e.enqueue("all", func() {
+		if e.race != nil {
+			e.race.all = on
+		}
+	})
+}
+
+func (e *Engine) setFocus(i int) {
+	e.focus = i
+	e.t, e.history = e.arms[i].t, e.arms[i].history
+}
+
+// targets are the arms a setting command acts on: the focused one, or all (ActOnAll).
+func (e *Engine) targets() []*arm {
+	if e.race != nil && e.race.all {
+		return e.arms
+	}
+	return e.arms[e.focus : e.focus+1]
+}
+
+// round steps the arms once (train.Round: in parallel when racing) and records each step in
+// arm order. It reports whether the round is complete: every live arm stepped (none owes a
+// step after an interruption).
+func (e *Engine) round() (complete bool, stepped []*train.Metrics, err error) {
+	if e.race != nil && e.forkRefresh() {
+		return false, nil, nil
+	}
+	owing := false
+	for _, a := range e.arms {
+		owing = owing || (a.owed && a.t.Diverged() == nil)
+	}
+	ts := make([]*train.Trainer, len(e.arms))
+	for i, a := range e.arms {
+		ts[i] = a.t
+	}
+	res := train.Round(ts, func(i int) bool {
+		a := e.arms[i]
+		return a.t.Diverged() == nil && (!owing || a.owed)
+	})
+	stepped = make([]*train.Metrics, len(e.arms))
+	complete = true
+	for i, r := range res {
+		a := e.arms[i]
+		if !r.Stepped {
+			continue
+		}
+		if errors.Is(r.Err, linalg.ErrCanceled) {
+			a.owed, complete = true, false
+			continue
+		}
+		if r.Err != nil {
+			return false, nil, fmt.Errorf("step %d: %w", a.t.StepCount()+1, r.Err)
+		}
+		a.owed, a.recompute = false, false
+		m := r.Metrics
+		stepped[i] = &m
+		if err := e.recordStep(a, &m); err != nil {
+			return false, nil, err
+		}
+	}
+	if !complete {
+		e.interrupted++
+	}
+	return complete, stepped, nil
+}
+
+// recordStep adds a step to its arm's history and records it (the lab's Recorder, or the
+// arm's log in a race), then the arm's events; a divergence marks the arm ✗.
+func (e *Engine) recordStep(a *arm, m *train.Metrics) error {
+	a.history.Add(m)
+	if e.race != nil {
+		a.log = append(a.log, logEntry{m: m})
+	} else if e.opts.Recorder != nil {
+		if err := e.opts.Recorder.Record(m); err != nil {
+			return fmt.Errorf("recording step %d: %w", m.Step, err)
+		}
+	}
+	if e.race != nil {
+		for _, ev := range a.t.TakeEvents() {
+			e.keepArmEvent(a, ev)
+		}
+	} else if err := e.forward(); err != nil {
+		return err
+	}
+	if a.t.Diverged() != nil {
+		a.history.AddMark(Mark{Step: m.Step, Kind: MarkDivergence, Label: "✗"})
+	}
+	return nil
+}
+
+// keepArmEvent keeps an arm's event in its log and in the lab's, named by the arm.
+func (e *Engine) keepArmEvent(a *arm, ev train.Event) {
+	a.log = append(a.log, logEntry{ev: &ev})
+	shown := ev
+	shown.Text = a.name + ": " + ev.Text
+	e.events = append(e.events, shown)
+	if len(e.events) > maxEvents {
+		e.events = append(e.events[:0], e.events[len(e.events)-maxEvents:]...)
+	}
+	e.version++
+}
+
+// allDiverged reports whether every arm has diverged.
+func (e *Engine) allDiverged() bool {
+	for _, a := range e.arms {
+		if a.t.Diverged() == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// raceView is the race part of a snapshot (nil without a race).
+func (e *Engine) raceView() *RaceView {
+	if e.race == nil {
+		return nil
+	}
+	v := &RaceView{Focus: e.focus, All: e.race.all, At: e.race.at}
+	for _, a := range e.arms {
+		run := e.state
+		if a.t.Diverged() != nil {
+			run = Diverged
+		}
+		v.Arms = append(v.Arms, ArmView{Spec: a.spec, Name: a.name, State: a.t.State(), Run: run, History: a.history.Copy()})
+	}
+	return v
+}
