@@ -35,7 +35,7 @@ type Eigensolver struct {
 // Lanczos is Lanczos run in the solver's memory, with the result stored
 // in dst (see Eigensolver.Refine for how dst is filled).
 func (s *Eigensolver) Lanczos(dst *EigResult, op Operator, opt EigOptions) error {
-	return s.solve(dst, op, nil, opt, "Eigensolver.Lanczos", false)
+	return s.solve(dst, op, nil, opt, "Eigensolver.Lanczos")
 }
 
 // Refine is Refine run in the solver's memory, with the result stored in
@@ -55,14 +55,14 @@ func (s *Eigensolver) Lanczos(dst *EigResult, op Operator, opt EigOptions) error
 // may be dst.Vectors itself: an in-place refresh, which keeps the previous
 // basis if the call is canceled or fails.
 func (s *Eigensolver) Refine(dst *EigResult, op Operator, prev [][]float64, opt EigOptions) error {
-	return s.solve(dst, op, prev, opt, "Eigensolver.Refine", false)
+	return s.solve(dst, op, prev, opt, "Eigensolver.Refine")
 }
 
 // solve runs a solve warm started from prev (cold if prev is empty) and
-// stores the result in dst. If own, dst takes the basis vectors themselves
-// instead of copies (for the one-shot Lanczos and Refine, whose solver is
-// then dropped).
-func (s *Eigensolver) solve(dst *EigResult, op Operator, prev [][]float64, opt EigOptions, who string, own bool) error {
+// stores the result in dst. The vectors are always copied out of the basis,
+// which is one block of memory (the one-shot Lanczos and Refine would
+// otherwise keep all of it alive for their k vectors).
+func (s *Eigensolver) solve(dst *EigResult, op Operator, prev [][]float64, opt EigOptions, who string) error {
 	ks := &s.ks
 	if !ks.setup(op, opt, who) {
 		*dst = EigResult{Values: dst.Values[:0], Vectors: dst.Vectors[:0], Residuals: dst.Residuals[:0], Converged: true}
@@ -87,9 +87,6 @@ func (s *Eigensolver) solve(dst *EigResult, op Operator, prev [][]float64, opt E
 	dst.Vectors = dst.Vectors[:kk]
 	for i := range dst.Vectors {
 		switch {
-		case own:
-			dst.Vectors[i] = ks.q[i]
-			ks.q[i] = nil
 		case cap(dst.Vectors[i]) >= ks.n:
 			dst.Vectors[i] = dst.Vectors[i][:ks.n]
 			copy(dst.Vectors[i], ks.q[i])

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -67,12 +68,16 @@ type krylovSchur struct {
 	rnd         *rand.Rand // draws from pcg
 
 	// q[:j] is Q_j, q[j:j+np] the pending directions P, q[j+np:] spare;
-	// vectors of length n, allocated on first use.
-	q  [][]float64
-	np int         // number of pending directions, ≤ p; 0 once Q_j is invariant
-	t  []float64   // T_j, m×m row-major, leading j×j block in use
-	c  [][]float64 // C: c[r][:j] couples pending direction r to Q_j
-	j  int
+	// vectors of length n, the rows of one block qbuf (row i at i·n), so
+	// that the basis is a matrix for internal/gemm (basis.go).
+	q    [][]float64
+	qbuf []float64
+	bs   basisSweep     // the blocked basis work's state
+	wg   sync.WaitGroup // its sweeps' goroutines
+	np   int            // number of pending directions, ≤ p; 0 once Q_j is invariant
+	t    []float64      // T_j, m×m row-major, leading j×j block in use
+	c    [][]float64    // C: c[r][:j] couples pending direction r to Q_j
+	j    int
 
 	work []float64 // scratch vector of length n
 	h, g []float64 // Gram–Schmidt coefficients and scratch, length m+p
@@ -166,12 +171,10 @@ func (ks *krylovSchur) setup(op Operator, opt EigOptions, who string) bool {
 
 	if n != ks.n {
 		// Vectors of another length are of no use.
-		ks.q, ks.work, ks.rot = nil, nil, nil
+		ks.work, ks.rot = nil, nil
 	}
-	if len(ks.q) != m+p {
-		q := make([][]float64, m+p)
-		copy(q, ks.q) // keep the vectors already allocated
-		ks.q = q
+	if n != ks.n || len(ks.q) != m+p {
+		ks.allocBasis(n, m+p)
 	}
 	if m != ks.m || p != ks.p || ks.t == nil {
 		ks.c = make([][]float64, p)
@@ -208,13 +211,8 @@ func (ks *krylovSchur) setup(op Operator, opt EigOptions, who string) bool {
 	return true
 }
 
-// vec returns q[i], allocating it on first use.
-func (ks *krylovSchur) vec(i int) []float64 {
-	if ks.q[i] == nil {
-		ks.q[i] = make([]float64, ks.n)
-	}
-	return ks.q[i]
-}
+// vec returns q[i].
+func (ks *krylovSchur) vec(i int) []float64 { return ks.q[i] }
 
 // randomStart appends random pending directions until there are want of
 // them (at most n in all).
@@ -239,7 +237,7 @@ func (ks *krylovSchur) addPending(x []float64) bool {
 	copy(w, x)
 	h := ks.h[:ks.j+ks.np]
 	clear(h)
-	before, after := orthogonalize(w, ks.q[:ks.j+ks.np], h, ks.g)
+	before, after := ks.orthogonalize(w, ks.j+ks.np, h)
 	if !(after > 1e-8*before) {
 		return false
 	}
@@ -392,7 +390,7 @@ func (ks *krylovSchur) expand() error {
 	}
 	h := ks.h[:j+np]
 	clear(h)
-	before, after := orthogonalize(w, ks.q[:j+np], h, ks.g)
+	before, after := ks.orthogonalize(w, j+np, h)
 	alpha := h[j]
 	if math.IsNaN(before) || math.IsInf(before, 0) || math.IsNaN(alpha) {
 		return fmt.Errorf("%w (after %d products)", ErrNotFinite, ks.products)
@@ -433,14 +431,14 @@ func (ks *krylovSchur) expand() error {
 // and the pending directions. It reports false if they span ℝⁿ to working
 // precision.
 func (ks *krylovSchur) randomOrthogonal(w []float64) bool {
-	q := ks.q[:ks.j+ks.np]
-	h := ks.h[:len(q)]
+	nq := ks.j + ks.np
+	h := ks.h[:nq]
 	for try := 0; try < 3; try++ {
 		for i := range w {
 			w[i] = ks.rnd.NormFloat64()
 		}
 		clear(h)
-		before, after := orthogonalize(w, q, h, ks.g)
+		before, after := ks.orthogonalize(w, nq, h)
 		if after > 1e-8*before {
 			floats.Scale(1/after, w)
 			return true
@@ -518,6 +516,17 @@ func (ks *krylovSchur) ritz() error {
 // so T becomes diag(θ₁…θ_l), C becomes C S_l and P moves to q[l:].
 // ritz must have been called for the current j.
 func (ks *krylovSchur) rotate(l int) {
+	if ks.blocked() {
+		ks.rotateBlocked(l)
+	} else {
+		ks.rotateSerial(l)
+	}
+	ks.rotateRest(l)
+}
+
+// rotateSerial replaces Q_j by Q_j S_l in place through gonum's Dgemm, a
+// block of rows at a time.
+func (ks *krylovSchur) rotateSerial(l int) {
 	j, m, n := ks.j, ks.m, ks.n
 	chunk := min(rotateRows, n)
 	if len(ks.rot) < chunk*(j+l) {
@@ -544,6 +553,12 @@ func (ks *krylovSchur) rotate(l int) {
 			}
 		}
 	}
+}
+
+// rotateRest updates C, the fresh weights and T for the rotation onto the
+// l largest Ritz vectors, after the basis itself.
+func (ks *krylovSchur) rotateRest(l int) {
+	j, m := ks.j, ks.m
 	// C ← C S_l
 	g := ks.g[:l]
 	for _, cr := range ks.c[:ks.np] {
@@ -571,9 +586,10 @@ func (ks *krylovSchur) rotate(l int) {
 		clear(row)
 		row[r] = ks.theta[r]
 	}
-	// Move P from q[j:j+np] to q[l:l+np]; q[l:j] are free.
+	// Move P from q[j:j+np] to q[l:l+np]; q[l:j] are free. The vectors
+	// are copied, not swapped: q[i] stays row i of qbuf.
 	for r := 0; r < ks.np; r++ {
-		ks.q[l+r], ks.q[j+r] = ks.q[j+r], ks.q[l+r]
+		copy(ks.q[l+r], ks.q[j+r])
 	}
 	ks.j = l
 	// The Ritz data in the new basis: S = I, the same estimates.

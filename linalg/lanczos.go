@@ -167,6 +167,6 @@ type EigResult struct {
 func Lanczos(op Operator, opt EigOptions) (EigResult, error) {
 	var s Eigensolver
 	var r EigResult
-	err := s.solve(&r, op, nil, opt, "Lanczos", true)
+	err := s.solve(&r, op, nil, opt, "Lanczos")
 	return r, err
 }

@@ -46,7 +46,7 @@ import (
 func Refine(op Operator, prev [][]float64, opt EigOptions) (EigResult, error) {
 	var s Eigensolver
 	var r EigResult
-	err := s.solve(&r, op, prev, opt, "Refine", true)
+	err := s.solve(&r, op, prev, opt, "Refine")
 	return r, err
 }
 

@@ -1,0 +1,84 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Gemv's kernels (gemv.go has the order of the sums they keep).
+
+// func dot16AVX512(n16 int, a, x *float64) float64
+// Z0: lanes of the even 8-blocks, Z1: of the odd ones.
+TEXT ·dot16AVX512(SB), NOSPLIT, $0-32
+	MOVQ n16+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ x+16(FP), DI
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+
+dotloop:
+	VMOVUPD (SI), Z2
+	VMOVUPD 64(SI), Z3
+	VFMADD231PD (DI), Z2, Z0
+	VFMADD231PD 64(DI), Z3, Z1
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $16, CX
+	JNZ  dotloop
+
+	VADDPD        Z1, Z0, Z0 // s_b
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPD        Y1, Y0, Y0 // s_b + s_{b+4}
+	VEXTRACTF128  $1, Y0, X1
+	VADDPD        X1, X0, X0 // (s₀+s₄)+(s₂+s₆), (s₁+s₅)+(s₃+s₇)
+	VUNPCKHPD     X0, X0, X1
+	VADDSD        X1, X0, X0
+	VMOVSD        X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func subMulT32AVX512(m, n32 int, a *float64, lda int, y, x *float64)
+// For each block of 32 entries of x: Z0–Z3 = Σᵢ y[i]·A[i][block], i = 0 … m−1, then x −= Z.
+TEXT ·subMulT32AVX512(SB), NOSPLIT, $0-48
+	MOVQ m+0(FP), R8
+	MOVQ n32+8(FP), CX
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), R9
+	MOVQ y+32(FP), DX
+	MOVQ x+40(FP), DI
+
+block:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	MOVQ   SI, R10
+	MOVQ   DX, R11
+	MOVQ   R8, R12
+
+rows:
+	VBROADCASTSD (R11), Z4
+	VFMADD231PD  (R10), Z4, Z0
+	VFMADD231PD  64(R10), Z4, Z1
+	VFMADD231PD  128(R10), Z4, Z2
+	VFMADD231PD  192(R10), Z4, Z3
+	ADDQ         R9, R10
+	ADDQ         $8, R11
+	DECQ         R12
+	JNZ          rows
+
+	VMOVUPD (DI), Z5
+	VMOVUPD 64(DI), Z6
+	VMOVUPD 128(DI), Z7
+	VMOVUPD 192(DI), Z8
+	VSUBPD  Z0, Z5, Z5
+	VSUBPD  Z1, Z6, Z6
+	VSUBPD  Z2, Z7, Z7
+	VSUBPD  Z3, Z8, Z8
+	VMOVUPD Z5, (DI)
+	VMOVUPD Z6, 64(DI)
+	VMOVUPD Z7, 128(DI)
+	VMOVUPD Z8, 192(DI)
+	ADDQ    $256, SI
+	ADDQ    $256, DI
+	SUBQ    $32, CX
+	JNZ     block
+	VZEROUPPER
+	RET

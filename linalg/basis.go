@@ -1,0 +1,200 @@
+package linalg
+
+import (
+	"math"
+	"runtime"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/floats"
+
+	"sharpflat/internal/gemm"
+)
+
+// The basis work of a large solve: block classical Gram–Schmidt with reorthogonalisation
+// (CGS2) and the Krylov–Schur rotation, as matrix products (internal/gemm) on the basis held
+// as one row-major matrix V (row i is qᵢ, rows n apart), on every core.
+//
+// The columns of V (the coordinates 0 … n−1) are cut into parts of partRows; a sweep runs
+// over the parts, on every core (parallel.go). In a part c the basis block V_c (nq rows of
+// partRows) fits in the L2 cache, so one sweep can use it twice: CGS2,
+//
+//	g₁ = V w,  w ← w − Vᵀ g₁,  g₂ = V w,  w ← w − Vᵀ g₂,
+//
+// reads V from memory three times (g₁; the first update fused with g₂; the second update),
+// not four, and not once per basis vector as loops of dots and axpys do. The dots V_c w_c and
+// the squared norms of the parts are summed over the parts afterwards in part order, so the
+// bits depend on n (which fixes the parts) and on the GEMM kernel's bits (the same for every
+// kernel of internal/gemm but the portable one), never on the number of cores.
+//
+// Below blockedMin the basis is small enough to live in the caches and the serial code
+// (gonum's Dot and Axpy, gonum's Dgemm for the rotation) is kept as it was, bit for bit: the
+// demo and mnist presets' refreshes, and the headless goldens made with them, do not change.
+
+// blockedMin is the smallest dimension n whose basis work is blocked and parallel. At
+// n = 16384 the largest default basis (2K+21 vectors, K ≤ 100) no longer fits in a 1 MiB L2.
+// A variable for the tests, which run the blocked path on small operators.
+var blockedMin = 16384
+
+// partRows is the number of coordinates of a part: 1024 makes V_c 8 KiB a vector, 336 KiB for
+// the default basis of K = 10 (41 vectors), so it stays in L2 between the two uses. A variable
+// for the tests, which cut small operators into many parts.
+var partRows = 1024
+
+// blocked reports whether this solve's basis work runs blocked and in parallel.
+func (ks *krylovSchur) blocked() bool { return ks.n >= blockedMin }
+
+// What the current sweep computes (basisSweep.kind).
+const (
+	sweepDots       = iota // g_c = V_c w_c, ‖w_c‖²
+	sweepUpdateDots        // w_c ← w_c − V_cᵀ g, ‖w_c‖², g'_c = V_c w_c
+	sweepUpdate            // w_c ← w_c − V_cᵀ g, ‖w_c‖²
+	sweepRotate            // V_c[:l] ← S_lᵀ V_c[:j]
+)
+
+// basisSweep is the state of the current sweep, and its per-part outputs.
+type basisSweep struct {
+	kind   int
+	nq     int       // rows of V in the sweep (Gram–Schmidt), or j (rotation)
+	l      int       // rotation: rows kept
+	w      []float64 // the vector being orthogonalised
+	g      []float64 // coefficients of the update, length nq
+	dots   []float64 // parts × stride: part c's V_c w_c at c·stride
+	stride int       // m+p
+	norm2  []float64 // part c's ‖w_c‖²
+	tasks  []poolTask
+	rot    [][]float64 // rotation scratch per worker, l × partRows
+}
+
+// numParts returns the number of parts of a vector of length n.
+func numParts(n int) int { return (n + partRows - 1) / partRows }
+
+// allocBasis makes q rows of one block of (m+p)·n numbers, reusing the block if it is large
+// enough, and the per-part buffers of the blocked path.
+func (ks *krylovSchur) allocBasis(n, rows int) {
+	if cap(ks.qbuf) < rows*n {
+		ks.qbuf = make([]float64, rows*n)
+	}
+	ks.qbuf = ks.qbuf[:rows*n]
+	ks.q = ks.q[:0]
+	for i := range rows {
+		ks.q = append(ks.q, ks.qbuf[i*n:(i+1)*n:(i+1)*n])
+	}
+	if n >= blockedMin {
+		parts := numParts(n)
+		ks.bs.stride = rows
+		if len(ks.bs.dots) != parts*rows {
+			ks.bs.dots = make([]float64, parts*rows)
+			ks.bs.norm2 = make([]float64, parts)
+		}
+	}
+}
+
+// orthogonalize removes from w its components along q[:nq] (orthonormal) by CGS2, as
+// orthogonalize does, and adds the coefficients to h. w must be a vector not among q[:nq]:
+// on the blocked path, q[nq] itself or memory outside the basis.
+func (ks *krylovSchur) orthogonalize(w []float64, nq int, h []float64) (before, after float64) {
+	if !ks.blocked() {
+		return orthogonalize(w, ks.q[:nq], h, ks.g)
+	}
+	bs := &ks.bs
+	bs.nq, bs.w = nq, w
+	g := ks.g[:nq]
+	// g₁ = V w and ‖w‖.
+	before = math.Sqrt(ks.runSweep(sweepDots, g))
+	after = before
+	for pass := 0; pass < 3; pass++ {
+		prev := after
+		for i, v := range g {
+			h[i] += v
+		}
+		if nq == 0 {
+			break
+		}
+		// The first pass is always followed by a second: its update and the
+		// second pass's dots share the sweep. A third pass, if the second
+		// removed more than half of what was left, needs its dots first.
+		kind := sweepUpdate
+		if pass == 0 {
+			kind = sweepUpdateDots
+		}
+		after = math.Sqrt(ks.runSweep(kind, g))
+		if pass >= 1 && after > 0.5*prev {
+			break
+		}
+		if pass == 1 {
+			ks.runSweep(sweepDots, g)
+		}
+	}
+	return before, after
+}
+
+// runSweep runs a Gram–Schmidt sweep of the given kind with coefficients g (read by the
+// updates; the dots, if the sweep makes any, replace them), and returns Σ_c ‖w_c‖².
+func (ks *krylovSchur) runSweep(kind int, g []float64) float64 {
+	bs := &ks.bs
+	bs.kind, bs.g = kind, g
+	parts := numParts(ks.n)
+	runParts(ks, parts, &bs.tasks, &ks.wg)
+	if kind != sweepUpdate {
+		clear(g)
+		for c := range parts {
+			floats.Add(g, bs.dots[c*bs.stride:c*bs.stride+len(g)])
+		}
+	}
+	var s float64
+	for _, v := range bs.norm2[:parts] {
+		s += v
+	}
+	return s
+}
+
+// sweep computes parts [lo, hi) of the current sweep (the sweeper of runParts).
+func (ks *krylovSchur) sweep(worker, lo, hi int) {
+	bs := &ks.bs
+	n, nq, w := ks.n, bs.nq, bs.w
+	for c := lo; c < hi; c++ {
+		c0 := c * partRows
+		cw := min(partRows, n-c0)
+		wc := w[c0 : c0+cw]
+		if bs.kind == sweepRotate {
+			ks.rotatePart(worker, c0, cw)
+			continue
+		}
+		if bs.kind != sweepDots {
+			gemm.GemvTSub(nq, cw, ks.qbuf[c0:], n, bs.g, wc) // w_c ← w_c − V_cᵀ g
+		}
+		bs.norm2[c] = floats.Dot(wc, wc)
+		if bs.kind != sweepUpdate {
+			gemm.Gemv(nq, cw, ks.qbuf[c0:], n, wc, bs.dots[c*bs.stride:]) // V_c w_c
+		}
+	}
+}
+
+// rotateBlocked replaces V[:l] by S_lᵀ V[:j] (Q_j S_l in the column view), part by part.
+func (ks *krylovSchur) rotateBlocked(l int) {
+	bs := &ks.bs
+	bs.kind, bs.nq, bs.l = sweepRotate, ks.j, l
+	// Scratch for every goroutine that may run parts, made here: the
+	// goroutines must not grow bs.rot.
+	for len(bs.rot) < runtime.GOMAXPROCS(0) {
+		bs.rot = append(bs.rot, nil)
+	}
+	for i, r := range bs.rot {
+		if len(r) < l*partRows {
+			bs.rot[i] = make([]float64, ks.m*partRows)
+		}
+	}
+	runParts(ks, numParts(ks.n), &bs.tasks, &ks.wg)
+}
+
+// rotatePart rotates the columns [c0, c0+cw) of the basis.
+func (ks *krylovSchur) rotatePart(worker, c0, cw int) {
+	bs := &ks.bs
+	j, l, n := bs.nq, bs.l, ks.n
+	d := bs.rot[worker][:l*cw]
+	// D = S_lᵀ V_c: l×cw of depth j; S is j×j, column i the i-th Ritz vector.
+	gemm.Dgemm(blas.Trans, blas.NoTrans, l, cw, j, 1, ks.s, j, ks.qbuf[c0:], n, 0, d, cw)
+	for i := range l {
+		copy(ks.qbuf[i*n+c0:i*n+c0+cw], d[i*cw:(i+1)*cw])
+	}
+}

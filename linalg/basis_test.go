@@ -1,0 +1,174 @@
+package linalg
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+
+	"gonum.org/v1/gonum/floats"
+)
+
+// blockedOn makes every solve run the blocked, parallel basis work (basis.go), with parts
+// of the given width so that small operators are cut into many parts, and returns the undo.
+func blockedOn(parts int) func() {
+	m, p := blockedMin, partRows
+	blockedMin, partRows = 1, parts
+	return func() { blockedMin, partRows = m, p }
+}
+
+// TestBlockedBasisAgainstDense runs the solver tests that check pairs against a dense
+// eigendecomposition (or a known spectrum), the Krylov–Schur relation through expansions and
+// thick restarts, and the steady-state allocations again, with the blocked basis work cut
+// into parts of 64 (≥ 3 parts for every operator): the same references and tolerances.
+func TestBlockedBasisAgainstDense(t *testing.T) {
+	defer blockedOn(64)()
+	for _, c := range []struct {
+		name string
+		f    func(*testing.T)
+	}{
+		{"GOE", TestLanczosGOE},
+		{"HessianSpectrum", TestLanczosHessianSpectrum},
+		{"RepeatedAndClustered", TestLanczosRepeatedAndClustered},
+		{"BlockMultiplicity", TestLanczosBlockMultiplicity},
+		{"NegativeDominant", TestLanczosNegativeDominant},
+		{"KAtLeastDim", TestLanczosKAtLeastDim},
+		{"Diagonal", TestLanczosDiagonal},
+		{"InvariantSubspaces", TestLanczosInvariantSubspaces},
+		{"EstimateResiduals", TestLanczosEstimateResiduals},
+		{"KrylovSchurRelation", TestKrylovSchurRelation},
+		{"RefineWarmVsCold", TestRefineWarmVsCold},
+		{"RefineReordered", TestRefineReordered},
+		{"RefineBlock", TestRefineBlock},
+		{"EigensolverMatchesRefine", TestEigensolverMatchesRefine},
+		{"EigensolverOwnership", TestEigensolverOwnership},
+		{"EigensolverAllocs", TestEigensolverAllocs},
+	} {
+		t.Run(c.name, c.f)
+	}
+}
+
+// TestBlockedOrthogonalize checks one blocked CGS2 against its definition: w loses its
+// components along the basis to rounding (‖Qᵀw‖ ≤ 1e-15‖w‖ after, ‖QᵀQ − I‖ of [Q w/‖w‖]),
+// the coefficients and norms agree with the serial CGS2 (loops of dots and axpys), including
+// a w so nearly in span(Q) that a third pass runs.
+func TestBlockedOrthogonalize(t *testing.T) {
+	defer blockedOn(96)()
+	rnd := rand.New(rand.NewPCG(81, 1))
+	n, nq := 1000, 23 // 11 parts, the last short
+	ks := newKrylovSchur(diagOp(make([]float64, n)), EigOptions{K: 10, MaxBasis: 30, Seed: 81}, "test")
+	for i := range nq {
+		for r := range ks.q[i] {
+			ks.q[i][r] = rnd.NormFloat64()
+		}
+	}
+	orthonormalized(ks.q[:nq])
+	for _, near := range []float64{1, 1e-9} {
+		w := ks.q[nq]
+		for r := range w {
+			w[r] = near * rnd.NormFloat64()
+		}
+		for i := range nq {
+			floats.AddScaled(w, float64(i+1), ks.q[i])
+		}
+		want := slices.Clone(w)
+		wantH := make([]float64, nq)
+		wantBefore, wantAfter := orthogonalize(want, ks.q[:nq], wantH, make([]float64, nq))
+		h := make([]float64, nq)
+		before, after := ks.orthogonalize(w, nq, h)
+		if math.Abs(before-wantBefore) > 1e-14*wantBefore || math.Abs(after-wantAfter) > 1e-12*wantBefore {
+			t.Errorf("near %g: norms %v, %v; serial %v, %v", near, before, after, wantBefore, wantAfter)
+		}
+		for i := range h {
+			if math.Abs(h[i]-wantH[i]) > 1e-13*wantBefore {
+				t.Errorf("near %g: h[%d] = %v, serial %v", near, i, h[i], wantH[i])
+			}
+		}
+		for r := range w {
+			if math.Abs(w[r]-want[r]) > 1e-13*wantBefore {
+				t.Fatalf("near %g: w[%d] = %v, serial %v", near, r, w[r], want[r])
+			}
+		}
+		floats.Scale(1/after, w)
+		if e := orthonormalityError(ks.q[:nq+1]); e > 1e-14 {
+			t.Errorf("near %g: ‖[Q w]ᵀ[Q w] − I‖max = %.3g", near, e)
+		}
+	}
+}
+
+// TestBlockedBitsAcrossCores checks that a solve with blocked basis work (47 parts of 64, so
+// the goroutines' ranges differ with their number) gives the same bits on 1, 2 and 3 cores:
+// values, vectors, residuals, products. Thick restarts (MaxBasis 12) runs the rotation.
+func TestBlockedBitsAcrossCores(t *testing.T) {
+	defer blockedOn(64)()
+	rnd := rand.New(rand.NewPCG(82, 1))
+	lam := hessianSpectrum(3000, 8, 10, 30, 0.9, 0.5, 0.2, rnd)
+	a := make(diagOp, len(lam))
+	copy(a, lam)
+	rnd.Shuffle(len(a), func(i, j int) { a[i], a[j] = a[j], a[i] })
+	opt := EigOptions{K: 8, Tol: 1e-9, MaxBasis: 12, Seed: 82}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var want EigResult
+	for _, procs := range []int{1, 2, 3} {
+		runtime.GOMAXPROCS(procs)
+		r, err := Lanczos(a, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Restarts == 0 {
+			t.Fatal("no thick restart: the rotation is not tested")
+		}
+		if procs == 1 {
+			want = r
+			// The reference: the largest entries of the diagonal.
+			checkPairs(t, r, nil, nil, lam[:8], 1e-12, 0)
+			continue
+		}
+		if r.Products != want.Products || !slices.Equal(r.Values, want.Values) || !slices.Equal(r.Residuals, want.Residuals) {
+			t.Fatalf("GOMAXPROCS=%d: %d products, values %v, residuals %v; on one core %d, %v, %v",
+				procs, r.Products, r.Values, r.Residuals, want.Products, want.Values, want.Residuals)
+		}
+		for i := range r.Vectors {
+			if !slices.Equal(r.Vectors[i], want.Vectors[i]) {
+				t.Fatalf("GOMAXPROCS=%d: vector %d differs from one core's", procs, i)
+			}
+		}
+	}
+}
+
+// BenchmarkOrthogonalize times one CGS2 of a vector against a basis of 30 orthonormal
+// vectors of length P = 118 282 (the MNIST bench net; the basis is 28 MB) and 199 210 (the
+// song net, 48 MB): serial (loops of gonum dots and axpys) and blocked (basis.go).
+func BenchmarkOrthogonalize(b *testing.B) {
+	for _, n := range []int{118_282, 199_210} {
+		rnd := rand.New(rand.NewPCG(83, 1))
+		nq := 30
+		ks := newKrylovSchur(diagOp(make([]float64, n)), EigOptions{K: 10, MaxBasis: 40, Seed: 83}, "bench")
+		for i := range nq + 1 {
+			for r := range ks.q[i] {
+				ks.q[i][r] = rnd.NormFloat64()
+			}
+		}
+		orthonormalized(ks.q[:nq])
+		w0 := slices.Clone(ks.q[nq])
+		h := make([]float64, nq)
+		for _, mode := range []string{"serial", "blocked"} {
+			b.Run(fmt.Sprintf("P=%d/%s", n, mode), func(b *testing.B) {
+				if mode == "blocked" {
+					defer blockedOn(partRows)()
+				} else {
+					m := blockedMin
+					blockedMin = n + 1
+					defer func() { blockedMin = m }()
+				}
+				for b.Loop() {
+					copy(ks.q[nq], w0)
+					ks.orthogonalize(ks.q[nq], nq, h)
+				}
+				b.ReportMetric(float64(3*nq*n*8)/b.Elapsed().Seconds()*float64(b.N)/1e9, "GB/s")
+			})
+		}
+	}
+}
