@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
-	"unicode/utf8"
 
 	"sharpflat/lab/train"
 )
@@ -99,8 +97,8 @@ func (s *Series) Copy() *Series {
 type History struct {
 	Loss, TrainLoss, TestLoss, TestAcc *Series
 	Sharpness, Threshold               *Series
-	// BulkTop is λ_{k+1} of the basis in use; Felt is train.Felt of the step's weights,
-	// λ₁ and λ_{k+1}: the curvature the update feels, to compare with Threshold. Their
+	// BulkTop is λ_{k+1} of the basis in use; Felt is the felt curvature of the step's
+	// weights (train.Rule.Weights), λ₁ and λ_{k+1}: what the update feels, against Threshold. Their
 	// points and Sharpness's carry Stale.
 	BulkTop, Felt        *Series
 	ChiGrad, ChiFullGrad *Series
@@ -133,9 +131,9 @@ func (k MarkKind) String() string {
 }
 
 // Mark is a tick on the time axis: at Step (steps completed), Kind, and a label of a few
-// runes to write by it: "Dom", "SGD", "Bulk", "α 0.30", "w2,0.5" for an update (UpdateLabel),
-// "↶ 120 Bulk" for a rollback from step 120 onto a branch trained with Bulk-SGD, "✗" for a
-// divergence.
+// runes to write by it: "Dom", "SGD", "Bulk", "α 0.30", "w2,0.5", "Damped" for an update
+// (train.Rule.Label), "↶ 120 Bulk" for a rollback from step 120 onto a branch trained with
+// Bulk-SGD, "✗" for a divergence.
 type Mark struct {
 	Step  int
 	Kind  MarkKind
@@ -191,39 +189,11 @@ func (h *History) Rollback(to, from int, update string) {
 
 func rollbackLabel(from int, update string) string { return fmt.Sprintf("↶ %d %s", from, update) }
 
-// UpdateLabel is a mark's label for the update (w_dom, w_bulk), at most 6 runes: "Dom",
+// UpdateLabel is a mark's label for the blend (w_dom, w_bulk), at most 6 runes: "Dom",
 // "SGD", "Bulk" for Dom-SGD, SGD, Bulk-SGD; "α 0.30" elsewhere on the slider's path;
-// "w2,0.5" (the weights) off it, rounded to fit.
-func UpdateLabel(wDom, wBulk float64) string {
-	switch {
-	case wDom == 1 && wBulk == 0:
-		return "Dom"
-	case wDom == 1 && wBulk == 1:
-		return "SGD"
-	case wDom == 0 && wBulk == 1:
-		return "Bulk"
-	}
-	if a := train.AlphaOf(wDom, wBulk); !math.IsNaN(a) {
-		return fmt.Sprintf("α %.2f", a)
-	}
-	// The exact weights if they fit, else rounded to 2, then 1 significant digits.
-	for _, digits := range []int{0, 2, 1} {
-		f := func(x float64) string {
-			if digits > 0 && x != 0 {
-				dec := max(0, digits-1-int(math.Floor(math.Log10(math.Abs(x)))))
-				p := math.Pow10(dec)
-				x = math.Round(x*p) / p
-			}
-			return strconv.FormatFloat(x, 'f', -1, 64)
-		}
-		for _, l := range []string{"w" + f(wDom) + "," + f(wBulk), f(wDom) + "," + f(wBulk)} {
-			if utf8.RuneCountInString(l) <= 6 {
-				return l
-			}
-		}
-	}
-	return "w≠"
-}
+// "w2,0.5" (the weights) off it, rounded to fit. It is train.Blend's Label; any rule's label
+// is its Label.
+func UpdateLabel(wDom, wBulk float64) string { return train.Blend{Dom: wDom, Bulk: wBulk}.Label() }
 
 // HistoryPoints is the number of points each series keeps.
 const HistoryPoints = 1024
@@ -254,7 +224,10 @@ func (h *History) Add(m *train.Metrics) {
 	l1, lNext := float64(m.Sharpness), float64(m.BulkTop)
 	h.Sharpness.AddPoint(Point{Step: s, V: l1, Stale: stale})
 	h.BulkTop.AddPoint(Point{Step: s, V: lNext, Stale: stale})
-	h.Felt.AddPoint(Point{Step: s, V: train.Felt(m.WDom, m.WBulk, l1, lNext), Stale: stale})
+	// The line's weights are those the rule put on v₁ and on the Bulk at this step, so their
+	// blend feels what the rule felt (train.Rule.Weights).
+	felt := train.Blend{Dom: m.WDom, Bulk: m.WBulk}.Felt(train.Curvatures{Top: l1, Next: lNext, Edge: float64(m.StabilityThreshold)})
+	h.Felt.AddPoint(Point{Step: s, V: felt.V, Stale: stale})
 	h.Threshold.Add(s, float64(m.StabilityThreshold))
 	h.ChiGrad.Add(s, float64(m.ChiGrad))
 	h.ChiFullGrad.Add(s, float64(m.ChiFullGrad))

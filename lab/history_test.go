@@ -182,3 +182,27 @@ func TestRollbackMarks(t *testing.T) {
 		t.Errorf("an update a step later is a mark of its own: %+v", h.Marks)
 	}
 }
+
+// A Dom-damped step's line records its weight on v₁, so the history's felt curvature is the
+// rule's: with λ₁ = 50 above the edge 20 it feels the edge (hand: max(min(50, 20), 3) = 20),
+// unless the top of the Bulk is higher (max(20, 30) = 30). Its mark label is the rule's.
+func TestHistoryFeltOfDomDamped(t *testing.T) {
+	r := train.DomDamped{C: 1}
+	for _, tc := range []struct{ next, want float64 }{{3, 20}, {30, 30}} {
+		h := NewHistory()
+		m := train.Metrics{Step: 1, Loss: 1, Sharpness: 50, BulkTop: train.OptNum(tc.next), StabilityThreshold: 20, BasisStep: 0}
+		m.WDom, m.WBulk = r.Weights(50, 20)
+		h.Add(&m)
+		if p, _ := h.Felt.Last(); p.V != tc.want {
+			t.Errorf("λ_{k+1} %v: felt %v, want %v", tc.next, p.V, tc.want)
+		}
+		if f := r.Felt(train.Curvatures{Top: 50, Next: tc.next, Edge: 20}); f.V != tc.want {
+			t.Errorf("λ_{k+1} %v: the rule's felt %v, want %v", tc.next, f.V, tc.want)
+		}
+	}
+	h := NewHistory()
+	h.AddMark(Mark{Step: 3, Kind: MarkUpdate, Label: r.Label()})
+	if h.Marks[0].Update != "Damped" {
+		t.Errorf("mark %+v", h.Marks[0])
+	}
+}
