@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -293,4 +294,117 @@ func trainedMoons(t testing.TB) *train.Trainer {
 		}
 	}
 	return tr
+}
+
+// raceArmFixture says how one arm of the synthetic race goes after the fork.
+type raceArmFixture struct {
+	spec        lab.ArmSpec
+	name        string
+	wDom, wBulk float64
+	lrScale     float64
+	lossRate    float64 // how fast its train loss keeps falling after the fork (0: it stalls)
+	sharpTo     float64 // λ₁ it climbs to after the fork
+	divergeAt   int     // the step it diverged at (0: it did not)
+}
+
+// raceSnapshot is a race of arms forked at step 300 of the synthetic SGD run and trained to
+// step 600, with focus on the arm of index focus: Dom-SGD stalls (and was rolled back once,
+// from 430 to 400), SGD goes on, Bulk-SGD learns as fast as SGD while its λ₁ climbs past 2/η
+// (harmless: it feels λ₁₁), and moved to α 0.9 at 540. With diverged, a fourth arm, SGD at 4η, diverged at step 350 and
+// stopped there alone. Every number is fixed: pseudo-noise from sines, as syntheticSnapshot.
+func raceSnapshot(focus int, diverged bool) lab.Snapshot {
+	const at, steps = 300, 600
+	arms := []raceArmFixture{
+		{spec: lab.ArmSpec{Rule: "dom"}, name: "Dom", wDom: 1, wBulk: 0, lrScale: 1, lossRate: 0.05, sharpTo: 8.6},
+		{spec: lab.ArmSpec{Rule: "sgd"}, name: "SGD", wDom: 1, wBulk: 1, lrScale: 1, lossRate: 1, sharpTo: 15.8},
+		{spec: lab.ArmSpec{Rule: "bulk"}, name: "Bulk", wDom: 0, wBulk: 1, lrScale: 1, lossRate: 1.1, sharpTo: 31.5},
+	}
+	if diverged {
+		arms = append(arms, raceArmFixture{spec: lab.ArmSpec{Rule: "sgd", LRScale: 4}, name: "SGD η×4",
+			wDom: 1, wBulk: 1, lrScale: 4, lossRate: 2, sharpTo: 14, divergeAt: 350})
+	}
+	base := syntheticSnapshot(steps)
+	view := &lab.RaceView{Focus: focus, At: at}
+	for ai, f := range arms {
+		cfg, h := fixtureStart()
+		cfg.WDom, cfg.WBulk, cfg.LR = f.wDom, f.wBulk, cfg.LR*f.lrScale
+		end := steps
+		if f.divergeAt > 0 {
+			end = f.divergeAt
+		}
+		var last train.Metrics
+		loss300 := 2.2*math.Exp(-float64(at)/120) + 0.18
+		for s := 1; s <= end; s++ {
+			x := float64(s)
+			m := train.Metrics{Step: s, TrainLoss: train.NA, TrainAcc: train.NA, TestLoss: train.NA, TestAcc: train.NA,
+				ChiFullGrad: train.NA, Overlap: train.NA, RefreshMS: train.NA, EnergyH: train.NA, EnergyHStderr: train.NA,
+				EnergyG: train.NA, EnergyGStderr: train.NA, EnergyF: train.NA, EnergyFStderr: train.NA}
+			loss := 2.2*math.Exp(-x/120) + 0.18
+			l1 := 0.7 + 12*(1-math.Exp(-x/250))
+			next := 0.4 + 1.3*(1-math.Exp(-x/250))
+			if s > at {
+				next *= 1 + 0.1*float64(ai)*(1-math.Exp(-(x-at)/90))
+			}
+			m.WDom, m.WBulk, m.LR, m.Refresh = 1, 1, cfg.LR/f.lrScale, 1
+			if s > at { // after the fork: the arm's own way
+				d := x - at
+				loss = loss300 * (1 - 0.55*f.lossRate*(1-math.Exp(-d/150)))
+				l1 += (f.sharpTo - l1) * (1 - math.Exp(-d/90))
+				m.WDom, m.WBulk, m.LR = f.wDom, f.wBulk, cfg.LR
+				if f.divergeAt > 0 && s > f.divergeAt-15 {
+					loss *= math.Exp(float64(s-(f.divergeAt-15)) / 4)
+				}
+			}
+			m.Loss = train.Num(loss * (1 + 0.3*noise(x, 1.7+0.2*float64(ai))))
+			if (s-1)%10 == 0 {
+				m.TrainLoss = train.Num(loss)
+				m.TestLoss = train.Num(loss*1.08 + 0.03)
+				m.TestAcc = train.Num(math.Max(0, 0.97-0.4*loss))
+				m.ChiFullGrad = train.Num(0.65 + 0.03*noise(x, 0.3))
+			}
+			m.Sharpness = train.Num(l1 * (1 + 0.02*noise(x, 0.05)))
+			m.BulkTop = train.OptNum(next * (1 + 0.02*noise(x, 0.07)))
+			m.BasisStep = s - 1
+			m.StabilityThreshold = train.Num(2 / m.LR)
+			chi := 0.5
+			if s > at {
+				chi = []float64{0.8, 0.5, 0.35, 0.6}[ai]
+			}
+			m.ChiGrad = train.Num(chi + 0.15*noise(x, 2.3+0.1*float64(ai)))
+			h.Add(&m)
+			last = m
+			switch {
+			case s == at: // the engine marks each arm's update at the fork
+				h.AddMark(lab.Mark{Step: s, Kind: lab.MarkUpdate, Label: lab.UpdateLabel(f.wDom, f.wBulk)})
+			case s == 540 && f.name == "Bulk": // the focused arm's rule changed in the race
+				h.AddMark(lab.Mark{Step: s, Kind: lab.MarkUpdate, Label: "α 0.90"})
+			case s == 430 && f.name == "Dom": // rolled back to 400
+				h.Truncate(400)
+				h.AddMark(lab.Mark{Step: 400, Kind: lab.MarkRollback, Label: "↶ 430"})
+			case s == f.divergeAt:
+				h.AddMark(lab.Mark{Step: s, Kind: lab.MarkDivergence, Label: "✗"})
+			}
+		}
+		spec := slices.Clone(base.Basis.Values)
+		scale := float64(last.Sharpness) / spec[0]
+		for i := range spec {
+			spec[i] *= scale
+		}
+		st := base.State
+		st.Config, st.Step, st.Last, st.Threshold = cfg, end, last, 2/cfg.LR
+		st.Basis.Values, st.Basis.Next, st.Basis.Step = spec, float64(last.BulkTop), end-1
+		run := lab.Running
+		if f.divergeAt > 0 {
+			run = lab.Diverged
+			st.Diverged = &train.Divergence{Step: end, Loss: last.Loss, Sharpness: last.Sharpness, Threshold: train.Num(st.Threshold),
+				ThresholdName: "2/η", Reason: "loss above 20× the first training loss"}
+		}
+		view.Arms = append(view.Arms, lab.ArmView{Spec: f.spec, Name: f.name, State: st, Run: run, History: h})
+	}
+	snap := base
+	snap.State, snap.History = view.Arms[focus].State, view.Arms[focus].History
+	snap.Run = view.Arms[focus].Run
+	snap.Race = view
+	snap.Events = append(snap.Events[:3:3], train.Event{Step: at, Kind: train.EventCommand, Text: "race of Dom, SGD, Bulk from step 300"})
+	return snap
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"math"
+	"slices"
 
 	"github.com/NimbleMarkets/ntcharts/canvas/runes"
 
@@ -35,9 +36,31 @@ type plotSeries struct {
 type linePlot struct {
 	series []plotSeries
 	marks  []lab.Mark // vertical marks with a short label: the update changed, a rollback, a divergence
-	logY   bool       // plot log10 of the values (labels stay in the values' units)
-	y0, y1 float64    // a fixed Y range (in value units); NaN: from the data
-	zeroY  bool       // a data Y range includes 0 (linear plots)
+	// armMarks are marks of a race's arms, each in its arm's ink (drawn with marks, by step).
+	armMarks []armMark
+	logY     bool    // plot log10 of the values (labels stay in the values' units)
+	y0, y1   float64 // a fixed Y range (in value units); NaN: from the data
+	zeroY    bool    // a data Y range includes 0 (linear plots)
+}
+
+// armMark is a mark that belongs to one arm of a race: its label starts with the arm's
+// glyph, and the mark and the label are drawn in the arm's ink.
+type armMark struct {
+	step  int
+	label string
+	ink   ink
+}
+
+// plotMarks is every mark of p, oldest first: marks in the ink of their kind, arm marks in
+// their arm's.
+func (p *linePlot) plotMarks() []armMark {
+	out := make([]armMark, 0, len(p.marks)+len(p.armMarks))
+	for _, mk := range p.marks {
+		out = append(out, armMark{mk.Step, mk.Label, markInk(mk.Kind)})
+	}
+	out = append(out, p.armMarks...)
+	slices.SortStableFunc(out, func(a, b armMark) int { return a.step - b.step })
+	return out
 }
 
 // xAxisMinRows is the plot height from which an X axis with step labels is drawn.
@@ -156,16 +179,17 @@ func (p *linePlot) draw(a area) {
 	// Marks under the series, their labels over them.
 	plot := a.sub(lw+1, 0, pw, ph)
 	colOf := func(step int) int { return int(math.Round((float64(step) - xlo) / (xhi - xlo) * float64(pw-1))) }
+	marks := p.plotMarks()
 	var markCols []int
-	for _, mk := range p.marks {
-		if float64(mk.Step) < xlo || float64(mk.Step) > xhi {
+	for _, mk := range marks {
+		if float64(mk.step) < xlo || float64(mk.step) > xhi {
 			markCols = append(markCols, -1)
 			continue
 		}
-		c := colOf(mk.Step)
+		c := colOf(mk.step)
 		markCols = append(markCols, c)
 		for y := 0; y < ph; y++ {
-			plot.set(c, y, '┊', markInk(mk.Kind))
+			plot.set(c, y, '┊', mk.ink)
 		}
 	}
 	// Rules first, then lines and clouds, then markers on top.
@@ -181,12 +205,12 @@ func (p *linePlot) draw(a area) {
 		}
 	}
 	end := -1 // the column after the last label
-	for i, mk := range p.marks {
+	for i, mk := range marks {
 		c := markCols[i]
-		if c < 0 || mk.Label == "" {
+		if c < 0 || mk.label == "" {
 			continue
 		}
-		n := len([]rune(mk.Label))
+		n := len([]rune(mk.label))
 		x := c + 1
 		if x+n > pw {
 			x = c - n
@@ -194,7 +218,7 @@ func (p *linePlot) draw(a area) {
 		if x <= end || x < 0 {
 			continue
 		}
-		end = plot.text(x, 0, mk.Label, markInk(mk.Kind))
+		end = plot.text(x, 0, mk.label, mk.ink)
 	}
 }
 

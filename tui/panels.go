@@ -28,14 +28,39 @@ func screenPanels() []panel {
 	}
 	return []panel{
 		{id: panelLoss, glossary: "loss", caption: captionOf(panelLoss),
-			draw: func(m Model, a area, _ bool) { m.lossPanel(a) }},
+			draw: func(m Model, a area, _ bool) {
+				if m.snap.Race != nil {
+					m.raceLossPanel(a)
+				} else {
+					m.lossPanel(a)
+				}
+			}},
 		{id: panelSharp, glossary: "sharpness λ₁", caption: captionOf(panelSharp),
-			draw: func(m Model, a area, _ bool) { m.sharpnessPanel(a) }},
+			draw: func(m Model, a area, _ bool) {
+				if m.snap.Race != nil {
+					m.raceSharpnessPanel(a)
+				} else {
+					m.sharpnessPanel(a)
+				}
+			}},
 		{id: panelAlign, glossary: "χ", caption: captionOf(panelAlign),
-			draw: func(m Model, a area, _ bool) { m.alignmentPanel(a) }},
-		// The narrow arrangement has no split panel: the spectrum gives the G share instead.
+			draw: func(m Model, a area, _ bool) {
+				if m.snap.Race != nil {
+					m.raceAlignmentPanel(a)
+				} else {
+					m.alignmentPanel(a)
+				}
+			}},
+		// The narrow arrangement has no split panel: the spectrum gives the G share instead. In a
+		// race each line chart draws every arm, the spectrum the focused arm and a table of all.
 		{id: panelSpectrum, glossary: "spectrum λ₁…λₖ", caption: captionOf(panelSpectrum),
-			draw: func(m Model, a area, wide bool) { m.spectrumPanel(a, !wide) }},
+			draw: func(m Model, a area, wide bool) {
+				if m.snap.Race != nil {
+					m.raceSpectrumPanel(a, !wide)
+				} else {
+					m.spectrumPanel(a, !wide)
+				}
+			}},
 		{id: panelPicture, glossary: "",
 			draw: func(m Model, a area, _ bool) { m.picturePanel(a) }},
 		{id: panelSplit, glossary: "Gᵢ, Fᵢ", caption: captionOf(panelSplit),

@@ -38,7 +38,8 @@ const classInks = 10
 
 const (
 	inkRegion = inkClass + classInks  // the first of classInks region inks: inkRegion + c
-	numInks   = inkRegion + classInks // the number of inks
+	inkArm    = inkRegion + classInks // the first of maxArms inks of a race's arms: inkArm + slot
+	numInks   = inkArm + maxArms      // the number of inks
 )
 
 // Styles are the lipgloss styles of one session, made from its renderer. Colours are
@@ -142,6 +143,12 @@ func NewStyles(r *lipgloss.Renderer) *Styles {
 	for i, col := range classes {
 		s.Ink[inkClass+ink(i)] = ns().Bold(true).Foreground(col)
 		s.Ink[inkRegion+ink(i)] = ns().Faint(true).Foreground(col)
+	}
+	// A race's arms, by slot (raceLooks): SGD blue, Dom-SGD orange, Bulk-SGD green, as the
+	// glyphs ◇ △ □ of the compared runs of an experiment switch; then three more. Each arm
+	// has a glyph of its own too, so NO_COLOR keeps them apart.
+	for i, col := range [maxArms]lipgloss.AdaptiveColor{blue, orange, green, magenta, yellow, teal} {
+		s.Ink[inkArm+ink(i)] = ns().Bold(true).Foreground(col)
 	}
 	s.Help = help.Styles{
 		ShortKey:       ns().Foreground(accent),

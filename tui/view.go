@@ -97,6 +97,9 @@ func (m Model) headerView(w int) string {
 			right = append(right, st.Value.Render(count(s.Rate))+st.Label.Render(" steps/s"))
 		}
 	}
+	if h := m.raceHeader(); h != "" {
+		right = append(right, h)
+	}
 	if m.opts.Watching != nil {
 		right = append(right, st.Value.Render(fmt.Sprint(m.opts.Watching()))+st.Label.Render(" watching"))
 	}

@@ -87,6 +87,21 @@ func TestGolden(t *testing.T) {
 			)
 		}
 	}
+	// A race of Dom-SGD, SGD and Bulk-SGD from step 300, focus on Bulk-SGD, at three sizes
+	// with and without colour; and one with a fourth arm that diverged alone, focus on Dom.
+	race, raceDiv := raceSnapshot(2, false), raceSnapshot(0, true)
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
+		for _, color := range []bool{false, true} {
+			suffix := fmt.Sprintf("_%dx%d", size[0], size[1])
+			if color {
+				suffix += "_color"
+			}
+			cases = append(cases, goldenCase{name: "race" + suffix, w: size[0], h: size[1], snap: &race, want: "focus", color: color})
+		}
+	}
+	cases = append(cases,
+		goldenCase{name: "race_diverged_120x40", w: 120, h: 40, snap: &raceDiv, want: "focus"},
+		goldenCase{name: "race_diverged_80x24", w: 80, h: 24, snap: &raceDiv, want: "focus"})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := asciiRenderer()

@@ -1,0 +1,186 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"sharpflat/lab"
+)
+
+// raceView draws snap on a w×h screen (ASCII profile) and returns the lines.
+func raceView(t *testing.T, snap lab.Snapshot, w, h int, r *lipgloss.Renderer) []string {
+	t.Helper()
+	m := New(idleEngine(t), r, Options{})
+	defer m.Close()
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	mm, _ = mm.Update(snapshotMsg{snap})
+	v := mm.View()
+	checkScreen(t, v, w, h)
+	return strings.Split(ansi.Strip(v), "\n")
+}
+
+// TestRaceLooks: the first Dom-SGD, SGD and Bulk-SGD arms keep their glyphs (△ ◇ □, as the
+// compared arms of an experiment switch), any other arm takes the first glyph left, and six
+// arms have six glyphs and six inks.
+func TestRaceLooks(t *testing.T) {
+	arms := func(rules ...lab.ArmSpec) []lab.ArmView {
+		var out []lab.ArmView
+		for _, r := range rules {
+			out = append(out, lab.ArmView{Spec: r})
+		}
+		return out
+	}
+	glyphs := func(ls []armLook) string {
+		var b strings.Builder
+		for _, l := range ls {
+			b.WriteRune(l.glyph)
+		}
+		return b.String()
+	}
+	for _, c := range []struct {
+		arms []lab.ArmView
+		want string
+	}{
+		{arms(lab.ArmSpec{Rule: "dom"}, lab.ArmSpec{Rule: "sgd"}, lab.ArmSpec{Rule: "bulk"}), "△◇□"},
+		{arms(lab.ArmSpec{Rule: "bulk"}, lab.ArmSpec{Rule: "sgd", LRScale: 2}, lab.ArmSpec{Rule: "sgd"}), "□△◇"},
+		{arms(lab.ArmSpec{Rule: "alpha=0.25"}, lab.ArmSpec{Rule: "sgd"}, lab.ArmSpec{Rule: "sgd", K: 20}), "△◇□"},
+		{arms(lab.ArmSpec{Rule: "sgd"}, lab.ArmSpec{Rule: "sgd", LRScale: 2}, lab.ArmSpec{Rule: "sgd", LRScale: 4},
+			lab.ArmSpec{Rule: "dom"}, lab.ArmSpec{Rule: "bulk", SetMomentum: true}, lab.ArmSpec{Rule: "bulk"}), "◇○☆△◁□"},
+	} {
+		ls := raceLooks(c.arms)
+		if got := glyphs(ls); got != c.want {
+			t.Errorf("glyphs %s, want %s", got, c.want)
+		}
+		inks := map[ink]bool{}
+		for _, l := range ls {
+			inks[l.ink] = true
+		}
+		if len(inks) != len(ls) {
+			t.Errorf("%s: %d inks for %d arms", glyphs(ls), len(inks), len(ls))
+		}
+	}
+}
+
+// TestRaceNamesEveryArm: at 80×24, 120×40 and 200×60, without colour and with, the screen fits
+// its terminal; each line chart's legend names every arm by glyph and name, the table has a
+// line an arm with its train loss (the newest point of the arm's history, formatted here
+// independently, to 3 significant digits), and the header says which arm has the focus.
+func TestRaceNamesEveryArm(t *testing.T) {
+	for _, diverged := range []bool{false, true} {
+		snap := raceSnapshot(2, diverged)
+		if diverged {
+			snap = raceSnapshot(0, true)
+		}
+		for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
+			for _, r := range []*lipgloss.Renderer{asciiRenderer(), colorRenderer()} {
+				lines := raceView(t, snap, size[0], size[1], r)
+				screen := strings.Join(lines, "\n")
+				name := fmt.Sprintf("%d×%d diverged %v", size[0], size[1], diverged)
+				looks := raceLooks(snap.Race.Arms)
+				f := snap.Race.Focus
+				if want := fmt.Sprintf("focus %c %s", looks[f].glyph, snap.Race.Arms[f].Name); !strings.Contains(lines[0], want) {
+					t.Errorf("%s: header %q does not say %q", name, lines[0], want)
+				}
+				for i, a := range snap.Race.Arms {
+					key := fmt.Sprintf("%c %s", looks[i].glyph, a.Name)
+					// The three line charts' legends, and the table.
+					if n := strings.Count(screen, key); n < 4 {
+						t.Errorf("%s: %q is named %d times, want ≥ 4 (three legends and the table)", name, key, n)
+					}
+					p, _ := a.History.TrainLoss.Last()
+					row := ""
+					for _, l := range lines {
+						if strings.Contains(l, "loss") {
+							continue
+						}
+						if j := strings.Index(l, string(looks[i].glyph)+" "+a.Name); j >= 0 && strings.Contains(l[j:], fmt.Sprintf(" %.3g ", p.V)) {
+							row = l
+						}
+					}
+					if row == "" {
+						t.Errorf("%s: no table line of %s with its train loss %.3g", name, a.Name, p.V)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestRaceSharpnessFelt: each arm's key in the sharpness legend gives its λ₁ and the share of
+// its edge its update feels, max(w_dom·λ₁, w_bulk·λ_{k+1}) ÷ (2/η), worked out here from the
+// arm's state: λ₁ for Dom-SGD and SGD, λ₁₁ for Bulk-SGD (whose λ₁ is past the edge), and the
+// diverged arm at 4η past its own edge 2/(4η), with "!".
+func TestRaceSharpnessFelt(t *testing.T) {
+	snap := raceSnapshot(0, true)
+	lines := raceView(t, snap, 200, 60, asciiRenderer())
+	screen := strings.Join(lines, "\n")
+	looks := raceLooks(snap.Race.Arms)
+	for i, a := range snap.Race.Arms {
+		c, b := a.State.Config, a.State.Basis
+		felt, name := math.Max(c.WDom*b.Values[0], c.WBulk*b.Next), "λ₁"
+		if c.WDom == 0 || c.WBulk*b.Next > c.WDom*b.Values[0] {
+			felt, name = c.WBulk*b.Next, "λ₁₁"
+		}
+		share := felt / (2 / c.LR)
+		want := fmt.Sprintf("%c %s %s · %s %s", looks[i].glyph, a.Name, num(b.Values[0], 3), name, pct(share))
+		if a.Run == lab.Diverged {
+			want = fmt.Sprintf("%c %s ✗ %s · %s %.2f×!", looks[i].glyph, a.Name, num(b.Values[0], 3), name, share)
+		}
+		if !strings.Contains(screen, want) {
+			t.Errorf("the sharpness legend lacks %q", want)
+		}
+	}
+	if share := snap.Race.Arms[2].State.Basis.Values[0] / 20; share < 1 {
+		t.Fatalf("the fixture's Bulk-SGD λ₁ is %v of the edge: it should be past it", share)
+	}
+}
+
+// TestRaceMarksPerArm: a mark belongs to the arm it happened on (its glyph before its label),
+// the fork is one mark, and the common past's marks are drawn once.
+func TestRaceMarksPerArm(t *testing.T) {
+	screen := strings.Join(raceView(t, raceSnapshot(0, true), 200, 60, asciiRenderer()), "\n")
+	for _, want := range []string{"┊race", "△↶ 430", "○✗"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("no mark %q on the screen", want)
+		}
+	}
+	for _, not := range []string{"◇SGD", "△Dom", "□Bulk"} { // each arm's update mark at the fork
+		if strings.Contains(screen, not) {
+			t.Errorf("mark %q at the fork: the fork is one mark", not)
+		}
+	}
+	snap := raceSnapshot(0, true)
+	m := New(idleEngine(t), asciiRenderer(), Options{})
+	defer m.Close()
+	mm, _ := m.Update(snapshotMsg{snap})
+	shared, own := mm.(Model).raceMarks(mm.(Model).raceArms())
+	if len(shared) != 0 {
+		t.Errorf("marks before the fork: %v, want none (the fixture has none)", shared)
+	}
+	// The fork, Dom's rollback, the ✗ of the diverged arm: the update marks at the fork are
+	// left out, Bulk-SGD's α 0.90 at 540 is kept.
+	var labels []string
+	for _, mk := range own {
+		labels = append(labels, mk.label)
+	}
+	if got, want := strings.Join(labels, ","), "race,○✗,△↶ 430,□α 0.90"; got != want {
+		t.Errorf("arm marks %s, want %s", got, want)
+	}
+}
+
+// TestRaceReflow draws a race of four arms at sizes from 60×18 to 200×60 (a stride of
+// them): every frame fits its terminal exactly.
+func TestRaceReflow(t *testing.T) {
+	snap := raceSnapshot(1, true)
+	for w := MinWidth; w <= 200; w += 13 {
+		for h := MinHeight; h <= 60; h += 7 {
+			raceView(t, snap, w, h, asciiRenderer())
+		}
+	}
+}
