@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"sharpflat/lab/train"
 )
 
 // Captions: with i, a line under each panel says what it shows and how to read it, in
@@ -37,6 +39,16 @@ func (m Model) caption(p panelID) []string {
 			"loss: lower is better; × test above • train = overfitting",
 			"lower is better; × test, • train"}
 	case panelSharp:
+		if r, ok := c.Rule().(train.DomDamped); ok {
+			at := edge // the curvature a damped direction is felt at: c × the edge
+			if r.C != 1 {
+				at = num(r.C, 2) + "·" + edge
+			}
+			return []string{fmt.Sprintf("Dom-damped slows each of v₁…v%s with λᵢ above %s just enough to feel %s there: it feels max(min(λ₁, %s), %s)",
+				sub(k), at, at, at, next),
+				fmt.Sprintf("Dom-damped feels max(min(λ₁, %s), %s): stable while below %s", at, next, edge),
+				fmt.Sprintf("damped: felt = max(min(λ₁, %s), %s)", at, next)}
+		}
 		switch {
 		case c.WDom == 0 && c.WBulk > 0:
 			return []string{fmt.Sprintf("Bulk-SGD never steps along v₁…v%s, so λ₁ above %s is harmless: it feels %s, stable while %s < %s",

@@ -72,30 +72,24 @@ func (m Model) lossPanel(a area) {
 	p.draw(a.sub(0, n, a.w, a.h-n))
 }
 
-// felt is the curvature the update in force moves along, max(w_dom·λ₁, w_bulk·λ_{k+1}), and
-// its name: "λ₁" (SGD, Dom-SGD), "λ₁₁" (Bulk-SGD, k = 10), or a weighted one.
+// felt is the curvature the update in force moves along (train.Rule.Felt: for a blend
+// max(w_dom·λ₁, w_bulk·λ_{k+1})), and its name: "λ₁" (SGD, Dom-SGD), "λ₁₁" (Bulk-SGD,
+// k = 10), or a weighted one ("0.5·λ₁"; Dom-damped's "0.4·λ₁" when λ₁ is above the edge).
 func (m Model) felt() (v float64, name string) {
 	s := &m.snap
-	c := &s.Config
-	l1, next := math.NaN(), s.Basis.Next
+	l1 := math.NaN()
 	if len(s.Basis.Values) > 0 {
 		l1 = s.Basis.Values[0]
 	}
-	v = train.Felt(c.WDom, c.WBulk, l1, next)
-	dom := c.WDom * l1
-	bulk := c.WBulk * next
-	switch {
-	case math.IsNaN(v):
-		return v, "λ₁"
-	case math.IsNaN(bulk) || dom >= bulk:
-		if c.WDom == 1 {
-			return v, "λ₁"
-		}
-		return v, num(c.WDom, 2) + "·λ₁"
-	case c.WBulk == 1:
-		return v, "λ" + sub(len(s.Basis.Values)+1)
+	f := s.Config.Rule().Felt(train.Curvatures{Top: l1, Next: s.Basis.Next, Edge: s.Threshold})
+	name = "λ₁"
+	if f.Bulk {
+		name = "λ" + sub(len(s.Basis.Values)+1)
 	}
-	return v, num(c.WBulk, 2) + "·λ" + sub(len(s.Basis.Values)+1)
+	if math.IsNaN(f.V) || f.Weight == 1 {
+		return f.V, name
+	}
+	return f.V, num(f.Weight, 2) + "·" + name
 }
 
 func (m Model) sharpnessPanel(a area) {
