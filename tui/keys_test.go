@@ -431,3 +431,37 @@ func TestQuitWithoutConfirm(t *testing.T) {
 		t.Error("q after the run was written does not quit at once")
 	}
 }
+
+// TestIntentUntilEcho: a request is trusted over the snapshots' settings until a snapshot
+// echoes its sequence number, however long that takes (an idle engine never applies it, so
+// here it never does), and no longer once one has: the engine's settings then rule, even
+// when they differ from the request (another command changed them after it).
+func TestIntentUntilEcho(t *testing.T) {
+	e := idleEngine(t)
+	m := New(e, asciiRenderer(), Options{})
+	defer m.Close()
+	snap := syntheticSnapshot(600)
+	snap.Seq = e.Seq()
+	mm, _ := m.Update(snapshotMsg{snap})
+	m = mm.(Model)
+	lr := snap.Config.LR
+	for range 2 {
+		mm, _ = m.Update(typed("+"))
+		m = mm.(Model)
+		mm, _ = m.Update(snapshotMsg{snap}) // a snapshot from before the presses
+		m = mm.(Model)
+	}
+	if got, want := m.base().LR, lr*1.25*1.25; !near(got, want) {
+		t.Errorf("after two η × 1.25 and snapshots that do not echo them: base η %v, want %v", got, want)
+	}
+	if got := m.want.seq; got != e.Seq() || got <= snap.Seq {
+		t.Errorf("the request's number %d, want the engine's Seq %d, above the snapshot's %d", got, e.Seq(), snap.Seq)
+	}
+	echo := snap
+	echo.Seq, echo.Config.LR = e.Seq(), 0.07
+	mm, _ = m.Update(snapshotMsg{echo})
+	m = mm.(Model)
+	if got := m.base().LR; got != 0.07 {
+		t.Errorf("after the echo: base η %v, want the snapshot's 0.07", got)
+	}
+}

@@ -17,24 +17,25 @@ import (
 
 // intent is the settings a key asked for. Snapshots arrive up to 50 ms late and a command
 // takes effect at the next step boundary, so a key pressed twice in quick succession must
-// start from what the first press asked for, not from the snapshot still in flight.
+// start from what the first press asked for, not from the snapshot still in flight. The
+// request is trusted until a snapshot echoes its sequence number (lab.Snapshot.Seq: the
+// engine has applied it, and every setting the snapshot shows comes after it), however long
+// that takes: a busy machine makes it late, never wrong.
 type intent struct {
-	at  time.Time
+	seq uint64 // the engine's Seq once the request was queued (0: no request)
 	cfg train.Config
 }
 
-// intentTTL is how long a request is trusted over the snapshots' settings.
-const intentTTL = time.Second
-
 // base returns the settings a relative change (α ± 0.05, η × 1.25, ...) starts from.
 func (m *Model) base() train.Config {
-	if !m.want.at.IsZero() && time.Since(m.want.at) < intentTTL {
+	if m.want.seq > m.snap.Seq {
 		return m.want.cfg
 	}
 	return m.snap.Config
 }
 
-func (m *Model) asked(c train.Config) { m.want = intent{at: time.Now(), cfg: c} }
+// asked records c as the settings just requested, after their commands were queued.
+func (m *Model) asked(c train.Config) { m.want = intent{seq: m.e.Seq(), cfg: c} }
 
 // refreshLadder is the sequence t and T walk: shorter to longer refresh periods, then
 // manual only (0).
