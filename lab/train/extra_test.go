@@ -303,7 +303,8 @@ func TestNoCheckpointOfADivergence(t *testing.T) {
 	}
 }
 
-// The events of a refresh setting say what the lab's header says: "T manual".
+// The events of a refresh setting carry the change as fields, and their text says what the
+// lab's header says: "T manual".
 func TestRefreshWording(t *testing.T) {
 	tr, _ := run(t, small(), 1)
 	tr.TakeEvents()
@@ -317,8 +318,11 @@ func TestRefreshWording(t *testing.T) {
 			t.Fatal(err)
 		}
 		ev := tr.TakeEvents()
-		if len(ev) != 1 || ev[0].Text != tc.want {
-			t.Errorf("T = %d: events %+v, want %q", tc.every, ev, tc.want)
+		if len(ev) != 1 || ev[0].Change == nil || ev[0].Change.Setting != "refresh" || ev[0].Change.New != float64(tc.every) {
+			t.Fatalf("T = %d: events %+v, want the change of refresh to %d", tc.every, ev, tc.every)
+		}
+		if ev[0].Text != tc.want {
+			t.Errorf("T = %d: text %q, want %q", tc.every, ev[0].Text, tc.want)
 		}
 	}
 }

@@ -108,10 +108,14 @@ func TestMetricsAndRefreshSchedule(t *testing.T) {
 	}
 }
 
-// Apply changes the settings that may change, refuses the others, and its effects show in
-// the next step.
+// Apply changes the settings that may change, refuses the others, logs each change as one
+// event carrying it, and its effects show in the next step.
 func TestApplySettings(t *testing.T) {
 	tr, _ := run(t, small(), 3)
+	tr.TakeEvents()
+	setting := map[string]string{"alpha 0 = Dom-SGD": "update", "alpha 1 = Bulk-SGD": "update", "alpha 0.25": "update",
+		"lr": "lr", "momentum": "momentum", "batch": "batch", "k": "k", "hessian set": "hessian-set",
+		"adam": "optimizer", "sgd": "optimizer", "refresh": "refresh"}
 	for _, tc := range []struct {
 		name   string
 		change func(c *Config)
@@ -138,6 +142,9 @@ func TestApplySettings(t *testing.T) {
 		}
 		if !tc.check(tr.Config()) {
 			t.Errorf("%s: config after Apply %+v", tc.name, tr.Config())
+		}
+		if ev := tr.TakeEvents(); len(ev) != 1 || ev[0].Kind != EventCommand || ev[0].Change == nil || ev[0].Change.Setting != setting[tc.name] {
+			t.Errorf("%s: events %+v, want one change of %s", tc.name, ev, setting[tc.name])
 		}
 	}
 	// k and |S| changed: the next step refreshes although T = 0, with the new sizes.
@@ -182,7 +189,7 @@ func TestRestoreFromCheckpointFile(t *testing.T) {
 	c.RefreshEvery = 3
 	tr, _ := run(t, c, 7)
 	var buf bytes.Buffer
-	if _, err := tr.Save("test").WriteTo(&buf); err != nil {
+	if _, err := tr.Save(WhyManual).WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
 	cp, err := ReadCheckpoint(&buf)
@@ -227,7 +234,7 @@ func TestDivergenceStopsAndRollsBack(t *testing.T) {
 			ev = &e
 		}
 	}
-	if ev == nil || ev.Divergence == nil || ev.Divergence.Step != d.Step || !strings.Contains(ev.Text, "2/η 0.004") {
+	if ev == nil || ev.Divergence == nil || ev.Divergence.Step != d.Step || ev.Divergence.ThresholdName != "2/η" || ev.Divergence.Threshold != 0.004 {
 		t.Errorf("divergence event %+v", ev)
 	}
 	if _, err := tr.Step(); err != ErrDiverged {
