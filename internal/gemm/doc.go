@@ -23,6 +23,14 @@
 // strided loads of the broadcast operand); only a short last tile of rows is copied into a
 // zero-padded panel. The Go kernel reads A packed.
 //
+// Block sizes: kc = 256 rows of k, fixed because it fixes the order of the sums (see gemm.go);
+// nc columns of n from the L2 cache the CPU reports (CPUID leaf 4 on Intel, 0x8000001D on
+// AMD, else Linux's sysfs, else a 1 MiB default; ThisMachine, Blocking), which changes no bit.
+// PeakGFLOPS measures the FMA peak of one core that the kernels' GFLOP/s are a share of.
+//
+// Gemv and GemvTSub are the matrix–vector products of the eigensolver's Gram–Schmidt, with
+// their own fixed order of sums and the same bits in their AVX-512 assembly and their Go code.
+//
 // Results are deterministic for a given shape and kernel. The avx512 and avx2 kernels give
 // the same bits (each entry sums its products in the order of k with fused multiply-adds,
 // over the same blocks of k, and is stored as fma(acc, α, β·C)), so AVX2 and AVX-512 machines

@@ -9,11 +9,30 @@ import (
 )
 
 // Blocking. A block of B of kc rows and nc columns is packed once and read by every tile row
-// of C; a tile's rows of A (mr × kc) stay in L1 while it sweeps the block's panels.
-const (
-	kc = 256
-	nc = 256
-)
+// of C; a tile's rows of A (mr × kc) stay in L1 while it sweeps the block's panels. A is read
+// where it lies, every row of C for each block of B, so there is no mc.
+//
+// kc is fixed, not taken from the cache: it fixes the order of every sum (each entry of C adds
+// the products of one block of k, then the next block's to it), and with it the bits that
+// the passes, and the goldens of the headless runs, produce on every machine. nc only
+// partitions C's columns, so it changes no bit: it is taken from the L2 cache the CPU
+// reports (blockN).
+const kc = 256
+
+// nc is the number of columns of a block of B: blockN of this machine's L2.
+var nc = blockN(machine.L2)
+
+// blockN returns the columns of a block of B of kc rows that fills half an L2 of l2 bytes
+// (the other half holds A's rows and C's tiles): 256 for a 1 MiB L2 (Zen 4, Zen 5), 320 for
+// 1.25 MiB (Ice Lake server), 512 for 2 MiB (Sapphire Rapids); a multiple of 16 in [64, 1024].
+func blockN(l2 int) int {
+	n := l2 / (2 * 8 * kc) &^ 15
+	return min(max(n, 64), 1024)
+}
+
+// Blocking returns the block sizes Dgemm uses on this machine: kc rows of k and nc columns
+// of n a block.
+func Blocking() (kRows, nCols int) { return kc, nc }
 
 // best is the fastest kernel this CPU and build run.
 var best = kernels()[0]
