@@ -4,12 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"gonum.org/v1/gonum/blas"
+
+	"sharpflat/internal/gemm"
 	"sharpflat/lab/train"
 	"sharpflat/linalg"
 	"sharpflat/nn"
@@ -26,6 +30,11 @@ type benchResult struct {
 	LanczosMS   float64 `json:"lanczos_ms"`
 	LanczosHVPs int     `json:"lanczos_hvps"`
 	HVPOverGrad float64 `json:"hvp_over_grad"`
+
+	// The machine the figures were measured on (issue 22: no figure without its machine).
+	CPU        string  `json:"cpu"`
+	Kernel     string  `json:"gemm_kernel"`
+	PeakGFLOPS float64 `json:"peak_gflops"` // one core's FMA peak, measured in the same run
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
@@ -71,8 +80,12 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		{"demo 20-16-16-10 tanh", []int{20, 16, 16, 10}, train.Subsample(&gm, 1000, 1)},
 		{"mnist 784-128-128-10 tanh", []int{784, 128, 128, 10}, train.Subsample(&mnist, 1024, 1)},
 	}
+	peak := gemm.PeakGFLOPS(500 * time.Millisecond)
 	if !*asJSON {
 		fmt.Fprintf(stdout, "sharpflat bench: float64, GOMAXPROCS=%d, median of %d runs\n", runtime.GOMAXPROCS(0), *runs)
+		if err := benchGEMM(stdout, peak, *runs); err != nil {
+			return err
+		}
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	if !*asJSON {
@@ -86,6 +99,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		r.CPU, r.Kernel, r.PeakGFLOPS = gemm.ThisMachine().CPU, gemm.Kernel(), peak
 		if *asJSON {
 			if err := json.NewEncoder(stdout).Encode(r); err != nil {
 				return err
@@ -127,6 +141,74 @@ func benchNet(name string, widths []int, data *nn.Dataset, runs int) (benchResul
 	})
 	r.HVPOverGrad = r.HVPMS / r.GradMS
 	return r, nil
+}
+
+// benchShapes are GEMMs of the nets' passes, one 256-row chunk (nn splits batches into
+// chunks of 256): forward x·Wᵀ (NT), weight gradient δᵀ·a (TN), input gradient δ·W (NN).
+var benchShapes = []struct {
+	name    string
+	tA, tB  blas.Transpose
+	m, n, k int
+}{
+	{"mnist forward, NT 256×128×784", blas.NoTrans, blas.Trans, 256, 128, 784},
+	{"mnist ∂W₁, TN 128×784×256", blas.Trans, blas.NoTrans, 128, 784, 256},
+	{"song forward, NT 256×200×784", blas.NoTrans, blas.Trans, 256, 200, 784},
+	{"song ∂W₁, TN 200×784×256", blas.Trans, blas.NoTrans, 200, 784, 256},
+	{"song input gradient, NN 256×200×200", blas.NoTrans, blas.NoTrans, 256, 200, 200},
+	{"demo forward, NT 256×16×20", blas.NoTrans, blas.Trans, 256, 16, 20},
+	{"demo ∂W₁, TN 16×20×256", blas.Trans, blas.NoTrans, 16, 20, 256},
+}
+
+// benchGEMM prints the machine, the GEMM kernel and its blocking, the FMA peak measured in
+// this run, and the GEMM shapes' GFLOP/s on one core as a share of that peak.
+func benchGEMM(w io.Writer, peak float64, runs int) error {
+	kc, nc := gemm.Blocking()
+	fmt.Fprintf(w, "machine: %s\n", gemm.ThisMachine())
+	if peak > 0 {
+		fmt.Fprintf(w, "GEMM kernel %s, blocks kc %d × nc %d; one core's FMA peak, measured now: %.1f GFLOP/s\n", gemm.Kernel(), kc, nc, peak)
+	} else {
+		fmt.Fprintf(w, "GEMM kernel %s, blocks kc %d × nc %d; no FMA peak loop for this kernel\n", gemm.Kernel(), kc, nc)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "GEMM, one core, fastest of 3×runs\tGFLOP/s\t% of peak\t")
+	for _, s := range benchShapes {
+		a, b, c := make([]float64, s.m*s.k), make([]float64, s.k*s.n), make([]float64, s.m*s.n)
+		for i := range a {
+			a[i] = float64(i%13) - 6
+		}
+		for i := range b {
+			b[i] = float64(i%11) - 5
+		}
+		lda, ldb := s.k, s.n
+		if s.tA == blas.Trans {
+			lda = s.m
+		}
+		if s.tB == blas.Trans {
+			ldb = s.k
+		}
+		flops := 2 * float64(s.m*s.n*s.k)
+		reps := max(1, int(2e7/flops)) // ≈ 20 MFLOP a timing
+		// The fastest of 3·runs timings, as the peak is the fastest of its slices.
+		ms := math.Inf(1)
+		for range 3 * runs {
+			t0 := time.Now()
+			for range reps {
+				gemm.Dgemm(s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n)
+			}
+			ms = min(ms, float64(time.Since(t0).Nanoseconds())/1e6)
+		}
+		rate := flops * float64(reps) / ms / 1e6
+		share := "—"
+		if peak > 0 {
+			share = fmt.Sprintf("%.0f%%", 100*rate/peak)
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%s\t\n", s.name, rate, share)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w)
+	return err
 }
 
 // medianMS runs f once to warm up, then runs times, and returns the median in milliseconds.
