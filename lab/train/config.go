@@ -74,9 +74,16 @@ const MaxWidth = 100000
 // (accepted once) is a computation of days. HutchSamples' check tag says the same.
 const MaxHutchSamples = 10000
 
-// Alpha maps the weights back to the slider: α = w_bulk/2 when w_dom = 1, 1 − w_dom/2 when
-// w_bulk = 1; NaN for a pair off the slider's path.
-func (c *Config) Alpha() float64 { return AlphaOf(c.WDom, c.WBulk) }
+// Alpha maps the update back to the slider: α = w_bulk/2 when w_dom = 1, 1 − w_dom/2 when
+// w_bulk = 1; NaN for a pair off the slider's path, and for a rule that is not a blend
+// (Update set: w_dom and w_bulk do not count).
+func (c *Config) Alpha() float64 {
+	b, ok := c.Rule().(Blend)
+	if !ok {
+		return math.NaN()
+	}
+	return AlphaOf(b.Dom, b.Bulk)
+}
 
 // Weights returns (w_dom, w_bulk) for the slider position α ∈ [0, 1]:
 //

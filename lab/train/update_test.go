@@ -2,6 +2,7 @@ package train
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -299,6 +300,9 @@ func TestUpdateSetting(t *testing.T) {
 		t.Errorf("a blend's config.json names update: %s", raw)
 	}
 	c.WDom, c.WBulk = 1, 1
+	if c.Alpha() != 0.5 {
+		t.Errorf("SGD at α = %v", c.Alpha())
+	}
 	if c.Fingerprint() != fp {
 		t.Error("the fingerprint of a blend changed")
 	}
@@ -309,6 +313,9 @@ func TestUpdateSetting(t *testing.T) {
 	c.Update = spec
 	if c.Rule() != (DomDamped{C: 0.5}) || c.Validate() != nil {
 		t.Errorf("update dom-damped=0.5: rule %+v, %v", c.Rule(), c.Validate())
+	}
+	if a := c.Alpha(); !math.IsNaN(a) {
+		t.Errorf("Dom-damped on the slider at α = %v", a)
 	}
 	raw, _ = json.Marshal(c)
 	if !strings.Contains(string(raw), `"update":"dom-damped=0.5"`) {
@@ -449,4 +456,24 @@ func TestDomDampedTrains(t *testing.T) {
 	if !(l1 < 0.9*l0) {
 		t.Errorf("train loss %.4f after 64 steps, want below 0.9 × %.4f", l1, l0)
 	}
+}
+
+func ExampleParseRule() {
+	for _, s := range []string{"bulk", "alpha=0.25", "w=2/0.5", "dom-damped", "dom-damped=0.5"} {
+		r, err := ParseRule(s)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("%-15s %-20s %-7s %s\n", r, r.Name(), r.Label(), r.Detail())
+	}
+	_, err := ParseRule("alpha=2")
+	fmt.Println(err)
+	// Output:
+	// bulk            Bulk-SGD             Bulk    w_dom 0.00, w_bulk 1.00
+	// alpha=0.25      α = 0.25             α 0.25  w_dom 1.00, w_bulk 0.50
+	// w=2/0.5         (2.00, 0.50)         w2,0.5  w_dom 2.00, w_bulk 0.50
+	// dom-damped      Dom-damped           Damped  w_dom,i = min(1, 1·edge/λᵢ), w_bulk 1
+	// dom-damped=0.5  Dom-damped c = 0.5   Dmp0.5  w_dom,i = min(1, 0.5·edge/λᵢ), w_bulk 1
+	// update rule "alpha=2": α "2", want a number in [0, 1]
 }
