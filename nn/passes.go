@@ -152,14 +152,44 @@ func (m *MLP) backward(c *chunk, theta []float64) {
 	}
 }
 
-// colSums stores the column sums of the (n, w) matrix a in dst.
+// colSums stores the column sums of the (n, w) matrix a in dst, each summed from 0 in the
+// order of the rows. Eight columns at a time are summed in registers (eight independent
+// chains of additions): on the demo net's 10- and 16-wide layers a row-by-row update of dst
+// took a tenth of a Hessian-vector product. The order, and so every bit, is that of the
+// row-by-row loop.
 func colSums(dst, a []float64, n, w int) {
-	clear(dst)
-	for r := 0; r < n; r++ {
-		row := a[r*w : (r+1)*w]
-		for j, v := range row {
-			dst[j] += v
+	j := 0
+	for ; j+8 <= w; j += 8 {
+		var s0, s1, s2, s3, s4, s5, s6, s7 float64
+		for r := 0; r < n; r++ {
+			x := a[r*w+j : r*w+j+8 : r*w+j+8]
+			s0 += x[0]
+			s1 += x[1]
+			s2 += x[2]
+			s3 += x[3]
+			s4 += x[4]
+			s5 += x[5]
+			s6 += x[6]
+			s7 += x[7]
 		}
+		dst[j], dst[j+1], dst[j+2], dst[j+3] = s0, s1, s2, s3
+		dst[j+4], dst[j+5], dst[j+6], dst[j+7] = s4, s5, s6, s7
+	}
+	for ; j+2 <= w; j += 2 {
+		var s0, s1 float64
+		for r := 0; r < n; r++ {
+			x := a[r*w+j : r*w+j+2 : r*w+j+2]
+			s0 += x[0]
+			s1 += x[1]
+		}
+		dst[j], dst[j+1] = s0, s1
+	}
+	if j < w {
+		var s float64
+		for r := 0; r < n; r++ {
+			s += a[r*w+j]
+		}
+		dst[j] = s
 	}
 }
 
