@@ -332,8 +332,8 @@ func givenFlags(fs *flag.FlagSet, set map[string]bool, sep string) []string {
 	return a
 }
 
-// experimentSetup builds the base config (the experiment's preset and config defaults, then
-// the command line's overrides) and the sweep.
+// experimentSetup builds the base config (the experiment's preset and settings, then the
+// command line's overrides) and the sweep.
 func experimentSetup(fs *flag.FlagSet, build func() (train.Config, error), x *experiment.Experiment, set map[string]bool, quick bool, sf sweepFlags) (train.Config, experiment.Sweep, error) {
 	name := x.Name
 	for f, instead := range x.Swept {
@@ -346,22 +346,15 @@ func experimentSetup(fs *flag.FlagSet, build func() (train.Config, error), x *ex
 			return train.Config{}, experiment.Sweep{}, err
 		}
 	}
-	// The experiment's own settings, unless given: fs.Set marks them as given for build.
-	defaults := x.Settings(quick)
-	keys := make([]string, 0, len(defaults))
-	for k := range defaults {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if !set[k] {
-			if err := fs.Set(k, defaults[k]); err != nil {
-				return train.Config{}, experiment.Sweep{}, fmt.Errorf("experiment %s: default --%s=%s: %v", name, k, defaults[k], err)
-			}
-		}
-	}
+	// The preset (or the config file), the experiment's own settings unless given, then the
+	// command line's: build applies the flags given over the preset, and since each setting
+	// assigns one field, putting the experiment's on the fields not given is the same.
 	cfg, err := build()
 	if err != nil {
+		return cfg, experiment.Sweep{}, usagef("experiment %s: %v", name, err)
+	}
+	x.ApplySettings(&cfg, quick, func(field string) bool { return set[field] })
+	if err := cfg.Validate(); err != nil {
 		return cfg, experiment.Sweep{}, usagef("experiment %s: %v", name, err)
 	}
 	s, err := parseSweep(sf)
@@ -473,8 +466,11 @@ Experiments (defaults; [quick]):
 		}
 		fmt.Fprintf(w, "             preset %s; %s [%s]\n", x.Preset, sweepDesc(d), sweepDesc(q))
 		var over []string
-		for k, v := range x.Settings(false) {
-			over = append(over, "--"+k+" "+v)
+		c, _ := train.Preset(x.Preset)
+		for _, st := range x.Settings(false) {
+			st.Apply(&c)
+			f, _ := train.FieldByName(st.Field)
+			over = append(over, "--"+st.Field+" "+f.Get(&c))
 		}
 		sort.Strings(over)
 		if len(over) > 0 {

@@ -21,8 +21,8 @@ var Alpha = &Experiment{
 	Name:        "alpha",
 	Summary:     "α (and w_bulk > 1) swept after an SGD warm-up at several η: steps to a loss target, final loss, divergences",
 	Preset:      "demo",
-	Config:      map[string]string{"refresh": "5", "energy-every": "0", "eval-every": "5"},
-	QuickConfig: map[string]string{"n": "240", "hidden": "8", "k": "3"},
+	Config:      []Setting{RefreshEvery(5), EnergyEvery(0), EvalEvery(5)},
+	QuickConfig: []Setting{Examples(240), Hidden(8), K(3)},
 	Swept:       map[string]string{"seed": "--seeds", "alpha": "--alphas", "w-dom": "--alphas / --w-bulks", "w-bulk": "--alphas / --w-bulks"},
 	Defaults: func(quick bool) Sweep {
 		if quick {

@@ -23,8 +23,8 @@ var Curvature = &Experiment{
 	Name:        "curvature",
 	Summary:     "over SGD training: energy fractions E_H, E_G, E_F of the Dominant subspace and the G/F split of the top-k eigenvalues",
 	Preset:      "demo",
-	Config:      map[string]string{"refresh": "10", "energy-every": "1", "hutch-samples": "32", "eval-every": "10"},
-	QuickConfig: map[string]string{"n": "240", "hidden": "8", "k": "3", "refresh": "5", "hutch-samples": "4"},
+	Config:      []Setting{RefreshEvery(10), EnergyEvery(1), HutchSamples(32), EvalEvery(10)},
+	QuickConfig: []Setting{Examples(240), Hidden(8), K(3), RefreshEvery(5), HutchSamples(4)},
 	Swept:       map[string]string{"seed": "--seeds", "loss": "--losses"},
 	Defaults: func(quick bool) Sweep {
 		if quick {

@@ -19,8 +19,8 @@ var EOS = &Experiment{
 	Name:        "eos",
 	Summary:     "full-batch GD and Bulk-GD at several η: λ₁ against 2/η (progressive sharpening, edge of stability)",
 	Preset:      "eos",
-	Config:      map[string]string{"energy-every": "0", "eval-every": "10"},
-	QuickConfig: map[string]string{"n": "90", "hidden": "8-8"},
+	Config:      []Setting{EnergyEvery(0), EvalEvery(10)},
+	QuickConfig: []Setting{Examples(90), Hidden(8, 8)},
 	Swept:       map[string]string{"seed": "--seeds", "lr": "--lrs", "alpha": "(the arms set it)", "w-dom": "(the arms set it)", "w-bulk": "(the arms set it)"},
 	Defaults: func(quick bool) Sweep {
 		if quick {

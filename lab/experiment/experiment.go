@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -19,11 +18,11 @@ type Experiment struct {
 	Preset  string // the preset it starts from unless told otherwise
 	// Heavy experiments take hours by default and are left out of "all".
 	Heavy bool
-	// Config holds settings (flag name → value) the experiment puts over its preset unless
-	// the command line gives them; QuickConfig adds the fast variant's.
-	Config, QuickConfig map[string]string
-	// Swept maps the settings the experiment sweeps (and so refuses as overrides) to the
-	// flag to use instead.
+	// Config holds the settings the experiment puts over its preset unless the user gives
+	// them; QuickConfig adds (or replaces) the fast variant's.
+	Config, QuickConfig []Setting
+	// Swept maps the names of the train.Config settings the experiment sweeps (and so
+	// refuses as overrides) to what to use instead.
 	Swept map[string]string
 	// Defaults is the sweep run by default, or by the fast variant.
 	Defaults func(quick bool) Sweep
@@ -67,21 +66,6 @@ func Lookup(name string) (*Experiment, error) {
 	return nil, fmt.Errorf("unknown experiment %q (allowed: %s, all)", name, strings.Join(Names(), ", "))
 }
 
-// Settings returns the settings (flag name → value) the experiment puts over its preset
-// unless given; quick adds the fast variant's.
-func (x *Experiment) Settings(quick bool) map[string]string {
-	m := map[string]string{}
-	for k, v := range x.Config {
-		m[k] = v
-	}
-	if quick {
-		for k, v := range x.QuickConfig {
-			m[k] = v
-		}
-	}
-	return m
-}
-
 // BaseConfig is the experiment's preset with its settings applied (for callers without a
 // command line).
 func (x *Experiment) BaseConfig(quick bool) (train.Config, error) {
@@ -89,17 +73,7 @@ func (x *Experiment) BaseConfig(quick bool) (train.Config, error) {
 	if err != nil {
 		return c, err
 	}
-	set := x.Settings(quick)
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if err := train.SetField(&c, k, set[k]); err != nil {
-			return c, fmt.Errorf("experiment %s: --%s=%s: %v", x.Name, k, set[k], err)
-		}
-	}
+	x.ApplySettings(&c, quick, nil)
 	return c, c.Validate()
 }
 

@@ -16,8 +16,8 @@ var Song = &Experiment{
 	Preset:  "song",
 	Heavy:   true,
 	// The warm-up refreshes every 10 steps; the arms every --refreshes (default 1).
-	Config:      map[string]string{"refresh": "10"},
-	QuickConfig: map[string]string{"hidden": "16-16", "hessian-set": "200", "eval-every": "5"},
+	Config:      []Setting{RefreshEvery(10)},
+	QuickConfig: []Setting{Hidden(16, 16), HessianSet(200), EvalEvery(5)},
 	Swept: map[string]string{"seed": "--seeds", "loss": "--losses", "alpha": "(the arms set it)", "w-dom": "(the arms set it)",
 		"w-bulk": "(the arms set it)"},
 	Defaults: func(quick bool) Sweep {

@@ -22,8 +22,8 @@ var Stability = &Experiment{
 	Name:        "stability",
 	Summary:     "Bulk-SGD vs SGD over η × k × refresh period T × batch: where Bulk accelerates, where it loses stability",
 	Preset:      "demo",
-	Config:      map[string]string{"refresh": "5", "energy-every": "0", "eval-every": "5"},
-	QuickConfig: map[string]string{"n": "240", "hidden": "8", "k": "3"},
+	Config:      []Setting{RefreshEvery(5), EnergyEvery(0), EvalEvery(5)},
+	QuickConfig: []Setting{Examples(240), Hidden(8), K(3)},
 	Swept:       map[string]string{"seed": "--seeds", "alpha": "(the arms set it)", "w-dom": "(the arms set it)", "w-bulk": "(the arms set it)"},
 	Defaults: func(quick bool) Sweep {
 		if quick {

@@ -28,8 +28,8 @@ var Switch = &Experiment{
 	Summary: "SGD warm-up, then Dom-SGD, Bulk-SGD and SGD from the same point (Song et al.): loss, χ, λ₁",
 	Preset:  "demo",
 	// The calibration protocol of docs/SCIENCE.md: top-10 basis refreshed every 5 steps.
-	Config:      map[string]string{"refresh": "5", "energy-every": "0", "eval-every": "10"},
-	QuickConfig: map[string]string{"n": "240", "hidden": "8", "k": "3", "eval-every": "5"},
+	Config:      []Setting{RefreshEvery(5), EnergyEvery(0), EvalEvery(10)},
+	QuickConfig: []Setting{Examples(240), Hidden(8), K(3), EvalEvery(5)},
 	Swept:       map[string]string{"seed": "--seeds", "loss": "--losses", "alpha": "(the arms set it)", "w-dom": "(the arms set it)", "w-bulk": "(the arms set it)"},
 	Defaults: func(quick bool) Sweep {
 		if quick {
