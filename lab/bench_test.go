@@ -140,3 +140,46 @@ func BenchmarkExtraPair(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRace: the demo preset with the per-step refresh (T = 1), as one run (steps/s)
+// and as a race of Dom-SGD, SGD and Bulk-SGD forked at step 0 (rounds/s: each round is a
+// step of every arm, the arms in parallel), both through the engine. Issue 20's target: a
+// race's rounds/s at least 0.6 × (cores ÷ 3 arms) of the single run's steps/s.
+func BenchmarkRace(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		specs []ArmSpec
+		unit  string
+	}{{"single", nil, "steps/s"}, {"race3", DefaultRace, "rounds/s"}} {
+		b.Run(tc.name, func(b *testing.B) {
+			c, _ := train.Preset("demo")
+			c.RefreshEvery = 1
+			e, err := New(c, Options{StartPaused: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			sub := e.Subscribe()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go e.Run(ctx)
+			if tc.specs != nil {
+				e.Race(tc.specs)
+			}
+			seq := e.Seq()
+			for s := range sub.C() {
+				if s.Seq >= seq {
+					break
+				}
+			}
+			b.ResetTimer()
+			t0 := time.Now()
+			e.StepN(b.N)
+			for s := range sub.C() {
+				if s.Step >= b.N && s.Run == Paused {
+					break
+				}
+			}
+			b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), tc.unit)
+		})
+	}
+}
