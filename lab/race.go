@@ -323,7 +323,11 @@ func (e *Engine) raceView() *RaceView {
 		if a.t.Diverged() != nil {
 			run = Diverged
 		}
-		v.Arms = append(v.Arms, ArmView{Spec: a.spec, Name: a.name, State: a.t.State(), Run: run, History: a.history.Copy()})
+		var h *History
+		if a != e.arms[e.focus] {
+			h = a.history.Copy() // the focused arm's is the snapshot's own (snapshot)
+		}
+		v.Arms = append(v.Arms, ArmView{Spec: a.spec, Name: a.name, State: a.t.State(), Run: run, History: h})
 	}
 	return v
 }

@@ -48,17 +48,22 @@ func (e *Engine) snapshot() Snapshot {
 	if e.longStep() {
 		refreshing = e.products
 	}
+	h := e.history.Copy()
+	race := e.raceView()
+	if race != nil {
+		race.Arms[race.Focus].History = h // immutable: the focused arm's copy serves both
+	}
 	return Snapshot{
 		State:      e.t.State(),
 		Run:        e.state,
 		Refreshing: refreshing,
-		History:    e.history.Copy(),
+		History:    h,
 		Events:     slices.Clone(e.events[len(e.events)-n:]),
 		Sent:       time.Now(),
 		Held:       e.held,
 		Lesson:     e.lessonView(),
 		Picture:    e.picture,
-		Race:       e.raceView(),
+		Race:       race,
 		Seq:        e.applied,
 	}
 }
