@@ -249,3 +249,60 @@ func TestSeqEchoesTheLatestApplied(t *testing.T) {
 		t.Errorf("snapshot Seq %d: η %v, k %d; want 0.09 and 3", s.Seq, s.Config.LR, s.Config.K)
 	}
 }
+
+// A round whose step of one arm was interrupted (a command came during its refresh) leaves
+// the race out of step; the next round steps only that arm, and the race goes on in lockstep
+// with the metrics of a race never interrupted (the reference: the same race stepped
+// without interruption).
+func TestRaceInterruptedArmCatchesUp(t *testing.T) {
+	run := func(interrupt bool) [][]train.Metrics {
+		e, err := New(small(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.startRace(DefaultRace) // no Run goroutine: the test is the engine's goroutine
+		if e.race == nil {
+			t.Fatal("no race")
+		}
+		if interrupt {
+			e.arms[1].t.SetInterrupt(func() bool { return true })
+			complete, stepped, err := e.round()
+			if err != nil || complete || stepped[0] == nil || stepped[1] != nil || stepped[2] == nil || !e.arms[1].owed {
+				t.Fatalf("the interrupted round: complete %v, stepped %v, err %v", complete, stepped, err)
+			}
+			e.arms[1].t.SetInterrupt(nil)
+			complete, stepped, err = e.round()
+			if err != nil || !complete || stepped[0] != nil || stepped[1] == nil || stepped[2] != nil {
+				t.Fatalf("the catching-up round: complete %v, stepped %v, err %v", complete, stepped, err)
+			}
+		}
+		for e.arms[0].t.StepCount() < 3 {
+			if complete, _, err := e.round(); err != nil || !complete {
+				t.Fatalf("round: %v %v", complete, err)
+			}
+		}
+		out := make([][]train.Metrics, len(e.arms))
+		for i, a := range e.arms {
+			if a.t.StepCount() != 3 {
+				t.Fatalf("arm %d at step %d, want 3", i, a.t.StepCount())
+			}
+			for _, x := range a.log {
+				if x.m != nil {
+					out[i] = append(out[i], *x.m)
+				}
+			}
+		}
+		return out
+	}
+	want, got := run(false), run(true)
+	for i := range want {
+		if len(got[i]) != len(want[i]) {
+			t.Fatalf("arm %d: %d steps, want %d", i, len(got[i]), len(want[i]))
+		}
+		for j := range want[i] {
+			if g, w := deterministicJSON(t, got[i][j]), deterministicJSON(t, want[i][j]); g != w {
+				t.Fatalf("arm %d step %d:\n got  %s\n want %s", i, j+1, g, w)
+			}
+		}
+	}
+}
