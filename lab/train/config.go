@@ -42,16 +42,10 @@ type Config struct {
 	WDom      float64   `json:"w_dom" flag:"w-dom" help:"weight of the Dominant component of the update" check:"[0,10]"`
 	WBulk     float64   `json:"w_bulk" flag:"w-bulk" help:"weight of the Bulk component of the update" check:"[0,10]"`
 	// Update names an update rule that is not a blend of the two weights (Rule, ParseRule):
-	// empty, and left out of config.json, for the blend (w_dom, w_bulk). When set it is the
-	// rule in force and w_dom, w_bulk do not count. A blend written here ("sgd", "alpha=0.3")
-	// is moved into w_dom and w_bulk as it is read.
-	//
-	// It has no flag yet: every field of the table (Fields) is a line of Fingerprint, and a
-	// new line would change the fingerprint of every run directory written so far (resume
-	// would refuse them). Once Fingerprint leaves out an omitempty field at its zero value,
-	// the tag `flag:"update" help:"update rule instead of --w-dom/--w-bulk: dom-damped or
-	// dom-damped=C (slows only the directions above C × the edge)"` gives it one.
-	Update RuleSpec `json:"update,omitempty"`
+	// empty, and left out of config.json and of the fingerprint, for the blend (w_dom,
+	// w_bulk). When set it is the rule in force and w_dom, w_bulk do not count. A blend
+	// written here ("sgd", "alpha=0.3") is moved into w_dom and w_bulk as it is read.
+	Update RuleSpec `json:"update,omitempty" flag:"update" help:"update rule instead of --w-dom/--w-bulk: dom-damped or dom-damped=C (slows only the directions above C × the edge)"`
 
 	K            int     `json:"k" flag:"k" help:"Dominant subspace size" check:"[1,1000]"`
 	RefreshEvery int     `json:"refresh_every" flag:"refresh" help:"refresh the eigenspace every T steps (0: only on request)" check:"[0,inf)" note:"0: only on request"`

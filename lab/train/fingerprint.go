@@ -14,10 +14,15 @@ import (
 // Fingerprint is the SHA-256 (hex) of the settings that determine a run's trajectory: every
 // setting of Fields(), written "name=value\n" in their order with the values as their flags
 // take them (floats in the shortest form that reads back exactly). The preset's name is
-// only a label (a config.json holds every setting) and is left out.
+// only a label (a config.json holds every setting) and is left out, and so is a setting added
+// later (omitempty in config.json) at its zero value, so that adding one does not change the
+// fingerprint of any run written before it.
 func (c *Config) Fingerprint() string {
 	var b strings.Builder
 	for _, f := range fields {
+		if f.omitEmpty && f.value(c).IsZero() {
+			continue
+		}
 		fmt.Fprintf(&b, "%s=%s\n", f.Name, f.Get(c))
 	}
 	sum := sha256.Sum256([]byte(b.String()))

@@ -87,9 +87,13 @@ type Metrics struct {
 	// of metrics.jsonl should take NaN as its default.
 	BulkTop OptNum `json:"bulk_top,omitzero"`
 
-	Alpha     Num       `json:"alpha"` // slider position; null when (w_dom, w_bulk) is off its path
-	WDom      float64   `json:"w_dom"`
-	WBulk     float64   `json:"w_bulk"`
+	Alpha Num     `json:"alpha"` // slider position; null when (w_dom, w_bulk) is off its path
+	WDom  float64 `json:"w_dom"`
+	WBulk float64 `json:"w_bulk"`
+	// Update names the rule in force when it is not a blend (Config.Update, e.g.
+	// "dom-damped"); w_dom is then its weight on v₁. Left out for a blend, and never a column
+	// of metrics.csv, so the files of blend runs are unchanged.
+	Update    RuleSpec  `json:"update,omitzero"`
 	LR        float64   `json:"lr"`
 	Momentum  float64   `json:"momentum"`
 	Optimizer Optimizer `json:"optimizer"`

@@ -95,6 +95,7 @@ func (t *Trainer) Step() (Metrics, error) {
 	// rule that weighs each direction, its weight on v₁, so the felt curvature can be read
 	// off the line.
 	m.WDom, m.WBulk = rule.Weights(t.basis.Sharpness(), c.StabilityThreshold())
+	m.Update = c.Update
 	m.Alpha = Num(AlphaOf(m.WDom, m.WBulk))
 	m.LR, m.Momentum, m.Optimizer = c.LR, c.Momentum, c.Optimizer
 	m.Batch, m.K, m.Refresh = c.Batch, c.K, c.RefreshEvery
