@@ -26,7 +26,7 @@ func TestWarmupCheckpointDamageRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := writeCheckpoint(dir, tr.Save("switch")); err != nil {
+	if err := writeCheckpoint(dir, tr.Save(train.WhySwitch)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := readCheckpoint(dir); err != nil {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 )
 
 // Checkpoint is everything needed to continue training from a step exactly as if the steps
@@ -16,7 +17,7 @@ import (
 // eigenspace and its schedule, and the reference losses. Resuming from it (Restore, or
 // Rollback to it) gives the same metrics, bit for bit, as going on without it.
 type Checkpoint struct {
-	Why       string // "start", "auto", "manual", or the caller's word
+	Why       Why
 	Config    Config
 	Step      int
 	Theta     []float64
@@ -32,11 +33,83 @@ type Checkpoint struct {
 	BestTrain float64
 }
 
+// Why is why a checkpoint was taken: it decides which checkpoint Rollback prefers and how
+// the lab names it. Its text (String, MarshalText) is the word checkpoint files have always
+// stored.
+type Why string
+
+// The reasons a checkpoint is taken.
+const (
+	WhyStart  Why = "start"  // the first state of a run (or the state it was restored to)
+	WhyAuto   Why = "auto"   // kept every keep_every steps for rollback
+	WhyManual Why = "manual" // the user's checkpoint, which Rollback prefers
+	WhyResume Why = "resume" // a run directory's resume checkpoint
+	WhySwitch Why = "switch" // an experiment's warm-up, from which its arms start
+	WhyLesson Why = "lesson" // the start of a lesson step, to step back to
+	WhyRace   Why = "race"   // the state a race's arms fork from
+)
+
+// whys lists the reasons, for ParseWhy's message.
+var whys = []Why{WhyStart, WhyAuto, WhyManual, WhyResume, WhySwitch, WhyLesson, WhyRace}
+
+// ParseWhy reads a reason from its word.
+func ParseWhy(s string) (Why, error) {
+	if w := Why(s); slices.Contains(whys, w) {
+		return w, nil
+	}
+	words := make([]string, len(whys))
+	for i, w := range whys {
+		words[i] = string(w)
+	}
+	return "", fmt.Errorf("unknown checkpoint reason %q (allowed: %s)", s, strings.Join(words, ", "))
+}
+
+// String is the reason's word.
+func (w Why) String() string { return string(w) }
+
+// MarshalText writes the reason's word; an unknown reason is an error.
+func (w Why) MarshalText() ([]byte, error) {
+	if _, err := ParseWhy(string(w)); err != nil {
+		return nil, err
+	}
+	return []byte(w), nil
+}
+
+// UnmarshalText reads a reason's word.
+func (w *Why) UnmarshalText(b []byte) error {
+	v, err := ParseWhy(string(b))
+	if err != nil {
+		return err
+	}
+	*w = v
+	return nil
+}
+
+// Name words the reason for people: "your checkpoint", "the automatic checkpoint", "the
+// start".
+func (w Why) Name() string {
+	switch w {
+	case WhyManual:
+		return "your checkpoint"
+	case WhyAuto:
+		return "the automatic checkpoint"
+	case WhyStart:
+		return "the start"
+	case "":
+		return "the checkpoint"
+	}
+	return "the " + string(w) + " checkpoint"
+}
+
 // maxCheckpoints bounds the memory kept for rollback.
 const maxCheckpoints = 8
 
-// Save returns a checkpoint of the current state (a deep copy).
-func (t *Trainer) Save(why string) *Checkpoint {
+// Save returns a checkpoint of the current state (a deep copy). An unknown reason is a
+// programming error.
+func (t *Trainer) Save(why Why) *Checkpoint {
+	if _, err := ParseWhy(string(why)); err != nil {
+		panic("train: Save: " + err.Error())
+	}
 	st, err := t.pcg.MarshalBinary()
 	if err != nil {
 		panic(err) // PCG's MarshalBinary cannot fail
@@ -49,7 +122,7 @@ func (t *Trainer) Save(why string) *Checkpoint {
 }
 
 // keep adds a checkpoint of the current state to the ring Rollback uses.
-func (t *Trainer) keep(why string) {
+func (t *Trainer) keep(why Why) {
 	cp := t.Save(why)
 	if n := len(t.checkpts); n > 0 && t.checkpts[n-1].Step == t.step {
 		t.checkpts[n-1] = cp
@@ -68,11 +141,11 @@ func (t *Trainer) keep(why string) {
 	}
 }
 
-// manualIndex is the index of the newest checkpoint the user made (Why "manual") at or
+// manualIndex is the index of the newest checkpoint the user made (WhyManual) at or
 // before step, -1 if none.
 func (t *Trainer) manualIndex(step int) int {
 	for i := len(t.checkpts) - 1; i >= 0; i-- {
-		if cp := t.checkpts[i]; cp.Why == "manual" && cp.Step <= step {
+		if cp := t.checkpts[i]; cp.Why == WhyManual && cp.Step <= step {
 			return i
 		}
 	}
@@ -87,7 +160,7 @@ func (t *Trainer) Checkpoint() {
 		t.event(EventError, "no checkpoint of a diverged state: roll back (u) or reset first")
 		return
 	}
-	t.keep("manual")
+	t.keep(WhyManual)
 	t.event(EventCheckpoint, fmt.Sprintf("checkpoint at step %d", t.step))
 }
 
@@ -133,30 +206,18 @@ func (t *Trainer) RollbackTarget() int {
 	return -1
 }
 
-// RollbackWhy is the Why of the checkpoint Rollback would return to: "manual" (the user's),
-// "auto", "start", or what a restored checkpoint says; "" when there is none.
+// RollbackWhy is the word of the Why of the checkpoint Rollback would return to: "manual"
+// (the user's), "auto", "start", or what a restored checkpoint says; "" when there is none.
+// (A string while State.RollbackWhy is one.)
 func (t *Trainer) RollbackWhy() string {
 	if i := t.rollbackIndex(); i >= 0 {
-		return t.checkpts[i].Why
+		return t.checkpts[i].Why.String()
 	}
 	return ""
 }
 
-// CheckpointName words a checkpoint's Why for people: "your checkpoint", "the automatic
-// checkpoint", "the start".
-func CheckpointName(why string) string {
-	switch why {
-	case "manual":
-		return "your checkpoint"
-	case "auto":
-		return "the automatic checkpoint"
-	case "start":
-		return "the start"
-	case "":
-		return "the checkpoint"
-	}
-	return "the " + why + " checkpoint"
-}
+// CheckpointName words a checkpoint's Why, given by its word, for people (Why.Name).
+func CheckpointName(why string) string { return Why(why).Name() }
 
 // Rollback restores the checkpoint of rollbackIndex (the user's newest at or before the
 // current step, else the newest older than it, else the oldest) and clears a divergence. The settings in force stay as they are, except
@@ -174,7 +235,7 @@ func (t *Trainer) Rollback() error {
 		t.opt = newOptimizerState(t.cfg.Optimizer, len(t.theta))
 	}
 	t.checkpts = t.checkpts[:i+1]
-	t.event(EventRollback, fmt.Sprintf("rolled back from step %d to %s at step %d", from, CheckpointName(cp.Why), cp.Step))
+	t.event(EventRollback, fmt.Sprintf("rolled back from step %d to %s at step %d", from, cp.Why.Name(), cp.Step))
 	return nil
 }
 
@@ -214,11 +275,41 @@ func Restore(cp *Checkpoint) (*Trainer, error) {
 // checkpointMagic starts a checkpoint file; the digit is the format version.
 const checkpointMagic = "sharpflat checkpoint 1\n"
 
+// checkpointFile is a Checkpoint as its file holds it (gob): the same fields, with Why as a
+// plain string, as it has always been written. A Why of its own type would change the bytes
+// (gob encodes a TextMarshaler as one) and refuse the files written before.
+type checkpointFile struct {
+	Why       string
+	Config    Config
+	Step      int
+	Theta     []float64
+	Opt       optimizerState
+	RNG       []byte
+	Perm      []int
+	Pos       int
+	Basis     Eigenspace
+	Pending   bool
+	Refreshes int
+	RefLoss   float64
+	LastTrain float64
+	BestTrain float64
+}
+
 // WriteTo writes the checkpoint in a binary form that keeps every number exactly.
 func (cp *Checkpoint) WriteTo(w io.Writer) (int64, error) {
+	why, err := cp.Why.MarshalText()
+	if err != nil {
+		return 0, err
+	}
+	// gob names a struct type by its bare name in the stream: the file's type is
+	// "Checkpoint", as it was when the Checkpoint itself was encoded.
+	type Checkpoint checkpointFile
+	f := Checkpoint{Why: string(why), Config: cp.Config, Step: cp.Step, Theta: cp.Theta, Opt: cp.Opt, RNG: cp.RNG,
+		Perm: cp.Perm, Pos: cp.Pos, Basis: cp.Basis, Pending: cp.Pending, Refreshes: cp.Refreshes,
+		RefLoss: cp.RefLoss, LastTrain: cp.LastTrain, BestTrain: cp.BestTrain}
 	var b bytes.Buffer
 	b.WriteString(checkpointMagic)
-	if err := gob.NewEncoder(&b).Encode(cp); err != nil {
+	if err := gob.NewEncoder(&b).Encode(&f); err != nil {
 		return 0, err
 	}
 	return b.WriteTo(w)
@@ -230,11 +321,23 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	if _, err := io.ReadFull(r, head); err != nil || string(head) != checkpointMagic {
 		return nil, errors.New("not a sharpflat checkpoint (or from another version)")
 	}
-	var cp Checkpoint
-	if err := gob.NewDecoder(r).Decode(&cp); err != nil {
-		return nil, fmt.Errorf("checkpoint: %v", err)
+	type Checkpoint checkpointFile
+	var f Checkpoint
+	if err := gob.NewDecoder(r).Decode(&f); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	return &cp, nil
+	return checkpointFile(f).checkpoint()
+}
+
+// checkpoint is the Checkpoint the file holds.
+func (f checkpointFile) checkpoint() (*Checkpoint, error) {
+	why, err := ParseWhy(f.Why)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	return &Checkpoint{Why: why, Config: f.Config, Step: f.Step, Theta: f.Theta, Opt: f.Opt, RNG: f.RNG,
+		Perm: f.Perm, Pos: f.Pos, Basis: f.Basis, Pending: f.Pending, Refreshes: f.Refreshes,
+		RefLoss: f.RefLoss, LastTrain: f.LastTrain, BestTrain: f.BestTrain}, nil
 }
 
 // newPCG returns the PCG of a config's minibatch order.
@@ -257,6 +360,6 @@ func (t *Trainer) StartFrom(theta []float64) error {
 	}
 	copy(t.theta, theta)
 	t.checkpts = nil
-	t.keep("start")
+	t.keep(WhyStart)
 	return nil
 }
