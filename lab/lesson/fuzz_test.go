@@ -30,6 +30,11 @@ func FuzzParse(f *testing.F) {
 		"a.b.c = 1\n[a]\n[a.b.d]",
 		"seed = 99999999999999999999",
 		"\uFEFFtitle = \"\"\"\r\nλ\r\n\"\"\"",
+		raceLesson,
+		head + "do.race = [\"dom\", \"sgd:lr*2\", \"bulk:k=3:m=0.5\"]\nuntil.steps = 2\nexpect = [{metric = \"loss@dom\", below = \"loss@sgd:lr*2\"}]",
+		head + "do.race = [\"dom\", \"alpha=0\"]",
+		head + "do.race = []\nuntil = { metric = \"loss@bulk\", below = 1 }",
+		head + "do.race = [\"w=1/2\", \"dom-damped\"]\n[[step]]\ncaption = \"d\"\ndo.lr = 1",
 	} {
 		f.Add([]byte(s))
 	}
@@ -77,13 +82,42 @@ func valid(l *Lesson) error {
 	pos := func(p *float64) bool { return p == nil || (*p > 0 && !math.IsInf(*p, 0)) }
 	fin := func(p *float64) bool { return p == nil || (!math.IsNaN(*p) && !math.IsInf(*p, 0)) }
 	atLeast := func(p *int, lo, hi int) bool { return p == nil || (*p >= lo && *p <= hi) }
+	var race []string // in force
 	for i, s := range l.Steps {
 		a, u := s.Do, s.Until
+		settings := a.Rollback || a.Alpha != nil || a.WDom != nil || a.WBulk != nil || a.LR != nil || a.Momentum != nil ||
+			a.Batch != nil || a.K != nil || a.Refresh != nil || a.Recompute || a.Checkpoint
+		fresh := a.Preset != "" || a.Seed != nil || a.Reset
+		racing := race != nil && !fresh && a.Race == nil // a race runs on through the step
+		if fresh {
+			race = nil
+		}
+		if a.Race != nil {
+			race = nil
+			if len(a.Race) > 0 {
+				race = a.Race
+			}
+		}
+		// metricOK: a metric, or one of an arm of the race in force, the arm in its canonical form.
+		metricOK := func(ref string) bool {
+			name, arm := SplitArm(ref)
+			if arm == "" {
+				return IsMetric(name)
+			}
+			c, err := CanonicalArm(arm)
+			return IsMetric(name) && name != "chi_random" && err == nil && c == arm && slices.Contains(race, arm)
+		}
 		var problems []string
 		check := func(ok bool, what string) {
 			if !ok {
 				problems = append(problems, what)
 			}
+		}
+		check(!racing || !settings, "settings during a race")
+		check(len(a.Race) != 1 && len(a.Race) <= MaxArms, "do.race size")
+		for j, arm := range a.Race {
+			c, err := CanonicalArm(arm)
+			check(err == nil && c == arm && !slices.Contains(a.Race[:j], arm), "do.race arm")
 		}
 		check(s.Line >= 1, "line")
 		check(text(s.Title, false), "title")
@@ -97,16 +131,21 @@ func valid(l *Lesson) error {
 		check(atLeast(a.Batch, 0, math.MaxInt) && atLeast(a.K, 1, 1000) && atLeast(a.Refresh, 0, math.MaxInt), "do.batch/k/refresh")
 		check(u.Steps >= 0 && u.MaxSteps >= 0 && u.Steps <= MaxTrainSteps && u.MaxSteps <= MaxTrainSteps, "until.steps/max_steps")
 		check(u.Steps == 0 || u.Metric == "", "until.steps with metric")
-		check(u.Metric == "" || (IsMetric(u.Metric) && (u.Above == nil) != (u.Below == nil)), "until.metric")
+		check(u.Metric == "" || (metricOK(u.Metric) && (u.Above == nil) != (u.Below == nil)), "until.metric")
 		check(u.Metric != "" || (u.Above == nil && u.Below == nil && u.MaxSteps == 0), "until without metric")
 		check(fin(u.Above) && fin(u.Below), "until.above/below")
 		check(!u.Auto || u.Trains(), "until.auto")
 		check(len(s.Expect) == 0 || (u.Trains() && !a.Pause), "claims on a step that does not train")
 		for _, x := range s.Expect {
 			check(x.Line >= s.Line, "expect line")
-			check(IsMetric(x.Metric), "expect.metric")
+			check(metricOK(x.Metric), "expect.metric")
+			compare := x.AboveMetric != "" || x.BelowMetric != ""
+			check(x.AboveMetric == "" || metricOK(x.AboveMetric), "expect.above metric")
+			check(x.BelowMetric == "" || metricOK(x.BelowMetric), "expect.below metric")
+			check(!compare || (x.Above == nil && x.Below == nil && (x.AboveMetric == "") != (x.BelowMetric == "") &&
+				x.AboveMetric+x.BelowMetric != x.Metric && !x.Throughout), "expect comparison")
 			check(fin(x.Above) && fin(x.Below) && pos(x.FallsBy) && pos(x.RisesBy) && pos(x.Within), "expect values")
-			bounds := x.Above != nil || x.Below != nil
+			bounds := x.Above != nil || x.Below != nil || compare
 			kinds := 0
 			for _, set := range []bool{bounds, x.FallsBy != nil, x.RisesBy != nil, x.Within != nil} {
 				if set {
@@ -115,7 +154,7 @@ func valid(l *Lesson) error {
 			}
 			check(kinds == 1, "expect relations")
 			check(x.Above == nil || x.Below == nil || *x.Above < *x.Below, "expect above < below")
-			check(!x.Throughout || bounds, "expect.throughout")
+			check(!x.Throughout || (bounds && !compare), "expect.throughout")
 			_ = Describe(x) // must not panic
 		}
 		if len(problems) > 0 {

@@ -43,8 +43,14 @@ type Step struct {
 }
 
 // Actions are what a step does to the engine when it begins, applied in this order:
-// preset, seed/reset, rollback, the settings, recompute, checkpoint. A nil field leaves the
-// setting as it is.
+// preset, seed/reset, the end of a race, rollback, the settings, recompute, checkpoint, the
+// start of a race. A nil field leaves the setting as it is.
+//
+// A race lasts from the step that starts it to the step that ends it (race = [], or another
+// race), or to a fresh start (preset, seed, reset). While it runs, a step may not change the
+// settings, roll back, recompute or checkpoint (the arms' specs say how they differ; end the
+// race first), and its conditions and claims may name its arms ("train_loss@bulk"); a metric
+// without an arm is the focused arm's, the lab's run.
 type Actions struct {
 	Preset     string   // load this preset (a fresh start)
 	Seed       *uint64  // reset with this seed
@@ -61,14 +67,19 @@ type Actions struct {
 	Recompute  bool     // refresh the eigenspace now (explicit residuals, the G/F split)
 	Checkpoint bool     // keep the state for a later rollback
 	Pause      bool     // do not train during this step, whatever Until says
+	// Race starts a race of these arms (at most MaxArms, each as CanonicalArm writes it:
+	// "dom", "bulk:lr*2") from the state the other actions made; a race running before
+	// ends first, keeping its focused arm. Empty (race = []): end the race only. Nil: a
+	// race running goes on.
+	Race []string
 }
 
 // Until is the condition to move on. A step with Steps or Metric trains until it holds and
 // then pauses, waiting for the user (or goes on by itself with Auto); a step with neither
 // does not train and waits for the user (space or →).
 type Until struct {
-	Steps    int      // train this many steps
-	Metric   string   // or train until this metric (see Metrics) …
+	Steps    int      // train this many steps (rounds, in a race)
+	Metric   string   // or train until this metric (see Metrics; "name@arm" in a race) …
 	Above    *float64 // … rises above this value
 	Below    *float64 // … or falls below it
 	MaxSteps int      // a metric condition gives up after this many steps (default DefaultMaxSteps)
@@ -84,12 +95,15 @@ func (u Until) Trains() bool { return u.Steps > 0 || u.Metric != "" }
 // Expect is a claim a step's caption makes about the screen, checked at the step's end (and,
 // with Throughout, at every step on the way). Exactly one of the relations is set.
 type Expect struct {
-	Metric     string
-	Above      *float64 // the value at the step's end is above this
-	Below      *float64 // … below this
-	Throughout bool     // Above/Below hold at every measured training step of the step
-	FallsBy    *float64 // the value falls by at least this fraction of its value at the step's start
-	RisesBy    *float64 // … rises by at least this fraction
-	Within     *float64 // |relative change| over the step is at most this fraction
-	Line       int      // line of the claim, for messages
+	Metric string   // a metric (see Metrics), or "name@arm": the metric of an arm of the race
+	Above  *float64 // the value at the step's end is above this
+	Below  *float64 // … below this
+	// AboveMetric and BelowMetric compare with another metric (or an arm's) instead of a
+	// number: the value at the step's end is above (below) that metric's then.
+	AboveMetric, BelowMetric string
+	Throughout               bool     // Above/Below hold at every measured training step of the step
+	FallsBy                  *float64 // the value falls by at least this fraction of its value at the step's start
+	RisesBy                  *float64 // … rises by at least this fraction
+	Within                   *float64 // |relative change| over the step is at most this fraction
+	Line                     int      // line of the claim, for messages
 }

@@ -42,7 +42,7 @@ var (
 	lessonFields = []string{"title", "summary", "preset", "seed", "step"}
 	stepFields   = []string{"title", "caption", "do", "until", "expect"}
 	doFields     = []string{"preset", "seed", "reset", "rollback", "alpha", "w_dom", "w_bulk", "lr",
-		"momentum", "batch", "k", "refresh", "recompute", "checkpoint", "pause"}
+		"momentum", "batch", "k", "refresh", "recompute", "checkpoint", "pause", "race"}
 	untilFields  = []string{"steps", "metric", "above", "below", "max_steps", "auto"}
 	expectFields = []string{"metric", "above", "below", "throughout", "falls_by", "rises_by", "within"}
 )
@@ -464,6 +464,10 @@ func (b *builder) header(n *unstable.Node) (*table, *Error) {
 type decoder struct {
 	*source
 	err *Error
+	// The race in force, as the steps decoded so far leave it (race.go).
+	race     []string
+	raceLine int      // the line of the step that started it
+	refs     []armUse // the arms named by the step being decoded, checked at its end
 }
 
 // failf records a problem at a byte offset, unless one was found before.
@@ -703,13 +707,14 @@ func (d *decoder) preset(e *entry) string {
 	return s
 }
 
-// metric is a metric name.
+// metric is a metric name, or a metric of an arm of the race ("train_loss@bulk", see
+// metricRef).
 func (d *decoder) metric(e *entry) string {
 	s, ok := d.str(e)
-	if ok && !IsMetric(s) {
-		d.failf(e.val.off, e.field, "unknown metric %q (%smetrics: %s)", short(s), didYouMean(s, Metrics()), strings.Join(Metrics(), ", "))
+	if !ok {
+		return s
 	}
-	return s
+	return d.metricRef(e, s)
 }
 
 // lesson decodes the top-level table.
@@ -758,6 +763,8 @@ func (d *decoder) steps(e *entry) []Step {
 // step decodes one step; a step with claims must train.
 func (d *decoder) step(t *table) Step {
 	s := Step{Line: d.lineOf(t.off)}
+	d.refs = nil
+	defer func() { d.raceStep(t, &s) }()
 	var expect *entry
 	for _, e := range t.entries {
 		switch e.key {
@@ -836,6 +843,8 @@ func (d *decoder) actions(t *table) Actions {
 			a.Checkpoint = d.boolean(e)
 		case "pause":
 			a.Pause = d.boolean(e)
+		case "race":
+			a.Race = d.raceArms(e)
 		default:
 			d.unknown(e, "do", doFields)
 		}
@@ -899,9 +908,17 @@ func (d *decoder) expect(t *table) Expect {
 		case "metric":
 			x.Metric = d.metric(e)
 		case "above":
-			x.Above = d.numPtr(e, "a finite number", finite)
+			if e.val.kind == unstable.String {
+				x.AboveMetric = d.metric(e)
+			} else {
+				x.Above = d.numPtr(e, "a finite number, or a metric to compare with (\"train_loss@dom\")", finite)
+			}
 		case "below":
-			x.Below = d.numPtr(e, "a finite number", finite)
+			if e.val.kind == unstable.String {
+				x.BelowMetric = d.metric(e)
+			} else {
+				x.Below = d.numPtr(e, "a finite number, or a metric to compare with (\"train_loss@dom\")", finite)
+			}
 		case "throughout":
 			x.Throughout = d.boolean(e)
 		case "falls_by":
@@ -932,12 +949,17 @@ func (d *decoder) expect(t *table) Expect {
 			d.failf(e.off, e.field, "cannot be used with %s (a claim states one relation)", relations[0].key)
 		}
 	}
+	d.comparison(t, &x)
 	if x.Above != nil && x.Below != nil && !(*x.Above < *x.Below) {
 		e := t.get("below")
 		d.failf(e.val.off, e.field, "expected a number > above (%s), got %s", Num(*x.Above), short(e.val.text))
 	}
 	if e := t.get("throughout"); e != nil && x.Throughout && x.Above == nil && x.Below == nil {
-		d.failf(e.off, e.field, "only with above or below")
+		if x.AboveMetric != "" || x.BelowMetric != "" {
+			d.failf(e.off, e.field, "only with a number in above or below (a comparison of two metrics is judged at the step's end)")
+		} else {
+			d.failf(e.off, e.field, "only with above or below")
+		}
 	}
 	return x
 }

@@ -5,13 +5,15 @@ import (
 	"maps"
 	"math"
 	"strconv"
+	"strings"
 
 	"sharpflat/lab/train"
 )
 
 // Tracker follows the metrics through a lesson step: the latest measured value of each
 // metric, its value when the step began, and the lowest and highest values measured during
-// the step. The engine feeds it every step; conditions and claims are read from it.
+// the step. The engine feeds it every step; conditions and claims are read from it. In a
+// race it also follows each arm's metrics, under "metric@arm" (see ObserveArm).
 type Tracker struct {
 	latest map[string]float64
 	start  map[string]float64
@@ -46,15 +48,48 @@ func (t *Tracker) SetChiRandom(k, p int) {
 	}
 }
 
-// Observe takes one training step's metrics.
+// Observe takes one training step's metrics of the lab's run: in a race, the focused arm's,
+// once a round, after ObserveArm of every arm. It counts the step.
 func (t *Tracker) Observe(m *train.Metrics) {
 	t.steps++
+	t.observe(m, "")
+}
+
+// ObserveArm takes one training step's metrics of an arm of the race, named as the lesson's
+// do.race names it (CanonicalArm: lab's ArmSpec.String), under "metric@arm". It does not count
+// a step: Observe does, once a round. An arm that stopped (diverged) is observed no more and
+// keeps its last values.
+func (t *Tracker) ObserveArm(arm string, m *train.Metrics) { t.observe(m, "@"+arm) }
+
+func (t *Tracker) observe(m *train.Metrics, suffix string) {
 	for _, mt := range metrics {
 		if mt.get == nil {
 			continue
 		}
 		if v := mt.get(m); !math.IsNaN(v) {
-			t.set(mt.name, v)
+			t.set(mt.name+suffix, v)
+		}
+	}
+}
+
+// StartRace begins following a race of these arms, forked from the lab's run as it is now:
+// the values of any earlier race's arms are dropped, and each arm starts from the run's
+// latest values (the point it forks from), so that a claim on an arm's change in the step
+// that starts the race measures it from the fork. Call it after Begin and after forking.
+func (t *Tracker) StartRace(arms []string) {
+	for _, m := range []map[string]float64{t.latest, t.start, t.lo, t.hi} {
+		for k := range m {
+			if strings.Contains(k, "@") {
+				delete(m, k)
+			}
+		}
+	}
+	for _, arm := range arms {
+		for _, mt := range metrics {
+			if v, ok := t.latest[mt.name]; ok && mt.get != nil {
+				t.latest[ArmRef(mt.name, arm)] = v
+				t.start[ArmRef(mt.name, arm)] = v
+			}
 		}
 	}
 }
@@ -150,6 +185,17 @@ func (t *Tracker) Check(e Expect, ended bool) (Verdict, string) {
 		}
 		return Open, e.Metric + " not measured in this step yet"
 	}
+	if other := e.AboveMetric + e.BelowMetric; other != "" {
+		w := t.Value(other)
+		if _, ok := t.lo[other]; !ok {
+			if ended {
+				return Fails, other + " was not measured during the step"
+			}
+			return Open, other + " not measured in this step yet"
+		}
+		ok := (e.AboveMetric != "" && v > w) || (e.BelowMetric != "" && v < w)
+		return judge(ok), fmt.Sprintf("%s %s, %s %s", e.Metric, Num(v), other, Num(w))
+	}
 	switch {
 	case e.Throughout:
 		hi := t.hi[e.Metric]
@@ -186,6 +232,10 @@ func Describe(e Expect) string {
 		rel = fmt.Sprintf("rises by at least %s%%", Num(100**e.RisesBy))
 	case e.Within != nil:
 		rel = fmt.Sprintf("stays within %s%% of its start", Num(100**e.Within))
+	case e.AboveMetric != "":
+		rel = "above " + e.AboveMetric
+	case e.BelowMetric != "":
+		rel = "below " + e.BelowMetric
 	default:
 		var parts []string
 		if e.Above != nil {
