@@ -79,13 +79,18 @@ func (ks *krylovSchur) allocBasis(n, rows int) {
 	for i := range rows {
 		ks.q = append(ks.q, ks.qbuf[i*n:(i+1)*n:(i+1)*n])
 	}
+	ks.bs.stride = rows
 	if n >= blockedMin {
-		parts := numParts(n)
-		ks.bs.stride = rows
-		if len(ks.bs.dots) != parts*rows {
-			ks.bs.dots = make([]float64, parts*rows)
-			ks.bs.norm2 = make([]float64, parts)
-		}
+		ks.allocParts(n)
+	}
+}
+
+// allocParts sizes the per-part outputs for the current n and basis.
+func (ks *krylovSchur) allocParts(n int) {
+	parts := numParts(n)
+	if len(ks.bs.dots) != parts*ks.bs.stride || len(ks.bs.norm2) != parts {
+		ks.bs.dots = make([]float64, parts*ks.bs.stride)
+		ks.bs.norm2 = make([]float64, parts)
 	}
 }
 
@@ -96,6 +101,7 @@ func (ks *krylovSchur) orthogonalize(w []float64, nq int, h []float64) (before, 
 	if !ks.blocked() {
 		return orthogonalize(w, ks.q[:nq], h, ks.g)
 	}
+	ks.allocParts(ks.n) // a no-op but where a test changed partRows or blockedMin
 	bs := &ks.bs
 	bs.nq, bs.w = nq, w
 	g := ks.g[:nq]
