@@ -271,6 +271,15 @@ func (e *Engine) step() error {
 		return nil
 	case e.race != nil && e.allDiverged():
 		e.state, e.stepBudget = Diverged, -1
+		if e.play != nil && !e.play.over && !e.play.done {
+			for i, am := range stepped {
+				if am != nil {
+					e.play.tr.ObserveArm(e.arms[i].spec.String(), am)
+				}
+			}
+		}
+		last := e.t.Last()
+		e.lessonDiverged(&last)
 		return nil
 	case e.stepBudget > 0:
 		e.stepBudget--
@@ -278,8 +287,12 @@ func (e *Engine) step() error {
 			e.state, e.stepBudget = Paused, -1
 		}
 	}
-	if m != nil && e.t.Diverged() == nil {
-		e.afterStep(m)
+	switch {
+	case e.race != nil:
+		last := e.t.Last() // the focused arm's step, or its last before it stopped
+		e.afterStep(&last, stepped)
+	case m != nil && e.t.Diverged() == nil:
+		e.afterStep(m, nil)
 	}
 	return nil
 }

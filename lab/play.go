@@ -39,6 +39,7 @@ type stepStart struct {
 	kept    []*train.Checkpoint // the rollback targets then (a later step may roll back)
 	history *History
 	tracker *lesson.Tracker
+	race    *raceSave // the race in progress then (nil: none)
 }
 
 // StepResult is how one lesson step ended: the claims of its caption as judged when its
@@ -185,12 +186,19 @@ func (e *Engine) LessonBack() {
 			to = p.i - 1
 		}
 		s := p.begun[to]
-		t, err := e.restoreTrainer(s.cp, s.kept)
-		if err != nil {
-			e.log(train.EventError, "stepping back: "+err.Error())
-			return
+		if s.race != nil {
+			if err := e.restoreRace(s.race); err != nil {
+				e.log(train.EventError, "stepping back: "+err.Error())
+				return
+			}
+		} else {
+			t, err := e.restoreTrainer(s.cp, s.kept)
+			if err != nil {
+				e.log(train.EventError, "stepping back: "+err.Error())
+				return
+			}
+			e.install(t, s.history.Copy())
 		}
-		e.install(t, s.history.Copy())
 		p.tr = s.tracker.Clone()
 		p.i, p.over, p.done, p.gaveUp, p.fastForward = to, false, false, false, false
 		if e.state == Diverged { // the state come back is one from before the divergence
@@ -253,8 +261,15 @@ func (e *Engine) beginStep(i int) {
 	e.log(train.EventCommand, fmt.Sprintf("lesson step %d/%d: %s", i+1, len(p.l.Steps), safetext.Line(st.Title)))
 	e.act(&st.Do)
 	p.tr.Begin()
+	if len(st.Do.Race) > 0 && e.race != nil {
+		var names []string
+		for _, a := range e.arms {
+			names = append(names, a.spec.String())
+		}
+		p.tr.StartRace(names)
+	}
 	p.tr.SetChiRandom(e.t.Config().K, e.t.Model().NumParams())
-	p.begun[i] = &stepStart{cp: e.t.Save("lesson"), kept: e.t.Kept(), history: e.history.Copy(), tracker: p.tr.Clone()}
+	p.begun[i] = &stepStart{cp: e.t.Save("lesson"), kept: e.t.Kept(), history: e.history.Copy(), tracker: p.tr.Clone(), race: e.keepRace()}
 	e.runStep()
 }
 
@@ -306,6 +321,9 @@ func (e *Engine) act(a *lesson.Actions) {
 		}
 		fresh(c)
 	}
+	if a.Race != nil && e.race != nil {
+		e.endRace() // race = [], or another race: the focused arm goes on as the lab's run
+	}
 	if a.Rollback && e.rollback(e.arms[e.focus]) {
 		if e.state == Diverged {
 			e.state = Paused
@@ -347,14 +365,36 @@ func (e *Engine) act(a *lesson.Actions) {
 	if a.Checkpoint {
 		e.t.Checkpoint()
 	}
+	if len(a.Race) > 0 {
+		specs := make([]ArmSpec, 0, len(a.Race))
+		for _, s := range a.Race {
+			spec, err := ParseArm(s)
+			if err != nil { // the lesson's parser checked it: a bug if it happens
+				e.log(train.EventError, fmt.Sprintf("lesson race: %v", err))
+				return
+			}
+			specs = append(specs, spec)
+		}
+		e.startRace(specs)
+	}
 }
 
 // afterStep follows a training step: the tracker takes its metrics and, when the step's
 // condition holds, the lesson waits for the user (or goes on by itself).
-func (e *Engine) afterStep(m *train.Metrics) {
+//
+// In a race, arms holds each arm's step of the round (nil: it did not step); the tracker
+// takes every arm's under its name, then m, the focused arm's (its last if it stopped).
+func (e *Engine) afterStep(m *train.Metrics, arms []*train.Metrics) {
 	p := e.play
 	if p == nil || p.over {
 		return
+	}
+	if e.race != nil {
+		for i, am := range arms {
+			if am != nil {
+				p.tr.ObserveArm(e.arms[i].spec.String(), am)
+			}
+		}
 	}
 	p.tr.Observe(m)
 	p.pace()

@@ -90,10 +90,7 @@ func (e *Engine) startRace(specs []ArmSpec) {
 		a := &arm{spec: s, name: s.name(), t: t, history: e.history.Copy(), forked: true}
 		c := t.Config()
 		a.history.AddMark(Mark{Step: t.StepCount(), Kind: MarkUpdate, Label: c.Rule().Label()})
-		t.SetInterrupt(func() bool {
-			a.products.Add(1)
-			return e.interrupt.Load()
-		})
+		e.armInterrupt(a)
 		arms = append(arms, a)
 	}
 	if err := e.forward(); err != nil { // the base's events so far stay the lab's
@@ -330,4 +327,63 @@ func (e *Engine) raceView() *RaceView {
 		v.Arms = append(v.Arms, ArmView{Spec: a.spec, Name: a.name, State: a.t.State(), Run: run, History: h})
 	}
 	return v
+}
+
+// raceSave is a race as a lesson step keeps it, to step back to.
+type raceSave struct {
+	race  raceState
+	focus int
+	arms  []armSave
+}
+
+// armSave is one arm of a raceSave.
+type armSave struct {
+	spec    ArmSpec
+	cp      *train.Checkpoint
+	kept    []*train.Checkpoint
+	history *History
+	log     []logEntry
+	forked  bool
+}
+
+// keepRace saves the race in progress (nil: none).
+func (e *Engine) keepRace() *raceSave {
+	if e.race == nil {
+		return nil
+	}
+	s := &raceSave{race: *e.race, focus: e.focus}
+	s.race.specs = append([]ArmSpec(nil), e.race.specs...)
+	for _, a := range e.arms {
+		s.arms = append(s.arms, armSave{spec: a.spec, cp: a.t.Save("lesson"), kept: a.t.Kept(),
+			history: a.history.Copy(), log: append([]logEntry(nil), a.log...), forked: a.forked})
+	}
+	return s
+}
+
+// restoreRace puts a saved race back in place of whatever runs now.
+func (e *Engine) restoreRace(s *raceSave) error {
+	arms := make([]*arm, 0, len(s.arms))
+	for _, sa := range s.arms {
+		t, err := e.restoreTrainer(sa.cp, sa.kept)
+		if err != nil {
+			return err
+		}
+		a := &arm{spec: sa.spec, name: sa.spec.name(), t: t, history: sa.history.Copy(),
+			log: append([]logEntry(nil), sa.log...), forked: sa.forked}
+		e.armInterrupt(a)
+		arms = append(arms, a)
+	}
+	rs := s.race
+	e.arms, e.race = arms, &rs
+	e.setFocus(s.focus)
+	return nil
+}
+
+// armInterrupt sets an arm's interrupt hook for a race: it counts the arm's products and
+// stops its refresh for a command or the end of Run (safe from the arm's goroutine).
+func (e *Engine) armInterrupt(a *arm) {
+	a.t.SetInterrupt(func() bool {
+		a.products.Add(1)
+		return e.interrupt.Load()
+	})
 }
