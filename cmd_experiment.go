@@ -19,6 +19,7 @@ import (
 	"sharpflat/internal/safetext"
 	"sharpflat/lab/experiment"
 	"sharpflat/lab/train"
+	"sharpflat/nn"
 )
 
 // sweepFlags are the experiment flags that take lists.
@@ -371,7 +372,7 @@ func parseSweep(sf sweepFlags) (experiment.Sweep, error) {
 	if s.Seeds, err = parseList(*sf.seeds, "seeds", func(v string) (uint64, error) { return strconv.ParseUint(v, 10, 64) }); err != nil {
 		return s, err
 	}
-	if s.Losses, err = parseList(*sf.losses, "losses", func(v string) (string, error) { return v, nil }); err != nil {
+	if s.Losses, err = parseList(*sf.losses, "losses", lossName); err != nil {
 		return s, err
 	}
 	pf := func(v string) (float64, error) { return strconv.ParseFloat(v, 64) }
@@ -397,6 +398,16 @@ func parseSweep(sf sweepFlags) (experiment.Sweep, error) {
 		return s, fmt.Errorf("--steps %d: want ≥ 1", *sf.steps)
 	}
 	return s, nil
+}
+
+// lossName reads a loss by its name as the run directories write it: ce or mse (not the
+// other spellings nn.ParseLoss reads, which the flag has never taken).
+func lossName(v string) (nn.Loss, error) {
+	l, err := nn.ParseLoss(v)
+	if err == nil && l.String() != v {
+		err = fmt.Errorf("loss %q: write %s", v, l)
+	}
+	return l, err
 }
 
 // parseList reads a comma-separated list; "" is nil (the default).

@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"sharpflat/lab/train"
+	"sharpflat/nn"
 )
 
 // Curvature is the curvature experiment: where the curvature energy lives (H = G + F).
@@ -28,9 +29,9 @@ var Curvature = &Experiment{
 	Swept:       map[string]string{"seed": "--seeds", "loss": "--losses"},
 	Defaults: func(quick bool) Sweep {
 		if quick {
-			return Sweep{Seeds: []uint64{1}, Losses: []string{"ce"}, Warmup: 0, Steps: 20}
+			return Sweep{Seeds: []uint64{1}, Losses: []nn.Loss{nn.CrossEntropy}, Warmup: 0, Steps: 20}
 		}
-		return Sweep{Seeds: []uint64{1, 2}, Losses: []string{"ce", "mse"}, Warmup: 0, Steps: 1000}
+		return Sweep{Seeds: []uint64{1, 2}, Losses: []nn.Loss{nn.CrossEntropy, nn.MSE}, Warmup: 0, Steps: 1000}
 	},
 	plan:   planCurvature,
 	report: reportCurvature,
@@ -39,10 +40,11 @@ var Curvature = &Experiment{
 
 func planCurvature(base train.Config, s Sweep) Plan {
 	var p Plan
-	for _, loss := range s.Losses {
+	for _, l := range s.Losses {
+		loss := l.String()
 		for _, seed := range s.Seeds {
 			c := base
-			c.Loss, c.Seed = parseLoss(loss), seed
+			c.Loss, c.Seed = l, seed
 			g := Group{Name: seedLabel(loss, seed), Config: c, Warmup: s.Warmup}
 			g.Arms = []Arm{g.ArmOf("sgd", s.Steps)}
 			p.Groups = append(p.Groups, g)
@@ -91,13 +93,14 @@ func reportCurvature(res *Results, s Sweep) (*Report, error) {
 		Protocol: fmt.Sprintf("Protocol: preset %s, SGD at η = %g, batch %d for %d steps from the initialisation; every %d steps the top-%d eigenpairs of H on %s, "+
 			"vᵢᵀGvᵢ and vᵢᵀFvᵢ for each, and the energy fractions E_A = ‖VᵀAV‖²_F / ‖A‖²_F for A = H, G, F with Hutchinson denominators "+
 			"(%d Rademacher probes; ± one standard error). Losses %s, seeds %s. \"Late\" = mean over the second half of training.",
-			base.Preset, base.LR, base.Batch, s.Steps, base.RefreshEvery, base.K, hessDesc(base), base.HutchSamples, strings.Join(s.Losses, ", "), joinU(s.Seeds)),
+			base.Preset, base.LR, base.Batch, s.Steps, base.RefreshEvery, base.K, hessDesc(base), base.HutchSamples, joinLosses(s.Losses), joinU(s.Seeds)),
 		CSVHeader: []string{"loss", "seed", "step", "E_H", "E_H_se", "E_G", "E_G_se", "E_F", "E_F_se", "lambda1", "ggn1", "func1", "ggn_share_top", "ggn_share_topk"},
 	}
 	names := []string{"H", "G", "F"}
 	var rows [][]string
 	var panels []*plot.Plot
-	for _, loss := range s.Losses {
+	for _, l := range s.Losses {
+		loss := l.String()
 		pe := newPlot(strings.ToUpper(loss)+": energy in the Dominant subspace", "step", "E_A = ‖VᵀAV‖²_F / ‖A‖²_F")
 		pe.Y.Min, pe.Y.Max = 0, 1.05
 		pg := newPlot(strings.ToUpper(loss)+": G share of the top eigenvalues", "step", "share")
@@ -221,8 +224,8 @@ func addBand(p *plot.Plot, xs, lo, hi []float64, c color.Color) {
 
 func narrowCurvature(res *Results, s Sweep) (Sweep, error) {
 	var err error
-	s.Losses, s.Seeds, err = finishedPairs(s.Losses, s.Seeds, func(loss string, seed uint64) bool {
-		return res.allFinished(seedLabel(loss, seed), "sgd")
+	s.Losses, s.Seeds, err = finishedPairs(s.Losses, s.Seeds, func(loss nn.Loss, seed uint64) bool {
+		return res.allFinished(seedLabel(loss.String(), seed), "sgd")
 	})
 	return s, err
 }

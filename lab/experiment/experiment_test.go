@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"sharpflat/lab/train"
+	"sharpflat/nn"
 )
 
 // quickRun runs the fast variant of an experiment in dir.
@@ -223,7 +224,7 @@ func TestSweepValidation(t *testing.T) {
 		{Sweep{Warmup: -1, LRs: []float64{-1}}, "--lrs"},
 		{Sweep{Warmup: -1, Ks: []int{0}}, "--ks"},
 		{Sweep{Warmup: -1, Batches: []int{-2}}, "--batches"},
-		{Sweep{Warmup: -1, Losses: []string{"hinge"}}, "--losses"},
+		{Sweep{Warmup: -1, Losses: []nn.Loss{nn.Loss(7)}}, "--losses"},
 		{Sweep{Warmup: -1, Alphas: []float64{2}}, "--alphas"},
 		{Sweep{Warmup: -1, Seeds: []uint64{}}, "--seeds"},
 	} {

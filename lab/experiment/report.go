@@ -250,13 +250,13 @@ func joinAny[T any](xs []T) string {
 	return strings.Join(s, ", ")
 }
 
-// parseLoss reads a loss name the sweep has already checked.
-func parseLoss(s string) nn.Loss {
-	l, err := nn.ParseLoss(s)
-	if err != nil {
-		panic(err)
+// joinLosses writes losses by name: "ce, mse".
+func joinLosses(ls []nn.Loss) string {
+	names := make([]string, len(ls))
+	for i, l := range ls {
+		names[i] = l.String()
 	}
-	return l
+	return strings.Join(names, ", ")
 }
 
 // joinInts writes widths as "16-16".

@@ -7,7 +7,10 @@ package experiment
 // basis, so it refreshes the basis less often (for the χ it reports); the arms refresh every
 // step. The same figures and report as switch.
 
-import "sharpflat/lab/train"
+import (
+	"sharpflat/lab/train"
+	"sharpflat/nn"
+)
 
 // Song is the song experiment: the MNIST protocol of Song et al. at full scale.
 var Song = &Experiment{
@@ -22,9 +25,9 @@ var Song = &Experiment{
 		"w-bulk": "(the arms set it)"},
 	Defaults: func(quick bool) Sweep {
 		if quick {
-			return Sweep{Seeds: []uint64{1}, Losses: []string{"mse"}, Refreshes: []int{1}, Warmup: 20, Steps: 10, Target: 0.5}
+			return Sweep{Seeds: []uint64{1}, Losses: []nn.Loss{nn.MSE}, Refreshes: []int{1}, Warmup: 20, Steps: 10, Target: 0.5}
 		}
-		return Sweep{Seeds: []uint64{1}, Losses: []string{"mse"}, Refreshes: []int{1}, Warmup: 1000, Steps: 2000, Target: 0.5}
+		return Sweep{Seeds: []uint64{1}, Losses: []nn.Loss{nn.MSE}, Refreshes: []int{1}, Warmup: 1000, Steps: 2000, Target: 0.5}
 	},
 	plan: planSong,
 	report: func(res *Results, s Sweep) (*Report, error) {

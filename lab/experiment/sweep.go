@@ -4,13 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"sharpflat/nn"
 )
 
 // Sweep holds the values an experiment sweeps. Zero values (nil lists, Warmup < 0, Steps 0)
 // take the experiment's defaults (ExperimentDefaults).
 type Sweep struct {
 	Seeds     []uint64
-	Losses    []string
+	Losses    []nn.Loss
 	LRs       []float64 // η of the arms
 	Ks        []int
 	Refreshes []int
@@ -63,7 +65,7 @@ func (s Sweep) fill(d Sweep) Sweep {
 
 func (s *Sweep) validate() error {
 	for _, l := range s.Losses {
-		if l != "ce" && l != "mse" {
+		if l != nn.CrossEntropy && l != nn.MSE {
 			return fmt.Errorf("--losses: %q (allowed: ce, mse)", l)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot"
 
 	"sharpflat/lab/train"
+	"sharpflat/nn"
 )
 
 // switchArms are the updates after the switch: d = w_dom P_dom g + w_bulk P_bulk g.
@@ -33,9 +34,9 @@ var Switch = &Experiment{
 	Swept:       map[string]string{"seed": "--seeds", "loss": "--losses", "alpha": "(the arms set it)", "w-dom": "(the arms set it)", "w-bulk": "(the arms set it)"},
 	Defaults: func(quick bool) Sweep {
 		if quick {
-			return Sweep{Seeds: []uint64{1}, Losses: []string{"ce"}, Warmup: 20, Steps: 15, Target: 0.5}
+			return Sweep{Seeds: []uint64{1}, Losses: []nn.Loss{nn.CrossEntropy}, Warmup: 20, Steps: 15, Target: 0.5}
 		}
-		return Sweep{Seeds: []uint64{1, 2, 3}, Losses: []string{"ce", "mse"}, Warmup: 300, Steps: 300, Target: 0.5}
+		return Sweep{Seeds: []uint64{1, 2, 3}, Losses: []nn.Loss{nn.CrossEntropy, nn.MSE}, Warmup: 300, Steps: 300, Target: 0.5}
 	},
 	plan:   planSwitch,
 	report: reportSwitch,
@@ -44,10 +45,11 @@ var Switch = &Experiment{
 
 func planSwitch(base train.Config, s Sweep) Plan {
 	var p Plan
-	for _, loss := range s.Losses {
+	for _, l := range s.Losses {
+		loss := l.String()
 		for _, seed := range s.Seeds {
 			c := base
-			c.Loss, c.Seed, c.WDom, c.WBulk = parseLoss(loss), seed, 1, 1
+			c.Loss, c.Seed, c.WDom, c.WBulk = l, seed, 1, 1
 			g := Group{Name: seedLabel(loss, seed), Config: c, Warmup: s.Warmup}
 			for _, a := range switchArms {
 				arm := g.ArmOf(a.name, s.Steps)
@@ -87,12 +89,13 @@ func (sr switchReport) report(res *Results, s Sweep) (*Report, error) {
 			"top-%d Hessian basis on %s, %s (fresh at the switch). Losses %s, seeds %s. "+
 			"Drop = full-train loss at the switch − full-train loss at the end of the arm.",
 			sr.intro, base.Preset, base.Data, joinInts(base.Hidden), base.Act, base.Batch, base.LR, s.Warmup, s.Steps, base.K,
-			hessDesc(base), refresh, strings.Join(s.Losses, ", "), joinU(s.Seeds)),
+			hessDesc(base), refresh, joinLosses(s.Losses), joinU(s.Seeds)),
 		CSVHeader: []string{"loss", "seed", "arm", "w_dom", "w_bulk", "train_loss_switch", "train_loss_end", "drop", "test_loss_end", "test_acc_end", "mean_chi", "sharpness_end", "diverged_at"},
 	}
 	var rows [][]string
 	var findings []string
-	for _, loss := range s.Losses {
+	for _, l := range s.Losses {
+		loss := l.String()
 		drops := map[string][]float64{}
 		var chis []float64
 		var P int
@@ -147,7 +150,8 @@ func (sr switchReport) report(res *Results, s Sweep) (*Report, error) {
 
 	// Figure: one row per loss; full-train loss, χ(g), λ₁.
 	var panels []*plot.Plot
-	for _, loss := range s.Losses {
+	for _, l := range s.Losses {
+		loss := l.String()
 		pl := newPlot(strings.ToUpper(loss)+": full-train loss", "step", "loss (log)")
 		setLogY(pl)
 		pc := newPlot(strings.ToUpper(loss)+": alignment χ(g)", "step", "‖P_dom g‖/‖g‖ (mean of 15 steps)")
@@ -251,8 +255,8 @@ func joinF(xs []float64, prec int) string {
 
 func narrowSwitch(res *Results, s Sweep) (Sweep, error) {
 	var err error
-	s.Losses, s.Seeds, err = finishedPairs(s.Losses, s.Seeds, func(loss string, seed uint64) bool {
-		return res.allFinished(seedLabel(loss, seed), "sgd", "dom", "bulk")
+	s.Losses, s.Seeds, err = finishedPairs(s.Losses, s.Seeds, func(loss nn.Loss, seed uint64) bool {
+		return res.allFinished(seedLabel(loss.String(), seed), "sgd", "dom", "bulk")
 	})
 	return s, err
 }
