@@ -10,13 +10,13 @@ package lab
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"sharpflat/lab/train"
 	"sharpflat/linalg"
 )
 
-// arm is one run the engine trains. Owned by the Run goroutine, except products.
+// arm is one run the engine trains. Owned by the Run goroutine (its trainer also by its
+// goroutine of a round).
 type arm struct {
 	spec    ArmSpec
 	name    string
@@ -32,9 +32,6 @@ type arm struct {
 	// log is what the arm recorded since the fork, in order: the lab's run when the race
 	// ends with this arm, or its run directory when the race is written (WriteRace).
 	log []logEntry
-	// products counts the Hessian-vector products of the arm's refreshes (its interrupt
-	// hook runs on the arm's goroutine during a round).
-	products atomic.Int64
 }
 
 // logEntry is a step's metrics or an event.
@@ -379,11 +376,9 @@ func (e *Engine) restoreRace(s *raceSave) error {
 	return nil
 }
 
-// armInterrupt sets an arm's interrupt hook for a race: it counts the arm's products and
-// stops its refresh for a command or the end of Run (safe from the arm's goroutine).
+// armInterrupt sets an arm's interrupt hook for a race: its refresh stops for a command or
+// the end of Run. It runs on the arm's goroutine during a round, so unlike beforeProduct it
+// publishes nothing (a race's snapshots come between rounds).
 func (e *Engine) armInterrupt(a *arm) {
-	a.t.SetInterrupt(func() bool {
-		a.products.Add(1)
-		return e.interrupt.Load()
-	})
+	a.t.SetInterrupt(e.interrupt.Load)
 }
