@@ -162,6 +162,11 @@ type EigResult struct {
 //	Z. Bai et al. (eds.), Templates for the Solution of Algebraic
 //	Eigenvalue Problems, SIAM 2000, §4.6 (band Lanczos).
 //
+// For Dim ≥ 16384 the Gram–Schmidt and the restarts' rotation run as
+// matrix products on the basis (internal/gemm) on up to GOMAXPROCS
+// goroutines, with the same bits whatever their number (basis.go); smaller
+// operators keep the serial code.
+//
 // Lanczos allocates its basis for each call; an Eigensolver keeps it
 // between calls.
 func Lanczos(op Operator, opt EigOptions) (EigResult, error) {
