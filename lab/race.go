@@ -10,6 +10,7 @@ package lab
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"sharpflat/lab/train"
 	"sharpflat/linalg"
@@ -71,19 +72,26 @@ func (e *Engine) startRace(specs []ArmSpec) {
 		return
 	}
 	cp, kept := base.Save("race"), base.Kept()
-	arms := make([]*arm, 0, len(specs))
-	for _, s := range specs {
+	// Each arm builds its data and network anew (train.Restore): on MNIST a third of a
+	// second each, so the arms are built in parallel.
+	ts, errs := make([]*train.Trainer, len(specs)), make([]error, len(specs))
+	train.Parallel(indices(len(specs)), func(i int) {
 		t, err := e.restoreTrainer(cp, kept)
 		if err == nil {
 			c := t.Config()
-			if err = s.apply(&c, t.Model().NumParams()); err == nil {
+			if err = specs[i].apply(&c, t.Model().NumParams()); err == nil {
 				err = t.Apply(c)
 			}
 		}
-		if err != nil {
-			e.log(train.EventError, fmt.Sprintf("race: arm %s: %v", s, err))
+		ts[i], errs[i] = t, err
+	})
+	arms := make([]*arm, 0, len(specs))
+	for i, s := range specs {
+		if errs[i] != nil {
+			e.log(train.EventError, fmt.Sprintf("race: arm %s: %v", s, errs[i]))
 			return
 		}
+		t := ts[i]
 		a := &arm{spec: s, name: s.name(), t: t, history: e.history.Copy(), forked: true}
 		c := t.Config()
 		a.history.AddMark(Mark{Step: t.StepCount(), Kind: MarkUpdate, Label: c.Rule().Label()})
@@ -93,9 +101,9 @@ func (e *Engine) startRace(specs []ArmSpec) {
 	if err := e.forward(); err != nil { // the base's events so far stay the lab's
 		e.log(train.EventError, err.Error())
 	}
+	e.log(train.EventCommand, fmt.Sprintf("race of %s from step %d", FormatRace(specs), base.StepCount()))
 	e.arms, e.race = arms, &raceState{at: base.StepCount(), specs: specs}
 	e.setFocus(0)
-	e.log(train.EventCommand, fmt.Sprintf("race of %s from step %d", FormatRace(specs), base.StepCount()))
 	e.forkRefresh()
 	if e.state == Diverged {
 		e.state = Paused
@@ -124,26 +132,46 @@ func checkRace(specs []ArmSpec) error {
 // (by a command) has changed nothing and is taken again before the next round, or once the
 // queue is empty when paused (refreshOwed).
 func (e *Engine) forkRefresh() (canceled bool) {
-	for _, a := range e.arms {
-		if !a.forked {
-			continue
+	var idx []int
+	for i, a := range e.arms {
+		if a.forked {
+			idx = append(idx, i)
 		}
-		err := a.t.Refresh()
+	}
+	if len(idx) == 0 {
+		return false
+	}
+	errs := make([]error, len(e.arms))
+	train.Parallel(idx, func(i int) { errs[i] = e.arms[i].t.Refresh() })
+	for _, i := range idx {
+		a, err := e.arms[i], errs[i]
 		switch {
 		case errors.Is(err, linalg.ErrCanceled):
-			e.interrupted++
-			e.refreshOwed = true
-			return true
+			canceled = true // nothing changed: taken again
+			continue
 		case err != nil:
 			a.t.TakeEvents() // as an experiment arm: the error alone is logged
-			e.keepArmEvent(a, train.Event{Step: a.t.StepCount(), Kind: train.EventError, Text: err.Error()})
+			e.keepArmEvent(a, train.Event{Step: a.t.StepCount(), Time: time.Now(), Kind: train.EventError, Text: err.Error()})
 		}
 		a.forked = false
+	}
+	if canceled {
+		e.interrupted++
+		e.refreshOwed = true
 	}
 	if err := e.forward(); err != nil {
 		e.log(train.EventError, err.Error())
 	}
-	return false
+	return canceled
+}
+
+// indices is 0, 1, …, n−1.
+func indices(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
 }
 
 // EndRace ends the race, keeping the focused arm as the lab's run (its steps since the fork

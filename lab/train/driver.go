@@ -155,18 +155,25 @@ func Round(ts []*Trainer, live func(i int) bool) []Stepped {
 			idx = append(idx, i)
 		}
 	}
-	step := func(i int) {
+	Parallel(idx, func(i int) {
 		m, err := ts[i].Step()
 		res[i] = Stepped{Stepped: true, Metrics: m, Err: err}
-	}
+	})
+	return res
+}
+
+// Parallel calls f(i) for every i of idx, in parallel, at most runtime.GOMAXPROCS(0) at a
+// time, and returns when all have returned; one index runs on the calling goroutine. A panic
+// of f is raised again on the calling goroutine (the first, with the stack where it happened).
+func Parallel(idx []int, f func(i int)) {
 	if len(idx) == 1 {
-		step(idx[0])
-		return res
+		f(idx[0])
+		return
 	}
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var panicked any // the first panic of a step, raised again on the caller's goroutine
+	var panicked any
 	for _, i := range idx {
 		sem <- struct{}{}
 		wg.Go(func() {
@@ -174,18 +181,17 @@ func Round(ts []*Trainer, live func(i int) bool) []Stepped {
 				if p := recover(); p != nil {
 					mu.Lock()
 					if panicked == nil {
-						panicked = fmt.Sprintf("trainer %d: %v\n%s", i, p, debug.Stack())
+						panicked = fmt.Sprintf("%d: %v\n%s", i, p, debug.Stack())
 					}
 					mu.Unlock()
 				}
 				<-sem
 			}()
-			step(i)
+			f(i)
 		})
 	}
 	wg.Wait()
 	if panicked != nil {
 		panic(panicked)
 	}
-	return res
 }

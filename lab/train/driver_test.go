@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -185,4 +186,26 @@ func TestRoundStepsOnlyTheLive(t *testing.T) {
 	if res[0].Stepped || !res[1].Stepped || a.StepCount() != 0 || b.StepCount() != 1 || res[1].Err != nil {
 		t.Fatalf("round: %+v %+v; steps %d %d", res[0].Stepped, res[1].Stepped, a.StepCount(), b.StepCount())
 	}
+}
+
+// Parallel visits every index once, and a panic in one comes back on the caller's goroutine.
+func TestParallel(t *testing.T) {
+	var seen [5]atomic.Int32
+	Parallel([]int{0, 1, 2, 3, 4}, func(i int) { seen[i].Add(1) })
+	for i := range seen {
+		if n := seen[i].Load(); n != 1 {
+			t.Errorf("index %d visited %d times", i, n)
+		}
+	}
+	defer func() {
+		if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "boom") {
+			t.Errorf("recovered %v, want the panic of index 1", p)
+		}
+	}()
+	Parallel([]int{0, 1, 2}, func(i int) {
+		if i == 1 {
+			panic("boom")
+		}
+	})
+	t.Error("no panic came back")
 }
