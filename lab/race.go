@@ -188,6 +188,9 @@ func (e *Engine) endRace() {
 	a := e.arms[e.focus]
 	e.install(a.t, a.history)
 	a.t.SetInterrupt(e.beforeProduct)
+	if a.forked { // its refresh at the fork was interrupted: the next step takes it
+		a.t.RequestRefresh()
+	}
 	if e.opts.Recorder != nil {
 		for _, x := range a.log {
 			var err error
