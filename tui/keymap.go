@@ -45,6 +45,11 @@ type KeyMap struct {
 	TextUp     key.Binding // lesson mode: scroll a lesson's text that does not fit (also read-only)
 	TextDown   key.Binding
 	Close      key.Binding // esc: back to the charts
+	Race       key.Binding // f: a race from here (Dom-SGD, SGD, Bulk-SGD or the chooser's), f again ends it
+	RaceEnd    key.Binding // esc in a race (on the charts): ends it, keeping the focused arm
+	RaceFocus  key.Binding // tab in a race: the next arm has the focus
+	RaceAll    key.Binding // A in a race: keys act on every arm, or on the focused one
+	RaceChoose key.Binding // F: choose a race's arms
 
 	// ReadOnly hides the steering keys from the help (they are refused with a message).
 	ReadOnly bool
@@ -92,6 +97,11 @@ func DefaultKeyMap() *KeyMap {
 		TextUp:     b([]string{"pgup"}, "pgup/pgdn", "scroll the lesson text"),
 		TextDown:   quiet("pgdown"),
 		Close:      b([]string{"esc"}, "esc", "back to the charts"),
+		Race:       b([]string{"f"}, "f/F", "race from here / choose arms"),
+		RaceEnd:    quiet("esc"),
+		RaceFocus:  b([]string{"tab"}, "tab", "race: focus the next arm"),
+		RaceAll:    b([]string{"A"}, "A", "race: keys act on all arms"),
+		RaceChoose: quiet("F"),
 	}
 }
 
@@ -99,7 +109,15 @@ func DefaultKeyMap() *KeyMap {
 func (k *KeyMap) steering() []key.Binding {
 	return []key.Binding{k.Pause, k.Step, k.AlphaDown, k.AlphaUp, k.Dom, k.SGD, k.Bulk,
 		k.LRDown, k.LRUp, k.KDown, k.KUp, k.RefreshDn, k.RefreshUp, k.Recompute, k.Momentum,
-		k.Checkpoint, k.Rollback, k.Reset, k.Preset, k.Write, k.LessonBack, k.LessonNext, k.Lessons}
+		k.Checkpoint, k.Rollback, k.Reset, k.Preset, k.Write, k.LessonBack, k.LessonNext, k.Lessons,
+		k.Race, k.RaceEnd, k.RaceFocus, k.RaceAll, k.RaceChoose}
+}
+
+// setRace switches the keys that only a race has (tab, A, esc ending it) on or off.
+func (k *KeyMap) setRace(on bool) {
+	k.RaceEnd.SetEnabled(on)
+	k.RaceFocus.SetEnabled(on)
+	k.RaceAll.SetEnabled(on)
 }
 
 // setLesson switches the keys between lesson mode (←/→ step the lesson, [/] move α) and
@@ -131,6 +149,10 @@ func (k *KeyMap) ShortHelp() []key.Binding {
 		return []key.Binding{short(k.LessonBack, "lesson"), short(k.Pause, "pause/next"), short(k.AlphaDown, "α"), k.Dom,
 			short(k.LRDown, "η"), short(k.Picture, "picture"), short(k.Help, "help"), k.Quit}
 	}
+	if k.RaceFocus.Enabled() {
+		return []key.Binding{short(k.Pause, "pause"), short(k.RaceFocus, "next arm"), short(k.Race, "end race"), short(k.AlphaDown, "α"), k.Dom,
+			short(k.LRDown, "η"), k.Rollback, short(k.Captions, "captions"), short(k.Help, "help"), k.Quit}
+	}
 	return []key.Binding{short(k.Pause, "pause"), short(k.AlphaDown, "α"), k.Dom, short(k.LRDown, "η"),
 		short(k.Recompute, "recompute"), k.Rollback, short(k.Captions, "captions"), short(k.Help, "help"), k.Quit}
 }
@@ -139,9 +161,9 @@ func (k *KeyMap) ShortHelp() []key.Binding {
 // out the less needed keys first (? and q always stay; u stays while diverged).
 func (k *KeyMap) shortHelpFits(h help.Model, w int, diverged bool) []key.Binding {
 	bs := k.ShortHelp()
-	drop := []key.Binding{k.Picture, k.Dom, k.LRDown, k.Recompute, k.Step, k.AlphaDown, k.Captions, k.Rollback, k.Pause}
+	drop := []key.Binding{k.Picture, k.Dom, k.LRDown, k.Recompute, k.Step, k.AlphaDown, k.Captions, k.Rollback, k.Pause, k.Race, k.RaceFocus}
 	if diverged {
-		drop = []key.Binding{k.Picture, k.Dom, k.LRDown, k.Recompute, k.AlphaDown, k.Captions, k.Pause}
+		drop = []key.Binding{k.Picture, k.Dom, k.LRDown, k.Recompute, k.AlphaDown, k.Captions, k.Pause, k.Race, k.RaceFocus}
 	}
 	for _, d := range drop {
 		h.Width = 0
@@ -161,6 +183,7 @@ func (k *KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.LessonBack, k.Pause, k.Step, k.AlphaDown, k.Dom, k.LRDown, k.Momentum},
 		{k.KDown, k.RefreshDn, k.Recompute, k.Checkpoint, k.Rollback, k.Reset},
+		{k.Race, k.RaceFocus, k.RaceAll},
 		{k.TextUp, k.Preset, k.Lessons, k.Picture, k.Compare, k.Share, k.Write, k.Captions, k.Help, k.Quit},
 	}
 }

@@ -268,7 +268,7 @@ func TestKeysSteerTheEngine(t *testing.T) {
 
 	// ? walks keys → glossary → charts; i toggles the captions.
 	k.press("?")
-	if k.m.page != pageKeys || !strings.Contains(k.m.View(), "? glossary") {
+	if k.m.page != pageKeys || !strings.Contains(k.m.View(), "glossary") {
 		t.Error("? does not open the full help")
 	}
 	k.press("?")
@@ -337,6 +337,7 @@ func TestKeysSteerTheEngine(t *testing.T) {
 	}
 	tested["q"] = true
 
+	tested["f"], tested["esc"], tested["tab"], tested["A"], tested["F"] = true, true, true, true, true // TestRaceKeys
 	// Every key the help names was pressed above.
 	for _, b := range append(km.steering(), km.Help, km.Captions, km.Quit) {
 		if !slices.ContainsFunc(b.Keys(), func(s string) bool { return tested[s] || (s == " " && tested["space"]) }) {
@@ -377,7 +378,7 @@ func keyOf(s string) tea.Key {
 func TestReadOnlyRefusesSteering(t *testing.T) {
 	k := newKeyLab(t, Options{ReadOnly: true})
 	c0, s0 := k.view()
-	for _, name := range []string{"space", "n", "right", "b", "+", "K", "T", "m", "r", "p", "w"} {
+	for _, name := range []string{"space", "n", "right", "b", "+", "K", "T", "m", "r", "p", "w", "f", "F"} {
 		k.press(name)
 		if !strings.Contains(k.m.status, "read-only") {
 			t.Errorf("%s: status %q, want a read-only notice", name, k.m.status)

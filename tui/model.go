@@ -77,7 +77,9 @@ type Model struct {
 	list        list // a list open over the charts (l, o)
 	picture     bool // v: the picture of what the network learned replaces a panel
 	runs        []comparedRun
-	shared      string // the last command line y made
+	shared      string        // the last command line y made
+	raceChoice  []lab.ArmSpec // the arms f races (the chooser's last choice; nil: lab.DefaultRace)
+	chooser     raceChooser   // F: the line where a race's arms are typed
 
 	status       string
 	statusErr    bool
@@ -99,6 +101,7 @@ func New(e *lab.Engine, r *lipgloss.Renderer, opts Options) Model {
 	km.ReadOnly = opts.ReadOnly
 	km.Write.SetEnabled(!opts.NoWrite)
 	km.setLesson(false)
+	km.setRace(false)
 	st := NewStyles(r)
 	h := help.New()
 	h.Styles = st.Help
@@ -168,6 +171,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case snapshotMsg:
 		m.snap, m.have = msg.s, true
 		m.c.KeyMap.setLesson(m.snap.Lesson != nil)
+		m.c.KeyMap.setRace(m.snap.Race != nil)
 		return m, waitSnapshotCmd(m.sub.C())
 	case engineStoppedMsg:
 		m.stopped = true

@@ -69,6 +69,9 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if m.list.kind != listNone && k.Type != tea.KeyCtrlC {
 		return m.listKey(k)
 	}
+	if m.chooser.open && k.Type != tea.KeyCtrlC {
+		return m.chooserKey(k)
+	}
 	switch {
 	case k.Type == tea.KeyCtrlC:
 		m.sub.Cancel()
@@ -113,8 +116,8 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.glossaryTop++
 		}
 		return m, nil
-	case key.Matches(k, km.Close):
-		m.page = pageNone
+	case key.Matches(k, km.Close) && (m.page != pageNone || !km.RaceEnd.Enabled() || m.opts.ReadOnly):
+		m.page = pageNone // on the charts of a race, esc ends the race (below)
 		return m, nil
 	case m.snap.Lesson != nil && key.Matches(k, km.TextUp, km.TextDown): // reading is not steering
 		return m.scrollText(key.Matches(k, km.TextDown)), nil
@@ -130,6 +133,9 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.openLessons()
 	}
 	if mm, cmd, ok := m.lessonKey(k); ok {
+		return mm, cmd
+	}
+	if mm, cmd, ok := m.raceKey(k); ok {
 		return mm, cmd
 	}
 

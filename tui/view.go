@@ -22,6 +22,9 @@ func (m Model) View() string {
 	if m.shared != "" {
 		footer = m.sharedView(w) + "\n" + footer
 	}
+	if m.chooser.open {
+		footer = m.chooserView(w) + "\n" + footer
+	}
 	bandH := m.lessonBandHeight(w, h)
 	rows := max(len(m.snap.Basis.Values), m.snap.Config.K) // the bottom row fits the spectrum…
 	if m.picture {
@@ -200,7 +203,11 @@ func (m Model) footerView(w int) string {
 		cols := max(1, (w+4)/34)
 		n := 0
 		for _, c := range km.FullHelp() {
-			n += len(c)
+			for _, b := range c {
+				if b.Enabled() { // as fullHelpColumns: a disabled key takes no row
+					n++
+				}
+			}
 		}
 		full := hm.FullHelpView(km.fullHelpColumns((n + cols - 1) / cols))
 		if status != "" {

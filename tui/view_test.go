@@ -45,8 +45,8 @@ func TestGolden(t *testing.T) {
 		{name: "200x60", w: 200, h: 60, snap: &run, want: "Gᵢ + Fᵢ"},
 		{name: "diverged_80x24", w: 80, h: 24, snap: &div, want: "DIVERGED"},
 		{name: "diverged_120x40", w: 120, h: 40, snap: &div, want: "DIVERGED"},
-		{name: "paused_help_80x24", w: 80, h: 24, snap: &paused, keys: []tea.KeyMsg{typed("?")}, want: "? glossary"},
-		{name: "help_120x40", w: 120, h: 40, snap: &run, keys: []tea.KeyMsg{typed("?")}, want: "? glossary"},
+		{name: "paused_help_80x24", w: 80, h: 24, snap: &paused, keys: []tea.KeyMsg{typed("?")}, want: "race from here"},
+		{name: "help_120x40", w: 120, h: 40, snap: &run, keys: []tea.KeyMsg{typed("?")}, want: "race from here"},
 		{name: "readonly_80x24", w: 80, h: 24, snap: &run, opts: Options{ReadOnly: true}, want: "read-only"},
 		{name: "readonly_refused_80x24", w: 80, h: 24, snap: &run, opts: Options{ReadOnly: true},
 			keys: []tea.KeyMsg{typed("b")}, want: "steering keys are disabled"},
@@ -101,7 +101,10 @@ func TestGolden(t *testing.T) {
 	}
 	cases = append(cases,
 		goldenCase{name: "race_diverged_120x40", w: 120, h: 40, snap: &raceDiv, want: "focus"},
-		goldenCase{name: "race_diverged_80x24", w: 80, h: 24, snap: &raceDiv, want: "focus"})
+		goldenCase{name: "race_diverged_80x24", w: 80, h: 24, snap: &raceDiv, want: "focus"},
+		goldenCase{name: "race_chooser_80x24", w: 80, h: 24, snap: &race, want: "arm 2",
+			keys: []tea.KeyMsg{typed("F"), {Type: tea.KeyCtrlU}, typed("dom,zz"), {Type: tea.KeyEnter}}},
+		goldenCase{name: "race_help_120x40", w: 120, h: 40, snap: &race, keys: []tea.KeyMsg{typed("?")}, want: "race from here"})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := asciiRenderer()
