@@ -184,3 +184,37 @@ func TestRaceReflow(t *testing.T) {
 		}
 	}
 }
+
+// TestRaceShare: y in a race shares a command that races the arms again from the fork, on
+// the settings of a plain arm (one whose spec changes no setting but the rule), or else the
+// focused arm's with its η multiplier undone; the arms' text is quoted as every value is.
+func TestRaceShare(t *testing.T) {
+	share := func(snap lab.Snapshot) string {
+		m := New(idleEngine(t), asciiRenderer(), Options{})
+		defer m.Close()
+		mm, _ := m.Update(snapshotMsg{snap})
+		mm, _ = mm.Update(typed("y"))
+		return mm.(Model).shared
+	}
+	snap := raceSnapshot(2, false)
+	if got, want := share(snap), ShareCommand(snap.Race.Arms[1].State.Config)+" --race dom,sgd,bulk --race-at 300"; got != want {
+		t.Errorf("default race:\n got %s\nwant %s", got, want)
+	}
+	// No plain arm: the focused arm's settings, η back to the fork's.
+	odd := raceSnapshot(0, false)
+	odd.Race.Arms = odd.Race.Arms[:2]
+	odd.Race.Arms[0].Spec = lab.ArmSpec{Rule: "sgd", LRScale: 2}
+	odd.Race.Arms[0].State.Config.LR = 0.2
+	odd.Race.Arms[1].Spec = lab.ArmSpec{Rule: "bulk", K: 20}
+	c := odd.Race.Arms[0].State.Config
+	c.LR = 0.1
+	if got, want := share(odd), ShareCommand(c)+" --race 'sgd:lr*2,bulk:k=20' --race-at 300"; got != want {
+		t.Errorf("race without a plain arm:\n got %s\nwant %s", got, want)
+	}
+	// A hostile rule (a lesson file's): every byte kept, nothing a terminal would act on.
+	odd.Race.Arms[1].Spec = lab.ArmSpec{Rule: "bulk\x1b[2J'"}
+	got := share(odd)
+	if !strings.HasSuffix(got, ` --race $'sgd:lr*2,bulk\x1b[2J\x27' --race-at 300`) || strings.ContainsRune(got, 0x1b) {
+		t.Errorf("hostile arm: %q", got)
+	}
+}

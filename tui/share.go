@@ -6,6 +6,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"sharpflat/internal/safetext"
+	"sharpflat/lab"
 	"sharpflat/lab/train"
 )
 
@@ -50,6 +52,10 @@ func (m Model) share() (tea.Model, tea.Cmd) {
 		return m.setStatus("waiting for the engine…", false)
 	}
 	m.shared = ShareCommand(m.base())
+	what := "this setup"
+	if r := m.snap.Race; r != nil && len(r.Arms) > 0 {
+		m.shared, what = raceShareCommand(r), "this race"
+	}
 	how := "shown below"
 	var copyCmd tea.Cmd
 	if w := m.opts.Clipboard; w != nil {
@@ -60,8 +66,33 @@ func (m Model) share() (tea.Model, tea.Cmd) {
 			return nil
 		}
 	}
-	m2, cmd := m.setStatus("this setup as a command, "+how+" (any key hides it)", false)
+	m2, cmd := m.setStatus(what+" as a command, "+how+" (any key hides it)", false)
 	return m2, tea.Batch(cmd, copyCmd)
+}
+
+// raceShareCommand is the command line that races r's arms again: the lab on the settings the
+// race forked from, trained to the fork, then the arms (`--race dom,sgd,bulk --race-at S`).
+//
+// The snapshot carries each arm's settings, not the ones it forked from: those are an arm's
+// whose spec changes none of η, k and momentum (a plain SGD arm's if there is one, else the
+// first plain arm's: its update rule stands for the lab's before the fork, which the snapshot
+// does not keep), or else the focused arm's with its η multiplier undone.
+func raceShareCommand(r *lab.RaceView) string {
+	base := r.Arms[min(max(r.Focus, 0), len(r.Arms)-1)]
+	if i := slices.IndexFunc(r.Arms, func(a lab.ArmView) bool { return plainArm(a.Spec) && a.Spec.Rule == "sgd" }); i >= 0 {
+		base = r.Arms[i]
+	} else if i := slices.IndexFunc(r.Arms, func(a lab.ArmView) bool { return plainArm(a.Spec) }); i >= 0 {
+		base = r.Arms[i]
+	}
+	c := base.State.Config
+	if s := base.Spec.LRScale; s != 0 && !plainArm(base.Spec) {
+		c.LR /= s
+	}
+	specs := make([]lab.ArmSpec, len(r.Arms))
+	for i, a := range r.Arms {
+		specs[i] = a.Spec
+	}
+	return ShareCommand(c) + " --race " + shareQuote(lab.FormatRace(specs)) + " --race-at " + strconv.Itoa(r.At)
 }
 
 // shareQuote quotes a value for the shared command line. A value with no control character
