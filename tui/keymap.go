@@ -150,7 +150,8 @@ func (k *KeyMap) ShortHelp() []key.Binding {
 			short(k.LRDown, "η"), short(k.Picture, "picture"), short(k.Help, "help"), k.Quit}
 	}
 	if k.RaceFocus.Enabled() {
-		return []key.Binding{short(k.Pause, "pause"), short(k.RaceFocus, "next arm"), short(k.Race, "end race"), short(k.AlphaDown, "α"), k.Dom,
+		end := key.NewBinding(key.WithKeys(k.Race.Keys()...), key.WithHelp("f", "end race"))
+		return []key.Binding{short(k.Pause, "pause"), short(k.RaceFocus, "next arm"), end, short(k.AlphaDown, "α"), k.Dom,
 			short(k.LRDown, "η"), k.Rollback, short(k.Captions, "captions"), short(k.Help, "help"), k.Quit}
 	}
 	return []key.Binding{short(k.Pause, "pause"), short(k.AlphaDown, "α"), k.Dom, short(k.LRDown, "η"),

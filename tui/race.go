@@ -15,8 +15,8 @@ import (
 // spectrum, the split, the banner) draws the focused arm unchanged; this file draws the others
 // over it. Before the fork every arm has the same past: it is drawn once, from the focused arm.
 
-// maxArms is the most arms a race has (lab's chooser offers up to 6).
-const maxArms = 6
+// maxArms is the most arms a race has.
+const maxArms = lab.MaxArms
 
 // raceGlyphs are the arms' markers by slot: SGD ◇, Dom-SGD △ and Bulk-SGD □ as the compared
 // runs of an experiment switch get them in its plan's order, then three more.

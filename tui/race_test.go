@@ -218,3 +218,32 @@ func TestRaceShare(t *testing.T) {
 		t.Errorf("hostile arm: %q", got)
 	}
 }
+
+// TestRaceTableColumns: the table of the arms keeps its five columns in a narrow panel by
+// cutting long names short (not below 4 cells), and leaves out whole columns, from the right,
+// only where even that does not fit; no line is wider than the panel.
+func TestRaceTableColumns(t *testing.T) {
+	snap := raceSnapshot(0, true)
+	snap.Race.Arms[3].Name = "SGD η×4 k=20 m=0.9"
+	m := New(idleEngine(t), asciiRenderer(), Options{})
+	defer m.Close()
+	mm, _ := m.Update(snapshotMsg{snap})
+	m = mm.(Model)
+	for w := 20; w <= 80; w++ {
+		rows := m.raceTable(w)
+		for _, r := range rows {
+			if n := segsWidth(r); n > w {
+				t.Errorf("w %d: a line of %d cells: %v", w, n, r)
+			}
+		}
+		head := rows[0][0].text
+		all := strings.Contains(head, "χ")
+		// Without names cut: 3 + the longest name (20 with " ✗") + the columns; cut to 4.
+		if w >= 38 && !all {
+			t.Errorf("w %d: header %q lacks χ", w, head)
+		}
+		if w < 30 && all {
+			t.Errorf("w %d: header %q has every column in too little room", w, head)
+		}
+	}
+}

@@ -52,27 +52,33 @@ func (m Model) raceTable(w int) [][]seg {
 			cols[j] = append(cols[j], v)
 		}
 	}
-	// Column widths with two blanks before each, or one where two do not leave room for all;
-	// as many columns as fit.
-	var widths []int
-	sep := 2
-	for _, sep = range []int{2, 1} {
-		x := 3 + nameW // "▸□ " and the name
-		widths = widths[:0]
-		for _, c := range cols {
-			cw := 0
-			for _, v := range c {
-				cw = max(cw, len([]rune(v)))
-			}
-			if x+sep+cw > w {
-				break
-			}
-			widths = append(widths, cw)
-			x += sep + cw
+	// Column widths with two blanks before each, or one where two do not leave room for all,
+	// then names cut short (to no less than 4 cells: the glyph names the arm too); then as
+	// many columns as fit.
+	colW, sum := make([]int, len(cols)), 0
+	for j, c := range cols {
+		for _, v := range c {
+			colW[j] = max(colW[j], len([]rune(v)))
 		}
-		if len(widths) == len(cols) {
+		sum += colW[j]
+	}
+	fits := func(sep, nw int) bool { return 3+nw+len(cols)*sep+sum <= w }
+	sep := 2
+	switch {
+	case fits(2, nameW):
+	case fits(1, nameW):
+		sep = 1
+	default:
+		sep, nameW = 1, max(4, min(nameW, w-3-len(cols)-sum))
+	}
+	var widths []int
+	x := 3 + nameW // "▸□ " and the name
+	for _, cw := range colW {
+		if x+sep+cw > w {
 			break
 		}
+		widths = append(widths, cw)
+		x += sep + cw
 	}
 	row := func(r int) string {
 		var b strings.Builder
