@@ -40,13 +40,21 @@ func NewSpooled(cfg train.Config, opts Options) (*Engine, error) {
 
 // SaveRun writes the run so far as a run directory at dir (created; it must not hold a run
 // already): every step's metrics, the events, the config in force and θ now. It runs at a
-// step boundary and waits for it; it returns an error for an engine without a spool.
+// step boundary and waits for it; it returns an error for an engine without a spool. During
+// a race it writes every arm, one run directory each under dir (SaveRace): the lab's steps
+// up to the fork belong to every arm, and the focused arm alone is not the run.
 func (e *Engine) SaveRun(dir string) error {
 	if e.spool == nil {
 		return fmt.Errorf("this engine keeps no spool (create it with NewSpooled)")
 	}
 	err := fmt.Errorf("the engine has stopped")
-	e.Do(func(t *train.Trainer) { err = e.saveRun(t, dir) })
+	e.Do(func(t *train.Trainer) {
+		if e.race != nil {
+			err = e.saveRace(dir)
+			return
+		}
+		err = e.saveRun(t, dir)
+	})
 	return err
 }
 
