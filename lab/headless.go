@@ -82,7 +82,7 @@ func Headless(ctx context.Context, cfg train.Config, opts HeadlessOptions) error
 		rd.Event(train.Event{Step: 0, Time: time.Now(), Kind: train.EventCommand, Text: "started from the weights in " + opts.InitWeights})
 	}
 	p := plan{Steps: opts.Steps, SwitchAt: opts.SwitchAt, SwitchWDom: opts.SwitchWDom, SwitchWBulk: opts.SwitchWBulk, CheckpointEvery: opts.CheckpointEvery}
-	if err := rd.Checkpoint(t.Save("start"), p); err != nil {
+	if err := rd.Checkpoint(t.Save(train.WhyStart), p); err != nil {
 		rd.Abandon()
 		return err
 	}
@@ -183,7 +183,7 @@ func loop(ctx context.Context, t *train.Trainer, rd *rundir.Writer, p plan, prog
 			if !due {
 				return nil
 			}
-			if err := rd.Checkpoint(t.Save("resume"), p); err != nil {
+			if err := rd.Checkpoint(t.Save(train.WhyResume), p); err != nil {
 				return err
 			}
 			lastCkpt, lastCkptAt = t.StepCount(), time.Now()
@@ -205,7 +205,7 @@ func loop(ctx context.Context, t *train.Trainer, rd *rundir.Writer, p plan, prog
 	}
 	var closeErr error
 	if runErr == nil && t.Diverged() == nil {
-		closeErr = rd.CloseWith(t.Model(), t.Theta(), t.StepCount(), t.Save("resume"), p)
+		closeErr = rd.CloseWith(t.Model(), t.Theta(), t.StepCount(), t.Save(train.WhyResume), p)
 	} else {
 		closeErr = rd.Close(t.Model(), t.Theta(), t.StepCount()) // the last checkpoint stays
 	}

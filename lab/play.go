@@ -269,7 +269,7 @@ func (e *Engine) beginStep(i int) {
 		p.tr.StartRace(names)
 	}
 	p.tr.SetChiRandom(e.t.Config().K, e.t.Model().NumParams())
-	p.begun[i] = &stepStart{cp: e.t.Save("lesson"), kept: e.t.Kept(), history: e.history.Copy(), tracker: p.tr.Clone(), race: e.keepRace()}
+	p.begun[i] = &stepStart{cp: e.t.Save(train.WhyLesson), kept: e.t.Kept(), history: e.history.Copy(), tracker: p.tr.Clone(), race: e.keepRace()}
 	e.runStep()
 }
 

@@ -71,7 +71,7 @@ func (e *Engine) startRace(specs []ArmSpec) {
 		e.log(train.EventError, "race: training has diverged; roll back first")
 		return
 	}
-	cp, kept := base.Save("race"), base.Kept()
+	cp, kept := base.Save(train.WhyRace), base.Kept()
 	// Each arm builds its data and network anew (train.Restore): on MNIST a third of a
 	// second each, so the arms are built in parallel.
 	ts, errs := make([]*train.Trainer, len(specs)), make([]error, len(specs))
@@ -382,7 +382,7 @@ func (e *Engine) keepRace() *raceSave {
 	s := &raceSave{race: *e.race, focus: e.focus}
 	s.race.specs = append([]ArmSpec(nil), e.race.specs...)
 	for _, a := range e.arms {
-		s.arms = append(s.arms, armSave{spec: a.spec, cp: a.t.Save("lesson"), kept: a.t.Kept(),
+		s.arms = append(s.arms, armSave{spec: a.spec, cp: a.t.Save(train.WhyLesson), kept: a.t.Kept(),
 			history: a.history.Copy(), log: append([]logEntry(nil), a.log...), forked: a.forked})
 	}
 	return s

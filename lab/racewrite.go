@@ -93,7 +93,7 @@ func writeArm(dir string, a *arm, prefix []train.Metrics, events []train.Event) 
 		}
 	}
 	t := a.t
-	return w.CloseWith(t.Model(), t.Theta(), t.StepCount(), t.Save("resume"), plan{Steps: t.StepCount()})
+	return w.CloseWith(t.Model(), t.Theta(), t.StepCount(), t.Save(train.WhyResume), plan{Steps: t.StepCount()})
 }
 
 // readEvents reads an events.jsonl (a last line cut short is left out).

@@ -65,7 +65,7 @@ func runWarmup(ctx context.Context, dir string, g *Group, prog *progress) (*trai
 	if err := rd.Close(t.Model(), t.Theta(), t.StepCount()); err != nil {
 		return fail(err)
 	}
-	cp := t.Save("switch")
+	cp := t.Save(train.WhySwitch)
 	if err := writeCheckpoint(p.path, cp); err != nil {
 		return fail(err)
 	}

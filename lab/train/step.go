@@ -117,7 +117,7 @@ func (t *Trainer) Step() (Metrics, error) {
 	// Automatic checkpoints are the "last good" states a rollback returns to: skip them while
 	// the training loss is more than twice the best seen (training is going astray).
 	if t.step%c.KeepEvery == 0 && t.lastTrain <= 2*t.bestTrain {
-		t.keep("auto")
+		t.keep(WhyAuto)
 	}
 	return m, nil
 }

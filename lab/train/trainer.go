@@ -104,7 +104,7 @@ func New(cfg Config) (*Trainer, error) {
 	t.pending = true
 	t.start = time.Now()
 	t.dir = make([]float64, len(theta))
-	t.keep("start")
+	t.keep(WhyStart)
 	return t, nil
 }
 
