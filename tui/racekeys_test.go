@@ -118,3 +118,23 @@ func TestRaceKeys(t *testing.T) {
 		t.Error("a watcher's esc ends the race")
 	}
 }
+
+// TestRaceEscClosesFirst: in a race, esc closes what is open (the keys page, a shared
+// command) before it ends the race.
+func TestRaceEscClosesFirst(t *testing.T) {
+	m := New(idleEngine(t), asciiRenderer(), Options{})
+	defer m.Close()
+	mm, _ := m.Update(snapshotMsg{raceSnapshot(2, false)})
+	esc := tea.KeyMsg{Type: tea.KeyEsc}
+	for _, open := range []string{"?", "y"} {
+		mm, _ = mm.Update(typed(open))
+		mm, _ = mm.Update(esc)
+		if m := mm.(Model); m.page != pageNone || m.shared != "" || strings.Contains(m.status, "ending the race") {
+			t.Errorf("%s then esc: page %v, shared %q, status %q: want it closed and the race on", open, m.page, m.shared, m.status)
+		}
+	}
+	mm, _ = mm.Update(esc)
+	if m := mm.(Model); !strings.Contains(m.status, "ending the race") {
+		t.Errorf("esc on the race's charts: status %q, want the race ending", m.status)
+	}
+}

@@ -55,7 +55,8 @@ func sliderAlpha(c *train.Config) float64 {
 // and the charts follow with the next snapshot).
 func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	km := m.c.KeyMap
-	if !key.Matches(k, km.Share) {
+	hidden := m.shared != "" && !key.Matches(k, km.Share)
+	if hidden {
 		m.shared = "" // any other key hides a shared command
 	}
 	if m.confirmQuit {
@@ -116,8 +117,8 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.glossaryTop++
 		}
 		return m, nil
-	case key.Matches(k, km.Close) && (m.page != pageNone || !km.RaceEnd.Enabled() || m.opts.ReadOnly):
-		m.page = pageNone // on the charts of a race, esc ends the race (below)
+	case key.Matches(k, km.Close) && (m.page != pageNone || !km.RaceEnd.Enabled() || m.opts.ReadOnly || hidden):
+		m.page = pageNone // on the charts of a race, with nothing else to close, esc ends the race (below)
 		return m, nil
 	case m.snap.Lesson != nil && key.Matches(k, km.TextUp, km.TextDown): // reading is not steering
 		return m.scrollText(key.Matches(k, km.TextDown)), nil
