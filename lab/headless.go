@@ -160,7 +160,7 @@ func loop(ctx context.Context, t *train.Trainer, rd *rundir.Writer, p plan, prog
 		Before: func(_ int, t *train.Trainer) error {
 			if p.SwitchAt > 0 && t.StepCount() == p.SwitchAt {
 				c := t.Config()
-				c.WDom, c.WBulk = p.SwitchWDom, p.SwitchWBulk
+				c.SetRule(train.Blend{Dom: p.SwitchWDom, Bulk: p.SwitchWBulk})
 				return t.Apply(c)
 			}
 			return nil

@@ -331,14 +331,19 @@ func (e *Engine) act(a *lesson.Actions) {
 		p.tr.Forget()
 	}
 	e.applying(func(c *train.Config) {
-		if a.Alpha != nil {
-			c.WDom, c.WBulk = train.Weights(*a.Alpha)
-		}
-		if a.WDom != nil {
-			c.WDom = *a.WDom
-		}
-		if a.WBulk != nil {
-			c.WBulk = *a.WBulk
+		if a.Alpha != nil || a.WDom != nil || a.WBulk != nil {
+			// The weights of a blend: a rule in force that is not one (Dom-damped) gives way.
+			w := train.Blend{Dom: c.WDom, Bulk: c.WBulk}
+			if a.Alpha != nil {
+				w.Dom, w.Bulk = train.Weights(*a.Alpha)
+			}
+			if a.WDom != nil {
+				w.Dom = *a.WDom
+			}
+			if a.WBulk != nil {
+				w.Bulk = *a.WBulk
+			}
+			c.SetRule(w)
 		}
 		if a.LR != nil {
 			c.LR = *a.LR
