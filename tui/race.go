@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"sharpflat/internal/safetext"
 	"sharpflat/lab"
 )
 
@@ -172,7 +173,7 @@ func (m Model) raceHeader() string {
 		return ""
 	}
 	a := r.Arms[r.Focus]
-	who := string(raceLooks(r.Arms)[r.Focus].glyph) + " " + a.Name
+	who := string(raceLooks(r.Arms)[r.Focus].glyph) + " " + safetext.Line(a.Name) // a lesson may name it
 	if r.All {
 		return st.Label.Render(fmt.Sprintf("race of %d · keys: ", len(r.Arms))) + st.Value.Render("all arms") +
 			st.Label.Render(", focus ") + st.Value.Render(who)

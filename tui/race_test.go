@@ -247,3 +247,23 @@ func TestRaceTableColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestRaceHostileNames: an arm's name (a lesson file may give it) reaches the terminal
+// escaped wherever the race shows it: header, legends, table, marks.
+func TestRaceHostileNames(t *testing.T) {
+	snap := raceSnapshot(2, false)
+	snap.Race.Arms[2].Name = "Bulk\x1b]52;c;aGk=\x07\x1b[2J"
+	snap.Race.Arms[2].History.AddMark(lab.Mark{Step: 590, Kind: lab.MarkUpdate, Label: "\x1b[31mα"})
+	// The ASCII profile writes no escape of its own: any on the screen would be the name's.
+	m := New(idleEngine(t), asciiRenderer(), Options{})
+	defer m.Close()
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
+	mm, _ = mm.Update(snapshotMsg{snap})
+	v := mm.View()
+	if strings.ContainsAny(v, "\x1b\x07") {
+		t.Errorf("a control byte of an arm's name reached the screen: %q", strings.SplitN(v, "\n", 2)[0])
+	}
+	if !strings.Contains(v, "focus □ Bulk") {
+		t.Errorf("the header does not name the focused arm:\n%s", strings.SplitN(v, "\n", 2)[0])
+	}
+}
