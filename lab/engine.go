@@ -66,6 +66,10 @@ type Options struct {
 	// it does a race match `experiment switch` arms bit for bit. The felt curvature of Bulk
 	// updates is then unknown.
 	NoBulkTop bool
+	// Race, if set, starts a race of these arms once RaceAt steps are done (0: at once), as
+	// Race would (the command line's --race and --race-at: what y shares during a race).
+	Race   []ArmSpec
+	RaceAt int
 }
 
 // maxQueued bounds the commands waiting for a step boundary (settings coalesce and do not
@@ -114,6 +118,7 @@ type Engine struct {
 	arms        []*arm   // the runs trained in lockstep: one in a normal lab, more in a race
 	focus       int      // index in arms of the arm the keys act on
 	race        *raceState
+	racedAt     bool   // Options.Race has been started
 	applied     uint64 // the sequence number of the latest command applied
 	events      []train.Event
 	interrupted int       // refreshes interrupted by a command or a stop
@@ -192,6 +197,15 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 		}
 		if e.opts.MaxSteps > 0 && e.t.StepCount() >= e.opts.MaxSteps {
 			return nil
+		}
+		if len(e.opts.Race) > 0 && !e.racedAt && e.t.StepCount() >= e.opts.RaceAt {
+			e.racedAt = true
+			e.startRace(e.opts.Race)
+			e.version++
+			if err := e.forward(); err != nil {
+				return err
+			}
+			continue // the commands that came during the fork's refresh first
 		}
 		if e.opts.LessonAuto && e.play != nil && e.play.over {
 			return nil
