@@ -1,8 +1,16 @@
 // Package train is sharpflat's training loop as a plain synchronous object: a Trainer owns a
 // network, its parameters θ, the optimizer, the minibatch order and the Dominant eigenspace
-// of the loss Hessian, and Step runs one step and returns its Metrics. Headless runs,
-// experiment arms and the lab's Engine all drive the same Trainer; nothing here starts a
-// goroutine (nn splits each pass across cores inside the call) or reads a command line.
+// of the loss Hessian, and Step runs one step and returns its Metrics. One driver, Drive
+// (with Round for a caller that interleaves its own work between rounds), owns the loop
+// around Step for headless runs, experiment arms, lessons and the lab's Engine: the
+// until-condition, the recorder, divergence and cancellation, for one trainer or several in
+// lockstep (a race). A Trainer starts no goroutine (nn splits each pass across cores inside
+// the call); Drive, Round and Parallel step the trainers of a race on goroutines of their
+// own, at most GOMAXPROCS at once, and record them in order. Nothing here reads a command
+// line.
+//
+// The update rule is a type (Rule): the blend d = w_dom P_dom g + w_bulk P_bulk g of
+// (w_dom, w_bulk) is one, Dom-damped another.
 //
 // # The step
 //
