@@ -24,7 +24,12 @@ type panel struct {
 // screenPanels is every panel the charts grid can show, in drawing order.
 func screenPanels() []panel {
 	captionOf := func(p panelID) func(Model) []string {
-		return func(m Model) []string { return m.caption(p) }
+		return func(m Model) []string {
+			if cs := m.raceCaption(p); cs != nil {
+				return cs
+			}
+			return m.caption(p)
+		}
 	}
 	return []panel{
 		{id: panelLoss, glossary: "loss", caption: captionOf(panelLoss),

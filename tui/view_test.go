@@ -104,6 +104,8 @@ func TestGolden(t *testing.T) {
 		goldenCase{name: "race_diverged_80x24", w: 80, h: 24, snap: &raceDiv, want: "focus"},
 		goldenCase{name: "race_chooser_80x24", w: 80, h: 24, snap: &race, want: "arm 2",
 			keys: []tea.KeyMsg{typed("F"), {Type: tea.KeyCtrlU}, typed("dom,zz"), {Type: tea.KeyEnter}}},
+		goldenCase{name: "race_captions_120x40", w: 120, h: 40, snap: &race, keys: []tea.KeyMsg{typed("i")}, want: "every arm"},
+		goldenCase{name: "race_captions_80x24", w: 80, h: 24, snap: &race, keys: []tea.KeyMsg{typed("i")}, want: "each arm"},
 		goldenCase{name: "race_help_120x40", w: 120, h: 40, snap: &race, keys: []tea.KeyMsg{typed("?")}, want: "race from here"})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
