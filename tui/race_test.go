@@ -267,3 +267,27 @@ func TestRaceHostileNames(t *testing.T) {
 		t.Errorf("the header does not name the focused arm:\n%s", strings.SplitN(v, "\n", 2)[0])
 	}
 }
+
+// BenchmarkRaceView draws a frame of a race of three arms beside a frame of one run, both at
+// 200×60 in true colour, to compare the cost of the race's overlays (the race fixture's
+// histories are 600 steps; the one run's too).
+//
+//	go test ./tui -run '^$' -bench RaceView
+func BenchmarkRaceView(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		snap lab.Snapshot
+	}{{"one", syntheticSnapshot(600)}, {"race3", raceSnapshot(2, false)}} {
+		b.Run(c.name, func(b *testing.B) {
+			m := New(idleEngine(b), colorRenderer(), Options{})
+			defer m.Close()
+			mm, _ := m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
+			mm, _ = mm.Update(snapshotMsg{c.snap})
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				_ = mm.View()
+			}
+		})
+	}
+}
