@@ -17,6 +17,7 @@ type KeyMap struct {
 	Dom        key.Binding
 	SGD        key.Binding
 	Bulk       key.Binding
+	Damped     key.Binding // D: Dom-damped (slows only the directions above the edge)
 	LRDown     key.Binding
 	LRUp       key.Binding
 	KDown      key.Binding
@@ -66,9 +67,10 @@ func DefaultKeyMap() *KeyMap {
 		Step:       b([]string{"n"}, "n", "one step (pauses)"),
 		AlphaDown:  b([]string{"left", "["}, "←/→", "α −/+ 0.05"),
 		AlphaUp:    quiet("right", "]"),
-		Dom:        b([]string{"d"}, "d/g/b", "Dom/SGD/Bulk"),
+		Dom:        b([]string{"d"}, "d/g/b/D", "Dom/SGD/Bulk/Damped"),
 		SGD:        quiet("g"),
 		Bulk:       quiet("b"),
+		Damped:     quiet("D"),
 		LRDown:     b([]string{"-", "_"}, "-/+", "η ÷/× 1.25"),
 		LRUp:       quiet("+", "="),
 		KDown:      b([]string{"k"}, "k/K", "subspace k −/+ 1"),
@@ -107,7 +109,7 @@ func DefaultKeyMap() *KeyMap {
 
 // steering lists the bindings that change the engine (refused in a read-only session).
 func (k *KeyMap) steering() []key.Binding {
-	return []key.Binding{k.Pause, k.Step, k.AlphaDown, k.AlphaUp, k.Dom, k.SGD, k.Bulk,
+	return []key.Binding{k.Pause, k.Step, k.AlphaDown, k.AlphaUp, k.Dom, k.SGD, k.Bulk, k.Damped,
 		k.LRDown, k.LRUp, k.KDown, k.KUp, k.RefreshDn, k.RefreshUp, k.Recompute, k.Momentum,
 		k.Checkpoint, k.Rollback, k.Reset, k.Preset, k.Write, k.LessonBack, k.LessonNext, k.Lessons,
 		k.Race, k.RaceEnd, k.RaceFocus, k.RaceAll, k.RaceChoose}

@@ -183,6 +183,17 @@ func TestKeysSteerTheEngine(t *testing.T) {
 	check(km.Bulk, "b", wantAlpha("b", 1))
 	check(km.AlphaUp, "right", wantAlpha("→ at Bulk", 1))
 	check(km.SGD, "g", wantAlpha("g", 0.5))
+	check(km.Damped, "D", func(train.Config, int) {
+		if c, _ := k.view(); c.Update != "dom-damped" {
+			t.Errorf("D: the rule is %q, want dom-damped", c.Update)
+		}
+	})
+	check(km.SGD, "g", func(train.Config, int) { // a blend replaces Dom-damped
+		wantAlpha("g after D", 0.5)(train.Config{}, 0)
+		if c, _ := k.view(); c.Update != "" {
+			t.Errorf("g after D: the rule is still %q", c.Update)
+		}
+	})
 	check(km.LRUp, "+", func(c0 train.Config, _ int) {
 		if c, _ := k.view(); !near(c.LR, c0.LR*1.25) {
 			t.Errorf("+: η %v, want %v", c.LR, c0.LR*1.25)

@@ -179,9 +179,18 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			a = 1
 		}
 		a = math.Max(0, math.Min(1, a))
-		c.WDom, c.WBulk = train.Weights(a)
+		wDom, wBulk := train.Weights(a)
+		c.SetRule(train.Blend{Dom: wDom, Bulk: wBulk}) // replaces a rule that is not a blend
 		e.SetAlpha(a)
 		ack = fmt.Sprintf("α %s: %s (w_dom %s, w_bulk %s)", num(a, 2), regime(&c), num(c.WDom, 3), num(c.WBulk, 3))
+	case key.Matches(k, km.Damped):
+		if c.Optimizer == train.Adam {
+			return m.setStatus("Dom-damped slows directions by the edge 2/η, which Adam does not have: switch to SGD", true)
+		}
+		r := train.DomDamped{C: 1}
+		c.SetRule(r)
+		e.SetRule(r)
+		ack = fmt.Sprintf("%s: slows only the directions above the edge %s %s", r.Name(), edgeName(&c), num(c.StabilityThreshold(), 4))
 	case key.Matches(k, km.LRDown, km.LRUp):
 		if key.Matches(k, km.LRDown) {
 			c.LR /= 1.25
