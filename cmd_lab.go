@@ -12,12 +12,13 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"sharpflat/internal/safetext"
+	"sharpflat/lab"
 	"sharpflat/tui"
 )
 
 // runLab opens the terminal lab: `sharpflat [--preset NAME] [overrides]`.
 func runLab(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("lab", "[--preset NAME] [overrides] [--compare DIR...]", stdout, stderr)
+	fs := newFlags("lab", "[--preset NAME] [overrides] [--compare DIR...] [--race ARMS [--race-at S]]", stdout, stderr)
 	build := configFlags(fs)
 	fs.String("compare", "", "DIR...: saved run directories (or an experiment's output directory) to show beside the live run, at most 6 runs; o changes them in the lab")
 	compare, args, err := compareDirs(args)
@@ -26,12 +27,26 @@ func runLab(args []string, stdout, stderr io.Writer) error {
 	}
 	runDir := fs.String("runs", "runs", "directory under which the w key writes runs")
 	noConfirm := fs.Bool("no-confirm", false, "q quits at once, without asking about a run that was not written (for scripts)")
+	race := fs.String("race", "", "ARMS: race these arms from step --race-at, e.g. dom,sgd,bulk (each RULE[:lr*X][:k=N][:m=B]; what y shares during a race)")
+	raceAt := fs.Int("race-at", 0, "S: the step the --race starts at (0: at once)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	cfg, err := build()
 	if err != nil {
 		return usagef("%v", err)
+	}
+	var arms []lab.ArmSpec
+	if *race != "" {
+		if arms, err = lab.ParseRace(*race); err != nil {
+			return usagef("--race: %v", err)
+		}
+	}
+	if *raceAt < 0 {
+		return usagef("--race-at %d: want a step ≥ 0", *raceAt)
+	}
+	if *raceAt > 0 && *race == "" {
+		return usagef("--race-at needs --race ARMS (e.g. --race dom,sgd,bulk)")
 	}
 	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
 		return fmt.Errorf("the lab needs a terminal (stdin and stdout); for a headless run use 'sharpflat run --out DIR'")
@@ -45,7 +60,7 @@ func runLab(args []string, stdout, stderr io.Writer) error {
 	for _, w := range warns {
 		fmt.Fprintf(stderr, "sharpflat: warning: %s\n", safetext.Line(w)) // it names a directory
 	}
-	return tui.RunWith(ctx, cfg, tui.Options{RunDir: *runDir, NoConfirm: *noConfirm, Compare: compare})
+	return tui.RunWith(ctx, cfg, tui.Options{RunDir: *runDir, NoConfirm: *noConfirm, Compare: compare, Race: arms, RaceAt: *raceAt})
 }
 
 // compareDirs takes --compare DIR... (every argument after it up to the next flag, or

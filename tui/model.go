@@ -40,6 +40,10 @@ type Options struct {
 	// Watching, if set, says how many sessions watch this engine (a classroom's controller
 	// sees it in the header).
 	Watching func() int
+	// Race, if set, races these arms once RaceAt steps are done (RunWith; what y shares
+	// during a race reproduces it).
+	Race   []lab.ArmSpec
+	RaceAt int
 }
 
 // Common is what every part of a session's screen shares: its size, styles and keys. It

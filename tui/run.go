@@ -33,7 +33,7 @@ func RunWith(ctx context.Context, cfg train.Config, opts Options, popts ...tea.P
 			return err
 		}
 	}
-	e, err := lab.NewSpooled(cfg, lab.Options{Lesson: opts.Lesson})
+	e, err := lab.NewSpooled(cfg, lab.Options{Lesson: opts.Lesson, Race: opts.Race, RaceAt: opts.RaceAt})
 	if err != nil {
 		return err
 	}
