@@ -47,6 +47,7 @@ type raceState struct {
 	at  int  // the step the race forked at
 	// specs of the arms, as asked.
 	specs []ArmSpec
+	base  train.Config // the settings in force at the fork (RaceView.Base)
 }
 
 // Race forks arms from the current state (the focused arm's, if a race is on, which then
@@ -102,7 +103,7 @@ func (e *Engine) startRace(specs []ArmSpec) {
 		e.log(train.EventError, err.Error())
 	}
 	e.log(train.EventCommand, fmt.Sprintf("race of %s from step %d", FormatRace(specs), base.StepCount()))
-	e.arms, e.race = arms, &raceState{at: base.StepCount(), specs: specs}
+	e.arms, e.race = arms, &raceState{at: base.StepCount(), specs: specs, base: base.Config()}
 	e.setFocus(0)
 	e.forkRefresh()
 	if e.state == Diverged {
@@ -342,7 +343,7 @@ func (e *Engine) raceView() *RaceView {
 	if e.race == nil {
 		return nil
 	}
-	v := &RaceView{Focus: e.focus, All: e.race.all, At: e.race.at}
+	v := &RaceView{Focus: e.focus, All: e.race.all, At: e.race.at, Base: e.race.base}
 	for _, a := range e.arms {
 		run := e.state
 		if a.t.Diverged() != nil {

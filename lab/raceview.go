@@ -11,6 +11,9 @@ type RaceView struct {
 	Focus int  // index in Arms of the arm the keys act on
 	All   bool // keys act on every arm (A)
 	At    int  // the step the race forked at
+	// Base is the settings in force where the race forked, before any arm's spec: what a
+	// command that races again starts from (y).
+	Base train.Config
 }
 
 // ArmView is one arm of a race in a snapshot. Nothing in it points into the engine.

@@ -325,6 +325,8 @@ func raceSnapshot(focus int, diverged bool) lab.Snapshot {
 	}
 	base := syntheticSnapshot(steps)
 	view := &lab.RaceView{Focus: focus, At: at}
+	view.Base, _ = fixtureStart() // the lab's SGD at the fork
+	view.Base.LR = 0.08           // and an η of its own, which no arm has
 	for ai, f := range arms {
 		cfg, h := fixtureStart()
 		cfg.WDom, cfg.WBulk, cfg.LR = f.wDom, f.wBulk, cfg.LR*f.lrScale

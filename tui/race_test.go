@@ -197,19 +197,20 @@ func TestRaceShare(t *testing.T) {
 		return mm.(Model).shared
 	}
 	snap := raceSnapshot(2, false)
-	if got, want := share(snap), ShareCommand(snap.Race.Arms[1].State.Config)+" --race dom,sgd,bulk --race-at 300"; got != want {
+	if got, want := share(snap), ShareCommand(snap.Race.Base)+" --race dom,sgd,bulk --race-at 300"; got != want {
 		t.Errorf("default race:\n got %s\nwant %s", got, want)
 	}
-	// No plain arm: the focused arm's settings, η back to the fork's.
+	if !strings.Contains(share(snap), "--lr 0.08 ") {
+		t.Errorf("the command does not start from the fork's settings (η 0.08): %s", share(snap))
+	}
+	// Arms of their own η and k: the settings are still the fork's.
 	odd := raceSnapshot(0, false)
 	odd.Race.Arms = odd.Race.Arms[:2]
 	odd.Race.Arms[0].Spec = lab.ArmSpec{Rule: "sgd", LRScale: 2}
 	odd.Race.Arms[0].State.Config.LR = 0.2
 	odd.Race.Arms[1].Spec = lab.ArmSpec{Rule: "bulk", K: 20}
-	c := odd.Race.Arms[0].State.Config
-	c.LR = 0.1
-	if got, want := share(odd), ShareCommand(c)+" --race 'sgd:lr*2,bulk:k=20' --race-at 300"; got != want {
-		t.Errorf("race without a plain arm:\n got %s\nwant %s", got, want)
+	if got, want := share(odd), ShareCommand(odd.Race.Base)+" --race 'sgd:lr*2,bulk:k=20' --race-at 300"; got != want {
+		t.Errorf("race of arms with settings of their own:\n got %s\nwant %s", got, want)
 	}
 	// A hostile rule (a lesson file's): every byte kept, nothing a terminal would act on.
 	odd.Race.Arms[1].Spec = lab.ArmSpec{Rule: "bulk\x1b[2J'"}

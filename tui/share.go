@@ -6,7 +6,6 @@ package tui
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -70,29 +69,16 @@ func (m Model) share() (tea.Model, tea.Cmd) {
 	return m2, tea.Batch(cmd, copyCmd)
 }
 
-// raceShareCommand is the command line that races r's arms again: the lab on the settings the
-// race forked from, trained to the fork, then the arms (`--race dom,sgd,bulk --race-at S`).
-//
-// The snapshot carries each arm's settings, not the ones it forked from: those are an arm's
-// whose spec changes none of η, k and momentum (a plain SGD arm's if there is one, else the
-// first plain arm's: its update rule stands for the lab's before the fork, which the snapshot
-// does not keep), or else the focused arm's with its η multiplier undone.
+// raceShareCommand is the command line that races r's arms again: the lab on the settings
+// the race forked from (RaceView.Base), trained to the fork, then the arms (`--race
+// dom,sgd,bulk --race-at S`). It replays the race when those settings held from step 0; a
+// setting changed before the fork is not in a command line.
 func raceShareCommand(r *lab.RaceView) string {
-	base := r.Arms[min(max(r.Focus, 0), len(r.Arms)-1)]
-	if i := slices.IndexFunc(r.Arms, func(a lab.ArmView) bool { return plainArm(a.Spec) && a.Spec.Rule == "sgd" }); i >= 0 {
-		base = r.Arms[i]
-	} else if i := slices.IndexFunc(r.Arms, func(a lab.ArmView) bool { return plainArm(a.Spec) }); i >= 0 {
-		base = r.Arms[i]
-	}
-	c := base.State.Config
-	if s := base.Spec.LRScale; s != 0 && !plainArm(base.Spec) {
-		c.LR /= s
-	}
 	specs := make([]lab.ArmSpec, len(r.Arms))
 	for i, a := range r.Arms {
 		specs[i] = a.Spec
 	}
-	return ShareCommand(c) + " --race " + shareQuote(lab.FormatRace(specs)) + " --race-at " + strconv.Itoa(r.At)
+	return ShareCommand(r.Base) + " --race " + shareQuote(lab.FormatRace(specs)) + " --race-at " + strconv.Itoa(r.At)
 }
 
 // shareQuote quotes a value for the shared command line. A value with no control character
