@@ -36,6 +36,9 @@ func TestRaceAtStep(t *testing.T) {
 	if s.Race.At != 3 || len(s.Race.Arms) != 2 {
 		t.Fatalf("race at step %d with %d arms, want step 3 and 2 arms", s.Race.At, len(s.Race.Arms))
 	}
+	if s.Race.Base.Fingerprint() != c.Fingerprint() {
+		t.Errorf("the race's base settings are not those in force at the fork: %v", train.ConfigDiff(&c, &s.Race.Base))
+	}
 	e.StepN(2)
 	s = waitFor(t, sub, "two rounds", func(s lab.Snapshot) bool {
 		return s.Race != nil && s.Run == lab.Paused && s.Race.Arms[0].State.Step == 5
