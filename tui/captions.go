@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	"sharpflat/lab/train"
 )
@@ -87,26 +86,4 @@ func (m Model) caption(p panelID) []string {
 			"what happened, newest last"}
 	}
 	return nil
-}
-
-// withCaption takes the caption line off the bottom of r when captions are on (and the
-// panel can spare it), draws the caption there, and returns what is left for the panel.
-func (m Model) withCaption(a area, r rect, p panelID) rect {
-	if !m.captions || r.h < 3 {
-		return r
-	}
-	cs := m.caption(p)
-	text := cs[len(cs)-1]
-	for _, c := range cs {
-		if len([]rune(c)) <= r.w {
-			text = c
-			break
-		}
-	}
-	if len([]rune(text)) > r.w {
-		text = wrapText(text, r.w, 1)[0]
-	}
-	a.sub(r.x, r.y+r.h-1, r.w, 1).text(0, 0, strings.TrimSpace(text), inkCaption)
-	r.h--
-	return r
 }

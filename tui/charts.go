@@ -8,41 +8,6 @@ import (
 	"sharpflat/lab/train"
 )
 
-// chartsView draws the panels of l into one grid and renders it.
-func (m Model) chartsView(l layout) string {
-	g := newGrid(l.w, l.chartsH)
-	a := g.all()
-	if !m.have {
-		msg := "waiting for the engine's first snapshot…"
-		a.text(max(0, (l.w-len([]rune(msg)))/2), l.chartsH/2, msg, inkLabel)
-		return g.render(&m.c.Styles.Ink)
-	}
-	in := func(r rect, p panelID) area {
-		r = m.withCaption(a, r, p)
-		return a.sub(r.x, r.y, r.w, r.h)
-	}
-	m.lossPanel(in(l.loss, panelLoss))
-	m.sharpnessPanel(in(l.sharp, panelSharp))
-	m.alignmentPanel(in(l.align, panelAlign))
-	switch {
-	case m.picture && l.wide:
-		m.picturePanel(a.sub(l.spectrum.x, l.spectrum.y, l.split.x+l.split.w-l.spectrum.x, l.spectrum.h))
-	case m.picture:
-		m.picturePanel(a.sub(l.spectrum.x, l.spectrum.y, l.spectrum.w, l.spectrum.h))
-	default:
-		m.spectrumPanel(in(l.spectrum, panelSpectrum), !l.wide)
-	}
-	if l.wide {
-		if !m.picture {
-			m.splitPanel(in(l.split, panelSplit))
-		}
-		m.eventsPanel(in(l.events, panelEvents), true, 3)
-	} else {
-		m.eventsPanel(in(l.events, panelEvents), false, 1)
-	}
-	return g.render(&m.c.Styles.Ink)
-}
-
 // last returns the newest value of a series (NaN when empty).
 func last(s *lab.Series) float64 {
 	if p, ok := s.Last(); ok {

@@ -44,11 +44,6 @@ type layout struct {
 	chartsH  int // lines of the charts grid
 
 	rects map[panelID]rect // where each panel on screen goes; a panel without one is not drawn
-
-	// The six fixed rects of before panels were data, kept only while charts.go's
-	// chartsView (replaced by panelsView, no longer called) still reads them: remove both
-	// together.
-	loss, sharp, align, spectrum, split, events rect
 }
 
 // rect returns the rectangle of panel p and whether p is on screen.
@@ -90,8 +85,6 @@ func computeLayout(w, h, bannerH, footerH, k int, picture bool) layout {
 		}
 		y += heights[i] + 1 // a blank line between rows
 	}
-	l.loss, l.sharp, l.align = l.rects[panelLoss], l.rects[panelSharp], l.rects[panelAlign]
-	l.spectrum, l.split, l.events = l.rects[panelSpectrum], l.rects[panelSplit], l.rects[panelEvents]
 	if picture {
 		l.placePicture()
 	}
