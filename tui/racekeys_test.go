@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -56,6 +57,14 @@ func TestRaceKeys(t *testing.T) {
 		return true
 	})
 	k.sync()
+	// w (its command run here, to read the message) writes one run directory per arm.
+	saved, ok := saveRunCmd(k.m.e, k.m.opts.RunDir, "demo")().(savedMsg)
+	if !ok || !strings.HasPrefix(saved.text, "race written to ") || !strings.HasSuffix(saved.text, "one run per arm (bulk, dom, sgd)") {
+		t.Errorf("w in a race: %#v", saved)
+	}
+	if dirs, _ := filepath.Glob(filepath.Join(k.m.opts.RunDir, "*", "*", "config.json")); len(dirs) != 3 {
+		t.Errorf("w in a race wrote %v, want a run for each of 3 arms", dirs)
+	}
 	k.press("A")
 	k.eventually("A again: the focused arm only", func(s lab.Snapshot) bool { return s.Race != nil && !s.Race.All })
 	k.sync()

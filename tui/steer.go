@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -297,6 +298,25 @@ func refreshWords(t int) string {
 	return fmt.Sprintf("%d: the eigenspace is recomputed every %d steps", t, t)
 }
 
+// raceWritten lists the arms' directories of a race SaveRun wrote at dir (nil for a run: dir
+// holds its config.json itself).
+func raceWritten(dir string) []string {
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var arms []string
+	for _, d := range entries {
+		if d.IsDir() {
+			arms = append(arms, d.Name())
+		}
+	}
+	return arms
+}
+
 // savedMsg says that w wrote the run up to step.
 type savedMsg struct {
 	text string
@@ -319,6 +339,9 @@ func saveRunCmd(e *lab.Engine, base, preset string) tea.Cmd {
 		e.Do(func(t *train.Trainer) { step = t.StepCount() })
 		if err := e.SaveRun(dir); err != nil {
 			return statusMsg{text: "writing the run failed: " + err.Error(), err: true}
+		}
+		if arms := raceWritten(dir); arms != nil { // a race: a run directory for each arm
+			return savedMsg{text: fmt.Sprintf("race written to %s: one run per arm (%s)", dir, strings.Join(arms, ", ")), step: step}
 		}
 		return savedMsg{text: "run written to " + dir, step: step}
 	}
