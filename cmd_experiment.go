@@ -27,6 +27,7 @@ type sweepFlags struct {
 	seeds, losses, lrs, ks, refreshes, batches, alphas, wBulks *string
 	warmup, steps                                              *int
 	target                                                     *float64
+	bulkTop                                                    *bool
 }
 
 // experimentFlags are the flags of one parse of the command line.
@@ -72,6 +73,7 @@ func newExperimentFlags(stdout, stderr io.Writer) *experimentFlags {
 		warmup:    fs.Int("warmup", -1, "steps before the switch (default: the experiment's)"),
 		steps:     fs.Int("steps", 0, "steps of each arm after the switch (default: the experiment's)"),
 		target:    fs.Float64("target", 0, "alpha: loss target as a fraction of the loss at the switch (default 0.5)"),
+		bulkTop:   fs.Bool("bulk-top", false, "compute λ_{k+1} at every refresh, as the lab does: the arms are then bit for bit a race in the lab from the same checkpoint (metrics gain bulk_top)"),
 	}
 	return f
 }
@@ -367,7 +369,7 @@ func experimentSetup(fs *flag.FlagSet, build func() (train.Config, error), x *ex
 }
 
 func parseSweep(sf sweepFlags) (experiment.Sweep, error) {
-	s := experiment.Sweep{Warmup: *sf.warmup, Steps: *sf.steps, Target: *sf.target}
+	s := experiment.Sweep{Warmup: *sf.warmup, Steps: *sf.steps, Target: *sf.target, BulkTop: *sf.bulkTop}
 	var err error
 	if s.Seeds, err = parseList(*sf.seeds, "seeds", func(v string) (uint64, error) { return strconv.ParseUint(v, 10, 64) }); err != nil {
 		return s, err

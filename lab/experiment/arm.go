@@ -20,6 +20,7 @@ func runWarmup(ctx context.Context, dir string, g *Group, prog *progress) (*trai
 		return nil, WarmupResult{}, fmt.Errorf("group %s: %v", g.Name, err)
 	}
 	interruptOn(ctx, t)
+	t.SetExtraPair(g.BulkTop)
 	p, err := newPartial(path)
 	if err != nil {
 		return nil, WarmupResult{}, err
@@ -107,6 +108,7 @@ func runArm(ctx context.Context, dir string, g *Group, a *Arm, cp *train.Checkpo
 		return ArmResult{}, fmt.Errorf("arm %s: %v", name, err)
 	}
 	interruptOn(ctx, t)
+	t.SetExtraPair(g.BulkTop)
 	if err := t.Apply(a.Config); err != nil {
 		return ArmResult{}, fmt.Errorf("arm %s: %v", name, err)
 	}

@@ -89,6 +89,9 @@ func (x *Experiment) Plan(base train.Config, s Sweep) (Plan, Sweep, error) {
 	}
 	plan := x.plan(base, s)
 	plan.Experiment = x.Name
+	for i := range plan.Groups {
+		plan.Groups[i].BulkTop = s.BulkTop
+	}
 	return plan, s, plan.Validate()
 }
 

@@ -24,8 +24,13 @@ type Group struct {
 	Config train.Config `json:"config"` // the warm-up's settings
 	Warmup int          `json:"warmup"`
 	// Probe > 0 measures the top-Probe Hessian eigenvalues at the switch point.
-	Probe int   `json:"probe,omitempty"`
-	Arms  []Arm `json:"arms"`
+	Probe int `json:"probe,omitempty"`
+	// BulkTop computes λ_{k+1} at every refresh of the warm-up and the arms, as the lab does
+	// (Trainer.SetExtraPair): the metrics gain bulk_top, and the arms are then bit for bit
+	// those of a race in the lab from the same checkpoint. Off, refreshes solve for the top k
+	// alone (the extra pair moves them within the solver's tolerance).
+	BulkTop bool  `json:"bulk_top,omitempty"`
+	Arms    []Arm `json:"arms"`
 }
 
 // Arm is one branch of a group: the settings in force after the switch, and its length.

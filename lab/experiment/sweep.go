@@ -23,6 +23,7 @@ type Sweep struct {
 	Steps     int       // steps of each arm; 0: default
 	Target    float64   // alpha: loss target as a fraction of the loss at the switch; 0: default
 	Quick     bool      // defaults of the fast variant
+	BulkTop   bool      // compute λ_{k+1} at every refresh, as the lab does (Group.BulkTop)
 }
 
 // fill replaces the zero fields of s by d's.
