@@ -46,6 +46,9 @@ func TestBlockedBasisAgainstDense(t *testing.T) {
 		{"EigensolverOwnership", TestEigensolverOwnership},
 		{"EigensolverAllocs", TestEigensolverAllocs},
 	} {
+		if c.name == "EigensolverAllocs" && raceEnabled {
+			continue // the race detector's bookkeeping of the sweeps' synchronisation allocates
+		}
 		t.Run(c.name, c.f)
 	}
 }
