@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"runtime/debug"
 	"sync"
 
@@ -141,9 +140,9 @@ type Stepped struct {
 	Err error
 }
 
-// Round steps once every trainer of ts for which live(i) holds (nil: all), in parallel, at
-// most runtime.GOMAXPROCS(0) at a time, and returns the results in the order of ts. One
-// trainer steps on the calling goroutine. The trainers must be distinct and share nothing
+// Round steps once every trainer of ts for which live(i) holds (nil: all), all at once in
+// parallel (see Parallel), and returns the results in the order of ts. A single trainer
+// steps on the calling goroutine. The trainers must be distinct and share nothing
 // mutable (each Trainer is single-threaded; their datasets are read-only); a trainer's
 // interrupt may then be called from several goroutines at once, so it must be safe for
 // concurrent use. Round takes no events: the caller takes each trainer's after the round.
@@ -162,20 +161,21 @@ func Round(ts []*Trainer, live func(i int) bool) []Stepped {
 	return res
 }
 
-// Parallel calls f(i) for every i of idx, in parallel, at most runtime.GOMAXPROCS(0) at a
-// time, and returns when all have returned; one index runs on the calling goroutine. A panic
-// of f is raised again on the calling goroutine (the first, with the stack where it happened).
+// Parallel calls f(i) for every i of idx, each on a goroutine of its own (one index alone
+// runs on the calling goroutine), and returns when all have returned. All run at once even
+// when there are more than cores: the scheduler shares the cores among them, so that three
+// arms on two cores take about 1.5 steps' time a round, where running them two at a time
+// would take 2 (the third alone, one core idle). A panic of f is raised again on the calling
+// goroutine (the first, with the stack where it happened).
 func Parallel(idx []int, f func(i int)) {
 	if len(idx) == 1 {
 		f(idx[0])
 		return
 	}
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var panicked any
 	for _, i := range idx {
-		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() {
 				if p := recover(); p != nil {
@@ -185,7 +185,6 @@ func Parallel(idx []int, f func(i int)) {
 					}
 					mu.Unlock()
 				}
-				<-sem
 			}()
 			f(i)
 		})
