@@ -153,19 +153,30 @@ func TestBurstOfKeysAllCount(t *testing.T) {
 
 // BenchmarkKeyToScreen measures the time from a key written to the terminal to the frame
 // that acknowledges it, through the real program on a pty while the engine trains: the
-// demo preset with a per-step refresh, and mnist. It reports the median and the 95th
+// demo preset with a per-step refresh, and mnist, each alone and in a race of Dom-SGD, SGD
+// and Bulk-SGD (the key then acts on the focused arm). It reports the median and the 95th
 // percentile in ms.
 //
 //	go test ./tui -run '^$' -bench KeyToScreen -benchtime 200x
 func BenchmarkKeyToScreen(b *testing.B) {
-	for _, preset := range []string{"demo", "mnist"} {
-		b.Run(preset, func(b *testing.B) {
-			cfg, err := train.Preset(preset)
+	for _, tc := range []struct {
+		preset string
+		race   bool
+	}{{"demo", false}, {"mnist", false}, {"demo", true}, {"mnist", true}} {
+		name, opts := tc.preset, lab.Options{}
+		if tc.race {
+			name, opts.Race = tc.preset+"-race3", lab.DefaultRace
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg, err := train.Preset(tc.preset)
 			if err != nil {
 				b.Fatal(err)
 			}
-			l := startPTY(b, cfg, lab.Options{}, 120, 40)
+			l := startPTY(b, cfg, opts, 120, 40)
 			l.waitFor(b, "running")
+			if tc.race {
+				l.waitFor(b, "race of 3")
+			}
 			var c0 train.Config
 			l.e.Do(func(tr *train.Trainer) { c0 = tr.Config() })
 			lat := make([]time.Duration, 0, b.N)
