@@ -153,6 +153,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
     ap.add_argument("--openblas", action="store_true", help="also the -tags openblas build (OPENBLAS_NUM_THREADS=1)")
     ap.add_argument("--json", action="store_true", help="print the raw results as JSON")
+    ap.add_argument("--bin", help="a sharpflat binary to time instead of building the tree's")
+    ap.add_argument("--also", action="append", default=[], metavar="NAME=PATH",
+                    help="another sharpflat binary to time in the same rounds (e.g. a build from before a change); repeatable")
     args = ap.parse_args()
     torch.set_num_threads(THREADS)
     torch.set_num_interop_threads(1)
@@ -160,8 +163,14 @@ def main():
     x, y = mnist5k(os.path.join(here, "..", "nn", "mnistdata"))
 
     gobin = os.path.join("/tmp", "sharpflat-protocol-bench")
-    subprocess.run(["go", "build", "-o", gobin, "."], check=True)
+    if args.bin:
+        gobin = args.bin
+    else:
+        subprocess.run(["go", "build", "-o", gobin, "."], check=True)
     builds = [("sharpflat", gobin, {})]
+    for also in args.also:
+        name, _, path = also.partition("=")
+        builds.append((name, path, {}))
     if args.openblas:
         subprocess.run(["go", "build", "-tags", "openblas", "-o", gobin + "-openblas", "."], check=True)
         builds.append(("sharpflat+OpenBLAS", gobin + "-openblas", {"OPENBLAS_NUM_THREADS": "1"}))
