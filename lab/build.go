@@ -41,7 +41,7 @@ func (e *Engine) own(t *train.Trainer) {
 // keeping any of its arms.
 func (e *Engine) install(t *train.Trainer, h *History) {
 	e.t, e.history = t, h
-	e.arms, e.focus, e.race = []*arm{{t: t, history: h}}, 0, nil
+	e.arms, e.focus, e.race, e.roundSteps = []*arm{{t: t, history: h}}, 0, nil, nil
 }
 
 // rollback returns arm a to its checkpoint (see train.Trainer.Rollback): the history loses

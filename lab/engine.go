@@ -104,6 +104,9 @@ type Engine struct {
 	// for it (a new k, a recompute, pause, reset, rollback, …) and by the end of Run's
 	// context. The trainer checks it before every Hessian-vector product.
 	interrupt atomic.Bool
+	// stopping is set when Run's context ends; catchingUp while Run finishes a round a
+	// command cut short, which only stopping may then interrupt (stopRefresh).
+	stopping, catchingUp atomic.Bool
 
 	subMu sync.Mutex
 	subs  map[*Subscription]struct{}
@@ -118,8 +121,9 @@ type Engine struct {
 	arms        []*arm   // the runs trained in lockstep: one in a normal lab, more in a race
 	focus       int      // index in arms of the arm the keys act on
 	race        *raceState
-	racedAt     bool   // Options.Race has been started
-	applied     uint64 // the sequence number of the latest command applied
+	roundSteps  []*train.Metrics // the steps of a round cut short so far, by arm (round)
+	racedAt     bool             // Options.Race has been started
+	applied     uint64           // the sequence number of the latest command applied
 	events      []train.Event
 	interrupted int       // refreshes interrupted by a command or a stop
 	refreshOwed bool      // a paused engine's recompute was interrupted: take it again
@@ -186,11 +190,24 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 		e.subMu.Unlock()
 		e.publish()
 	}()
-	stopInterrupting := context.AfterFunc(ctx, func() { e.interrupt.Store(true) })
+	stopInterrupting := context.AfterFunc(ctx, func() { e.stopping.Store(true); e.interrupt.Store(true) })
 	defer stopInterrupting()
 	for {
 		if ctx.Err() == nil {
 			e.interrupt.Store(false) // before draining: a command queued after it sets it again
+		}
+		// A round a command cut short (an arm's refresh interrupted while the others stepped)
+		// is finished before any command runs, whatever the state: commands, snapshots of the
+		// race (w, a lesson's step) and pauses always see the arms in lockstep. Only the end
+		// of ctx interrupts it; a command waits for one arm's step.
+		if e.owing() && ctx.Err() == nil {
+			e.catchingUp.Store(true)
+			err := e.step()
+			e.catchingUp.Store(false)
+			if err != nil {
+				return err
+			}
+			e.publish()
 		}
 		if err := e.drain(); err != nil {
 			return err
@@ -250,7 +267,14 @@ func (e *Engine) beforeProduct() bool {
 		e.version++
 		e.publish()
 	}
-	return e.interrupt.Load()
+	return e.stopRefresh()
+}
+
+// stopRefresh reports whether a refresh in progress must stop: a command asked for it (not
+// while a cut round is being finished), or the engine is stopping. It is the trainers'
+// interrupt hook (called from the goroutines of a round) and must stay safe for that.
+func (e *Engine) stopRefresh() bool {
+	return e.stopping.Load() || (e.interrupt.Load() && !e.catchingUp.Load())
 }
 
 // longRefresh is how long a step must have run before its progress is shown: a per-step

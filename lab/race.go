@@ -10,6 +10,7 @@ package lab
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"sharpflat/lab/train"
@@ -103,7 +104,7 @@ func (e *Engine) startRace(specs []ArmSpec) {
 		e.log(train.EventError, err.Error())
 	}
 	e.log(train.EventCommand, fmt.Sprintf("race of %s from step %d", FormatRace(specs), base.StepCount()))
-	e.arms, e.race = arms, &raceState{at: base.StepCount(), specs: specs, base: base.Config()}
+	e.arms, e.roundSteps, e.race = arms, nil, &raceState{at: base.StepCount(), specs: specs, base: base.Config()}
 	e.setFocus(0)
 	e.forkRefresh()
 	if e.state == Diverged {
@@ -253,10 +254,7 @@ func (e *Engine) round() (complete bool, stepped []*train.Metrics, err error) {
 	if e.race != nil && e.forkRefresh() {
 		return false, nil, nil
 	}
-	owing := false
-	for _, a := range e.arms {
-		owing = owing || (a.owed && a.t.Diverged() == nil)
-	}
+	owing := e.owing()
 	ts := make([]*train.Trainer, len(e.arms))
 	for i, a := range e.arms {
 		ts[i] = a.t
@@ -265,7 +263,9 @@ func (e *Engine) round() (complete bool, stepped []*train.Metrics, err error) {
 		a := e.arms[i]
 		return a.t.Diverged() == nil && (!owing || a.owed)
 	})
-	stepped = make([]*train.Metrics, len(e.arms))
+	if len(e.roundSteps) != len(e.arms) {
+		e.roundSteps = make([]*train.Metrics, len(e.arms))
+	}
 	complete = true
 	for i, r := range res {
 		a := e.arms[i]
@@ -281,15 +281,35 @@ func (e *Engine) round() (complete bool, stepped []*train.Metrics, err error) {
 		}
 		a.owed, a.recompute = false, false
 		m := r.Metrics
-		stepped[i] = &m
+		e.roundSteps[i] = &m
 		if err := e.recordStep(a, &m); err != nil {
 			return false, nil, err
 		}
 	}
 	if !complete {
 		e.interrupted++
+		if !slices.ContainsFunc(e.roundSteps, func(m *train.Metrics) bool { return m != nil }) {
+			// No arm stepped: the round changed nothing and is simply taken again, after the
+			// command that cut it (a new k restarts the refresh with it).
+			for _, a := range e.arms {
+				a.owed = false
+			}
+			e.roundSteps = nil
+		}
+		return false, nil, nil
 	}
-	return complete, stepped, nil
+	stepped, e.roundSteps = e.roundSteps, nil // the round's steps, however many tries it took
+	return true, stepped, nil
+}
+
+// owing reports whether a round was cut short: a live arm owes its step.
+func (e *Engine) owing() bool {
+	for _, a := range e.arms {
+		if a.owed && a.t.Diverged() == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // recordStep adds a step to its arm's history and records it (the lab's Recorder, or the
@@ -403,7 +423,7 @@ func (e *Engine) restoreRace(s *raceSave) error {
 		arms = append(arms, a)
 	}
 	rs := s.race
-	e.arms, e.race = arms, &rs
+	e.arms, e.roundSteps, e.race = arms, nil, &rs
 	e.setFocus(s.focus)
 	return nil
 }
@@ -412,5 +432,5 @@ func (e *Engine) restoreRace(s *raceSave) error {
 // the end of Run. It runs on the arm's goroutine during a round, so unlike beforeProduct it
 // publishes nothing (a race's snapshots come between rounds).
 func (e *Engine) armInterrupt(a *arm) {
-	a.t.SetInterrupt(e.interrupt.Load)
+	a.t.SetInterrupt(e.stopRefresh)
 }

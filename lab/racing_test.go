@@ -267,13 +267,19 @@ func TestRaceInterruptedArmCatchesUp(t *testing.T) {
 		if interrupt {
 			e.arms[1].t.SetInterrupt(func() bool { return true })
 			complete, stepped, err := e.round()
-			if err != nil || complete || stepped[0] == nil || stepped[1] != nil || stepped[2] == nil || !e.arms[1].owed {
+			if err != nil || complete || stepped != nil || !e.arms[1].owed || !e.owing() {
 				t.Fatalf("the interrupted round: complete %v, stepped %v, err %v", complete, stepped, err)
 			}
 			e.arms[1].t.SetInterrupt(nil)
+			before := [3]int{e.arms[0].t.StepCount(), e.arms[1].t.StepCount(), e.arms[2].t.StepCount()}
 			complete, stepped, err = e.round()
-			if err != nil || !complete || stepped[0] != nil || stepped[1] == nil || stepped[2] != nil {
+			// The round is whole: every arm's step of it, though arms 0 and 2 took theirs in
+			// the first try and only arm 1 stepped now.
+			if err != nil || !complete || stepped[0] == nil || stepped[1] == nil || stepped[2] == nil || e.owing() {
 				t.Fatalf("the catching-up round: complete %v, stepped %v, err %v", complete, stepped, err)
+			}
+			if after := [3]int{e.arms[0].t.StepCount(), e.arms[1].t.StepCount(), e.arms[2].t.StepCount()}; after != [3]int{before[0], before[1] + 1, before[2]} {
+				t.Fatalf("catching up stepped %v → %v, want only arm 1", before, after)
 			}
 		}
 		for e.arms[0].t.StepCount() < 3 {
