@@ -360,7 +360,15 @@ func (e *Engine) keepEvent(ev train.Event) error {
 		e.events = append(e.events[:0], e.events[len(e.events)-maxEvents:]...)
 	}
 	e.version++
-	if e.opts.Recorder != nil && e.race == nil { // in a race the lab's run waits at the fork
+	if e.race != nil {
+		// In a race the lab's run waits at the fork: the event belongs to every arm's run
+		// (the one the race ends with, and each one w writes).
+		for _, a := range e.arms {
+			a.log = append(a.log, logEntry{ev: &ev})
+		}
+		return nil
+	}
+	if e.opts.Recorder != nil {
 		return e.opts.Recorder.Event(ev)
 	}
 	return nil

@@ -49,6 +49,9 @@ type raceState struct {
 	// specs of the arms, as asked.
 	specs []ArmSpec
 	base  train.Config // the settings in force at the fork (RaceView.Base)
+	// spoolSteps and spoolEvents are what the lab's spool held at the fork: the run every
+	// arm shares (a race ended and stepped back into in a lesson has added to it since).
+	spoolSteps, spoolEvents int
 }
 
 // Race forks arms from the current state (the focused arm's, if a race is on, which then
@@ -104,7 +107,11 @@ func (e *Engine) startRace(specs []ArmSpec) {
 		e.log(train.EventError, err.Error())
 	}
 	e.log(train.EventCommand, fmt.Sprintf("race of %s from step %d", FormatRace(specs), base.StepCount()))
-	e.arms, e.roundSteps, e.race = arms, nil, &raceState{at: base.StepCount(), specs: specs, base: base.Config()}
+	rs := &raceState{at: base.StepCount(), specs: specs, base: base.Config()}
+	if e.spool != nil {
+		rs.spoolSteps, rs.spoolEvents = e.spool.Steps(), e.spool.EventCount()
+	}
+	e.arms, e.roundSteps, e.race = arms, nil, rs
 	e.setFocus(0)
 	e.forkRefresh()
 	if e.state == Diverged {

@@ -52,6 +52,8 @@ func (e *Engine) saveRace(dir string) error {
 	if err != nil {
 		return err
 	}
+	// Only what the spool held at the fork is every arm's past.
+	prefix, events = prefix[:min(len(prefix), e.race.spoolSteps)], events[:min(len(events), e.race.spoolEvents)]
 	var written []string
 	for _, a := range e.arms {
 		path := filepath.Join(dir, ArmDir(a.spec))
@@ -93,6 +95,11 @@ func writeArm(dir string, a *arm, prefix []train.Metrics, events []train.Event) 
 		}
 	}
 	t := a.t
+	if t.Diverged() != nil {
+		// A diverged arm has no state to go on from: no resume checkpoint (as a headless run
+		// that diverges keeps none past the divergence), so --resume refuses it.
+		return w.Close(t.Model(), t.Theta(), t.StepCount())
+	}
 	return w.CloseWith(t.Model(), t.Theta(), t.StepCount(), t.Save(train.WhyResume), plan{Steps: t.StepCount()})
 }
 

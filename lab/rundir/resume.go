@@ -216,7 +216,7 @@ func readResume(dir string) (resumeHeader, *train.Checkpoint, error) {
 		if _, e := os.Stat(filepath.Join(dir, metricsName)); e != nil {
 			return h, nil, fmt.Errorf("%s is not a sharpflat run directory (no %s)", dir, metricsName)
 		}
-		return h, nil, fmt.Errorf("%s has no resume checkpoint (%s): it was written by an older sharpflat", dir, resumeFile)
+		return h, nil, fmt.Errorf("%s has no resume checkpoint (%s): a run that diverged keeps none past the divergence (see its events.jsonl), and an older sharpflat wrote none", dir, resumeFile)
 	}
 	if err != nil {
 		return h, nil, err

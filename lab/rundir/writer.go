@@ -29,6 +29,7 @@ type Writer struct {
 	cfg       train.Config // the run's configuration (config.json), named by resume.bin
 	files     [3]*lineFile // metrics.jsonl, metrics.csv, events.jsonl
 	steps     int          // steps recorded (buffered or on disk)
+	events    int          // events recorded (buffered or on disk)
 	kept      int          // steps on disk in every file
 	resumed   bool         // continues a run (Resume): nothing of it is Abandoned
 	cut       bool         // resumed: each file is still to be cut back to its size at the checkpoint
@@ -106,6 +107,7 @@ func (w *Writer) Event(e train.Event) error {
 	}
 	ef := w.files[2]
 	ef.buf = append(append(ef.buf, raw...), '\n')
+	w.events++
 	return w.err
 }
 
@@ -124,6 +126,9 @@ func (w *Writer) Kept() int { return w.kept }
 
 // Steps is the number of steps recorded.
 func (w *Writer) Steps() int { return w.steps }
+
+// EventCount is the number of events recorded.
+func (w *Writer) EventCount() int { return w.events }
 
 // Flush writes the buffered lines, each file's in one write. When a write fails (a full
 // disk) every file is cut back to the lines it held before, so that the directory stays a
