@@ -4,7 +4,7 @@ package lab
 // step per round, in parallel through train.Round. An arm is forked exactly as an experiment
 // arm starts from its warm-up's checkpoint (Save → Restore, Apply the arm's settings, Refresh
 // at the fork), so all arms draw the same minibatches and a race from a checkpoint is an
-// `experiment switch` group's arms, bit for bit (race_identity_test.go). A normal lab is a
+// `experiment switch` group's arms, bit for bit (raceidentity_test.go). A normal lab is a
 // race of one arm without a RaceView.
 
 import (
@@ -68,14 +68,20 @@ func (e *Engine) startRace(specs []ArmSpec) {
 		e.log(train.EventError, "race: "+err.Error())
 		return
 	}
-	if e.race != nil {
-		e.endRace()
-	}
-	base := e.t
+	base := e.t // the focused arm's, in a race (which then ends, keeping it)
 	if base.Diverged() != nil {
 		e.log(train.EventError, "race: training has diverged; roll back first")
 		return
 	}
+	// Every arm holds a trainer of its own, and the base stays until they are built.
+	if err := base.Footprint().Times(len(specs)+1).Check(fmt.Sprintf("a race of %d arms", len(specs)), train.MemoryLimit()); err != nil {
+		e.log(train.EventError, "race: "+err.Error())
+		return
+	}
+	if e.race != nil {
+		e.endRace()
+	}
+	base = e.t
 	cp, kept := base.Save(train.WhyRace), base.Kept()
 	// Each arm builds its data and network anew (train.Restore): on MNIST a third of a
 	// second each, so the arms are built in parallel.
@@ -119,10 +125,11 @@ func (e *Engine) startRace(specs []ArmSpec) {
 	}
 }
 
-// checkRace refuses a race of no arm, too many, or an arm twice.
+// checkRace refuses a race of fewer than 2 arms (nothing to compare), too many, or an arm
+// twice.
 func checkRace(specs []ArmSpec) error {
-	if len(specs) == 0 || len(specs) > MaxArms {
-		return fmt.Errorf("%d arms: a race has 1 to %d", len(specs), MaxArms)
+	if len(specs) < 2 || len(specs) > MaxArms {
+		return fmt.Errorf("%d arms: a race has 2 to %d", len(specs), MaxArms)
 	}
 	for i, s := range specs {
 		if _, err := train.ParseRule(s.Rule); err != nil {

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -60,5 +61,29 @@ func TestRaceCutRoundIsFinished(t *testing.T) {
 	e.Do(func(*train.Trainer) { cut = e.interrupted })
 	if cut == 0 {
 		t.Error("arm 2's refresh was not interrupted: the test did not cut the round")
+	}
+}
+
+// A race holds a trainer per arm: one that would not fit in the memory limit all together is
+// refused with the estimate, and the lab goes on as it was (its race, if any, kept).
+func TestRaceRefusedOverTheMemoryLimit(t *testing.T) {
+	e, err := New(small(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := e.t.Footprint().Total()
+	defer train.SetMemoryLimit(train.MemoryLimit())
+	train.SetMemoryLimit(int64(3.5 * one)) // the lab and two arms fit; three arms and the lab do not
+	e.startRace(DefaultRace)
+	if e.race != nil {
+		t.Fatal("a race of 3 arms above the memory limit was started")
+	}
+	last := e.events[len(e.events)-1]
+	if last.Kind != train.EventError || !strings.Contains(last.Text, "a race of 3 arms") {
+		t.Errorf("the refusal: %v %q", last.Kind, last.Text)
+	}
+	e.startRace(DefaultRace[:2])
+	if e.race == nil {
+		t.Errorf("a race of two arms within the limit was refused: %q", e.events[len(e.events)-1].Text)
 	}
 }

@@ -79,7 +79,7 @@ func ParseRace(s string) ([]ArmSpec, error) {
 	}
 	fields := strings.Split(s, ",")
 	if len(fields) > MaxArms {
-		return nil, fmt.Errorf("%d arms: a race has at most %d", len(fields), MaxArms)
+		return nil, fmt.Errorf("%d arms: a race has 2 to %d, e.g. dom,sgd,bulk", len(fields), MaxArms)
 	}
 	var specs []ArmSpec
 	for i, f := range fields {
@@ -93,6 +93,9 @@ func ParseRace(s string) ([]ArmSpec, error) {
 			}
 		}
 		specs = append(specs, a)
+	}
+	if len(specs) < 2 {
+		return nil, fmt.Errorf("1 arm: a race has 2 to %d, e.g. dom,sgd,bulk", MaxArms)
 	}
 	return specs, nil
 }

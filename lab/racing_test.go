@@ -16,8 +16,8 @@ func TestParseRace(t *testing.T) {
 		{"dom,sgd,bulk", DefaultRace, "dom,sgd,bulk"},
 		{" Bulk , alpha=0.25 ", []ArmSpec{{Rule: "bulk"}, {Rule: "alpha=0.25"}}, "bulk,alpha=0.25"},
 		{"w=2/0.5,sgd:lr*2", []ArmSpec{{Rule: "w=2/0.5"}, {Rule: "sgd", LRScale: 2}}, "w=2/0.5,sgd:lr*2"},
-		{"bulk:k=20:m=0.9", []ArmSpec{{Rule: "bulk", K: 20, Momentum: 0.9, SetMomentum: true}}, "bulk:k=20:m=0.9"},
-		{"dom:m=0", []ArmSpec{{Rule: "dom", SetMomentum: true}}, "dom:m=0"},
+		{"bulk:k=20:m=0.9,sgd", []ArmSpec{{Rule: "bulk", K: 20, Momentum: 0.9, SetMomentum: true}, {Rule: "sgd"}}, "bulk:k=20:m=0.9,sgd"},
+		{"dom:m=0,dom", []ArmSpec{{Rule: "dom", SetMomentum: true}, {Rule: "dom"}}, "dom:m=0,dom"},
 	}
 	for _, g := range good {
 		got, err := ParseRace(g.in)
@@ -40,7 +40,8 @@ func TestParseRace(t *testing.T) {
 	}
 	bad := []struct{ in, says string }{
 		{"", "no arms"},
-		{"dom,sgd,bulk,alpha=0.1,alpha=0.2,alpha=0.3,alpha=0.4", "at most 6"},
+		{"dom,sgd,bulk,alpha=0.1,alpha=0.2,alpha=0.3,alpha=0.4", "7 arms: a race has 2 to 6"},
+		{"bulk", "1 arm: a race has 2 to 6"},
 		{"dom,sdg", `arm 2 ("sdg")`},
 		{"dom,alpha=2", `arm 2 ("alpha=2")`},
 		{"bulk,dom,bulk", `arm 3 ("bulk") is arm 1 again`},

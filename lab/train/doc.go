@@ -6,7 +6,7 @@
 // until-condition, the recorder, divergence and cancellation, for one trainer or several in
 // lockstep (a race). A Trainer starts no goroutine (nn splits each pass across cores inside
 // the call); Drive, Round and Parallel step the trainers of a race on goroutines of their
-// own, at most GOMAXPROCS at once, and record them in order. Nothing here reads a command
+// own, all at once, and record them in order. Nothing here reads a command
 // line.
 //
 // The update rule is a type (Rule): the blend d = w_dom P_dom g + w_bulk P_bulk g of

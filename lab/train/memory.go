@@ -177,6 +177,16 @@ func FootprintOf(widths []int, k int, sets []int, dataFloats float64) Footprint 
 	return f
 }
 
+// Footprint estimates what the trainer needs, as New checked it: a race of n arms needs n
+// times it (Times).
+func (t *Trainer) Footprint() Footprint { return footprint(&t.cfg, &t.train, &t.test, &t.hess) }
+
+// Times is n copies of f (n trainers of one configuration, e.g. the arms of a race).
+func (f Footprint) Times(n int) Footprint {
+	k := float64(n)
+	return Footprint{Activations: k * f.Activations, Eigenspace: k * f.Eigenspace, Parameters: k * f.Parameters, Data: k * f.Data}
+}
+
 // footprint estimates a trainer's needs once its data is known.
 func footprint(c *Config, train, test, hess *nn.Dataset) Footprint {
 	batch := c.Batch
