@@ -174,6 +174,9 @@ func (m Model) raceHeader() string {
 	}
 	a := r.Arms[r.Focus]
 	who := string(raceLooks(r.Arms)[r.Focus].glyph) + " " + safetext.Line(a.Name) // a lesson may name it
+	if a.Run == lab.Diverged {
+		who += " ✗ diverged" // the race runs on; this arm has stopped (u rolls it back)
+	}
 	if r.All {
 		return st.Label.Render(fmt.Sprintf("race of %d · keys: ", len(r.Arms))) + st.Value.Render("all arms") +
 			st.Label.Render(", focus ") + st.Value.Render(who)

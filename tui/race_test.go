@@ -292,3 +292,22 @@ func BenchmarkRaceView(b *testing.B) {
 		})
 	}
 }
+
+// The header says when the focused arm has diverged: the race runs on (▶ running), but the
+// arm the keys act on has stopped.
+func TestRaceHeaderFocusDiverged(t *testing.T) {
+	m := New(idleEngine(t), asciiRenderer(), Options{})
+	defer m.Close()
+	snap := raceSnapshot(3, true) // arm 3, SGD at 4η, diverged at step 350
+	mm, _ := m.Update(snapshotMsg{snap})
+	mm, _ = mm.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	head := strings.SplitN(ansi.Strip(mm.(Model).View()), "\n", 2)[0]
+	if !strings.Contains(head, "✗ diverged") {
+		t.Errorf("the header does not say the focused arm diverged:\n%s", head)
+	}
+	snap = raceSnapshot(1, true)
+	mm, _ = mm.Update(snapshotMsg{snap})
+	if head := strings.SplitN(ansi.Strip(mm.(Model).View()), "\n", 2)[0]; strings.Contains(head, "diverged") {
+		t.Errorf("the header says diverged with a live arm in focus:\n%s", head)
+	}
+}
