@@ -58,6 +58,7 @@ func TestExperimentPlanLines(t *testing.T) {
 // warm-up), one of them killed while its arm runs and then rerun, a finished one rerun; then
 // report.sbatch. The report equals a local run's, bit for bit.
 func TestExperimentJobArrayMatchesLocalRun(t *testing.T) {
+	numericsOnly(t)
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("no bash to run the job scripts with")
 	}

@@ -50,6 +50,7 @@ func hostileLesson(s string) *lesson.Lesson {
 // title, step title, claim and file name is escaped in lesson --check and --list output,
 // and a file holding one is refused with a message that shows it escaped.
 func TestLessonOutputEscapesHostileText(t *testing.T) {
+	numericsOnly(t)
 	dir := t.TempDir()
 	for i, h := range safetext.Hostile() {
 		l := hostileLesson(h)

@@ -112,6 +112,7 @@ func TestLessonCommand(t *testing.T) {
 
 // The complete example of docs/LESSONS.md parses and every claim of it holds.
 func TestLessonsDocExample(t *testing.T) {
+	numericsOnly(t)
 	doc, err := os.ReadFile("docs/LESSONS.md")
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 // over 300 steps CE — SGD 0.080/0.088, Dom 0.0005/−0.001, Bulk 0.080/0.087; mean χ(g)
 // 0.47–0.57 vs √(k/P) ≈ 0.11.
 func TestSwitchReproducesDomBulkClaims(t *testing.T) {
+	numericsOnly(t)
 	c, _ := Preset("demo")
 	c.RefreshEvery, c.HessianSet, c.EnergyEvery, c.EvalEvery = 5, 0, 0, 50
 	c.KeepEvery = 1 << 30 // only the checkpoint at the switch: every arm starts there
@@ -82,6 +83,7 @@ func TestSwitchReproducesDomBulkClaims(t *testing.T) {
 // Cohen et al. (ICLR 2021): under full-batch gradient descent the sharpness rises until it
 // reaches 2/η and then hovers there. The eos preset (MSE, 250 examples, η = 0.4, 2/η = 5).
 func TestEOSPresetSharpensToTwoOverEta(t *testing.T) {
+	numericsOnly(t)
 	c, _ := Preset("eos")
 	c.EnergyEvery = 0
 	_, ms := run(t, c, 1500)

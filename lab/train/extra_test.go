@@ -47,6 +47,7 @@ func denseSpectrum(t *testing.T, tr *Trainer) []float64 {
 // λ_{k+1} of a refresh with the extra pair is the (k+1)-th eigenvalue of the dense Hessian;
 // the basis keeps k pairs and the G/F split of k.
 func TestBulkTopMatchesDenseHessian(t *testing.T) {
+	numericsOnly(t)
 	c, _ := Preset("demo")
 	tr, err := New(c)
 	if err != nil {
@@ -341,6 +342,7 @@ func TestPresetOrder(t *testing.T) {
 // (w_dom = w_bulk = 1) the update is g itself whatever the basis, so the trajectory does not
 // depend on the refresh schedule: T = 0 here only saves the refreshes.
 func TestSpiralsLearns(t *testing.T) {
+	numericsOnly(t)
 	c, _ := Preset("spirals")
 	c.RefreshEvery, c.EnergyEvery = 0, 0
 	tr, err := New(c)
