@@ -33,29 +33,11 @@ func screenPanels() []panel {
 	}
 	return []panel{
 		{id: panelLoss, glossary: "loss", caption: captionOf(panelLoss),
-			draw: func(m Model, a area, _ bool) {
-				if m.snap.Race != nil {
-					m.raceLossPanel(a)
-				} else {
-					m.lossPanel(a)
-				}
-			}},
+			draw: orRace(Model.lossPanel, Model.raceLossPanel)},
 		{id: panelSharp, glossary: "sharpness λ₁", caption: captionOf(panelSharp),
-			draw: func(m Model, a area, _ bool) {
-				if m.snap.Race != nil {
-					m.raceSharpnessPanel(a)
-				} else {
-					m.sharpnessPanel(a)
-				}
-			}},
+			draw: orRace(Model.sharpnessPanel, Model.raceSharpnessPanel)},
 		{id: panelAlign, glossary: "χ", caption: captionOf(panelAlign),
-			draw: func(m Model, a area, _ bool) {
-				if m.snap.Race != nil {
-					m.raceAlignmentPanel(a)
-				} else {
-					m.alignmentPanel(a)
-				}
-			}},
+			draw: orRace(Model.alignmentPanel, Model.raceAlignmentPanel)},
 		// The narrow arrangement has no split panel: the spectrum gives the G share instead. In a
 		// race each line chart draws every arm, the spectrum the focused arm and a table of all.
 		{id: panelSpectrum, glossary: "spectrum λ₁…λₖ", caption: captionOf(panelSpectrum),
@@ -126,4 +108,16 @@ func captionUnder(a area, r rect, cs []string) rect {
 	a.sub(r.x, r.y+r.h-1, r.w, 1).text(0, 0, strings.TrimSpace(text), inkCaption)
 	r.h--
 	return r
+}
+
+// orRace draws a line chart with single for one run and with race, which overlays every arm,
+// during a race.
+func orRace(single, race func(Model, area)) func(Model, area, bool) {
+	return func(m Model, a area, _ bool) {
+		if m.snap.Race != nil {
+			race(m, a)
+		} else {
+			single(m, a)
+		}
+	}
 }
