@@ -57,6 +57,26 @@ type Config struct {
 	HutchSamples  int     `json:"hutch_samples" flag:"hutch-samples" help:"Hutchinson probes per energy estimate" check:"[2,10000]"` // ≤ MaxHutchSamples
 	DivergeFactor float64 `json:"diverge_factor" flag:"diverge-factor" help:"divergence: a minibatch loss above this × the initial training loss (or NaN/Inf)" check:"(1,inf)"`
 	KeepEvery     int     `json:"keep_every" flag:"keep-every" help:"automatic checkpoint for rollback every N steps" check:"[1,inf)"`
+
+	// Batch sharpness (EstimateBatchSharpness) every N steps, at the step's θ before its
+	// update, from BatchSharpnessBatches fresh minibatches of the run's batch size: one
+	// minibatch HVP a batch, two under a projected rule. A measurement only: it draws its
+	// batches from its own seed and leaves the trajectory as it is. Both are left out of
+	// config.json at 0, so the files of runs without them are unchanged.
+	BatchSharpnessEvery   int `json:"batch_sharpness_every,omitempty" flag:"batch-sharpness-every" help:"estimate batch sharpness λ_B and the update's batch curvature λ_d every N steps (0: never)" check:"[0,inf)" note:"0: never"`
+	BatchSharpnessBatches int `json:"batch_sharpness_batches,omitempty" flag:"batch-sharpness-batches" help:"minibatches per batch-sharpness estimate (0: 32)" check:"[0,10000]" note:"0: 32"`
+}
+
+// DefaultBatchSharpnessBatches is the number of minibatches of a batch-sharpness estimate
+// when BatchSharpnessBatches is 0.
+const DefaultBatchSharpnessBatches = 32
+
+// SharpnessBatches is BatchSharpnessBatches, or its default when 0.
+func (c *Config) SharpnessBatches() int {
+	if c.BatchSharpnessBatches > 0 {
+		return c.BatchSharpnessBatches
+	}
+	return DefaultBatchSharpnessBatches
 }
 
 // MaxWidth is the widest hidden layer a configuration may ask for.

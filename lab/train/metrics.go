@@ -1,6 +1,7 @@
 package train
 
 import (
+	"encoding/json"
 	"math"
 	"strconv"
 )
@@ -87,6 +88,16 @@ type Metrics struct {
 	// of metrics.jsonl should take NaN as its default.
 	BulkTop OptNum `json:"bulk_top,omitzero"`
 
+	// BatchSharpness is λ_B = E_B[g_Bᵀ H_B g_B / ‖g_B‖²] over fresh minibatches, and
+	// UpdateSharpness λ_d, the same along the update in force d_B (EstimateBatchSharpness),
+	// each with its standard error, at θ before this step's update, on the steps
+	// Config.BatchSharpnessEvery asks for; otherwise NaN, left out of metrics.jsonl, and never
+	// columns of metrics.csv, so the files of runs without them are unchanged.
+	BatchSharpness        OptNum `json:"batch_sharpness,omitzero"`
+	BatchSharpnessStderr  OptNum `json:"batch_sharpness_stderr,omitzero"`
+	UpdateSharpness       OptNum `json:"update_sharpness,omitzero"`
+	UpdateSharpnessStderr OptNum `json:"update_sharpness_stderr,omitzero"`
+
 	Alpha Num     `json:"alpha"` // slider position; null when (w_dom, w_bulk) is off its path
 	WDom  float64 `json:"w_dom"`
 	WBulk float64 `json:"w_bulk"`
@@ -124,4 +135,13 @@ type Metrics struct {
 	// was computed; -1 before the first refresh), for telling how old Sharpness and BulkTop
 	// are. Not written to the files.
 	BasisStep int `json:"-"`
+}
+
+// UnmarshalJSON reads a line of metrics.jsonl. The optional metrics (OptNum) a line leaves
+// out read as NaN, "not measured", not as 0.
+func (m *Metrics) UnmarshalJSON(b []byte) error {
+	type plain Metrics // without this method
+	m.BulkTop, m.BatchSharpness, m.BatchSharpnessStderr = OptNum(math.NaN()), OptNum(math.NaN()), OptNum(math.NaN())
+	m.UpdateSharpness, m.UpdateSharpnessStderr = OptNum(math.NaN()), OptNum(math.NaN())
+	return json.Unmarshal(b, (*plain)(m))
 }

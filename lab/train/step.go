@@ -14,7 +14,9 @@ import (
 
 // newMetrics is a step's metrics with every optional field unmeasured.
 func newMetrics(step int) Metrics {
-	return Metrics{Step: step, BulkTop: OptNum(math.NaN()), TrainLoss: NA, TrainAcc: NA, TestLoss: NA, TestAcc: NA,
+	na := OptNum(math.NaN())
+	return Metrics{Step: step, BulkTop: na, BatchSharpness: na, BatchSharpnessStderr: na, UpdateSharpness: na,
+		UpdateSharpnessStderr: na, TrainLoss: NA, TrainAcc: NA, TestLoss: NA, TestAcc: NA,
 		ChiFullGrad: NA, Overlap: NA, RefreshMS: NA, EnergyH: NA, EnergyHStderr: NA,
 		EnergyG: NA, EnergyGStderr: NA, EnergyF: NA, EnergyFStderr: NA}
 }
@@ -22,15 +24,17 @@ func newMetrics(step int) Metrics {
 // Step runs one step and returns its metrics:
 //
 //  1. refresh the eigenspace if due (every T steps) or asked for;
-//  2. the minibatch gradient g at θ (the next minibatch of a seeded epoch order);
-//  3. d from g by the update rule in force (Config.Rule: the blend
+//  2. batch sharpness and the update's batch curvature if due (every
+//     batch_sharpness_every steps; measureBatchSharpness);
+//  3. the minibatch gradient g at θ (the next minibatch of a seeded epoch order);
+//  4. d from g by the update rule in force (Config.Rule: the blend
 //     w_dom P_dom g + w_bulk P_bulk g unless Update names another), and χ = ‖P_dom g‖/‖g‖;
-//  4. on eval steps, the full-train and test loss at the same θ;
-//  5. θ ← θ − η d through the optimizer;
-//  6. the divergence check (NaN/Inf, or a minibatch loss above diverge_factor × the first
+//  5. on eval steps, the full-train and test loss at the same θ;
+//  6. θ ← θ − η d through the optimizer;
+//  7. the divergence check (NaN/Inf, or a minibatch loss above diverge_factor × the first
 //     full-train loss): training stops, Diverged says why, and Step returns ErrDiverged
 //     until Rollback;
-//  7. an automatic checkpoint every keep_every steps while the training loss is within
+//  8. an automatic checkpoint every keep_every steps while the training loss is within
 //     twice its best.
 //
 // A failed refresh is logged as an error event and the step goes on with the basis it had; a
@@ -52,6 +56,10 @@ func (t *Trainer) Step() (Metrics, error) {
 		} else {
 			t.basis.fillMetrics(&m)
 		}
+	}
+
+	if c.BatchSharpnessEvery > 0 && t.step%c.BatchSharpnessEvery == 0 {
+		t.measureBatchSharpness(&m)
 	}
 
 	// Minibatch gradient at θ.

@@ -58,6 +58,7 @@ type Trainer struct {
 	hessBound  *nn.Bound
 	trainBound *nn.Bound
 	dir        []float64 // the update direction d
+	sharpener  batchSharpener
 }
 
 // ErrDiverged is returned by Step after a divergence, until Rollback.
@@ -232,7 +233,7 @@ var settable = map[string]bool{
 	"optimizer": true, "lr": true, "momentum": true, "beta2": true, "eps": true, "batch": true,
 	"w-dom": true, "w-bulk": true, "update": true, "k": true, "refresh": true, "hessian-set": true, "tol": true,
 	"eval-every": true, "energy-every": true, "hutch-samples": true, "diverge-factor": true,
-	"keep-every": true,
+	"keep-every": true, "batch-sharpness-every": true, "batch-sharpness-batches": true,
 }
 
 func (c *Config) setFrom(src *Config, f Field) { f.value(c).Set(f.value(src)) }
