@@ -85,9 +85,9 @@ func EstimateBatchSharpness(m *nn.MLP, theta []float64, data *nn.Dataset, opt Ba
 // batchSharpener holds the buffers of the estimate from one call to the next, so a trainer
 // that estimates every few steps allocates them once.
 type batchSharpener struct {
-	idx      []int      // a permutation of 0…N−1, partially reshuffled for every batch
-	batch    nn.Dataset // the minibatch, its slices reused
-	g, d, hv []float64
+	idx   []int      // a permutation of 0…N−1, partially reshuffled for every batch
+	batch nn.Dataset // the minibatch, its slices reused
+	d, hv []float64  // d_B and H_B x (P each)
 }
 
 // estimate is EstimateBatchSharpness binding *bound (nil: a new Bound is made and stored).
@@ -118,8 +118,11 @@ func (s *batchSharpener) estimate(bound **nn.Bound, m *nn.MLP, theta []float64, 
 		batches = 1
 	}
 	p := m.NumParams()
-	if len(s.g) != p {
-		s.g, s.d, s.hv = make([]float64, p), make([]float64, p), make([]float64, p)
+	if len(s.d) != p {
+		s.d = make([]float64, p)
+	}
+	if len(s.hv) != p {
+		s.hv = make([]float64, p)
 	}
 	var rng *rand.Rand
 	if !full {
@@ -152,25 +155,25 @@ func (s *batchSharpener) estimate(bound **nn.Bound, m *nn.MLP, theta []float64, 
 			return res, err
 		}
 		b := *bound
-		copy(s.g, b.Grad())
-		gg := floats.Dot(s.g, s.g)
+		g := b.Grad() // the Bound's own, unchanged by its products
+		gg := floats.Dot(g, g)
 		if gg == 0 || math.IsNaN(gg) || math.IsInf(gg, 0) {
 			continue
 		}
 		if err := canceled(); err != nil {
 			return res, err
 		}
-		b.HVP(s.hv, s.g)
+		b.HVP(s.hv, g)
 		res.Products++
-		qg := floats.Dot(s.g, s.hv) / gg
+		qg := floats.Dot(g, s.hv) / gg
 		accB.add(qg)
 
-		rule.Direction(s.d, s.g, sub)
+		rule.Direction(s.d, g, sub)
 		dd := floats.Dot(s.d, s.d)
 		if dd == 0 {
 			continue
 		}
-		if parallel(s.d, s.g, dd, gg) {
+		if parallel(s.d, g, dd, gg) {
 			accD.add(qg)
 			continue
 		}
@@ -265,11 +268,13 @@ func (w *welford) estimate() linalg.Estimate {
 // step's update, with the rule and basis in force, from Config.SharpnessBatches() minibatches
 // of the run's batch size, seeded by the run's seed and the step (so the measurement draws
 // nothing from the trainer's minibatch order). It rebinds the step's own minibatch Bound
-// (the same batch size), so it needs no memory beyond the batch and three vectors of P. An
+// (the same batch size) and the step's direction buffer (which the step then overwrites),
+// so it needs no memory beyond the batch's examples and one vector of P (H_B x). An
 // estimate stopped by the interrupt is left out of the step (the step goes on); another
 // error is logged as an error event.
 func (t *Trainer) measureBatchSharpness(m *Metrics) {
 	c := &t.cfg
+	t.sharpener.d = t.dir
 	res, err := t.sharpener.estimate(&t.batchBound, t.model, t.theta, &t.train, BatchSharpnessOptions{
 		Batch: c.Batch, Batches: c.SharpnessBatches(), Seed: c.Seed ^ (uint64(t.step)+1)*0x9e3779b97f4a7c15,
 		Rule: c.Rule(), Basis: t.basis.Vectors, Values: t.basis.Values, Edge: c.StabilityThreshold(),
