@@ -16,7 +16,8 @@ type DensityOptions struct {
 	Probes, Steps int
 
 	// Width is the Gaussian kernel's standard deviation σ in λ units. Zero means the default
-	// rule, σ = (λ_hi − λ_lo)/100 over the range of the nodes (see defaultWidth for why).
+	// rule, the finest width the grid resolves: σ = (λ_hi − λ_lo)/(Grid − 11) over the range
+	// of the nodes, which makes the grid spacing equal to σ (see defaultWidth for why).
 	Width float64
 
 	// Grid is the number of grid points, default 200 when 0.
@@ -32,7 +33,7 @@ type DensityOptions struct {
 
 // DensityReport is the estimated spectral density of one curvature operator at one point.
 type DensityReport struct {
-	// Of says which operator: nn.Hessian, nn.GGN or nn.Functional.
+	// Of says which operator: nn.Hessian, nn.GaussNewton or nn.Functional.
 	Of nn.Curvature
 
 	// Quad is the quadrature the density was smoothed from (nodes and weights per probe).
@@ -85,7 +86,7 @@ func Density(b *nn.Bound, of nn.Curvature, opt DensityOptions) (DensityReport, e
 	}
 	r.Width = opt.Width
 	if r.Width == 0 {
-		r.Width = defaultWidth(lo, hi)
+		r.Width = defaultWidth(lo, hi, grid)
 	}
 	r.Lambda = make([]float64, grid)
 	a, z := lo-5*r.Width, hi+5*r.Width
@@ -96,16 +97,23 @@ func Density(b *nn.Bound, of nn.Curvature, opt DensityOptions) (DensityReport, e
 	return r, nil
 }
 
-// defaultWidth is the kernel width σ = (hi − lo)/100 for nodes spanning [lo, hi], or 1e-3 of
-// the largest |λ| (or 1e-3) when the range is empty.
+// defaultWidth is the kernel width σ for nodes spanning [lo, hi] on a grid of g points that
+// spans [lo − 5σ, hi + 5σ]: σ = (hi − lo)/(g − 11), so that the grid spacing is σ itself. An
+// empty range (one distinct node) gets 1e-3 of the largest |λ|, or 1e-3.
 //
-// Why this rule: a width proportional to the range is what Ghorbani et al. and PyHessian use
-// (PyHessian: variance 1e-5 × range on a 10 000-point grid); on a 200-point grid the kernel
-// must span a few grid spacings or the trapezoid rule misses peaks, and range/100 is 2.2
-// spacings (the grid spans range + 10σ). TODO(measured): see the report for the demo and
-// mnist measurements behind the factor.
-func defaultWidth(lo, hi float64) float64 {
-	if s := (hi - lo) / 100; s > 0 {
+// Why the finest width the grid resolves: measured on the demo net (P = 778, seed 1, 10
+// probes × 80 steps, three seeds of probes) against its exact spectrum from a dense
+// eigendecomposition, smoothed by range/2000, the L1 distance between the densities falls as
+// σ falls from range/12.5 to range/400 in all four of CE and MSE, tanh and ReLU after
+// 300–1000 steps (MSE ReLU 1.42 → 0.29, CE tanh 0.97 → 0.21; at range/100 0.74 and 0.29,
+// at range/200 0.48 and 0.25): the bulk is piled so close to zero that any wider kernel
+// blurs it more than the probes' noise costs. So σ should be as small as the grid allows.
+// With a spacing h = σ a node halfway between two grid points still shows 88% of its peak
+// (exp(−1/8)) and the trapezoid rule integrates each Gaussian to about 1e-8, where σ = h/2
+// would lose 39% of some peaks. PyHessian also uses a narrow kernel (variance
+// 1e-5 × max(1, range), σ ≈ range/300 at a range of 1) but on 10 000 points.
+func defaultWidth(lo, hi float64, g int) float64 {
+	if s := (hi - lo) / float64(max(g-11, 1)); s > 0 {
 		return s
 	}
 	if m := math.Max(math.Abs(lo), math.Abs(hi)); m > 0 {
