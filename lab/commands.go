@@ -242,6 +242,8 @@ func (e *Engine) restart(c train.Config) bool {
 		return false
 	}
 	e.install(t, NewHistory())
+	// The density belonged to the run replaced.
+	e.cancelDensity(true)
 	if e.state != Paused { // a reset while paused stays paused; otherwise it trains
 		e.state = Running
 	}

@@ -70,6 +70,10 @@ type Options struct {
 	// Race would (the command line's --race and --race-at: what y shares during a race).
 	Race   []ArmSpec
 	RaceAt int
+	// DensityEvery computes the Hessian's spectral density every this many refreshes of the
+	// focused arm while a subscriber shows it (WantDensity); 0: only on request
+	// (ComputeDensity). See DefaultDensityEvery.
+	DensityEvery int
 }
 
 // maxQueued bounds the commands waiting for a step boundary (settings coalesce and do not
@@ -140,6 +144,8 @@ type Engine struct {
 	paintedAt  time.Time
 	paintedFor *train.Trainer // the trainer painted (a reset or a step back replaces it)
 	held       bool           // Hold: no training whatever the state (a classroom without its teacher)
+
+	dens densityJob // the spectral density, computed off the step loop (density.go)
 }
 
 // New builds the engine's trainer from the config (or from Options.From).
@@ -151,6 +157,7 @@ func New(cfg train.Config, opts Options) (*Engine, error) {
 		subs:       map[*Subscription]struct{}{},
 		stepBudget: -1,
 	}
+	e.dens.every = max(0, opts.DensityEvery)
 	var t *train.Trainer
 	var err error
 	if opts.From != nil {
@@ -183,6 +190,7 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 			err = fmt.Errorf("engine panic at step %d: %v\n%s", e.t.StepCount(), p, debug.Stack())
 			e.log(train.EventError, fmt.Sprintf("engine stopped by a panic: %v", p))
 		}
+		e.stopDensity()
 		e.state = Stopped
 		e.version++
 		e.subMu.Lock()
@@ -302,6 +310,9 @@ func (e *Engine) step() error {
 		return nil
 	}
 	m := stepped[e.focus] // the lessons follow the focused arm
+	if m != nil && m.Refreshed {
+		e.densityAfterRefresh()
+	}
 	switch {
 	case e.race == nil && e.t.Diverged() != nil:
 		e.state, e.stepBudget = Diverged, -1

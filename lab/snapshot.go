@@ -32,6 +32,8 @@ type Snapshot struct {
 	// Race is the race in progress (nil: none). State and History above are then its
 	// focused arm's.
 	Race *RaceView
+	// Density is the Hessian's spectral density: the latest computed and the job's state.
+	Density DensityState
 	// Seq is the sequence number of the latest command the engine has applied (see
 	// Engine.Seq): a screen that sent a command with a number trusts its own request over
 	// the snapshot's settings until a snapshot echoes that number.
@@ -64,6 +66,7 @@ func (e *Engine) snapshot() Snapshot {
 		Lesson:     e.lessonView(),
 		Picture:    e.picture,
 		Race:       race,
+		Density:    e.densityState(),
 		Seq:        e.applied,
 	}
 }
@@ -72,6 +75,7 @@ func (e *Engine) snapshot() Snapshot {
 // slow reader never slows the engine.
 type Subscription struct {
 	picture atomic.Bool // WantPicture
+	density atomic.Bool // WantDensity
 	c       chan Snapshot
 	last    time.Time
 	version uint64 // engine version of the last snapshot sent

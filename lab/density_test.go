@@ -1,0 +1,163 @@
+package lab
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"sharpflat/lab/train"
+)
+
+// A requested density lands in the snapshot with its step and cost, integrates to 1, and is
+// the density of the trainer's Hessian at that θ: its largest node is λ₁ of the basis
+// recomputed at the same step (Lanczos from a random start, 80 steps on P = 778, finds the
+// extreme eigenvalue to far below 1e-6; the refresh's λ₁ is exact to its tolerance 1e-6).
+func TestDensityLandsInSnapshot(t *testing.T) {
+	e, sub := startPaused(t, small(), Options{})
+	e.StepN(3)
+	await(t, sub, "three steps", func(s Snapshot) bool { return s.Step == 3 && s.Run == Paused })
+	e.Recompute()
+	e.ComputeDensity()
+	s := await(t, sub, "the density", func(s Snapshot) bool { return s.Density.Last != nil })
+	d := s.Density.Last
+	if s.Density.Busy || d.Step != 3 || d.Probes != 10 || d.Steps != 80 || d.Products < d.Probes*(d.Steps-1) || d.Wall <= 0 {
+		t.Fatalf("density busy %v at step %d, %d probes × %d steps, %d products, %v; want done at step 3, 10 × 80, ≈ 800 products, a wall time",
+			s.Density.Busy, d.Step, d.Probes, d.Steps, d.Products, d.Wall)
+	}
+	integral := 0.0
+	for i := 1; i < len(d.Lambda); i++ {
+		integral += (d.Lambda[i] - d.Lambda[i-1]) * (d.Density[i] + d.Density[i-1]) / 2
+	}
+	if math.Abs(integral-1) > 1e-6 {
+		t.Errorf("the density integrates to %g over its grid, want 1", integral)
+	}
+	l1 := s.Basis.Values[0]
+	if s.Basis.Step != 3 || math.Abs(d.Hi-l1) > 1e-5*l1 {
+		t.Errorf("largest node %.10g, λ₁ of the basis @%d %.10g: want the same to 1e-5", d.Hi, s.Basis.Step, l1)
+	}
+}
+
+// A density is cancelled before its next product when a reset or a preset replaces the run, a
+// newer request supersedes it, or the engine stops: the hook holds the job before its fifth
+// product until the cause has happened, and the job then spends no product more (it checks
+// the cancellation before every one). Counted in products, not seconds.
+func TestDensityCancelWithinOneProduct(t *testing.T) {
+	for _, cause := range []string{"reset", "preset", "newer request", "stop"} {
+		t.Run(cause, func(t *testing.T) {
+			e, err := New(small(), Options{StartPaused: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub := e.Subscribe()
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(func() { cancel(); <-e.Done() })
+			held, release := make(chan struct{}), make(chan struct{})
+			var most atomic.Int64 // the most products the first job checked for
+			e.dens.onProduct = func(job uint64, n int) {
+				if job != 0 {
+					return // the newer request's job
+				}
+				most.Store(int64(n))
+				if n == 4 {
+					close(held)
+					<-release
+				}
+			}
+			go e.Run(ctx)
+			e.ComputeDensity()
+			<-held
+			switch cause {
+			case "reset":
+				e.Reset(0)
+			case "preset":
+				e.LoadPreset("demo")
+			case "newer request":
+				e.ComputeDensity()
+			case "stop":
+				cancel()
+				for !e.stopping.Load() { // the engine's AfterFunc runs in a goroutine of its own
+					runtime.Gosched()
+				}
+			}
+			if cause != "stop" {
+				seq := e.Seq()
+				await(t, sub, cause+" applied", func(s Snapshot) bool { return s.Seq >= seq })
+			}
+			close(release)
+			if cause == "stop" {
+				<-e.Done() // Run waits for the job
+			} else {
+				e.Do(func(*train.Trainer) {}) // after the command, on the engine's goroutine
+				cancel()
+				<-e.Done()
+			}
+			if n := most.Load(); n != 4 {
+				t.Errorf("the job checked before product %d; want it stopped at the check before the fifth (4)", n)
+			}
+			if cause != "newer request" && e.dens.last != nil {
+				t.Errorf("a cancelled density was installed")
+			}
+		})
+	}
+}
+
+// Keys are answered while a density is computed: with the job held before a product, the
+// engine applies a command and trains on; the density lands once the job goes on.
+func TestKeysAnsweredWhileDensityRuns(t *testing.T) {
+	e, err := New(small(), Options{StartPaused: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := e.Subscribe()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); <-e.Done() })
+	held, release := make(chan struct{}), make(chan struct{})
+	e.dens.onProduct = func(_ uint64, n int) {
+		if n == 1 {
+			close(held)
+			<-release
+		}
+	}
+	go e.Run(ctx)
+	e.ComputeDensity()
+	<-held
+	e.SetLR(0.05)
+	e.Resume()
+	seq := e.Seq()
+	s := await(t, sub, "η set and steps taken while the density is held", func(s Snapshot) bool {
+		return s.Seq >= seq && s.Step >= 3
+	})
+	if s.Config.LR != 0.05 || !s.Density.Busy {
+		t.Errorf("η %g, density busy %v; want 0.05 and busy", s.Config.LR, s.Density.Busy)
+	}
+	close(release)
+	s = await(t, sub, "the density", func(s Snapshot) bool { return s.Density.Last != nil })
+	if s.Density.Last.Step != 0 {
+		t.Errorf("the density is of step %d, want 0 (asked for there)", s.Density.Last.Step)
+	}
+}
+
+// Scheduled densities: every DensityEvery-th refresh while a subscriber shows it, never
+// without one.
+func TestDensityEvery(t *testing.T) {
+	e, err := New(small(), Options{DensityEvery: 2, MaxSteps: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if e.dens.gen != 0 || e.dens.last != nil || e.dens.refreshes != 6 {
+		t.Errorf("without a subscriber showing it: job %d, density %v after %d refreshes; want none after 6", e.dens.gen, e.dens.last, e.dens.refreshes)
+	}
+
+	e, sub := startPaused(t, small(), Options{DensityEvery: 2})
+	sub.WantDensity(true)
+	e.Resume()
+	s := await(t, sub, "a scheduled density", func(s Snapshot) bool { return s.Density.Last != nil })
+	if st := s.Density.Last.Step; st == 0 || st%2 != 0 || s.Density.Every != 2 {
+		t.Errorf("scheduled density at step %d (every %d); want after an even number of per-step refreshes", st, s.Density.Every)
+	}
+}
