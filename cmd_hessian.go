@@ -37,6 +37,9 @@ type hessianReport struct {
 	EnergyF            train.Num `json:"energy_F"`
 	EnergyFStderr      train.Num `json:"energy_F_stderr"`
 	HVPs               int       `json:"hvps"`
+
+	// Only with --batch-sharpness (cmd_hessian_batch.go): without it the keys above, exactly.
+	BatchSharpness *batchSharpnessReport `json:"batch_sharpness,omitempty"`
 }
 
 func runHessian(args []string, stdout, stderr io.Writer) error {
@@ -52,8 +55,12 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	maxS := fs.Int("hessian-set", 0, "use a seeded subsample of this many examples (0: all)")
 	seed := fs.Uint64("seed", 1, "seed of the start vector, the probes and the subsample")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	bsf := addBatchSharpnessFlags(fs)
 	memoryFlag(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if err := bsf.check(); err != nil {
 		return err
 	}
 	useRun, useFiles := *runDir != "", *data != "" || *weights != ""
@@ -67,15 +74,20 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 		return usagef("hessian: want 0 < --tol < 1 and --hutch-samples 0 or 2…%d", train.MaxHutchSamples)
 	}
 	var ds nn.Dataset
+	// pool is what --batch-sharpness draws its minibatches from: the run's training set, or
+	// the whole CSV (before --hessian-set). runCfg is the run's config (nil without --run).
+	var pool nn.Dataset
+	var runCfg *train.Config
 	dataName := *data
 	if useRun {
 		cfg, err := train.LoadConfigFile(filepath.Join(*runDir, "config.json"))
 		if err != nil {
 			return err
 		}
+		runCfg = &cfg
 		*actName, *lossName, *weights = cfg.Act.String(), cfg.Loss.String(), filepath.Join(*runDir, "weights.safetensors")
 		dataName = fmt.Sprintf("the Hessian set of %s", *runDir)
-		if _, _, ds, err = train.RunData(&cfg); err != nil {
+		if pool, _, ds, err = train.RunData(&cfg); err != nil {
 			return err
 		}
 	}
@@ -91,6 +103,7 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 		if ds, err = nn.LoadCSV(*data); err != nil {
 			return err
 		}
+		pool = ds
 	}
 	if err := checkFileSize(*weights); err != nil {
 		return err
@@ -111,7 +124,16 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	if m.Widths[0] != ds.D {
 		return fmt.Errorf("%s takes %d inputs; %s has %d features", *weights, m.Widths[0], dataName, ds.D)
 	}
-	foot := train.FootprintOf(m.Widths, *k, []int{ds.N}, float64(ds.N)*float64(ds.D+ds.OutputDim()))
+	sets, dataFloats := []int{ds.N}, float64(ds.N)*float64(ds.D+ds.OutputDim())
+	if *bsf.on {
+		b := bsf.size(runCfg, pool.N)
+		sets = append(sets, b)
+		dataFloats += float64(b) * float64(ds.D+ds.OutputDim())
+		if useRun {
+			dataFloats += float64(pool.N) * float64(pool.D+pool.OutputDim())
+		}
+	}
+	foot := train.FootprintOf(m.Widths, *k, sets, dataFloats)
 	if err := foot.Check(fmt.Sprintf("the Hessian of %s on %d examples", m, ds.N), train.MemoryLimit()); err != nil {
 		return memoryError(err)
 	}
@@ -145,6 +167,15 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 		EnergyF: train.Num(r.Energy[2].Mean), EnergyFStderr: train.Num(r.Energy[2].StdErr),
 		HVPs: r.Products,
 	}
+	if *bsf.on {
+		rep.BatchSharpness, err = bsf.estimate(m, theta, &pool, runCfg, r, *seed, func() bool { return ctx.Err() != nil })
+		if errors.Is(err, linalg.ErrCanceled) {
+			return fmt.Errorf("interrupted; nothing to report (%w)", err)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	if !r.Converged {
 		fmt.Fprintf(stderr, "sharpflat: warning: eigensolver did not reach --tol %g; residuals are reported\n", *tol)
 	}
@@ -166,6 +197,13 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "energy in the top-%d subspace, ‖VᵀAV‖²_F/‖A‖²_F (± std. err., %d probes):\n", len(r.Values), *samples)
 		fmt.Fprintf(stdout, "  H %.4f ± %.4f    G %.4f ± %.4f    F %.4f ± %.4f\n",
 			r.Energy[0].Mean, r.Energy[0].StdErr, r.Energy[1].Mean, r.Energy[1].StdErr, r.Energy[2].Mean, r.Energy[2].StdErr)
+	}
+	if rep.BatchSharpness != nil {
+		edge, edgeName := math.NaN(), "2/η"
+		if runCfg != nil {
+			edge, edgeName = runCfg.StabilityThreshold(), runCfg.ThresholdName()
+		}
+		printBatchSharpness(stdout, rep.BatchSharpness, edge, edgeName)
 	}
 	fmt.Fprintf(stdout, "%d curvature-vector products\n", rep.HVPs)
 	return nil
