@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"sharpflat/lab/rundir"
@@ -138,6 +139,24 @@ func runArm(ctx context.Context, dir string, g *Group, a *Arm, cp *train.Checkpo
 	st.reset()
 	cost := stepCost(a.Config)
 	end := t.StepCount() + a.Steps
+	var dens []densityPoint
+	densityAt := func() error {
+		step := t.StepCount() - g.Warmup
+		if !slices.Contains(a.DensityAt, step) || t.Diverged() != nil || !finite(t.Theta()) {
+			return nil
+		}
+		pt, err := measureDensity(t, step, func() bool { return ctx.Err() != nil })
+		if err != nil {
+			return fmt.Errorf("density at step %d: %w", step, err)
+		}
+		dens = append(dens, pt)
+		return nil
+	}
+	if err := densityAt(); ctx.Err() != nil {
+		return fail(ctx.Err())
+	} else if err != nil {
+		return fail(fmt.Errorf("arm %s: %w", name, err))
+	}
 	var recErr error
 	_, err = train.Drive(ctx, []*train.Trainer{t}, train.DriveOptions{
 		Until: func(_ int, t *train.Trainer) bool { return t.StepCount() >= end },
@@ -148,7 +167,7 @@ func runArm(ctx context.Context, dir string, g *Group, a *Arm, cp *train.Checkpo
 		After: func(_ int, _ *train.Trainer, m *train.Metrics) error {
 			st.add(m)
 			prog.addCost(cost)
-			return nil
+			return densityAt()
 		},
 	})
 	switch {
@@ -158,6 +177,11 @@ func runArm(ctx context.Context, dir string, g *Group, a *Arm, cp *train.Checkpo
 		return fail(err)
 	case err != nil:
 		return fail(fmt.Errorf("arm %s: %v", name, err))
+	}
+	if len(dens) > 0 {
+		if err := writeDensity(p.path, dens); err != nil {
+			return fail(err)
+		}
 	}
 	res := ArmResult{Group: g.Name, Arm: *a, Seed: g.Config.Seed, Loss: g.Config.Loss.String(), Start: start,
 		Steps: t.StepCount() - g.Warmup, P: t.Model().NumParams()}

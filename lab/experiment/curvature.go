@@ -46,7 +46,9 @@ func planCurvature(base train.Config, s Sweep) Plan {
 			c := base
 			c.Loss, c.Seed = l, seed
 			g := Group{Name: seedLabel(loss, seed), Config: c, Warmup: s.Warmup}
-			g.Arms = []Arm{g.ArmOf("sgd", s.Steps)}
+			a := g.ArmOf("sgd", s.Steps)
+			a.DensityAt = []int{0, s.Steps / 2, s.Steps} // the start, middle and end of training
+			g.Arms = []Arm{a}
 			p.Groups = append(p.Groups, g)
 		}
 	}
@@ -176,6 +178,10 @@ func reportCurvature(res *Results, s Sweep) (*Report, error) {
 	}
 	rep.Figures = []Figure{{File: "curvature.png", Caption: "Left: energy fractions of H, G and F captured by the top-k basis over training (band: ± one standard error of the Hutchinson estimate; thick: first seed). " +
 		"Middle: vᵢᵀGvᵢ and vᵢᵀFvᵢ for the top-k eigenvectors at the end (they sum to λᵢ). Right: G's share of λ₁ and of the top-k sum."}}
+	// The whole spectrum (claim 6), after what the report had before.
+	if err := addDensity(rep, res, s); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 

@@ -41,6 +41,10 @@ type Arm struct {
 	// Probe > 0 measures the top-Probe Hessian eigenvalues at the arm's last θ (cold Lanczos
 	// on the Hessian set), e.g. to see λ_{k+1} next to 2/η.
 	Probe int `json:"probe,omitempty"`
+	// DensityAt lists the steps after the switch (0: the switch itself) at which the
+	// spectral density of H is estimated, with the exact top of the spectrum beside it,
+	// into the arm's density.json (experiment curvature).
+	DensityAt []int `json:"density_at,omitempty"`
 }
 
 // ArmOf returns an arm that keeps every setting of the group's config.

@@ -92,3 +92,14 @@ func (x *Experiment) ApplySettings(c *train.Config, quick bool, given func(field
 		}
 	}
 }
+
+// BatchSharpnessEvery sets the steps between estimates of the batch sharpness and the
+// update's batch curvature (0: never).
+func BatchSharpnessEvery(n int) Setting {
+	return Setting{"batch-sharpness-every", func(c *train.Config) { c.BatchSharpnessEvery = n }}
+}
+
+// BatchSharpnessBatches sets the fresh minibatches of a batch-sharpness estimate (0: 32).
+func BatchSharpnessBatches(m int) Setting {
+	return Setting{"batch-sharpness-batches", func(c *train.Config) { c.BatchSharpnessBatches = m }}
+}

@@ -15,7 +15,8 @@ func TestSettingAssignsTheFieldItNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Values unlike the demo preset's, so that the assignment shows.
-	for _, s := range []Setting{RefreshEvery(7), EnergyEvery(3), EvalEvery(9), HutchSamples(5), HessianSet(77), Examples(123), Hidden(3, 4), K(2)} {
+	for _, s := range []Setting{RefreshEvery(7), EnergyEvery(3), EvalEvery(9), HutchSamples(5), HessianSet(77), Examples(123), Hidden(3, 4), K(2),
+		BatchSharpnessEvery(4), BatchSharpnessBatches(6)} {
 		if _, ok := train.FieldByName(s.Field); !ok {
 			t.Errorf("setting %q names no field of train.Config", s.Field)
 			continue

@@ -22,8 +22,8 @@ var Stability = &Experiment{
 	Name:        "stability",
 	Summary:     "Bulk-SGD vs SGD over η × k × refresh period T × batch: where Bulk accelerates, where it loses stability",
 	Preset:      "demo",
-	Config:      []Setting{RefreshEvery(5), EnergyEvery(0), EvalEvery(5)},
-	QuickConfig: []Setting{Examples(240), Hidden(8), K(3)},
+	Config:      []Setting{RefreshEvery(5), EnergyEvery(0), EvalEvery(5), BatchSharpnessEvery(10), BatchSharpnessBatches(16)},
+	QuickConfig: []Setting{Examples(240), Hidden(8), K(3), BatchSharpnessEvery(5), BatchSharpnessBatches(4)},
 	Swept:       map[string]string{"seed": "--seeds", "alpha": "(the arms set it)", "w-dom": "(the arms set it)", "w-bulk": "(the arms set it)"},
 	Defaults: func(quick bool) Sweep {
 		if quick {
@@ -255,6 +255,10 @@ func reportStability(res *Results, s Sweep) (*Report, error) {
 			return nil, err
 		}
 		rep.Figures = append(rep.Figures, Figure{File: file, Caption: fmt.Sprintf("Batch %s, T = %d: full-train loss (top, log) and λ₁ with 2/η (bottom, dashed) after the switch, per η; SGD black dashed, Bulk-SGD coloured by k.", batchLabel(b), s.Refreshes[0])})
+	}
+	// The gauges of stability under minibatches (claim 7), after what the report had before.
+	if err := addGauges(rep, res, s); err != nil {
+		return nil, err
 	}
 	return rep, nil
 }
