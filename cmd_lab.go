@@ -29,6 +29,7 @@ func runLab(args []string, stdout, stderr io.Writer) error {
 	noConfirm := fs.Bool("no-confirm", false, "q quits at once, without asking about a run that was not written (for scripts)")
 	race := fs.String("race", "", "ARMS: race these arms from step --race-at, e.g. dom,sgd,bulk (each RULE[:lr*X][:k=N][:m=B]; what y shares during a race)")
 	raceAt := fs.Int("race-at", 0, "S: the step the --race starts at (0: at once)")
+	densityEvery := fs.Int("density-every", lab.DefaultDensityEvery, "N: compute the Hessian's spectral density every N eigenspace refreshes while the density panel shows (s); 0: only when asked (e)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -41,6 +42,9 @@ func runLab(args []string, stdout, stderr io.Writer) error {
 		if arms, err = lab.ParseRace(*race); err != nil {
 			return usagef("--race: %v", err)
 		}
+	}
+	if *densityEvery < 0 {
+		return usagef("--density-every %d: want N ≥ 0 refreshes (0: only when asked)", *densityEvery)
 	}
 	if *raceAt < 0 {
 		return usagef("--race-at %d: want a step ≥ 0", *raceAt)
@@ -60,7 +64,17 @@ func runLab(args []string, stdout, stderr io.Writer) error {
 	for _, w := range warns {
 		fmt.Fprintf(stderr, "sharpflat: warning: %s\n", safetext.Line(w)) // it names a directory
 	}
-	return tui.RunWith(ctx, cfg, tui.Options{RunDir: *runDir, NoConfirm: *noConfirm, Compare: compare, Race: arms, RaceAt: *raceAt})
+	return tui.RunWith(ctx, cfg, tui.Options{RunDir: *runDir, NoConfirm: *noConfirm, Compare: compare, Race: arms, RaceAt: *raceAt,
+		DensityEvery: densityPeriod(*densityEvery)})
+}
+
+// densityPeriod is the tui's DensityEvery for --density-every n: 0 there is the lab's
+// default, so the flag's 0 (only when asked) is −1.
+func densityPeriod(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // compareDirs takes --compare DIR... (every argument after it up to the next flag, or

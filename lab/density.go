@@ -58,8 +58,8 @@ type DensityState struct {
 // densityJob is the engine's side of the density: owned by the Run goroutine except where
 // said.
 type densityJob struct {
-	every     int // Options.DensityEvery
-	refreshes int // refreshes counted toward every
+	every     atomic.Int64 // Options.DensityEvery, or SetDensityEvery's (any goroutine)
+	refreshes int          // refreshes counted toward every
 	gen       uint64
 	cancel    *atomic.Bool  // the job in progress's (nil: none)
 	done      *atomic.Int64 // the products of the job in progress, written by its goroutine
@@ -76,6 +76,10 @@ type densityJob struct {
 func (e *Engine) ComputeDensity() {
 	e.enqueue("density", func() { e.startDensity() })
 }
+
+// SetDensityEvery sets the period of the scheduled densities in refreshes (0: only on
+// request), from any goroutine, at once: it queues nothing.
+func (e *Engine) SetDensityEvery(n int) { e.dens.every.Store(int64(max(0, n))) }
 
 // WantDensity asks for (or stops asking for) the scheduled densities: the engine computes one
 // every DensityEvery refreshes only while someone shows it.
@@ -98,11 +102,12 @@ func (e *Engine) densityWanted() bool {
 // cancels a density: with a short period it would never finish).
 func (e *Engine) densityAfterRefresh() {
 	d := &e.dens
-	if d.every <= 0 {
+	every := int(d.every.Load())
+	if every <= 0 {
 		return
 	}
 	d.refreshes++
-	if d.refreshes%d.every == 0 && d.cancel == nil && e.densityWanted() {
+	if d.refreshes%every == 0 && d.cancel == nil && e.densityWanted() {
 		e.startDensity()
 	}
 }
@@ -213,7 +218,7 @@ func computeDensity(m *nn.MLP, theta []float64, hess *nn.Dataset, step int, seed
 // densityState is the density's part of a snapshot.
 func (e *Engine) densityState() DensityState {
 	d := &e.dens
-	s := DensityState{Last: d.last, Busy: d.cancel != nil, Err: d.err, Every: d.every}
+	s := DensityState{Last: d.last, Busy: d.cancel != nil, Err: d.err, Every: int(d.every.Load())}
 	if d.done != nil {
 		s.Done = int(d.done.Load())
 	}

@@ -157,7 +157,7 @@ func New(cfg train.Config, opts Options) (*Engine, error) {
 		subs:       map[*Subscription]struct{}{},
 		stepBudget: -1,
 	}
-	e.dens.every = max(0, opts.DensityEvery)
+	e.SetDensityEvery(opts.DensityEvery)
 	var t *train.Trainer
 	var err error
 	if opts.From != nil {

@@ -75,6 +75,11 @@ func (m Model) caption(p panelID) []string {
 			fmt.Sprintf("χ: gradient's share in the top-%d directions (random: %s)", c.K, num(rnd, 2)),
 			fmt.Sprintf("share of g in the top %d (random %s)", c.K, num(rnd, 2))}
 	case panelSpectrum:
+		if m.density {
+			return []string{"the share of all P eigenvalues at each λ (estimated by SLQ, log height): the bulk near 0, the outliers ◆ apart",
+				"the spectrum of H: the bulk near 0, the outliers ◆ apart",
+				"the bulk near 0, the outliers ◆"}
+		}
 		return []string{fmt.Sprintf("the %d sharpest curvatures λᵢ of the loss (Hessian eigenvalues); the residual says how exact they are", k),
 			"the top-k curvatures λᵢ (Hessian eigenvalues)",
 			"the sharpest curvatures λᵢ"}

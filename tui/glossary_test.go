@@ -18,7 +18,8 @@ import (
 // TestGlossaryCoversTheScreen: every symbol or abbreviation that the golden screens show is
 // defined on the glossary page (as a term, or in a term's words), and every token the
 // charts screens draw — the synthetic run, Bulk-SGD past the edge, a stale basis, a
-// divergence and an edge far above the chart, at 80×24 and 120×40, without colour (NO_COLOR) and with — is a number, a
+// divergence, an edge far above the chart, and the density panel in its states, at 80×24 and
+// 120×40, without colour (NO_COLOR) and with — is a number, a
 // drawing glyph, or found in the glossary (screenTokensUndefined).
 func TestGlossaryCoversTheScreen(t *testing.T) {
 	for _, tok := range screenTokensUndefined(t) {
@@ -120,12 +121,24 @@ func screenTokensUndefined(t *testing.T) []string {
 	var out []string
 	far := syntheticSnapshot(600) // the edge far above λ₁: named with ↑, not drawn
 	far.Config.LR, far.Threshold = 0.01, 200
-	for _, snap := range []lab.Snapshot{syntheticSnapshot(600), bulkSnapshot(false), bulkSnapshot(true), divergedSnapshot(600), far} {
+	// The density panel (s) too: with its density, far from its edge, while computing, and
+	// before one was computed.
+	dens, densFar, densBusy, densNone := densitySnapshot(), densitySnapshot(), densitySnapshot(), densitySnapshot()
+	densFar.Threshold = 1e6
+	densBusy.Density.Busy = true
+	densNone.Density = lab.DensityState{}
+	screens := []struct {
+		snap    lab.Snapshot
+		density bool
+	}{{syntheticSnapshot(600), false}, {bulkSnapshot(false), false}, {bulkSnapshot(true), false},
+		{divergedSnapshot(600), false}, {far, false}, {dens, true}, {densFar, true}, {densBusy, true}, {densNone, true}}
+	for _, sc := range screens {
 		for _, r := range []*lipgloss.Renderer{asciiRenderer(), colorRenderer()} {
 			for _, size := range [][2]int{{80, 24}, {120, 40}} {
 				m := New(idleEngine(t), r, Options{})
+				m.density = sc.density
 				mm, _ := m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-				mm, _ = mm.Update(snapshotMsg{snap})
+				mm, _ = mm.Update(snapshotMsg{sc.snap})
 				m.Close()
 				lines := strings.Split(ansi.Strip(mm.View()), "\n")
 				for _, l := range lines[:len(lines)-1] {

@@ -35,6 +35,7 @@ type KeyMap struct {
 	LessonNext key.Binding
 	Lessons    key.Binding // the list of lessons
 	Picture    key.Binding // what the network learned: decision regions or a projection
+	Density    key.Binding // s: the spectrum panel shows the top-k bars or the density of H
 	Compare    key.Binding // saved runs beside the live one
 	Share      key.Binding // a command line that reproduces the setup
 	Select     key.Binding // enter in a list
@@ -88,6 +89,7 @@ func DefaultKeyMap() *KeyMap {
 		LessonNext: quiet("right"),
 		Lessons:    b([]string{"l"}, "l", "lessons"),
 		Picture:    b([]string{"v"}, "v", "what the net learned"),
+		Density:    b([]string{"s"}, "s", "spectrum: bars ↔ density"),
 		Compare:    b([]string{"o"}, "o", "compare saved runs"),
 		Share:      b([]string{"y"}, "y", "share this setup"),
 		Select:     b([]string{"enter"}, "enter", "choose"),
@@ -145,7 +147,7 @@ func (k *KeyMap) ShortHelp() []key.Binding {
 		return b
 	}
 	if k.ReadOnly {
-		return []key.Binding{short(k.Picture, "picture"), short(k.Captions, "captions"), short(k.Help, "help"), k.Quit}
+		return []key.Binding{short(k.Picture, "picture"), short(k.Density, "density"), short(k.Captions, "captions"), short(k.Help, "help"), k.Quit}
 	}
 	if k.LessonNext.Enabled() {
 		return []key.Binding{short(k.LessonBack, "lesson"), short(k.Pause, "pause/next"), short(k.AlphaDown, "α"), k.Dom,
@@ -157,16 +159,16 @@ func (k *KeyMap) ShortHelp() []key.Binding {
 			short(k.LRDown, "η"), k.Rollback, short(k.Captions, "captions"), short(k.Help, "help"), k.Quit}
 	}
 	return []key.Binding{short(k.Pause, "pause"), short(k.AlphaDown, "α"), k.Dom, short(k.LRDown, "η"),
-		short(k.Recompute, "recompute"), k.Rollback, short(k.Captions, "captions"), short(k.Help, "help"), k.Quit}
+		short(k.Recompute, "recompute"), short(k.Density, "density"), k.Rollback, short(k.Captions, "captions"), short(k.Help, "help"), k.Quit}
 }
 
 // shortHelpFits returns the short help that fits in w cells as rendered by h: it leaves
 // out the less needed keys first (? and q always stay; u stays while diverged).
 func (k *KeyMap) shortHelpFits(h help.Model, w int, diverged bool) []key.Binding {
 	bs := k.ShortHelp()
-	drop := []key.Binding{k.Picture, k.Dom, k.LRDown, k.Recompute, k.Step, k.AlphaDown, k.Captions, k.Rollback, k.Pause, k.Race, k.RaceFocus}
+	drop := []key.Binding{k.Density, k.Picture, k.Dom, k.LRDown, k.Recompute, k.Step, k.AlphaDown, k.Captions, k.Rollback, k.Pause, k.Race, k.RaceFocus}
 	if diverged {
-		drop = []key.Binding{k.Picture, k.Dom, k.LRDown, k.Recompute, k.AlphaDown, k.Captions, k.Pause, k.Race, k.RaceFocus}
+		drop = []key.Binding{k.Density, k.Picture, k.Dom, k.LRDown, k.Recompute, k.AlphaDown, k.Captions, k.Pause, k.Race, k.RaceFocus}
 	}
 	for _, d := range drop {
 		h.Width = 0
@@ -181,13 +183,13 @@ func (k *KeyMap) shortHelpFits(h help.Model, w int, diverged bool) []key.Binding
 // FullHelp is every key, in columns.
 func (k *KeyMap) FullHelp() [][]key.Binding {
 	if k.ReadOnly {
-		return [][]key.Binding{{k.TextUp, k.Picture, k.Share, k.Captions, k.Help, k.Quit}}
+		return [][]key.Binding{{k.TextUp, k.Picture, k.Density, k.Share, k.Captions, k.Help, k.Quit}}
 	}
 	return [][]key.Binding{
 		{k.LessonBack, k.Pause, k.Step, k.AlphaDown, k.Dom, k.LRDown, k.Momentum},
 		{k.KDown, k.RefreshDn, k.Recompute, k.Checkpoint, k.Rollback, k.Reset},
 		{k.Race, k.RaceFocus, k.RaceAll},
-		{k.TextUp, k.Preset, k.Lessons, k.Picture, k.Compare, k.Share, k.Write, k.Captions, k.Help, k.Quit},
+		{k.TextUp, k.Preset, k.Lessons, k.Picture, k.Density, k.Compare, k.Share, k.Write, k.Captions, k.Help, k.Quit},
 	}
 }
 

@@ -44,6 +44,10 @@ type Options struct {
 	// during a race reproduces it).
 	Race   []lab.ArmSpec
 	RaceAt int
+	// DensityEvery is the period of the density in refreshes while the panel shows it (s):
+	// 0 is lab.DefaultDensityEvery, a negative value only when asked (e). A read-only session
+	// leaves the engine's as it is.
+	DensityEvery int
 }
 
 // Common is what every part of a session's screen shares: its size, styles and keys. It
@@ -80,6 +84,7 @@ type Model struct {
 	savedStep   int  // the step of the last run written with w (-1: none)
 	list        list // a list open over the charts (l, o)
 	picture     bool // v: the picture of what the network learned replaces a panel
+	density     bool // s: the spectrum panel shows the density of H instead of the top-k bars
 	runs        []comparedRun
 	shared      string        // the last command line y made
 	raceChoice  []lab.ArmSpec // the arms f races (the chooser's last choice; nil: lab.DefaultRace)
@@ -100,6 +105,13 @@ func New(e *lab.Engine, r *lipgloss.Renderer, opts Options) Model {
 	}
 	if opts.RunDir == "" {
 		opts.RunDir = "runs"
+	}
+	if !opts.ReadOnly { // before subscribing: the first snapshot says it
+		every := opts.DensityEvery
+		if every == 0 {
+			every = lab.DefaultDensityEvery
+		}
+		e.SetDensityEvery(max(0, every))
 	}
 	km := DefaultKeyMap()
 	km.ReadOnly = opts.ReadOnly
@@ -195,7 +207,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
 			return m.handleBurst(msg)
 		}
-		return m.handleKey(msg)
+		return m.key(msg)
 	}
 	return m, nil
 }
@@ -208,11 +220,19 @@ func (m Model) handleBurst(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	for _, r := range msg.Runes {
 		k := msg
 		k.Runes = []rune{r}
-		mm, cmd := m.handleKey(k)
+		mm, cmd := m.key(k)
 		m = mm.(Model)
 		cmds = append(cmds, cmd)
 	}
 	return m, tea.Batch(cmds...)
+}
+
+// key handles one key: the density panel's keys (densityKey), then every other.
+func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if mm, cmd, ok := m.densityKey(k); ok {
+		return mm, cmd
+	}
+	return m.handleKey(k)
 }
 
 // setStatus shows text in the footer for statusTTL. The same text again while it shows gets a

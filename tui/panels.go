@@ -40,9 +40,12 @@ func screenPanels() []panel {
 			draw: orRace(Model.alignmentPanel, Model.raceAlignmentPanel)},
 		// The narrow arrangement has no split panel: the spectrum gives the G share instead. In a
 		// race each line chart draws every arm, the spectrum the focused arm and a table of all.
+		// s switches it to the density of H (of the focused arm in a race).
 		{id: panelSpectrum, glossary: "spectrum λ₁…λₖ", caption: captionOf(panelSpectrum),
 			draw: func(m Model, a area, wide bool) {
-				if m.snap.Race != nil {
+				if m.density {
+					m.densityPanel(a)
+				} else if m.snap.Race != nil {
 					m.raceSpectrumPanel(a, !wide)
 				} else {
 					m.spectrumPanel(a, !wide)

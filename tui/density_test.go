@@ -1,0 +1,295 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"sharpflat/lab"
+)
+
+// densitySnapshot is the synthetic run with a spectrum of nine outliers above a bulk near
+// zero, λ₁₀ = 0.61 and λ₁₁ = 0.42 in the bulk, the edge 2/η at 20, and a density of it: ten
+// probes whose quadratures put the outliers' weight 1/P each at λ₁…λ₉ and the rest on a bulk
+// of nodes within ±0.06 (a few negative).
+func densitySnapshot() lab.Snapshot {
+	s := syntheticSnapshot(600)
+	s.Basis.Values = []float64{25.1, 19.3, 15.2, 12.4, 10.1, 8.3, 6.9, 5.6, 4.4, 0.61}
+	s.Basis.Next = 0.42
+	s.Density = lab.DensityState{Last: fakeDensity(600, s.Basis.Values[:9], 778), Every: 100}
+	return s
+}
+
+// fakeDensity is a density of probes quadratures with the outliers at top (weight 1/p each)
+// and a bulk of 60 nodes in [−0.01, 0.06].
+func fakeDensity(step int, top []float64, p int) *lab.DensityView {
+	d := &lab.DensityView{Step: step, Probes: 10, Steps: 80, Products: 800, Wall: 310 * time.Millisecond, Width: 0.004}
+	for i := 0; i < d.Probes; i++ {
+		var nodes, weights []float64
+		rest := 1.0
+		for _, v := range top {
+			nodes, weights = append(nodes, v), append(weights, 1/float64(p))
+			rest -= 1 / float64(p)
+		}
+		for j := 0; j < 60; j++ {
+			nodes = append(nodes, -0.01+0.07*math.Pow(float64(j)/59, 2+0.1*float64(i)))
+			weights = append(weights, rest/60)
+		}
+		d.Nodes, d.Weights = append(d.Nodes, nodes), append(d.Weights, weights)
+	}
+	d.Lo, d.Hi = -0.01, top[0]
+	return d
+}
+
+// TestDensityGolden: the density panel at 80×24 and 120×40, without colour (NO_COLOR) and in
+// true colour, with captions at 80×24, its empty state and its state while computing.
+func TestDensityGolden(t *testing.T) {
+	snap := densitySnapshot()
+	busy := densitySnapshot()
+	busy.Density = lab.DensityState{Busy: true}
+	none := densitySnapshot()
+	none.Density = lab.DensityState{}
+	type dcase struct {
+		name  string
+		w, h  int
+		snap  *lab.Snapshot
+		keys  []tea.KeyMsg
+		want  string
+		color bool
+	}
+	var cases []dcase
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		for _, color := range []bool{false, true} {
+			suffix := fmt.Sprintf("_%dx%d", size[0], size[1])
+			if color {
+				suffix += "_color"
+			}
+			cases = append(cases, dcase{name: "density" + suffix, w: size[0], h: size[1], snap: &snap, keys: []tea.KeyMsg{typed("s")}, want: "800 HVPs", color: color})
+		}
+	}
+	cases = append(cases,
+		dcase{name: "density_captions_80x24", w: 80, h: 24, snap: &snap, keys: []tea.KeyMsg{typed("s"), typed("i")}, want: "outliers ◆"},
+		dcase{name: "density_busy_80x24", w: 80, h: 24, snap: &busy, keys: []tea.KeyMsg{typed("s")}, want: "computing the density"},
+		dcase{name: "density_none_readonly_80x24", w: 80, h: 24, snap: &none, keys: []tea.KeyMsg{typed("s")}, want: "the teacher can compute"})
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := asciiRenderer()
+			if c.color {
+				r = colorRenderer()
+			}
+			opts := Options{}
+			if strings.Contains(c.name, "readonly") {
+				opts.ReadOnly = true
+			}
+			m := New(idleEngine(t), r, opts)
+			t.Cleanup(m.Close)
+			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(c.w, c.h))
+			tm.Send(snapshotMsg{*c.snap})
+			for _, k := range c.keys {
+				tm.Send(k)
+			}
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(ansi.Strip(string(b)), c.want) },
+				teatest.WithDuration(budget), teatest.WithCheckInterval(10*time.Millisecond))
+			if err := tm.Quit(); err != nil {
+				t.Fatal(err)
+			}
+			view := tm.FinalModel(t, teatest.WithFinalTimeout(budget)).View()
+			checkScreen(t, view, c.w, c.h)
+			golden.RequireEqual(t, []byte(view))
+		})
+	}
+}
+
+// densityModel is a model showing snap with the density panel on, at w×h.
+func densityModel(t *testing.T, snap lab.Snapshot, w, h int, opts Options) Model {
+	t.Helper()
+	m := New(idleEngine(t), asciiRenderer(), opts)
+	t.Cleanup(m.Close)
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	mm, _ = mm.Update(snapshotMsg{snap})
+	m = mm.(Model)
+	m.density = true
+	return m
+}
+
+// TestDensityPanelMarks: the panel says how many outliers train.Outliers counts (nine: the
+// ratio 4.4/0.61 is the largest gap), draws a ◆ for each of them, a ◇ for λ₁₀, a ░ for λ₁₁
+// and the edge ╎, and the cost line.
+func TestDensityPanelMarks(t *testing.T) {
+	m := densityModel(t, densitySnapshot(), 120, 40, Options{})
+	view := ansi.Strip(m.View())
+	for _, want := range []string{"9 outliers", "◇", "░", "╎", "@600 · 10×80 · 0.31 s, 800 HVPs"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("the density panel lacks %q:\n%s", want, view)
+		}
+	}
+	const full = "density @step 600 · 10 probes × 80 steps · 0.31 s, 800 HVPs"
+	if got := densityCost(densitySnapshot().Density.Last, 80); got != full {
+		t.Errorf("the cost line on 80 cells is %q, want %q", got, full)
+	}
+	marks := 0
+	for _, l := range strings.Split(view, "\n") {
+		marks = max(marks, strings.Count(l, "◆"))
+	}
+	// Nine outliers, but 25.1 and 19.3 … may share a cell on a 38-cell axis: at least the
+	// distinct cells of their columns, and never more than nine.
+	if marks < 5 || marks > 9 {
+		t.Errorf("%d ◆ marks on a line, want between 5 and 9 (nine outliers, some sharing a cell)", marks)
+	}
+}
+
+// TestDensityPanelTiny: the panel never panics and fills exactly the screen at any size from
+// 80×24 down, nor with an edge far off the axis, no basis, or an empty quadrature.
+func TestDensityPanelTiny(t *testing.T) {
+	far := densitySnapshot()
+	far.Threshold = 1e6
+	noBasis := densitySnapshot()
+	noBasis.Basis.Values, noBasis.Basis.Next = nil, math.NaN()
+	empty := densitySnapshot()
+	empty.Density.Last = &lab.DensityView{Step: 3}
+	for _, snap := range []lab.Snapshot{densitySnapshot(), far, noBasis, empty} {
+		for _, size := range [][2]int{{80, 24}, {70, 20}, {60, 18}, {59, 17}, {40, 10}, {10, 4}, {1, 1}} {
+			for _, captions := range []bool{false, true} {
+				m := densityModel(t, snap, size[0], size[1], Options{})
+				m.captions = captions
+				view := m.View()
+				checkScreen(t, view, size[0], size[1])
+			}
+		}
+	}
+	m := densityModel(t, far, 120, 40, Options{})
+	g := newGrid(80, 12)
+	m.densityPanel(g.all())
+	if v := gridText(g); !strings.Contains(v, "2/η 1e6 off the axis") || strings.Contains(v, "╎") {
+		t.Errorf("an edge far off the axis is not named, or is drawn:\n%s", v)
+	}
+}
+
+// TestSymlogAxis checks the axis against hand calculations: s(λ) = sign(λ)·log10(1+|λ|/c).
+func TestSymlogAxis(t *testing.T) {
+	ax := newSymlog(-1, 99, 1, 100)
+	// s(−1) = −log10(2) = −0.30103, s(99) = log10(100) = 2.
+	if math.Abs(ax.s0+0.30103) > 1e-5 || ax.s1 != 2 {
+		t.Fatalf("s0, s1 = %g, %g; want −0.30103, 2", ax.s0, ax.s1)
+	}
+	for _, l := range []float64{-0.7, 0, 0.3, 9, 42} {
+		if got := ax.inv(ax.s(l)); math.Abs(got-l) > 1e-12 {
+			t.Errorf("inv(s(%g)) = %g", l, got)
+		}
+	}
+	// λ = 9: s = 1, at (1 + 0.30103)/2.30103 of the width: cell 56.
+	if x := ax.col(9); x != 56 {
+		t.Errorf("col(9) = %d, want 56", x)
+	}
+	if ax.edge(0) != -1 || math.Abs(ax.edge(100)-99) > 1e-9 {
+		t.Errorf("edges %g, %g; want −1, 99", ax.edge(0), ax.edge(100))
+	}
+	var labels []string
+	for _, tk := range newSymlog(-2, 500, 0.05, 60).ticks() {
+		labels = append(labels, tk.label)
+	}
+	// Cells (s(λ) − s(−2))/5.61·60: −1 at 3, −0.1 at 12, 0 at 17, 0.1 at 22, 1 at 28, 10 at
+	// 39, 100 at 49, 500 (no decade) at 60: no two labels touch.
+	if got := strings.Join(labels, " "); got != "-1 -0.1 0 0.1 1 10 100" {
+		t.Errorf("ticks %q, want the decades from c = 0.05 up, both signs: \"-1 -0.1 0 0.1 1 10 100\"", got)
+	}
+	// On 12 cells they crowd: 0 first (cell 3), then the largest decades: 100 (10), 10 (7)
+	// touches it and goes, 1 (6) fits between.
+	labels = nil
+	for _, tk := range newSymlog(-2, 500, 0.05, 12).ticks() {
+		labels = append(labels, tk.label)
+	}
+	if got := strings.Join(labels, " "); got != "0 1 100" {
+		t.Errorf("ticks on 12 cells %q, want \"0 1 100\"", got)
+	}
+	for l, want := range map[float64]string{1e3: "1e3", 0.01: "0.01", -0.1: "-0.1", 1e-5: "1e-5"} {
+		if got := decadeLabel(l); got != want {
+			t.Errorf("decadeLabel(%g) = %q, want %q", l, got, want)
+		}
+	}
+}
+
+// TestSymlogScale: c is the weighted median of |λ| (hand count), at least σ.
+func TestSymlogScale(t *testing.T) {
+	nodes := [][]float64{{-0.2, 0.01, 0.03, 5}, {0.02, 0.04, 0.05, 7}}
+	weights := [][]float64{{0.1, 0.4, 0.4, 0.1}, {0.3, 0.3, 0.3, 0.1}}
+	// Sorted |λ| with weights: 0.01 .4, 0.02 .3, 0.03 .4, 0.04 .3, … total 2, half 1 reached
+	// at 0.03 (0.4+0.3+0.4 = 1.1).
+	if c := symlogScale(nodes, weights, 0.001); c != 0.03 {
+		t.Errorf("c = %g, want the median |λ| 0.03", c)
+	}
+	if c := symlogScale(nodes, weights, 0.5); c != 0.5 {
+		t.Errorf("c = %g, want σ 0.5 (above the median)", c)
+	}
+}
+
+// TestColumnMasses: the columns' masses add up to the share of the quadrature inside the axis
+// (1 when it covers every node by many σ), and a single node's mass sits in its column.
+func TestColumnMasses(t *testing.T) {
+	d := fakeDensity(1, []float64{25.1, 4.4}, 778)
+	ax := newSymlog(-1, 40, 0.01, 50)
+	total := 0.0
+	for _, v := range columnMasses(d, ax) {
+		total += v
+	}
+	if math.Abs(total-1) > 1e-9 {
+		t.Errorf("masses add up to %g, want 1", total)
+	}
+	one := &lab.DensityView{Nodes: [][]float64{{4.4}}, Weights: [][]float64{{1}}, Width: 1e-6}
+	m := columnMasses(one, ax)
+	x := ax.col(4.4)
+	if math.Abs(m[x]-1) > 1e-9 {
+		t.Errorf("the column of a lone node at 4.4 holds %g, want 1", m[x])
+	}
+}
+
+// gridText is what g holds, a line a row.
+func gridText(g *grid) string {
+	var b strings.Builder
+	for y := 0; y < g.h; y++ {
+		for x := 0; x < g.w; x++ {
+			r := g.at(x, y)
+			if r == 0 {
+				r = ' '
+			}
+			b.WriteRune(r)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// The session sets the engine's density period: the lab's default for 0, none (only when
+// asked) for a negative value; a read-only session leaves it as it is.
+func TestDensityEveryOption(t *testing.T) {
+	for _, c := range []struct {
+		opts Options
+		want int
+	}{{Options{}, lab.DefaultDensityEvery}, {Options{DensityEvery: -1}, 0}, {Options{DensityEvery: 7}, 7},
+		{Options{DensityEvery: 7, ReadOnly: true}, 0}} {
+		e := idleEngine(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		go e.Run(ctx)
+		m := New(e, asciiRenderer(), c.opts)
+		var s lab.Snapshot
+		select {
+		case s = <-m.sub.C():
+		case <-time.After(budget):
+			t.Fatal("no snapshot")
+		}
+		m.Close()
+		cancel()
+		<-e.Done()
+		if got := s.Density.Every; got != c.want {
+			t.Errorf("%+v: density every %d, want %d", c.opts, got, c.want)
+		}
+	}
+}
