@@ -38,8 +38,13 @@ type hessianReport struct {
 	EnergyFStderr      train.Num `json:"energy_F_stderr"`
 	HVPs               int       `json:"hvps"`
 
-	// Only with --batch-sharpness (cmd_hessian_batch.go): without it the keys above, exactly.
-	BatchSharpness *batchSharpnessReport `json:"batch_sharpness,omitempty"`
+	// Only with --batch-sharpness (cmd_hessian_batch.go) and --density
+	// (cmd_hessian_density.go): without them the keys above, exactly. The density of one
+	// operator is "density", of several "densities" keyed by H, G, F.
+	BatchSharpness *batchSharpnessReport     `json:"batch_sharpness,omitempty"`
+	Density        *densityReport            `json:"density,omitempty"`
+	Densities      map[string]*densityReport `json:"densities,omitempty"`
+	Outliers       *outliersReport           `json:"outliers,omitempty"`
 }
 
 func runHessian(args []string, stdout, stderr io.Writer) error {
@@ -56,11 +61,15 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed of the start vector, the probes and the subsample")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	bsf := addBatchSharpnessFlags(fs)
+	df := addDensityFlags(fs)
 	memoryFlag(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if err := bsf.check(); err != nil {
+		return err
+	}
+	if err := df.check(); err != nil {
 		return err
 	}
 	useRun, useFiles := *runDir != "", *data != "" || *weights != ""
@@ -134,6 +143,9 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	foot := train.FootprintOf(m.Widths, *k, sets, dataFloats)
+	if *df.on {
+		foot.Eigenspace += df.memory(m.NumParams())
+	}
 	if err := foot.Check(fmt.Sprintf("the Hessian of %s on %d examples", m, ds.N), train.MemoryLimit()); err != nil {
 		return memoryError(err)
 	}
@@ -147,8 +159,9 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	// Ctrl-C or SIGTERM stops the computation within one curvature product.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// --density also computes λ_{k+1}, the pair below the top k, for the outliers' rule.
 	r, err := train.Curvature(b, train.CurvatureOptions{K: *k, Tol: *tol, Seed: *seed, Split: true, HutchSamples: *samples,
-		Cancel: func() bool { return ctx.Err() != nil }})
+		Next: *df.on, Cancel: func() bool { return ctx.Err() != nil }})
 	if errors.Is(err, linalg.ErrCanceled) {
 		return fmt.Errorf("interrupted; nothing to report (%w)", err)
 	}
@@ -176,6 +189,25 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	var dens []densityReport
+	if *df.on {
+		dens, err = df.estimate(b, *seed, func() bool { return ctx.Err() != nil })
+		if errors.Is(err, linalg.ErrCanceled) {
+			return fmt.Errorf("interrupted; nothing to report (%w)", err)
+		}
+		if err != nil {
+			return err
+		}
+		if len(dens) == 1 {
+			rep.Density = &dens[0]
+		} else {
+			rep.Densities = map[string]*densityReport{}
+			for i := range dens {
+				rep.Densities[dens[i].Of] = &dens[i]
+			}
+		}
+		rep.Outliers = outliers(r.Values, r.Next)
+	}
 	if !r.Converged {
 		fmt.Fprintf(stderr, "sharpflat: warning: eigensolver did not reach --tol %g; residuals are reported\n", *tol)
 	}
@@ -197,6 +229,9 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "energy in the top-%d subspace, ‖VᵀAV‖²_F/‖A‖²_F (± std. err., %d probes):\n", len(r.Values), *samples)
 		fmt.Fprintf(stdout, "  H %.4f ± %.4f    G %.4f ± %.4f    F %.4f ± %.4f\n",
 			r.Energy[0].Mean, r.Energy[0].StdErr, r.Energy[1].Mean, r.Energy[1].StdErr, r.Energy[2].Mean, r.Energy[2].StdErr)
+	}
+	if *df.on {
+		printDensities(stdout, dens, rep.Outliers)
 	}
 	if rep.BatchSharpness != nil {
 		edge, edgeName := math.NaN(), "2/η"

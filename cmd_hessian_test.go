@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
 	"sharpflat/lab/train"
 	"sharpflat/nn"
 )
@@ -151,6 +153,161 @@ func TestHessianBatchSharpnessErrors(t *testing.T) {
 		{[]string{"--batch-sharpness", "--update", "fast"}, "--update: update rule"},
 		{[]string{"--batch-sharpness", "--update", "dom", "--alpha", "0"}, "--update or --alpha, not both"},
 		{[]string{"--batch-sharpness", "--update", "dom-damped"}, "needs the stability threshold"},
+	} {
+		code, _, errOut := runCLI(t, append(base, tc.args...)...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: code %d stderr %q, want 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+// denseEigenvalues is the spectrum of the finite-difference Hessian of the loss on data at θ
+// (gonum's symmetric eigendecomposition), descending.
+func denseEigenvalues(t *testing.T, m *nn.MLP, th []float64, data *nn.Dataset) []float64 {
+	t.Helper()
+	p := len(th)
+	grad := func(x []float64) []float64 {
+		b, err := m.Bind(x, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append([]float64(nil), b.Grad()...)
+	}
+	h := mat.NewSymDense(p, nil)
+	const eps = 1e-5
+	x := append([]float64(nil), th...)
+	cols := make([][]float64, p)
+	for i := range p {
+		x[i] = th[i] + eps
+		gp := grad(x)
+		x[i] = th[i] - eps
+		gm := grad(x)
+		x[i] = th[i]
+		cols[i] = make([]float64, p)
+		for j := range p {
+			cols[i][j] = (gp[j] - gm[j]) / (2 * eps)
+		}
+	}
+	for i := range p {
+		for j := i; j < p; j++ {
+			h.SetSym(i, j, (cols[i][j]+cols[j][i])/2)
+		}
+	}
+	var es mat.EigenSym
+	if !es.Factorize(h, false) {
+		t.Fatal("eigendecomposition failed")
+	}
+	v := es.Values(nil)
+	sort.Sort(sort.Reverse(sort.Float64Slice(v)))
+	return v
+}
+
+// --density adds "density" and "outliers". With as many Lanczos steps as parameters every
+// probe's extreme nodes are the extreme eigenvalues of the dense Hessian; the density
+// integrates to 1 over its grid; the outliers are train.Outliers of the dense top k and
+// λ_{k+1}.
+func TestHessianDensity(t *testing.T) {
+	csvPath, wPath, m, th, data := fixture(t)
+	base := []string{"--data", csvPath, "--weights", wPath, "--k", "3", "--hutch-samples", "0"}
+	obj, r := hessianJSON(t, append(base, "--density", "--probes", "4")...)
+	if _, ok := obj["densities"]; ok || r.Density == nil || r.Outliers == nil || len(obj) != 17 {
+		t.Fatalf("keys %v: want the 15 of before, density and outliers", keysOf(mustJSON(t, obj)))
+	}
+	if got, want := keysOf(obj["density"]), "density,hvps,lambda,nodes,of,probes,steps,weights,width"; got != want {
+		t.Errorf("density keys %s, want %s", got, want)
+	}
+	if got, want := keysOf(obj["outliers"]), "count,next,rule,values"; got != want {
+		t.Errorf("outliers keys %s, want %s", got, want)
+	}
+	d := r.Density
+	p := m.NumParams()
+	// The Krylov space of a probe ends early at the number of distinct eigenvalues (the
+	// softmax's invariance makes some repeat): one product per node.
+	nodes := 0
+	for _, n := range d.Nodes {
+		nodes += len(n)
+	}
+	if d.Of != "H" || d.Probes != 4 || d.Steps != p || d.HVPs != nodes || d.HVPs > 4*p || len(d.Nodes) != 4 || len(d.Weights) != 4 || !(d.Width > 0) {
+		t.Errorf("density of %s: %d probes × %d steps, %d products for %d nodes, σ %v; want H, 4 × %d, at most %d, one per node",
+			d.Of, d.Probes, d.Steps, d.HVPs, nodes, d.Width, p, 4*p)
+	}
+	var integral float64
+	for i := 1; i < len(d.Lambda); i++ {
+		integral += (d.Lambda[i] - d.Lambda[i-1]) * (d.Density[i] + d.Density[i-1]) / 2
+	}
+	if math.Abs(integral-1) > 1e-6 {
+		t.Errorf("∫ density = %v, want 1", integral)
+	}
+	eig := denseEigenvalues(t, m, th, &data)
+	scale := eig[0] - eig[len(eig)-1]
+	for i, nodes := range d.Nodes {
+		var sum float64
+		for _, w := range d.Weights[i] {
+			sum += w
+		}
+		lo, hi := nodes[0], nodes[len(nodes)-1]
+		if math.Abs(sum-1) > 1e-9 || math.Abs(hi-eig[0]) > 1e-6*scale || math.Abs(lo-eig[len(eig)-1]) > 1e-6*scale {
+			t.Errorf("probe %d: nodes %.8g … %.8g, weights sum to %v; dense λ_max %.8g, λ_min %.8g", i, lo, hi, sum, eig[0], eig[len(eig)-1])
+		}
+	}
+	n, rule := train.Outliers(eig[:3], eig[3])
+	o := r.Outliers
+	if o.Count != n || o.Rule != rule || len(o.Values) != n || math.Abs(float64(o.Next)-eig[3]) > 1e-6*scale {
+		t.Errorf("outliers %+v; the dense spectrum gives %d (%s), λ₄ %.8g", *o, n, rule, eig[3])
+	}
+	for i, v := range o.Values {
+		if math.Abs(v-eig[i]) > 1e-6*scale {
+			t.Errorf("outlier %d = %v, dense λ%d = %v", i+1, v, i+1, eig[i])
+		}
+	}
+
+	// Several operators: "densities" keyed by H, G, F; G is positive semi-definite.
+	obj, r = hessianJSON(t, append(base, "--density", "--probes", "2", "--lanczos-steps", "20", "--width", "0.05", "--density-of", "g,H,F")...)
+	if _, ok := obj["density"]; ok || len(r.Densities) != 3 {
+		t.Fatalf("--density-of g,H,F: density %v, densities %v", r.Density, r.Densities)
+	}
+	for _, of := range []string{"H", "G", "F"} {
+		d := r.Densities[of]
+		if d == nil || d.Of != of || d.Steps != 20 || d.Width != 0.05 || d.HVPs != 40 {
+			t.Errorf("densities[%s] = %+v", of, d)
+		}
+	}
+	for _, nodes := range r.Densities["G"].Nodes {
+		if nodes[0] < -1e-9*scale {
+			t.Errorf("a node of G is %v < 0", nodes[0])
+		}
+	}
+
+	code, out, errOut := runCLI(t, append(append([]string{"hessian"}, base...), "--density", "--probes", "2")...)
+	if code != 0 || !strings.Contains(out, "density of H (2 probes × 51 steps") || !strings.Contains(out, "quantiles  1%") ||
+		!strings.Contains(out, "outliers  ") {
+		t.Errorf("table: code %d %s\n%s", code, errOut, out)
+	}
+}
+
+func mustJSON(t *testing.T, v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestHessianDensityErrors(t *testing.T) {
+	csvPath, wPath, _, _, _ := fixture(t)
+	base := []string{"hessian", "--data", csvPath, "--weights", wPath, "--k", "3"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--probes", "5"}, "--probes needs --density"},
+		{[]string{"--density-of", "G"}, "--density-of needs --density"},
+		{[]string{"--density", "--probes", "0"}, "--probes 0, want 1…10000"},
+		{[]string{"--density", "--lanczos-steps", "0"}, "--lanczos-steps 0, want ≥ 1"},
+		{[]string{"--density", "--width", "-1"}, "--width -1, want σ ≥ 0"},
+		{[]string{"--density", "--width", "NaN"}, "--width NaN, want σ ≥ 0"},
+		{[]string{"--density", "--density-of", "X"}, `"X" is not an operator, want H, G or F`},
+		{[]string{"--density", "--density-of", "H,h"}, "names H twice"},
 	} {
 		code, _, errOut := runCLI(t, append(base, tc.args...)...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {
