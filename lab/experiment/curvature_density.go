@@ -15,7 +15,7 @@ import (
 	"gonum.org/v1/plot"
 )
 
-var densityCSVHeader = []string{"loss", "seed", "step", "classes", "k", "outliers", "outlier_rule", "lambda1", "lambda_k_plus_1", "top_of_bulk",
+var densityCSVHeader = []string{"loss", "seed", "step", "classes", "k", "outliers", "outlier_rule", "largest_ratio", "largest_ratio_at", "lambda1", "lambda_k_plus_1", "top_of_bulk",
 	"two_over_lr", "edge_place", "width", "probes", "lanczos_steps", "products"}
 
 // stageName names the i-th of n density points: start, middle, end when there are three.
@@ -47,13 +47,14 @@ func addDensity(rep *Report, res *Results, s Sweep) error {
 				n, rule := p.outliers()
 				bulkTop, next := nanAt(p.Top, n), nanAt(p.Top, p.K)
 				place := edgePlace(p.Top, n, float64(p.Edge))
+				gap, at := largestRatio(p.Top)
 				rows = append(rows, []string{loss, fmt.Sprint(seed), fmt.Sprintf("%d (%s)", p.Step, stageName(pi, len(pts))), fmt.Sprint(p.Classes), fmt.Sprint(p.K),
-					fmt.Sprintf("%d (%s)", n, rule), fmtG(first(p.Top), 4), fmtG(next, 4), fmtG(bulkTop, 4), fmtG(float64(p.Edge), 4), place,
+					fmt.Sprintf("%d (%s)", n, rule), fmt.Sprintf("%s (λ%d/λ%d)", fmtG(gap, 3), at, at+1), fmtG(first(p.Top), 4), fmtG(next, 4), fmtG(bulkTop, 4), fmtG(float64(p.Edge), 4), place,
 					fmt.Sprintf("%d × %d = %d", p.Probes, p.Steps, p.Products)})
-				csvRows = append(csvRows, []string{loss, fmt.Sprint(seed), fmt.Sprint(p.Step), fmt.Sprint(p.Classes), fmt.Sprint(p.K), fmt.Sprint(n), rule,
+				csvRows = append(csvRows, []string{loss, fmt.Sprint(seed), fmt.Sprint(p.Step), fmt.Sprint(p.Classes), fmt.Sprint(p.K), fmt.Sprint(n), rule, csvNum(gap), fmt.Sprint(at),
 					csvNum(first(p.Top)), csvNum(next), csvNum(bulkTop), csvNum(float64(p.Edge)), place, csvNum(p.Width),
 					fmt.Sprint(p.Probes), fmt.Sprint(p.Steps), fmt.Sprint(p.Products)})
-				ns = append(ns, fmt.Sprint(n))
+				ns = append(ns, fmt.Sprintf("%d (largest ratio %s)", n, fmtG(gap, 3)))
 				places = append(places, place)
 				if si == 0 {
 					title := fmt.Sprintf("%s, step %d (%s): %d outliers, C = %d", strings.ToUpper(loss), p.Step, stageName(pi, len(pts)), n, p.Classes)
@@ -78,7 +79,7 @@ func addDensity(rep *Report, res *Results, s Sweep) error {
 	}
 	rep.Tables = append(rep.Tables, "The spectral density of H (stochastic Lanczos quadrature, probes × Lanczos steps = products) and the exact top of the spectrum "+
 		"(cold Lanczos) at the start, middle and end of training; outliers by train.Outliers on the exact eigenvalues; top of the bulk = λ_{n+1} for n outliers:\n\n"+
-		mdTable([]string{"loss", "seed", "step", "C", "k", "outliers (rule)", "λ₁", "λ_{k+1}", "top of the bulk", "2/η", "2/η falls", "SLQ products"}, rows))
+		mdTable([]string{"loss", "seed", "step", "C", "k", "outliers (rule)", "largest λᵢ/λᵢ₊₁", "λ₁", "λ_{k+1}", "top of the bulk", "2/η", "2/η falls", "SLQ products"}, rows))
 	const file = "curvature_density.png"
 	if err := savePanels(filepath.Join(res.Dir, file), 3, 330, 250, panels...); err != nil {
 		return err
@@ -87,6 +88,18 @@ func addDensity(rep *Report, res *Results, s Sweep) error {
 		"at the start, middle and end of training, first seed, one row per loss; λ on a symmetric-log axis, linear within ±σ of zero. " +
 		"Vermillion: the exact top-k eigenvalues; green dashed: λ_{k+1}; black dotted: 2/η."})
 	return nil
+}
+
+// largestRatio is the largest λᵢ/λᵢ₊₁ over consecutive positive pairs of top (descending),
+// and its i (1-based); NaN and 0 with fewer than two positive values.
+func largestRatio(top []float64) (float64, int) {
+	best, at := math.NaN(), 0
+	for i := 1; i < len(top) && top[i] > 0; i++ {
+		if r := top[i-1] / top[i]; !(r <= best) {
+			best, at = r, i
+		}
+	}
+	return best, at
 }
 
 // nanAt is x[i], NaN past the end.

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
@@ -36,6 +37,16 @@ func TestEdgePlace(t *testing.T) {
 	}
 }
 
+// largestRatio by hand: 10/8 = 1.25, 8/2 = 4, 2/1 = 2; a non-positive value ends the pairs.
+func TestLargestRatio(t *testing.T) {
+	if r, at := largestRatio([]float64{10, 8, 2, 1, -1, -5}); r != 4 || at != 2 {
+		t.Errorf("largest ratio %v at %d, want 4 at 2", r, at)
+	}
+	if r, at := largestRatio([]float64{1, 0}); !math.IsNaN(r) || at != 0 {
+		t.Errorf("no positive pair: %v at %d, want NaN at 0", r, at)
+	}
+}
+
 // The symmetric-log scale: s(λ) = sign(λ)·log₁₀(1 + |λ|/λ₀), by hand for λ₀ = 0.1.
 func TestSymLog(t *testing.T) {
 	s := symLog{0.1}
@@ -58,6 +69,15 @@ func TestSymLog(t *testing.T) {
 	if want := []float64{-1, 0, 1, 10}; !equalF(vals, want) {
 		t.Errorf("ticks %v, want %v", vals, want)
 	}
+}
+
+// nearCSV reports whether the CSV number s is within rel of want, relatively.
+func nearCSV(s string, want, rel float64) bool {
+	var v float64
+	if _, err := fmt.Sscan(s, &v); err != nil {
+		return false
+	}
+	return math.Abs(v-want) <= rel*math.Abs(want)
 }
 
 func equalF(a, b []float64) bool {
@@ -158,6 +178,7 @@ func TestCurvatureDensity(t *testing.T) {
 		}
 	}
 	n, _ := train.Outliers(dense[:len(end.Top)-1], dense[len(end.Top)-1])
+	wantRatio, _ := largestRatio(dense[:len(end.Top)]) // its index may differ where two ratios tie to 1e-6
 	raw, err := os.ReadFile(filepath.Join(dir, "curvature_density.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -166,8 +187,8 @@ func TestCurvatureDensity(t *testing.T) {
 	if len(lines) != 4 {
 		t.Fatalf("curvature_density.csv: %d lines, want a header and 3 points", len(lines))
 	}
-	if cells := strings.Split(lines[3], ","); cells[2] != fmtG(float64(steps), 3) || cells[5] != fmtG(float64(n), 3) {
-		t.Errorf("end row %v: want step %d and %d outliers (the dense spectrum's)", cells, steps, n)
+	if cells := strings.Split(lines[3], ","); cells[2] != fmtG(float64(steps), 3) || cells[5] != fmtG(float64(n), 3) || !nearCSV(cells[7], wantRatio, 1e-5) {
+		t.Errorf("end row %v: want step %d, %d outliers and a largest ratio %.8g (the dense spectrum's)", cells, steps, n, wantRatio)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
 	if !strings.Contains(string(md), "curvature_density.png") || !strings.Contains(string(md), "outliers of the top") {

@@ -192,26 +192,38 @@ func gaugeVerdict(arms []armGauges) string {
 			gaugeNames[g], s.Right(), s.Measured, s.TP, s.TP+s.FN, s.Before, s.FP)
 		parts = append(parts, p)
 	}
-	u, l, f := sep[gaugeUpdate], sep[gaugeLambda], sep[gaugeFelt]
-	compare := func(o separation, name string) string {
-		switch {
-		case o.Measured == 0 || u.Measured == 0:
-			return "cannot be compared with " + name + " (not measured)"
-		case u.Measured != o.Measured:
-			return fmt.Sprintf("is measured on %d arms and %s on %d, so they are not compared", u.Measured, name, o.Measured)
-		case u.Right() > o.Right():
-			return "separates them better than " + name
-		case u.Right() == o.Right():
-			return "separates them as well as " + name + ", not better"
+	u, l := sep[gaugeUpdate], sep[gaugeLambda]
+	compare := func(o gauge, name string) string {
+		// On the arms where both gauges were measured (the felt curvature of a Bulk arm
+		// needs λ_{k+1}, --bulk-top).
+		var both []armGauges
+		for i := range arms {
+			if !math.IsNaN(arms[i].Max[gaugeUpdate]) && !math.IsNaN(arms[i].Max[o]) {
+				both = append(both, arms[i])
+			}
 		}
-		return "separates them worse than " + name
+		if len(both) == 0 {
+			return "cannot be compared with " + name + " (not measured)"
+		}
+		su, so := separate(both, gaugeUpdate), separate(both, o)
+		on := ""
+		if len(both) < n {
+			on = fmt.Sprintf(" on the %d arms where both are measured", len(both))
+		}
+		switch {
+		case su.Right() > so.Right():
+			return fmt.Sprintf("separates them better than %s%s (%d against %d right)", name, on, su.Right(), so.Right())
+		case su.Right() == so.Right():
+			return fmt.Sprintf("separates them as well as %s%s, not better (%d right each)", name, on, su.Right())
+		}
+		return fmt.Sprintf("separates them worse than %s%s (%d against %d right)", name, on, su.Right(), so.Right())
 	}
 	head := fmt.Sprintf("**Verdict** (the %d minibatch arms, %d of them spiked or diverged; \"reaches the edge\" = the gauge at or above 2/η at some sample after the switch): ", n, unstable)
 	if unstable == 0 || unstable == n {
 		return head + "no separation can be tested, since the arms are all alike. At the edge: " + strings.Join(parts, "; ") + "."
 	}
 	return head + fmt.Sprintf("update_sharpness %s, and %s. At the edge: %s. Best cut on the largest ratio instead of 1: update_sharpness ≥ %s gets %d right, λ₁ ≥ %s gets %d right.",
-		compare(l, "λ₁"), compare(f, "the felt curvature"), strings.Join(parts, "; "),
+		compare(gaugeLambda, "λ₁"), compare(gaugeFelt, "the felt curvature"), strings.Join(parts, "; "),
 		fmtG(u.BestCut, 3), max(0, u.BestRight), fmtG(l.BestCut, 3), max(0, l.BestRight))
 }
 

@@ -90,10 +90,16 @@ func TestSeparate(t *testing.T) {
 		t.Errorf("felt measured on %d arms, want 0", f.Measured)
 	}
 	v := gaugeVerdict(arms)
-	for _, want := range []string{"**Verdict**", "update_sharpness separates them better than λ₁", "update_sharpness 4/4 right", "λ₁ 2/4 right", "felt not measured"} {
+	for _, want := range []string{"**Verdict**", "update_sharpness separates them better than λ₁ (4 against 2 right)", "update_sharpness 4/4 right", "λ₁ 2/4 right", "felt not measured"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("verdict lacks %q:\n%s", want, v)
 		}
+	}
+	// The felt curvature measured on two arms (a spiked one it misses, a stable one it
+	// clears): compared on those two only, where update_sharpness gets both right.
+	arms[0].Max[gaugeFelt], arms[3].Max[gaugeFelt] = 0.9, 0.6
+	if v := gaugeVerdict(arms); !strings.Contains(v, "better than the felt curvature on the 2 arms where both are measured (2 against 1 right)") {
+		t.Errorf("verdict with felt on two arms:\n%s", v)
 	}
 	if v := gaugeVerdict(arms[2:]); !strings.Contains(v, "no separation can be tested") {
 		t.Errorf("all-stable verdict: %s", v)
