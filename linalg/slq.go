@@ -13,10 +13,12 @@ import (
 	"math"
 	"slices"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
+	"sync"
+
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"sharpflat/internal/gemm"
 )
 
 // SLQOptions configures SLQ.
@@ -92,9 +94,10 @@ const breakdownTol = 1e-12
 // 1e-12 of the largest |α|, β seen, means q₁ lies in an invariant subspace: the probe ends
 // with the j nodes found, which then integrate μ exactly; it is not an error.
 //
-// The probes run one after the other on the caller's goroutine (an Operator need not be safe
-// for concurrent use; the products of nn's operators already use every core), so the result
-// depends only on the operator and the options. SLQ panics if Probes or Steps is below 1. A
+// The probes run one after the other (an Operator need not be safe for concurrent use, and
+// the products of nn's operators already use every core); the Gram–Schmidt sweeps run on
+// every core with the same bits whatever their number, so the result depends only on the
+// operator and the options. SLQ panics if Probes or Steps is below 1. A
 // NaN or infinity from the operator stops it with an error wrapping ErrNotFinite; Cancel
 // stops it with ErrCanceled. Memory is m+1 vectors of length n.
 //
@@ -137,20 +140,38 @@ type slqRun struct {
 	n, m   int
 	basis  []float64 // (m+1)×n row-major: row j is q_{j+1}
 	w      []float64 // the new direction, length n
-	h      []float64 // Gram–Schmidt coefficients, length m
 	alpha  []float64 // diagonal of T
 	beta   []float64 // off-diagonal of T
 	tridia []float64 // T as a dense m×m matrix for the eigendecomposition
+
+	// The Gram–Schmidt sweeps (reorthogonalize): the coordinates are cut into parts of
+	// slqPartRows, each part's dots Q_c w_c stored at c·m in dots and summed in part order.
+	parts  int
+	k      int       // basis rows in the sweep
+	update bool      // the sweep first sets w_c ← w_c − Q_cᵀ g
+	dots   bool      // the sweep stores Q_c w_c
+	g      []float64 // the coefficients of the update, length m
+	dotBuf []float64 // parts × m: part c's Q_c w_c at c·m
+	tasks  []poolTask
+	wg     sync.WaitGroup
 }
 
+// slqPartRows is the number of coordinates of a part of a Gram–Schmidt sweep: 80 basis rows
+// of 512 coordinates are 320 KiB, which stay in a core's L2 cache between the update of the
+// first pass and the dots of the second.
+const slqPartRows = 512
+
 func newSLQRun(n, m int) *slqRun {
+	parts := (n + slqPartRows - 1) / slqPartRows
 	return &slqRun{
 		n: n, m: m,
-		basis: make([]float64, (m+1)*n),
-		w:     make([]float64, n),
-		h:     make([]float64, m),
-		alpha: make([]float64, m),
-		beta:  make([]float64, m),
+		basis:  make([]float64, (m+1)*n),
+		w:      make([]float64, n),
+		alpha:  make([]float64, m),
+		beta:   make([]float64, m),
+		parts:  parts,
+		g:      make([]float64, m),
+		dotBuf: make([]float64, parts*m),
 	}
 }
 
@@ -195,14 +216,42 @@ func (s *slqRun) probe(op Operator, cancel func() bool, products *int, total int
 }
 
 // reorthogonalize removes from w its components along the first k basis vectors by
-// classical Gram–Schmidt, twice: h = Q w, w ← w − Qᵀ h.
+// classical Gram–Schmidt, twice (CGS2),
+//
+//	g₁ = Q w,  w ← w − Qᵀ g₁,  g₂ = Q w,  w ← w − Qᵀ g₂,
+//
+// in three sweeps over the parts of the coordinates (the first update and the second dots
+// share one, while Q_c is in the cache), on up to GOMAXPROCS goroutines (runParts). The dots
+// are summed over the parts in part order on this goroutine, so the bits depend on n alone,
+// not on the number of cores.
 func (s *slqRun) reorthogonalize(k int) {
-	q := blas64.General{Rows: k, Cols: s.n, Stride: s.n, Data: s.basis[:k*s.n]}
-	w := blas64.Vector{N: s.n, Inc: 1, Data: s.w}
-	h := blas64.Vector{N: k, Inc: 1, Data: s.h[:k]}
-	for pass := 0; pass < 2; pass++ {
-		blas64.Gemv(blas.NoTrans, 1, q, w, 0, h)
-		blas64.Gemv(blas.Trans, -1, q, h, 1, w)
+	s.k = k
+	g := s.g[:k]
+	for _, update := range []bool{false, true} {
+		s.update, s.dots = update, true
+		runParts(s, s.parts, &s.tasks, &s.wg)
+		clear(g)
+		for c := range s.parts {
+			floats.Add(g, s.dotBuf[c*s.m:c*s.m+k])
+		}
+	}
+	s.update, s.dots = true, false
+	runParts(s, s.parts, &s.tasks, &s.wg)
+}
+
+// sweep runs parts [lo, hi) of the current Gram–Schmidt sweep (the sweeper of runParts).
+func (s *slqRun) sweep(_, lo, hi int) {
+	n, k := s.n, s.k
+	for c := lo; c < hi; c++ {
+		c0 := c * slqPartRows
+		cw := min(slqPartRows, n-c0)
+		wc := s.w[c0 : c0+cw]
+		if s.update {
+			gemm.GemvTSub(k, cw, s.basis[c0:], n, s.g, wc) // w_c ← w_c − Q_cᵀ g
+		}
+		if s.dots {
+			gemm.Gemv(k, cw, s.basis[c0:], n, wc, s.dotBuf[c*s.m:]) // Q_c w_c
+		}
 	}
 }
 
