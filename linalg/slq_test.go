@@ -46,6 +46,40 @@ func TestSLQDiagonalExact(t *testing.T) {
 	}
 }
 
+// TestSLQStepsCappedAtDim: 50 steps asked on diag(1 … 12) run 12 (the whole space: every
+// q_k² = 1/12 > 0, so no earlier breakdown), and the quadrature is the spectrum itself, each
+// eigenvalue with weight 1/12. Probes or Steps below 1 panic.
+func TestSLQStepsCappedAtDim(t *testing.T) {
+	d := make(diagOp, 12)
+	for i := range d {
+		d[i] = float64(i + 1)
+	}
+	q, err := SLQ(d, SLQOptions{Probes: 2, Steps: 50, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Products != 24 {
+		t.Errorf("%d products, want 2 × 12", q.Products)
+	}
+	for i := range q.Nodes {
+		for j, x := range q.Nodes[i] {
+			if math.Abs(x-float64(j+1)) > 1e-12 || math.Abs(q.Weights[i][j]-1.0/12) > 1e-12 {
+				t.Errorf("probe %d node %d: (%v, %v), want (%d, 1/12)", i, j, x, q.Weights[i][j], j+1)
+			}
+		}
+	}
+	for _, opt := range []SLQOptions{{Probes: 0, Steps: 5}, {Probes: 1, Steps: 0}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("SLQ(%+v) did not panic", opt)
+				}
+			}()
+			SLQ(d, opt)
+		}()
+	}
+}
+
 // TestSLQMomentsDistinct: on diag(1 … 50) with 30 steps each probe integrates polynomials of
 // degree < 60 exactly, so Σ τ² θ and Σ τ² θ² equal q₁ᵀAq₁ and q₁ᵀA²q₁ = Σ_k q_k² d_k², which
 // for Rademacher probes is exactly (1/n) Σ d_k = 25.5 and (1/n) Σ d_k² = 858.5 (every q_k² is
