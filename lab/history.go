@@ -103,6 +103,11 @@ type History struct {
 	BulkTop, Felt        *Series
 	ChiGrad, ChiFullGrad *Series
 	Overlap, EnergyG     *Series
+	// BatchSharp is batch sharpness λ_B and UpdateSharp the update's batch curvature λ_d,
+	// on the steps they were estimated (train.Metrics.BatchSharpness, UpdateSharpness);
+	// FeltBatch is λ_d of the estimates drawn from minibatches only: under minibatch SGD the
+	// curvature to hold against the edge (Andreyev & Beneventano, arXiv 2412.20553).
+	BatchSharp, UpdateSharp, FeltBatch *Series
 
 	// Marks are the events worth a tick on the time axis, oldest first, the newest
 	// MaxMarks of them.
@@ -209,8 +214,14 @@ func NewHistory() *History {
 
 func (h *History) all() []**Series {
 	return []**Series{&h.Loss, &h.TrainLoss, &h.TestLoss, &h.TestAcc, &h.Sharpness, &h.Threshold,
-		&h.BulkTop, &h.Felt, &h.ChiGrad, &h.ChiFullGrad, &h.Overlap, &h.EnergyG}
+		&h.BulkTop, &h.Felt, &h.ChiGrad, &h.ChiFullGrad, &h.Overlap, &h.EnergyG,
+		&h.BatchSharp, &h.UpdateSharp, &h.FeltBatch}
 }
+
+// measured reports whether an optional estimate and its standard error were measured: not
+// NaN, and not both 0 (a Metrics written as a literal that leaves them out; a real estimate
+// of exactly 0 with no spread does not occur).
+func measured(v, stderr train.OptNum) bool { return v.Valid() && !(v == 0 && stderr == 0) }
 
 // Add records one step's metrics. λ₁, λ_{k+1} and felt are marked Stale when the basis they
 // come from is older than the refresh schedule promises (Stale).
@@ -233,6 +244,15 @@ func (h *History) Add(m *train.Metrics) {
 	h.ChiFullGrad.Add(s, float64(m.ChiFullGrad))
 	h.Overlap.Add(s, float64(m.Overlap))
 	h.EnergyG.Add(s, float64(m.EnergyG))
+	if measured(m.BatchSharpness, m.BatchSharpnessStderr) {
+		h.BatchSharp.Add(s, float64(m.BatchSharpness))
+	}
+	if measured(m.UpdateSharpness, m.UpdateSharpnessStderr) {
+		h.UpdateSharp.Add(s, float64(m.UpdateSharpness))
+		if m.BatchSharpnessMinibatch {
+			h.FeltBatch.Add(s, float64(m.UpdateSharpness))
+		}
+	}
 }
 
 // Truncate drops the points and marks after step (after a rollback).

@@ -57,6 +57,40 @@ func (m Model) felt() (v float64, name string) {
 	return f.V, num(f.Weight, 2) + "·" + name
 }
 
+// batchFelt is λ_d, the update's batch curvature, when it is the gauge to hold against the
+// edge: the training takes minibatches, batch sharpness is being estimated, and the latest
+// estimate drew minibatches under the update in force (no update or rollback mark since).
+// Under minibatch SGD it is batch sharpness, not the full-batch λ₁, that settles at 2/η
+// (Andreyev & Beneventano, arXiv 2412.20553); along a projected update, λ_d.
+func (m Model) batchFelt() (float64, bool) {
+	s := &m.snap
+	h := s.History
+	if h == nil || s.Config.Batch <= 0 || s.Config.BatchSharpnessEvery <= 0 {
+		return math.NaN(), false
+	}
+	p, ok := h.FeltBatch.Last()
+	if q, _ := h.UpdateSharp.Last(); !ok || q.Step != p.Step {
+		return math.NaN(), false // none, or the latest estimate took the full batch
+	}
+	for _, mk := range h.Marks {
+		// The estimate at step p.Step was taken before that step's update, under the rule
+		// in force from the step before: a mark at p.Step or later changed it since.
+		if (mk.Kind == lab.MarkUpdate || mk.Kind == lab.MarkRollback) && mk.Step >= p.Step {
+			return math.NaN(), false
+		}
+	}
+	return p.V, true
+}
+
+// batchKey is the key of λ_B or λ_d: a series key that degrades as a note of rank 0, so it
+// loses its value, then goes, before any other item of the line gives anything up (the
+// title aside): they are measured only every few steps and add to λ₁ and the edge.
+func batchKey(glyph string, k ink, name, value string) item {
+	it := seriesKey(glyph, k, name, value, 0)
+	it.kind = kindNote
+	return it
+}
+
 func (m Model) sharpnessPanel(a area) {
 	s := &m.snap
 	h := s.History
@@ -68,9 +102,28 @@ func (m Model) sharpnessPanel(a area) {
 	nextName := "λ" + sub(len(s.Basis.Values)+1)
 	thrName := edgeName(&s.Config)
 	felt, feltName := m.felt()
+	if v, ok := m.batchFelt(); ok {
+		felt, feltName = v, "λ_d"
+	}
 	series := []plotSeries{
 		{pts: h.Sharpness.Points, ink: inkSharp, mode: solid},
 		{pts: h.BulkTop.Points, ink: inkBulk, mode: marker, glyph: '+'},
+	}
+	// Batch sharpness λ_B and the update's batch curvature λ_d where they were estimated.
+	// Their keys give way first when the line is short (a note's rank 0), before any other
+	// key loses its value.
+	var batchKeys []item
+	for _, b := range []struct {
+		s     *lab.Series
+		glyph rune
+		ink   ink
+		name  string
+	}{{h.BatchSharp, '∘', inkChiF, "λ_B"}, {h.UpdateSharp, '⋄', inkTest, "λ_d"}} {
+		if len(b.s.Points) == 0 {
+			continue
+		}
+		series = append(series, plotSeries{pts: b.s.Points, ink: b.ink, mode: marker, glyph: b.glyph})
+		batchKeys = append(batchKeys, batchKey(string(b.glyph), b.ink, b.name, num(last(b.s), 3)))
 	}
 	// With room for two lines, the second says what the update feels against the edge.
 	twoLines := a.h >= 10
@@ -78,10 +131,13 @@ func (m Model) sharpnessPanel(a area) {
 	if !math.IsNaN(next) {
 		items = append(items, seriesKey("+", inkBulk, nextName, num(next, 3), 3))
 	}
+	items = append(items, batchKeys...)
 	series = append(compareSeries(m.runs, compareSharpness), series...)
 	top := 0.0
-	for _, p := range h.Sharpness.Points {
-		top = math.Max(top, p.V)
+	for _, s := range []*lab.Series{h.Sharpness, h.BatchSharp, h.UpdateSharp} {
+		for _, p := range s.Points {
+			top = math.Max(top, p.V)
+		}
 	}
 	for _, r := range m.runs {
 		for _, p := range r.Sharpness {

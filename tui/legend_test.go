@@ -85,3 +85,30 @@ func TestSharpnessLegendKeepsValues(t *testing.T) {
 		}
 	}
 }
+
+// The keys of λ_B and λ_d give way first: they lose their values with the title, and go
+// before the title does or any other item gives anything up. Widths counted by hand.
+func TestBatchKeysGiveWayFirst(t *testing.T) {
+	items := []item{
+		title("sharpness", "", 0),                               // 9
+		seriesKey("─", inkSharp, "λ₁", "12.71", 4),              // 10, short 4
+		seriesKey("+", inkBulk, "λ₁₁", "1.71", 3),               // 10, short 5
+		batchKey("∘", inkChiF, "λ_B", "1.7"),                    // 9, short 5
+		batchKey("⋄", inkTest, "λ_d", "1.52"),                   // 10, short 5
+		seriesKey("╌", inkEdge, "2/η", "20", 5),                 // 8, short 5
+		note("felt λ_d 1.11× edge!", "1.11× edge!", inkWarn, 6), // 20, short 11
+	}
+	for _, c := range []struct {
+		w    int
+		want string
+	}{
+		{88, "sharpness  ─ λ₁ 12.71  + λ₁₁ 1.71  ∘ λ_B 1.7  ⋄ λ_d 1.52  ╌ 2/η 20  felt λ_d 1.11× edge!"}, // 76 + 12: all
+		{86, "─ λ₁ 12.71  + λ₁₁ 1.71  ∘ λ_B  ⋄ λ_d  ╌ 2/η 20  felt λ_d 1.11× edge!"},                     // 58 + 10: values go with the title
+		{67, "sharpness  ─ λ₁ 12.71  + λ₁₁ 1.71  ╌ 2/η 20  felt λ_d 1.11× edge!"},                        // 57 + 8: the keys go, the title is back
+		{60, "─ λ₁ 12.71  + λ₁₁ 1.71  ╌ 2/η 20  felt λ_d 1.11× edge!"},                                   // 48 + 6
+	} {
+		if got := legendLine(c.w, items...); got != c.want {
+			t.Errorf("width %d:\n got %q\nwant %q", c.w, got, c.want)
+		}
+	}
+}

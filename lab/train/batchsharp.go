@@ -287,6 +287,7 @@ func (t *Trainer) measureBatchSharpness(m *Metrics) {
 		t.event(EventError, err.Error())
 		return
 	}
+	m.BatchSharpnessMinibatch = c.Batch > 0 && c.Batch < t.train.N
 	if res.Batch.Samples > 0 {
 		m.BatchSharpness, m.BatchSharpnessStderr = OptNum(res.Batch.Mean), OptNum(res.Batch.StdErr)
 	}

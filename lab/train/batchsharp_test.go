@@ -283,6 +283,9 @@ func TestTrainerBatchSharpness(t *testing.T) {
 		if on[i].BatchSharpness.Valid() != due || on[i].UpdateSharpness.Valid() != due || on[i].BatchSharpnessStderr.Valid() != due {
 			t.Errorf("step %d: measured %v (λ_B %v), want %v", i+1, on[i].BatchSharpness.Valid(), on[i].BatchSharpness, due)
 		}
+		if on[i].BatchSharpnessMinibatch != due || off[i].BatchSharpnessMinibatch {
+			t.Errorf("step %d: minibatch %v, want %v (batch 20, a minibatch of the training set)", i+1, on[i].BatchSharpnessMinibatch, due)
+		}
 		if due && !(on[i].BatchSharpness > 0 && on[i].BatchSharpnessStderr > 0) {
 			t.Errorf("step %d: λ_B %v ± %v, want a positive mean and standard error", i+1, on[i].BatchSharpness, on[i].BatchSharpnessStderr)
 		}

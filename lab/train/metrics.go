@@ -97,6 +97,10 @@ type Metrics struct {
 	BatchSharpnessStderr  OptNum `json:"batch_sharpness_stderr,omitzero"`
 	UpdateSharpness       OptNum `json:"update_sharpness,omitzero"`
 	UpdateSharpnessStderr OptNum `json:"update_sharpness_stderr,omitzero"`
+	// BatchSharpnessMinibatch says that the estimate drew minibatches (B < N), so that λ_d is
+	// the curvature a minibatch step feels; false for the full batch (λ_d is then the
+	// full-batch quotient) and where nothing was measured. Not written to the files.
+	BatchSharpnessMinibatch bool `json:"-"`
 
 	Alpha Num     `json:"alpha"` // slider position; null when (w_dom, w_bulk) is off its path
 	WDom  float64 `json:"w_dom"`
