@@ -161,3 +161,29 @@ func TestDensityEvery(t *testing.T) {
 		t.Errorf("scheduled density at step %d (every %d); want after an even number of per-step refreshes", st, s.Density.Every)
 	}
 }
+
+// BenchmarkDensityDemo is the lab's density on the demo preset (10 probes × 80 steps on its
+// Hessian set, P = 778) at a trained θ, as the engine's job computes it: issue 21 asks ≤ 1 s
+// on 2 idle cores.
+func BenchmarkDensityDemo(b *testing.B) {
+	c, err := train.Preset("demo")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := train.New(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range 200 {
+		if _, err := tr.Step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	_, _, h := tr.Data()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := computeDensity(tr.Model(), tr.Theta(), h, tr.StepCount(), c.Seed, func() bool { return false }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -14,20 +15,17 @@ import (
 
 // The density panel (s switches the spectrum panel to it): the whole spectrum of H, estimated
 // by stochastic Lanczos quadrature (lab.DensityView), where the bars show only λ₁…λ_k. Each
-// column is a bin of the symmetric-log λ axis (symlog.go) and its height the log of the share
-// of the spectrum in it,
+// column is a cell of the symmetric-log λ axis (symlog.go) and its height the log of the
+// smoothed density
 //
-//	mass(a, b) = (1/n_v) Σᵢ Σⱼ wᵢⱼ · [Φ((b − θᵢⱼ)/σ) − Φ((a − θᵢⱼ)/σ)],
+//	φ(λ) = (1/n_v) Σᵢ Σⱼ wᵢⱼ N(λ; θᵢⱼ, σ²)
 //
-// the smoothed density's integral over the bin (Φ the normal CDF, σ the density's width),
-// over densityDecades decades: the bulk holds almost all of it and one outlier about 1/P, so
-// a linear height would show the bulk alone. Under the columns a row of marks: ◆ the top-k
+// in the cell (columnDensity), over densityDecades decades: the bulk holds almost all of the
+// spectrum and one outlier about 1/P, so a linear height would show the bulk alone. Under the
+// columns a row of marks: ◆ the top-k
 // eigenvalues that are outliers (train.Outliers), ◇ the others of the basis, ░ λ_{k+1} (the
 // top of the bulk) and ╎ the edge 2/η; the marks are exact (the basis in use), the columns an
 // estimate.
-
-// densityDecades is how many decades of mass below the fullest column the heights show.
-const densityDecades = 5
 
 // densityPanel draws the density of H into a.
 func (m Model) densityPanel(a area) {
@@ -84,7 +82,7 @@ func (m Model) densityPanel(a area) {
 		}
 	}
 	y := 1 + plotH
-	drawDensityColumns(a.sub(0, 1, a.w, plotH), d, ax, vals, nOut, next)
+	drawDensityColumns(a.sub(0, 1, a.w, plotH), d, ax, vals, nOut, next, densityDecades(s.P))
 	if onAxis && plotH > 0 {
 		x := min(ax.col(edge), a.w-1)
 		for r := 1; r <= plotH; r++ {
@@ -137,43 +135,63 @@ func densityAxis(d *lab.DensityView, vals []float64, next, edge float64, w int) 
 	return newSymlog(ax.inv(ax.s0-0.02*span), ax.inv(ax.s1+0.02*span), c, w)
 }
 
-// columnMasses is the share of the smoothed density in each cell of ax (see the file's
-// comment).
-func columnMasses(d *lab.DensityView, ax symlog) []float64 {
-	cdf := make([]float64, ax.w+1)
-	probes := float64(len(d.Nodes))
-	sigma := d.Width
-	for x := 0; x <= ax.w; x++ {
-		l := ax.edge(x)
-		f := 0.0
-		for i := range d.Nodes {
-			for j, t := range d.Nodes[i] {
-				if sigma > 0 {
-					f += d.Weights[i][j] * 0.5 * math.Erfc(-(l-t)/(sigma*math.Sqrt2))
-				} else if t < l {
-					f += d.Weights[i][j]
-				}
-			}
+// columnDensity is the density drawn in each cell of ax: the largest of the report's grid
+// values φ(λ) inside the cell, or φ interpolated at the cell's centre when no grid point
+// falls in it (near zero the cells are narrower than the grid's spacing). The grid samples the
+// smoothed density at about two points a σ, so a peak as wide as the kernel, an outlier, is
+// caught at nearly its height.
+func columnDensity(d *lab.DensityView, ax symlog) []float64 {
+	out := make([]float64, ax.w)
+	n := min(len(d.Lambda), len(d.Density))
+	if n == 0 {
+		return out
+	}
+	for x := range out {
+		a, b := ax.edge(x), ax.edge(x+1)
+		i := sort.SearchFloat64s(d.Lambda[:n], a)
+		best, any := 0.0, false
+		for ; i < n && d.Lambda[i] < b; i++ {
+			best, any = math.Max(best, d.Density[i]), true
 		}
-		cdf[x] = f / probes
+		if !any {
+			best = interpolate(d.Lambda[:n], d.Density[:n], (a+b)/2)
+		}
+		out[x] = best
 	}
-	mass := make([]float64, ax.w)
-	for x := range mass {
-		mass[x] = math.Max(0, cdf[x+1]-cdf[x])
-	}
-	return mass
+	return out
 }
 
-// drawDensityColumns fills a with the columns: heights the log of the mass over
-// densityDecades decades, in eighths of a cell; the columns right of the gap between the
-// outliers and the bulk in the outliers' ink.
-func drawDensityColumns(a area, d *lab.DensityView, ax symlog, vals []float64, nOut int, next float64) {
+// interpolate is y at x on the piecewise-linear curve through (xs, ys), xs ascending; 0
+// outside it (the density's grid reaches 5σ beyond the extreme nodes).
+func interpolate(xs, ys []float64, x float64) float64 {
+	i := sort.SearchFloat64s(xs, x)
+	switch {
+	case i == 0 && x == xs[0]:
+		return ys[0]
+	case i == 0 || i == len(xs):
+		return 0
+	}
+	t := (x - xs[i-1]) / (xs[i] - xs[i-1])
+	return ys[i-1] + t*(ys[i]-ys[i-1])
+}
+
+// densityDecades is how many decades below the highest column the heights reach: an outlier's
+// peak is about 1/P of the bulk's (one eigenvalue of P under a kernel as wide), so one decade
+// more than log10 P, from 4 to 8.
+func densityDecades(p int) float64 {
+	return math.Max(4, math.Min(8, math.Ceil(math.Log10(float64(max(p, 1))))+1))
+}
+
+// drawDensityColumns fills a with the columns: heights the log of the density over decades
+// decades, in eighths of a cell; the columns right of the gap between the outliers and the
+// bulk in the outliers' ink.
+func drawDensityColumns(a area, d *lab.DensityView, ax symlog, vals []float64, nOut int, next, decades float64) {
 	if a.h <= 0 || a.w <= 0 {
 		return
 	}
-	mass := columnMasses(d, ax)
+	col := columnDensity(d, ax)
 	top := 0.0
-	for _, v := range mass {
+	for _, v := range col {
 		top = math.Max(top, v)
 	}
 	if !(top > 0) {
@@ -191,11 +209,11 @@ func drawDensityColumns(a area, d *lab.DensityView, ax symlog, vals []float64, n
 		}
 	}
 	levels := a.h * 8
-	for x, v := range mass {
+	for x, v := range col {
 		if !(v > 0) {
 			continue
 		}
-		frac := 1 + math.Log10(v/top)/densityDecades
+		frac := 1 + math.Log10(v/top)/decades
 		if frac <= 0 {
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
 // densitySnapshot is the synthetic run with a spectrum of nine outliers above a bulk near
@@ -29,7 +30,8 @@ func densitySnapshot() lab.Snapshot {
 }
 
 // fakeDensity is a density of probes quadratures with the outliers at top (weight 1/p each)
-// and a bulk of 60 nodes in [−0.01, 0.06].
+// and a bulk of 60 nodes in [−0.01, 0.06], smoothed with σ = 0.004 on a grid fine enough
+// for every outlier's peak.
 func fakeDensity(step int, top []float64, p int) *lab.DensityView {
 	d := &lab.DensityView{Step: step, Probes: 10, Steps: 80, Products: 800, Wall: 310 * time.Millisecond, Width: 0.004}
 	for i := 0; i < d.Probes; i++ {
@@ -46,6 +48,19 @@ func fakeDensity(step int, top []float64, p int) *lab.DensityView {
 		d.Nodes, d.Weights = append(d.Nodes, nodes), append(d.Weights, weights)
 	}
 	d.Lo, d.Hi = -0.01, top[0]
+	// The smoothed density on a grid of 2000 points from −0.03 to λ₁ + 5σ.
+	a, z := -0.03, top[0]+5*d.Width
+	for g := 0; g < 2000; g++ {
+		l := a + (z-a)*float64(g)/1999
+		f := 0.0
+		for i := range d.Nodes {
+			for j, t := range d.Nodes[i] {
+				u := (l - t) / d.Width
+				f += d.Weights[i][j] * math.Exp(-u*u/2) / (d.Width * math.Sqrt(2*math.Pi))
+			}
+		}
+		d.Lambda, d.Density = append(d.Lambda, l), append(d.Density, f/float64(d.Probes))
+	}
 	return d
 }
 
@@ -231,23 +246,31 @@ func TestSymlogScale(t *testing.T) {
 	}
 }
 
-// TestColumnMasses: the columns' masses add up to the share of the quadrature inside the axis
-// (1 when it covers every node by many σ), and a single node's mass sits in its column.
-func TestColumnMasses(t *testing.T) {
-	d := fakeDensity(1, []float64{25.1, 4.4}, 778)
-	ax := newSymlog(-1, 40, 0.01, 50)
-	total := 0.0
-	for _, v := range columnMasses(d, ax) {
-		total += v
+// TestColumnDensity: a cell holding grid points takes the largest of them; a cell between
+// two grid points takes the straight line's value at its centre (hand-computed); beyond the
+// grid the density is 0.
+func TestColumnDensity(t *testing.T) {
+	d := &lab.DensityView{Lambda: []float64{0.5, 1.5, 2.5, 3.5}, Density: []float64{0.1, 0.5, 0.2, 0.05}}
+	ax := newSymlog(0, 4, 1e9, 4) // c ≫ 4: linear, cells [0,1), [1,2), [2,3), [3,4)
+	got := columnDensity(d, ax)
+	for x, want := range []float64{0.1, 0.5, 0.2, 0.05} {
+		if math.Abs(got[x]-want) > 1e-12 {
+			t.Errorf("cell %d: %g, want %g", x, got[x], want)
+		}
 	}
-	if math.Abs(total-1) > 1e-9 {
-		t.Errorf("masses add up to %g, want 1", total)
+	// Sixteen cells of 0.25: cell 3 is [0.75, 1) with no grid point, centre 0.875:
+	// 0.1 + (0.875 − 0.5)·(0.5 − 0.1) = 0.25.
+	if got := columnDensity(d, newSymlog(0, 4, 1e9, 16)); math.Abs(got[3]-0.25) > 1e-6 {
+		t.Errorf("cell [0.75, 1): %g, want 0.25 interpolated at 0.875", got[3])
 	}
-	one := &lab.DensityView{Nodes: [][]float64{{4.4}}, Weights: [][]float64{{1}}, Width: 1e-6}
-	m := columnMasses(one, ax)
-	x := ax.col(4.4)
-	if math.Abs(m[x]-1) > 1e-9 {
-		t.Errorf("the column of a lone node at 4.4 holds %g, want 1", m[x])
+	if v := interpolate(d.Lambda, d.Density, 5); v != 0 {
+		t.Errorf("beyond the grid: %g, want 0", v)
+	}
+	if got := densityDecades(778); got != 4 {
+		t.Errorf("decades for P 778: %g, want 4", got)
+	}
+	if got := densityDecades(199210); got != 7 {
+		t.Errorf("decades for P 199210: %g, want 7", got)
 	}
 }
 
@@ -291,5 +314,66 @@ func TestDensityEveryOption(t *testing.T) {
 		if got := s.Density.Every; got != c.want {
 			t.Errorf("%+v: density every %d, want %d", c.opts, got, c.want)
 		}
+	}
+}
+
+// s on a lab without a density asks the engine for one, and e while the density shows asks
+// for the eigenspace and a new density: both land in snapshots (waited on, not timed).
+func TestDensityKeys(t *testing.T) {
+	e := idleEngine(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); <-e.Done() })
+	go e.Run(ctx)
+	m := New(e, asciiRenderer(), Options{})
+	t.Cleanup(m.Close)
+	next := func(what string, cond func(lab.Snapshot) bool) lab.Snapshot {
+		t.Helper()
+		timeout := time.After(budget)
+		for {
+			select {
+			case s, ok := <-m.sub.C():
+				if !ok {
+					t.Fatalf("the engine stopped while waiting for %s", what)
+				}
+				mm, _ := m.Update(snapshotMsg{s})
+				m = mm.(Model)
+				if cond(s) {
+					return s
+				}
+			case <-timeout:
+				t.Fatalf("gave up waiting for %s", what)
+			}
+		}
+	}
+	next("a first snapshot", func(lab.Snapshot) bool { return true })
+	mm, _ := m.Update(typed("s"))
+	m = mm.(Model)
+	if !m.density || !strings.Contains(m.status, "computing") {
+		t.Fatalf("s: density %v, status %q; want the panel on and a density asked for", m.density, m.status)
+	}
+	first := next("the density s asked for", func(s lab.Snapshot) bool { return s.Density.Last != nil }).Density.Last
+	refreshes := func(s lab.Snapshot) (n int) {
+		for _, ev := range s.Events {
+			if ev.Kind == train.EventRefresh {
+				n++
+			}
+		}
+		return n
+	}
+	before := refreshes(m.snap)
+	mm, _ = m.Update(typed("e"))
+	m = mm.(Model)
+	if !strings.Contains(m.status, "eigenspace and the density") {
+		t.Errorf("e with the density shown: status %q", m.status)
+	}
+	s := next("a new density and basis", func(s lab.Snapshot) bool {
+		return s.Density.Last != nil && s.Density.Last != first && refreshes(s) > before
+	})
+	if s.Density.Last.Step != first.Step {
+		t.Errorf("a paused lab's new density is of step %d, want %d", s.Density.Last.Step, first.Step)
+	}
+	mm, _ = m.Update(typed("s"))
+	if mm.(Model).density {
+		t.Error("s again: the density stays")
 	}
 }
