@@ -32,14 +32,21 @@ type Lesson struct {
 	Steps   []Step // at least one
 }
 
+// Views are the values of a step's show: what the spectrum panel draws.
+var Views = []string{"density", "bars"}
+
 // Step is one page of a lesson.
 type Step struct {
 	Title   string
 	Caption string // Markdown: paragraphs, **bold**, *italic*, `code`, "- " lists
-	Do      Actions
-	Until   Until
-	Expect  []Expect
-	Line    int // line of the step's [[step]] header, for messages
+	// Show switches the lab's spectrum panel to one of Views when the step begins ("": as the
+	// user left it): the density of the whole spectrum, or the top-k bars. The screen does it
+	// (the engine has nothing to show), and the user may switch back (s).
+	Show   string
+	Do     Actions
+	Until  Until
+	Expect []Expect
+	Line   int // line of the step's [[step]] header, for messages
 }
 
 // Actions are what a step does to the engine when it begins, applied in this order:

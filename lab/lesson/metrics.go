@@ -40,6 +40,22 @@ var metrics = []metric{
 		}
 		return m.GGNRayleigh[0] / m.Spectrum[0]
 	}},
+	{"outliers", "how many of the top eigenvalues stand apart from the bulk (train.Outliers on λ₁…λₖ₊₁, on a refresh)", func(m *train.Metrics) float64 {
+		if !m.Refreshed || len(m.Spectrum) == 0 {
+			return math.NaN()
+		}
+		n, _ := train.Outliers(m.Spectrum, float64(m.BulkTop))
+		return float64(n)
+	}},
+	{"batch_sharpness", "λ_B, the minibatch Hessian's curvature along its own gradient, averaged over fresh minibatches (every batch_sharpness_every steps)", func(m *train.Metrics) float64 {
+		return float64(m.BatchSharpness)
+	}},
+	{"update_sharpness", "λ_d, the same along the update in force (P_bulk g_B under Bulk-SGD)", func(m *train.Metrics) float64 {
+		return float64(m.UpdateSharpness)
+	}},
+	{"update_sharpness/edge", "λ_d divided by the edge (1: the update's batch curvature at the edge)", func(m *train.Metrics) float64 {
+		return float64(m.UpdateSharpness) / float64(m.StabilityThreshold)
+	}},
 	{"energy_H", "share of ‖H‖²_F in the top-k eigenspace", func(m *train.Metrics) float64 { return float64(m.EnergyH) }},
 	{"energy_G", "share of ‖G‖²_F (Gauss–Newton) in the top-k eigenspace", func(m *train.Metrics) float64 { return float64(m.EnergyG) }},
 	{"energy_F", "share of ‖F‖²_F (functional part) in the top-k eigenspace", func(m *train.Metrics) float64 { return float64(m.EnergyF) }},

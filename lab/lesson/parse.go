@@ -40,7 +40,7 @@ const MaxTrainSteps = 1_000_000
 // The fields of each table, for messages.
 var (
 	lessonFields = []string{"title", "summary", "preset", "seed", "step"}
-	stepFields   = []string{"title", "caption", "do", "until", "expect"}
+	stepFields   = []string{"title", "caption", "show", "do", "until", "expect"}
 	doFields     = []string{"preset", "seed", "reset", "rollback", "alpha", "w_dom", "w_bulk", "lr",
 		"momentum", "batch", "k", "refresh", "recompute", "checkpoint", "pause", "race"}
 	untilFields  = []string{"steps", "metric", "above", "below", "max_steps", "auto"}
@@ -707,6 +707,15 @@ func (d *decoder) preset(e *entry) string {
 	return s
 }
 
+// show is a view of the spectrum panel (Views).
+func (d *decoder) show(e *entry) string {
+	s, ok := d.str(e)
+	if ok && !slices.Contains(Views, s) {
+		d.failf(e.val.off, e.field, "unknown view %q (%sviews: %s)", short(s), didYouMean(s, Views), strings.Join(Views, ", "))
+	}
+	return s
+}
+
 // metric is a metric name, or a metric of an arm of the race ("train_loss@bulk", see
 // metricRef).
 func (d *decoder) metric(e *entry) string {
@@ -777,6 +786,8 @@ func (d *decoder) step(t *table) Step {
 					d.failf(e.val.off, e.field, "expected some text (what the step shows), got none")
 				}
 			}
+		case "show":
+			s.Show = d.show(e)
 		case "do":
 			if dt := d.table(e); dt != nil {
 				s.Do = d.actions(dt)

@@ -194,6 +194,22 @@ func TestParseHeaders(t *testing.T) {
 	}
 }
 
+// A step's show names the spectrum panel's view; a step without one leaves it.
+func TestParseShow(t *testing.T) {
+	doc := "title = \"T\"\npreset = \"moons\"\n[[step]]\ncaption = \"a\"\nshow = \"density\"\n[[step]]\ncaption = \"b\"\n[[step]]\ncaption = \"c\"\nshow = \"bars\"\n"
+	l, err := Parse("x.toml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range l.Steps {
+		got = append(got, s.Show)
+	}
+	if want := []string{"density", "", "bars"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("shows %q, want %q", got, want)
+	}
+}
+
 // Steps may also be written as an inline array; a BOM and CRLF line ends are fine.
 func TestParseSpellings(t *testing.T) {
 	doc := "\uFEFFtitle = \"T\"\r\npreset = \"demo\"\r\nstep = [\r\n  { caption = \"\"\"\r\none\r\ntwo\r\n\"\"\" },\r\n  { caption = \"b\", until.steps = 3, expect = [{metric = \"loss\", below = 1}] },\r\n]\r\n"
@@ -242,7 +258,9 @@ func TestParseErrors(t *testing.T) {
 		{"step table after steps", head + "[step]", 5, 1, "step", "is an array of tables: write [[step]]"},
 		{"sub-table before step", "title = \"t\"\n[step.do]\nlr = 1\n[[step]]", 4, 1, "step", "a sub-table's header must come after the [[step]]"},
 		{"inline and header expect", head + "until.steps = 1\nexpect = [{metric = \"loss\", below = 1}]\n[[step.expect]]", 7, 1, "step[1].expect", "already set inline at line 6"},
-		{"unknown table", head + "[step.extra]", 5, 7, "step[1].extra", "unknown field (fields of a step: title, caption, do, until, expect)"},
+		{"unknown table", head + "[step.extra]", 5, 7, "step[1].extra", "unknown field (fields of a step: title, caption, show, do, until, expect)"},
+		{"unknown view", head + "show = \"densty\"", 5, 8, "step[1].show", `unknown view "densty" (did you mean "density"? views: density, bars)`},
+		{"view not a string", head + "show = true", 5, 8, "step[1].show", "expected a string"},
 
 		// unknown fields
 		{"unknown top", "title = \"t\"\ncolour = \"red\"", 2, 1, "colour", "unknown field (fields of a lesson: title, summary, preset, seed, step)"},
