@@ -267,7 +267,7 @@ func TestTrainerBatchSharpness(t *testing.T) {
 	c.Batch, c.RefreshEvery = 20, 3
 	_, off := run(t, c, 6)
 	c.BatchSharpnessEvery, c.BatchSharpnessBatches = 2, 4
-	tr, on := run(t, c, 6)
+	_, on := run(t, c, 6)
 	for i := range off {
 		if on[i].Loss != off[i].Loss || on[i].GradNorm != off[i].GradNorm || on[i].TrainLoss != off[i].TrainLoss && on[i].TrainLoss.Valid() {
 			t.Errorf("step %d: the measurement changed the trajectory: loss %v, was %v", i+1, on[i].Loss, off[i].Loss)
@@ -292,7 +292,6 @@ func TestTrainerBatchSharpness(t *testing.T) {
 	}
 	// The first measurement is EstimateBatchSharpness at the initial θ with the first
 	// refresh's basis, the rule in force and the trainer's seed for step 0.
-	_ = tr
 	fresh, err := New(c)
 	if err != nil {
 		t.Fatal(err)
