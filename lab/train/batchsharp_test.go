@@ -260,6 +260,41 @@ func TestBatchSharpnessSeedZeroAndCancel(t *testing.T) {
 	}
 }
 
+// A reused sharpener and Bound allocate nothing per batch of their own: each batch beyond the
+// first costs exactly the allocations of nn's passes (a rebind and two HVPs, their closures)
+// and the rule's direction, measured alone beside it.
+func TestBatchSharpnessAllocsPerBatch(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	m, theta, data := sharpNet(t, nn.CrossEntropy)
+	basis := orthonormal(len(theta), 3, 11)
+	rule := Blend{0, 1}
+	var s batchSharpener
+	var b *nn.Bound
+	allocs := func(batches int) float64 {
+		opt := BatchSharpnessOptions{Batch: 8, Batches: batches, Seed: 2, Rule: rule, Basis: basis, Values: []float64{3, 2, 1}}
+		if _, err := s.estimate(&b, m, theta, &data, opt); err != nil { // the first call makes the buffers
+			t.Fatal(err)
+		}
+		return testing.AllocsPerRun(20, func() { s.estimate(&b, m, theta, &data, opt) })
+	}
+	one, nine := allocs(1), allocs(9)
+
+	sub := data.Subset([]int{1, 2, 3, 4, 5, 6, 7, 8})
+	alone, err := m.Bind(theta, &sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hv, d := make([]float64, len(theta)), make([]float64, len(theta))
+	pass := testing.AllocsPerRun(20, func() { alone.Rebind(theta, &sub) }) +
+		2*testing.AllocsPerRun(20, func() { alone.HVP(hv, alone.Grad()) }) +
+		testing.AllocsPerRun(20, func() { rule.Direction(d, alone.Grad(), Subspace{Vectors: basis}) })
+	if nine-one != 8*pass {
+		t.Errorf("%v allocations for one batch, %v for nine: %v a batch, want those of the passes and the rule alone, %v", one, nine, (nine-one)/8, pass)
+	}
+}
+
 // The trainer measures on the steps batch_sharpness_every asks for and nowhere else, leaves
 // the trajectory bit for bit as without the measurement, and writes nothing new at 0.
 func TestTrainerBatchSharpness(t *testing.T) {
