@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"sharpflat/lab"
+	"sharpflat/lab/lesson"
 	"sharpflat/lab/train"
 )
 
@@ -39,7 +40,11 @@ func (m Model) densityPanel(a area) {
 	edge := s.Threshold
 	items := []item{title("density of H, symlog λ", "density", 3)}
 	if len(vals) > 0 {
-		items = append(items, seriesKey("◆", inkSharp, fmt.Sprintf("%d outliers", nOut), "", 6))
+		word := "outliers"
+		if nOut == 1 {
+			word = "outlier"
+		}
+		items = append(items, seriesKey("◆", inkSharp, fmt.Sprintf("%d %s", nOut, word), "", 6))
 	}
 	if !math.IsNaN(next) && len(vals) > 0 {
 		items = append(items, seriesKey("░", inkBulk, "λ"+sub(len(vals)+1), "", 5))
@@ -305,4 +310,62 @@ func (m Model) densityKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 		return m, tea.Batch(cmd, status), true
 	}
 	return m, nil, false
+}
+
+// lessonShown is a lesson step whose show was applied: its lesson and index, and whether its
+// end was (a step's condition held).
+type lessonShown struct {
+	name  string
+	index int
+	done  bool
+}
+
+// lessonShow applies the show of the lesson step the snapshot is at (lesson.Step.Show) once,
+// when the step begins: the density or the bars; the user may switch back with s. A step that
+// shows the density asks for one when it begins and again when its condition holds, so that
+// the picture is of the point its claims are judged at.
+func (m Model) lessonShow() Model {
+	v := m.snap.Lesson
+	if v == nil || v.Over {
+		m.shown = lessonShown{}
+		return m
+	}
+	st := m.lessonStep(v.Name, v.Index)
+	if st == nil {
+		return m
+	}
+	now := lessonShown{name: v.Name, index: v.Index, done: v.Done}
+	begins := now.name != m.shown.name || now.index != m.shown.index
+	ends := !begins && now.done && !m.shown.done
+	m.shown = now
+	switch {
+	case begins && st.Show == "bars":
+		m.density = false
+		m.sub.WantDensity(false)
+	case begins && st.Show == "density":
+		m.density = true
+		m.sub.WantDensity(true)
+		fallthrough
+	case ends && st.Show == "density" && m.density:
+		if !m.opts.ReadOnly && !m.stopped {
+			m.e.ComputeDensity()
+		}
+	}
+	return m
+}
+
+// lessonStep is step index of the lesson named name: the session's own lesson, or a built-in
+// one (the l list starts those).
+func (m Model) lessonStep(name string, index int) *lesson.Step {
+	l := m.opts.Lesson
+	if l == nil || l.Name != name {
+		var err error
+		if l, err = lesson.Find(name); err != nil {
+			return nil
+		}
+	}
+	if index < 0 || index >= len(l.Steps) {
+		return nil
+	}
+	return &l.Steps[index]
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"sharpflat/lab"
+	"sharpflat/lab/lesson"
 	"sharpflat/lab/train"
 )
 
@@ -375,5 +376,37 @@ func TestDensityKeys(t *testing.T) {
 	mm, _ = m.Update(typed("s"))
 	if mm.(Model).density {
 		t.Error("s again: the density stays")
+	}
+}
+
+// A lesson step's show switches the panel when the step begins, once: the user's s afterwards
+// stands; a step without show leaves the panel as it is.
+func TestLessonShow(t *testing.T) {
+	l, err := lesson.Parse("show.toml", []byte("title = \"T\"\npreset = \"moons\"\n[[step]]\ncaption = \"a\"\n[[step]]\ncaption = \"b\"\nshow = \"density\"\n[[step]]\ncaption = \"c\"\n[[step]]\ncaption = \"d\"\nshow = \"bars\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(idleEngine(t), asciiRenderer(), Options{Lesson: l, ReadOnly: true})
+	t.Cleanup(m.Close)
+	at := func(i int) {
+		s := densitySnapshot()
+		s.Lesson = &lab.LessonView{Name: l.Name, Index: i, Count: len(l.Steps)}
+		mm, _ := m.Update(snapshotMsg{s})
+		m = mm.(Model)
+	}
+	for _, c := range []struct {
+		index int
+		key   string
+		want  bool
+	}{{0, "", false}, {1, "", true}, {1, "s", false}, {1, "", false}, {2, "", false}, {2, "s", true}, {3, "", false}, {1, "", true}} {
+		if c.key != "" {
+			mm, _ := m.Update(typed(c.key))
+			m = mm.(Model)
+		} else {
+			at(c.index)
+		}
+		if m.density != c.want {
+			t.Errorf("step %d (key %q): density %v, want %v", c.index+1, c.key, m.density, c.want)
+		}
 	}
 }

@@ -75,16 +75,17 @@ type Model struct {
 
 	want intent // settings asked for and not necessarily seen in a snapshot yet
 
-	page        page // what the screen shows besides the charts: keys, glossary
-	glossaryTop int  // first line of the glossary shown (it scrolls with ↑/↓)
-	textTop     int  // first line of the lesson text shown (it scrolls with pgup/pgdn)
-	textStep    int  // the lesson step textTop belongs to (another step starts at its top)
-	captions    bool // i: a line under each panel says how to read it
-	confirmQuit bool // q was pressed on an unsaved session: q again quits
-	savedStep   int  // the step of the last run written with w (-1: none)
-	list        list // a list open over the charts (l, o)
-	picture     bool // v: the picture of what the network learned replaces a panel
-	density     bool // s: the spectrum panel shows the density of H instead of the top-k bars
+	page        page        // what the screen shows besides the charts: keys, glossary
+	glossaryTop int         // first line of the glossary shown (it scrolls with ↑/↓)
+	textTop     int         // first line of the lesson text shown (it scrolls with pgup/pgdn)
+	textStep    int         // the lesson step textTop belongs to (another step starts at its top)
+	captions    bool        // i: a line under each panel says how to read it
+	confirmQuit bool        // q was pressed on an unsaved session: q again quits
+	savedStep   int         // the step of the last run written with w (-1: none)
+	list        list        // a list open over the charts (l, o)
+	picture     bool        // v: the picture of what the network learned replaces a panel
+	density     bool        // s: the spectrum panel shows the density of H instead of the top-k bars
+	shown       lessonShown // the lesson step whose show was applied (lessonShow)
 	runs        []comparedRun
 	shared      string        // the last command line y made
 	raceChoice  []lab.ArmSpec // the arms f races (the chooser's last choice; nil: lab.DefaultRace)
@@ -186,6 +187,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case snapshotMsg:
 		m.snap, m.have = msg.s, true
+		m = m.lessonShow()
 		m.c.KeyMap.setLesson(m.snap.Lesson != nil)
 		m.c.KeyMap.setRace(m.snap.Race != nil)
 		return m, waitSnapshotCmd(m.sub.C())
