@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -185,5 +186,20 @@ func BenchmarkDensityDemo(b *testing.B) {
 		if _, err := computeDensity(tr.Model(), tr.Theta(), h, tr.StepCount(), c.Seed, func() bool { return false }); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A density that would not fit in memory beside the runs is refused with the estimate, and
+// nothing is computed: the limit is set just above the trainer's own footprint.
+func TestDensityRefusedOverTheMemoryLimit(t *testing.T) {
+	e, sub := startPaused(t, small(), Options{})
+	var f train.Footprint
+	e.Do(func(tr *train.Trainer) { f = tr.Footprint() })
+	train.SetMemoryLimit(int64(f.Total()) + 1000)
+	t.Cleanup(func() { train.SetMemoryLimit(0) })
+	e.ComputeDensity()
+	s := await(t, sub, "the refusal", func(s Snapshot) bool { return s.Density.Err != "" })
+	if s.Density.Busy || s.Density.Last != nil || !strings.Contains(s.Density.Err, "needs") || !strings.Contains(s.Density.Err, "memory limit") {
+		t.Errorf("busy %v, density %v, error %q; want a refusal naming the estimate and the limit", s.Density.Busy, s.Density.Last, s.Density.Err)
 	}
 }
