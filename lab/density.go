@@ -22,8 +22,8 @@ import (
 
 // DefaultDensityEvery is the lab's density period in refreshes, while a screen shows the
 // density (0 would be: only on request). A demo density costs 800 products, about forty
-// per-step refreshes of the demo net: 0.46 s on its own core with the machine loaded
-// (BenchmarkDensityDemo, load 8 on 2 cores, Zen 5). The demo trains at 50–95 steps/s with a
+// per-step refreshes of the demo net: 0.36–0.46 s with the machine loaded (BenchmarkDensityDemo,
+// load 4–8 on 2 cores, Zen 5; the mnist preset's 1.1 s). The demo trains at 50–95 steps/s with a
 // refresh a step, so one density every 200 refreshes keeps the picture 2–4 s old at most and
 // takes 10–20% of a core from training.
 const DefaultDensityEvery = 200
