@@ -149,8 +149,12 @@ func (e *Engine) startDensity() {
 	_, _, h := t.Data()
 	hess := *h // a copy of the header: a new Hessian set replaces the trainer's, never its slices
 	need := densityFootprint(t.Model(), hess.N, densitySteps)
-	used := t.Footprint().Times(len(e.arms))
-	if err := (train.Footprint{Data: used.Total() + need.Total()}).Check("the density with the runs in memory", train.MemoryLimit()); err != nil {
+	all := t.Footprint().Times(len(e.arms)) // the runs in memory, and the density beside them
+	all.Data += need.Data
+	all.Parameters += need.Parameters
+	all.Eigenspace += need.Eigenspace
+	all.Activations += need.Activations
+	if err := all.Check("the density with the runs in memory", train.MemoryLimit()); err != nil {
 		d.err = err.Error()
 		e.log(train.EventError, "density: "+err.Error())
 		return
