@@ -410,3 +410,15 @@ func TestLessonShow(t *testing.T) {
 		}
 	}
 }
+
+// In a race the density panel is the focused arm's, and its caption the density's.
+func TestDensityInARace(t *testing.T) {
+	s := raceSnapshot(2, false)
+	s.Density = densitySnapshot().Density
+	m := densityModel(t, s, 120, 40, Options{})
+	m.captions = true
+	v := ansi.Strip(m.View())
+	if !strings.Contains(v, "density") || !strings.Contains(v, "outliers ◆") {
+		t.Errorf("a race's density panel or its caption is missing:\n%s", v)
+	}
+}

@@ -41,7 +41,12 @@ func screenPanels() []panel {
 		// The narrow arrangement has no split panel: the spectrum gives the G share instead. In a
 		// race each line chart draws every arm, the spectrum the focused arm and a table of all.
 		// s switches it to the density of H (of the focused arm in a race).
-		{id: panelSpectrum, glossary: "spectrum λ₁…λₖ", caption: captionOf(panelSpectrum),
+		{id: panelSpectrum, glossary: "spectrum λ₁…λₖ", caption: func(m Model) []string {
+			if m.density { // the focused arm's density, in a race too
+				return m.caption(panelSpectrum)
+			}
+			return captionOf(panelSpectrum)(m)
+		},
 			draw: func(m Model, a area, wide bool) {
 				if m.density {
 					m.densityPanel(a)
