@@ -22,7 +22,7 @@ import (
 // Curvature is the curvature experiment: where the curvature energy lives (H = G + F).
 var Curvature = &Experiment{
 	Name:        "curvature",
-	Summary:     "over SGD training: energy fractions E_H, E_G, E_F of the Dominant subspace and the G/F split of the top-k eigenvalues",
+	Summary:     "over SGD training: energy fractions E_H, E_G, E_F of the Dominant subspace, the G/F split of the top-k eigenvalues, and the spectral density of H (outliers against classes)",
 	Preset:      "demo",
 	Config:      []Setting{RefreshEvery(10), EnergyEvery(1), HutchSamples(32), EvalEvery(10)},
 	QuickConfig: []Setting{Examples(240), Hidden(8), K(3), RefreshEvery(5), HutchSamples(4)},

@@ -20,7 +20,7 @@ import (
 // Stability is the stability experiment: Bulk-SGD against SGD over η × k × T × batch.
 var Stability = &Experiment{
 	Name:        "stability",
-	Summary:     "Bulk-SGD vs SGD over η × k × refresh period T × batch: where Bulk accelerates, where it loses stability",
+	Summary:     "Bulk-SGD vs SGD over η × k × refresh period T × batch: where Bulk accelerates, where it loses stability, and which curvature (λ₁, batch sharpness, the update's) tells",
 	Preset:      "demo",
 	Config:      []Setting{RefreshEvery(5), EnergyEvery(0), EvalEvery(5), BatchSharpnessEvery(10), BatchSharpnessBatches(16)},
 	QuickConfig: []Setting{Examples(240), Hidden(8), K(3), BatchSharpnessEvery(5), BatchSharpnessBatches(4)},
