@@ -54,11 +54,11 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	runDir := fs.String("run", "", "a run directory instead: its weights, on its Hessian set rebuilt from config.json (act and loss from it too)")
 	actName := fs.String("act", "tanh", "activation of the hidden layers: tanh, relu, gelu, softplus, identity")
 	lossName := fs.String("loss", "ce", "loss: ce (softmax cross-entropy) or mse (½‖f−y‖², one-hot for labels)")
-	k := fs.Int("k", 10, "number of top eigenpairs")
+	k := fs.Int("k", 10, "number of top eigenpairs (with --run: the run's k unless given); the Dominant basis --batch-sharpness projects on")
 	tol := fs.Float64("tol", 1e-10, "eigensolver tolerance on the relative residual ‖Hv−λv‖/|λ₁|")
 	samples := fs.Int("hutch-samples", 64, fmt.Sprintf("Rademacher probes for the energy fractions (0: skip them; at most %d)", train.MaxHutchSamples))
 	maxS := fs.Int("hessian-set", 0, "use a seeded subsample of this many examples (0: all)")
-	seed := fs.Uint64("seed", 1, "seed of the start vector, the probes and the subsample")
+	seed := fs.Uint64("seed", 1, "seed of the start vector, the probes, the subsample and the minibatches of --batch-sharpness")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	bsf := addBatchSharpnessFlags(fs)
 	df := addDensityFlags(fs)
@@ -94,6 +94,9 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		runCfg = &cfg
+		if !flagGiven(fs, "k") {
+			*k = cfg.K // the basis the run's update projects on
+		}
 		*actName, *lossName, *weights = cfg.Act.String(), cfg.Loss.String(), filepath.Join(*runDir, "weights.safetensors")
 		dataName = fmt.Sprintf("the Hessian set of %s", *runDir)
 		if pool, _, ds, err = train.RunData(&cfg); err != nil {
@@ -240,7 +243,19 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 		}
 		printBatchSharpness(stdout, rep.BatchSharpness, edge, edgeName)
 	}
-	fmt.Fprintf(stdout, "%d curvature-vector products\n", rep.HVPs)
+	total, parts := rep.HVPs, ""
+	for _, d := range dens {
+		total += d.HVPs
+		parts += fmt.Sprintf(", density of %s %d", d.Of, d.HVPs)
+	}
+	if rep.BatchSharpness != nil {
+		total += rep.BatchSharpness.HVPs
+		parts += fmt.Sprintf(", batch sharpness %d (minibatch)", rep.BatchSharpness.HVPs)
+	}
+	if parts != "" {
+		parts = fmt.Sprintf(" (eigenpairs, split and energies %d%s)", rep.HVPs, parts)
+	}
+	fmt.Fprintf(stdout, "%d curvature-vector products%s\n", total, parts)
 	return nil
 }
 

@@ -23,6 +23,7 @@ type batchSharpnessReport struct {
 	Batches      int       `json:"batches"`       // M drawn (1 for the full batch: every batch is the same)
 	Update       string    `json:"update"`        // the rule, as --update reads it: "sgd", "bulk", "alpha=0.3", …
 	HVPs         int       `json:"hvps"`          // minibatch HVPs spent
+	full         bool      // the batch is the whole pool (one sample)
 }
 
 // batchSharpnessFlags are the flags of `hessian --batch-sharpness`.
@@ -47,11 +48,7 @@ func addBatchSharpnessFlags(fs *flag.FlagSet) *batchSharpnessFlags {
 }
 
 // set reports whether the flag name was given.
-func (f *batchSharpnessFlags) set(name string) bool {
-	given := false
-	f.fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
-	return given
-}
+func (f *batchSharpnessFlags) set(name string) bool { return flagGiven(f.fs, name) }
 
 // check refuses bad values and the flags of --batch-sharpness without it.
 func (f *batchSharpnessFlags) check() error {
@@ -146,7 +143,7 @@ func (f *batchSharpnessFlags) estimate(m *nn.MLP, theta []float64, pool *nn.Data
 	return &batchSharpnessReport{
 		Mean: num(res.Batch.Mean, res.Batch.Samples), Stderr: num(res.Batch.StdErr, res.Batch.Samples),
 		UpdateMean: num(res.Update.Mean, res.Update.Samples), UpdateStderr: num(res.Update.StdErr, res.Update.Samples),
-		Batch: b, Batches: batches, Update: rule.String(), HVPs: res.Products,
+		Batch: b, Batches: batches, Update: rule.String(), HVPs: res.Products, full: b == pool.N,
 	}, nil
 }
 
@@ -157,6 +154,10 @@ func printBatchSharpness(w io.Writer, r *batchSharpnessReport, edge float64, edg
 		r.Update, float64(r.UpdateMean), float64(r.UpdateStderr))
 	if !math.IsNaN(edge) {
 		fmt.Fprintf(w, "    %s %.4g", edgeName, edge)
+	}
+	if r.full {
+		fmt.Fprintf(w, "\n  on the full batch of %d, %d HVPs\n", r.Batch, r.HVPs)
+		return
 	}
 	fmt.Fprintf(w, "\n  over %d minibatches of %d, %d HVPs\n", r.Batches, r.Batch, r.HVPs)
 }

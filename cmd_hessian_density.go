@@ -60,11 +60,8 @@ func addDensityFlags(fs *flag.FlagSet) *densityFlags {
 	}
 }
 
-func (f *densityFlags) set(name string) bool {
-	given := false
-	f.fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
-	return given
-}
+// set reports whether the flag name was given.
+func (f *densityFlags) set(name string) bool { return flagGiven(f.fs, name) }
 
 // check refuses bad values and the flags of --density without it, and parses --density-of.
 func (f *densityFlags) check() error {

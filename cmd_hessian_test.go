@@ -136,6 +136,15 @@ func TestHessianBatchSharpnessOfARun(t *testing.T) {
 	if code != 0 || !strings.Contains(table, "2/η") || !strings.Contains(table, "update (bulk) λ_d") {
 		t.Errorf("table of a run: code %d %s\n%s", code, errOut, table)
 	}
+	// Without --k the run's own k = 4 is the basis (the update the run took projects on it),
+	// not the flag's default 10: the same estimate as with --k 4, bit for bit.
+	_, d := hessianJSON(t, "--run", out, "--hutch-samples", "0", "--batch-sharpness", "--batches", "5")
+	if len(d.Eigenvalues) != 4 || d.BatchSharpness == nil || d.BatchSharpness.UpdateMean != bs.UpdateMean {
+		t.Errorf("--run without --k: %d eigenvalues, λ_d %+v; want the run's k = 4 and λ_d %v", len(d.Eigenvalues), d.BatchSharpness, bs.UpdateMean)
+	}
+	if !strings.Contains(table, "curvature-vector products (eigenpairs, split and energies") || !strings.Contains(table, "batch sharpness 10 (minibatch)") {
+		t.Errorf("the products line does not count the batch sharpness's:\n%s", table)
+	}
 }
 
 func TestHessianBatchSharpnessErrors(t *testing.T) {

@@ -126,6 +126,13 @@ func newFlags(name, args string, stdout, stderr io.Writer) *flag.FlagSet {
 
 // parseFlags parses args; --help prints the usage to stdout and returns flag.ErrHelp; a bad
 // flag returns a usage error; positional arguments are refused.
+// flagGiven reports whether the flag name was given on the command line (after parseFlags).
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
+	return given
+}
+
 func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	for _, a := range args {
 		if a == "-h" || a == "-help" || a == "--help" {

@@ -20,7 +20,9 @@ type DensityOptions struct {
 	// of the nodes, which makes the grid spacing equal to σ (see defaultWidth for why).
 	Width float64
 
-	// Grid is the number of grid points, default 200 when 0.
+	// Grid is the number of grid points, default 200 when 0. A Width finer than the grid
+	// resolves gets more points, as many as spacing σ needs (at most MaxDensityGrid): a
+	// Gaussian sampled more coarsely than its width would put its mass on the wrong points.
 	Grid int
 
 	// Seed seeds the probes.
@@ -88,6 +90,13 @@ func Density(b *nn.Bound, of nn.Curvature, opt DensityOptions) (DensityReport, e
 	if r.Width == 0 {
 		r.Width = defaultWidth(lo, hi, grid)
 	}
+	if need := (hi-lo)/r.Width + 11; need > float64(grid)+1e-6 { // spacing ≤ σ over [lo − 5σ, hi + 5σ]
+		if need > MaxDensityGrid {
+			return r, fmt.Errorf("density: width %g is too fine for eigenvalues spanning [%.4g, %.4g]: it needs %.0f grid points, at most %d; want width ≥ %.3g",
+				r.Width, lo, hi, math.Ceil(need), MaxDensityGrid, (hi-lo)/(MaxDensityGrid-11))
+		}
+		grid = int(math.Ceil(need))
+	}
 	r.Lambda = make([]float64, grid)
 	a, z := lo-5*r.Width, hi+5*r.Width
 	for i := range r.Lambda {
@@ -96,6 +105,9 @@ func Density(b *nn.Bound, of nn.Curvature, opt DensityOptions) (DensityReport, e
 	r.Density = q.Density(r.Lambda, r.Width)
 	return r, nil
 }
+
+// MaxDensityGrid bounds the grid a fine Width asks for (DensityOptions.Grid).
+const MaxDensityGrid = 20000
 
 // defaultWidth is the kernel width σ for nodes spanning [lo, hi] on a grid of g points that
 // spans [lo − 5σ, hi + 5σ]: σ = (hi − lo)/(g − 11), so that the grid spacing is σ itself. An

@@ -8,13 +8,18 @@ import (
 // outlierRatio is the smallest ratio λᵢ/λᵢ₊₁ that counts as a gap between outliers and bulk.
 const outlierRatio = 2
 
+// outlierFloor: eigenvalues below λ₁/outlierFloor count as the bulk's "near zero".
+const outlierFloor = 1000
+
 // Outliers says which of the top eigenvalues stand apart from the bulk. top holds
 // λ₁ ≥ … ≥ λ_k, and next is λ_{k+1} (NaN if unknown). It returns n, meaning the first n of
 // top are outliers, and the rule in words.
 //
 // The rule: over the consecutive pairs of top, and λ_k, next when next is known, whose upper
-// value is positive, take the pair with the largest ratio λᵢ/λᵢ₊₁ (a non-positive λᵢ₊₁
-// counts as an infinite ratio; the first pair wins a tie). If that ratio is at least 2 the
+// value is above the floor λ₁/1000, take the pair with the largest ratio λᵢ/max(λᵢ₊₁, λ₁/1000)
+// (the first pair wins a tie). The floor stands for "near zero, in the bulk": without it a
+// tiny positive λᵢ over a λᵢ₊₁ ≤ 0 would be an infinite ratio and beat any real gap above it
+// (10, 9, 8, 0.01, 0.005 | −0.001 would have 5 outliers, not 3). If that ratio is at least 2 the
 // i eigenvalues above it are the outliers, otherwise there are none. λᵢ ≥ 2λᵢ₊₁ says that
 // the gap λᵢ − λᵢ₊₁ is wider than the distance from λᵢ₊₁ down to zero, where the bulk piles:
 // the outliers stand further from the rest than the rest stands from zero. A ratio, not a
@@ -41,16 +46,16 @@ func Outliers(top []float64, next float64) (n int, rule string) {
 		s = append(append([]float64(nil), top...), next)
 	}
 	best, at := 0.0, 0
+	floor := 0.0
+	if len(s) > 0 {
+		floor = s[0] / outlierFloor
+	}
 	for i := 1; i < len(s); i++ {
 		hi, lo := s[i-1], s[i]
-		if !(hi > 0) {
+		if !(hi > floor) {
 			break
 		}
-		r := math.Inf(1)
-		if lo > 0 {
-			r = hi / lo
-		}
-		if r > best {
+		if r := hi / math.Max(lo, floor); r > best {
 			best, at = r, i
 		}
 	}

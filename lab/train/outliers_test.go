@@ -36,8 +36,12 @@ func TestOutliers(t *testing.T) {
 		{"threshold", []float64{2, 1, 0.9}, nan, 1},
 		// just below: 1.99 → 0.
 		{"below threshold", []float64{1.99, 1, 0.9}, nan, 0},
-		// the bulk top is negative: λ₂/λ₃ with λ₃ ≤ 0 is an infinite ratio → 2.
+		// the bulk top is negative: λ₂/max(λ₃, λ₁/1000) = 2.5/0.003 ≈ 833 → 2.
 		{"non-positive below", []float64{3, 2.5, -0.1}, -0.2, 2},
+		// the review's case: near-zero values over a negative one. Floor λ₁/1000 = 0.01;
+		// ratios 10/9, 9/8, 8/max(0.01, 0.01) = 800; 0.01 is not above the floor, so the
+		// scan stops there → 3 (the old rule, with λ ≤ 0 as an infinite ratio, said 5).
+		{"near zero over negative", []float64{10, 9, 8, 0.01, 0.005}, -0.001, 3},
 		// all negative: no positive upper value, no outliers.
 		{"all negative", []float64{-1, -2}, -3, 0},
 		{"empty", nil, nan, 0},
