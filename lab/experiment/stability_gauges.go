@@ -188,8 +188,8 @@ func gaugeVerdict(arms []armGauges) string {
 			parts = append(parts, gaugeNames[g]+" not measured")
 			continue
 		}
-		p := fmt.Sprintf("%s %d/%d right (%d of the %d unstable reached it, %d before the spike; %d stable arms reached it)",
-			gaugeNames[g], s.Right(), s.Measured, s.TP, s.TP+s.FN, s.Before, s.FP)
+		p := fmt.Sprintf("%s %d/%d right (%d of the %d unstable reached it, %d before the spike; %d of the %d stable)",
+			gaugeNames[g], s.Right(), s.Measured, s.TP, s.TP+s.FN, s.Before, s.FP, s.FP+s.TN)
 		parts = append(parts, p)
 	}
 	u, l := sep[gaugeUpdate], sep[gaugeLambda]

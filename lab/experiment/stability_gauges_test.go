@@ -90,7 +90,7 @@ func TestSeparate(t *testing.T) {
 		t.Errorf("felt measured on %d arms, want 0", f.Measured)
 	}
 	v := gaugeVerdict(arms)
-	for _, want := range []string{"**Verdict**", "update_sharpness separates them better than λ₁ (4 against 2 right)", "update_sharpness 4/4 right", "λ₁ 2/4 right", "felt not measured"} {
+	for _, want := range []string{"**Verdict**", "update_sharpness separates them better than λ₁ (4 against 2 right)", "update_sharpness 4/4 right (2 of the 2 unstable reached it, 1 before the spike; 0 of the 2 stable)", "λ₁ 2/4 right", "felt not measured"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("verdict lacks %q:\n%s", want, v)
 		}
