@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -44,6 +45,30 @@ func TestLargestRatio(t *testing.T) {
 	}
 	if r, at := largestRatio([]float64{1, 0}); !math.IsNaN(r) || at != 0 {
 		t.Errorf("no positive pair: %v at %d, want NaN at 0", r, at)
+	}
+}
+
+// A plan asks for densities only within its arms' steps.
+func TestPlanDensityStepsInRange(t *testing.T) {
+	base, err := Curvature.BaseConfig(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, s, err := Curvature.Plan(base, Sweep{Quick: true, Warmup: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.Groups[0].Arms[0].DensityAt; !slices.Equal(got, []int{0, s.Steps / 2, s.Steps}) {
+		t.Errorf("curvature asks for densities at %v, want 0, %d, %d", got, s.Steps/2, s.Steps)
+	}
+	for _, bad := range []int{-1, s.Steps + 1} {
+		p := plan
+		p.Groups = []Group{plan.Groups[0]}
+		p.Groups[0].Arms = []Arm{plan.Groups[0].Arms[0]}
+		p.Groups[0].Arms[0].DensityAt = []int{bad}
+		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "density at step") {
+			t.Errorf("density at step %d: %v, want a refusal", bad, err)
+		}
 	}
 }
 

@@ -129,6 +129,11 @@ func (p *Plan) Validate() error {
 			if err := a.Config.Validate(); err != nil {
 				return fmt.Errorf("arm %s/%s: %v", g.Name, a.Name, err)
 			}
+			for _, st := range a.DensityAt {
+				if st < 0 || st > a.Steps {
+					return fmt.Errorf("arm %s/%s: a density at step %d, want 0…%d (the arm's steps)", g.Name, a.Name, st, a.Steps)
+				}
+			}
 		}
 		if len(g.Arms) == 0 {
 			return fmt.Errorf("group %s has no arms", g.Name)
