@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/gob"
 	"errors"
@@ -278,9 +279,9 @@ const checkpointMagic = "sharpflat checkpoint 1\n"
 // checkpointFile is a Checkpoint as its file holds it (gob): the same fields, with Why as a
 // plain string, as it has always been written. A Why of its own type would change the bytes
 // (gob encodes a TextMarshaler as one) and refuse the files written before.
-type checkpointFile struct {
+type checkpointFile[C any] struct {
 	Why       string
-	Config    Config
+	Config    C
 	Step      int
 	Theta     []float64
 	Opt       optimizerState
@@ -303,13 +304,20 @@ func (cp *Checkpoint) WriteTo(w io.Writer) (int64, error) {
 	}
 	// gob names a struct type by its bare name in the stream: the file's type is
 	// "Checkpoint", as it was when the Checkpoint itself was encoded.
-	type Checkpoint checkpointFile
-	f := Checkpoint{Why: string(why), Config: cp.Config, Step: cp.Step, Theta: cp.Theta, Opt: cp.Opt, RNG: cp.RNG,
+	// and its Config's is "Config" (checkpoint_config.go).
+	type Config configV1
+	type Checkpoint checkpointFile[Config]
+	var conf configV1
+	later := splitConfig(&cp.Config, &conf)
+	f := Checkpoint{Why: string(why), Config: Config(conf), Step: cp.Step, Theta: cp.Theta, Opt: cp.Opt, RNG: cp.RNG,
 		Perm: cp.Perm, Pos: cp.Pos, Basis: cp.Basis, Pending: cp.Pending, Refreshes: cp.Refreshes,
 		RefLoss: cp.RefLoss, LastTrain: cp.LastTrain, BestTrain: cp.BestTrain}
 	var b bytes.Buffer
 	b.WriteString(checkpointMagic)
 	if err := gob.NewEncoder(&b).Encode(&f); err != nil {
+		return 0, err
+	}
+	if err := writeLater(&b, later); err != nil {
 		return 0, err
 	}
 	return b.WriteTo(w)
@@ -321,21 +329,32 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	if _, err := io.ReadFull(r, head); err != nil || string(head) != checkpointMagic {
 		return nil, errors.New("not a sharpflat checkpoint (or from another version)")
 	}
-	type Checkpoint checkpointFile
+	type Config configV1
+	type Checkpoint checkpointFile[Config]
 	var f Checkpoint
-	if err := gob.NewDecoder(r).Decode(&f); err != nil {
+	br := bufio.NewReader(r)
+	if err := gob.NewDecoder(br).Decode(&f); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	return checkpointFile(f).checkpoint()
+	later, err := readLater(br)
+	if err != nil {
+		return nil, err
+	}
+	v1 := configV1(f.Config)
+	conf, err := joinConfig(&v1, later)
+	if err != nil {
+		return nil, err
+	}
+	return checkpointFile[Config](f).checkpoint(conf)
 }
 
 // checkpoint is the Checkpoint the file holds.
-func (f checkpointFile) checkpoint() (*Checkpoint, error) {
+func (f checkpointFile[C]) checkpoint(conf Config) (*Checkpoint, error) {
 	why, err := ParseWhy(f.Why)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	return &Checkpoint{Why: why, Config: f.Config, Step: f.Step, Theta: f.Theta, Opt: f.Opt, RNG: f.RNG,
+	return &Checkpoint{Why: why, Config: conf, Step: f.Step, Theta: f.Theta, Opt: f.Opt, RNG: f.RNG,
 		Perm: f.Perm, Pos: f.Pos, Basis: f.Basis, Pending: f.Pending, Refreshes: f.Refreshes,
 		RefLoss: f.RefLoss, LastTrain: f.LastTrain, BestTrain: f.BestTrain}, nil
 }
