@@ -4,9 +4,11 @@ import (
 	"context"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"sharpflat/lab/train"
 )
@@ -206,5 +208,28 @@ func TestDensityRefusedOverTheMemoryLimit(t *testing.T) {
 	s := await(t, sub, "the refusal", func(s Snapshot) bool { return s.Density.Err != "" })
 	if s.Density.Busy || s.Density.Last != nil || !strings.Contains(s.Density.Err, "needs") || !strings.Contains(s.Density.Err, "memory limit") {
 		t.Errorf("busy %v, density %v, error %q; want a refusal naming the estimate and the limit", s.Density.Busy, s.Density.Last, s.Density.Err)
+	}
+}
+
+// The pacer rests after each pacerSlice of work for as long as keeps its duty: at ½, as long
+// as it worked; at ¼, three times as long; never within a slice (a fake clock).
+func TestPacer(t *testing.T) {
+	clock := time.Unix(0, 0)
+	var slept []time.Duration
+	p := newPacer(0.5, func() time.Time { return clock }, func(d time.Duration) { slept = append(slept, d); clock = clock.Add(d) })
+	for _, work := range []time.Duration{2 * time.Millisecond, 3 * time.Millisecond, time.Millisecond, 10 * time.Millisecond} {
+		clock = clock.Add(work)
+		p.rest()
+	}
+	// 2 ms: no rest; 5 ms in all: a rest of 5 ms; 1 ms: none; 11 ms: a rest of 11 ms.
+	if want := []time.Duration{5 * time.Millisecond, 11 * time.Millisecond}; !slices.Equal(slept, want) {
+		t.Errorf("rests %v, want %v", slept, want)
+	}
+	slept = nil
+	p = newPacer(0.25, func() time.Time { return clock }, func(d time.Duration) { slept = append(slept, d); clock = clock.Add(d) })
+	clock = clock.Add(4 * time.Millisecond)
+	p.rest()
+	if want := []time.Duration{12 * time.Millisecond}; !slices.Equal(slept, want) {
+		t.Errorf("rests at duty ¼ %v, want %v", slept, want)
 	}
 }

@@ -23,10 +23,9 @@ import (
 //
 // in the cell (columnDensity), over densityDecades decades: the bulk holds almost all of the
 // spectrum and one outlier about 1/P, so a linear height would show the bulk alone. Under the
-// columns a row of marks: ◆ the top-k
-// eigenvalues that are outliers (train.Outliers), ◇ the others of the basis, ░ λ_{k+1} (the
-// top of the bulk) and ╎ the edge 2/η; the marks are exact (the basis in use), the columns an
-// estimate.
+// columns a row of marks: ◆ the top-k eigenvalues that are outliers (train.Outliers), ◇ the
+// others of the basis, ░ λ_{k+1} (the top of the bulk) and ╎ the edge 2/η; the marks are exact
+// (the basis in use), the columns an estimate.
 
 // densityPanel draws the density of H into a.
 func (m Model) densityPanel(a area) {
@@ -69,8 +68,7 @@ func (m Model) densityPanel(a area) {
 		if s.Density.Busy {
 			msg = "computing the density…"
 		}
-		y := a.text(0, min(2, a.h-1), msg, inkLabel)
-		_ = y
+		a.text(0, min(2, a.h-1), msg, inkLabel)
 		if s.Density.Err != "" && a.h > 3 {
 			a.text(0, 3, "error: "+s.Density.Err, inkWarn)
 		}
@@ -108,7 +106,7 @@ func (m Model) densityPanel(a area) {
 		y++
 	}
 	if cost {
-		a.text(0, y, densityCost(d, a.w), inkLabel)
+		a.text(0, y, densityCost(d, s.Density.Busy, a.w), inkLabel)
 	}
 }
 
@@ -259,14 +257,22 @@ func drawDensityMarks(a area, ax symlog, vals []float64, nOut int, next, edge fl
 }
 
 // densityCost is the cost line, the longest form that fits in w cells: "density @step 600 ·
-// 10 probes × 80 steps · 0.31 s, 800 HVPs".
-func densityCost(d *lab.DensityView, w int) string {
+// 10 probes × 80 steps · 0.31 s, 800 HVPs", and while the next is computed, "… · computing…"
+// when it fits.
+func densityCost(d *lab.DensityView, busy bool, w int) string {
 	wall := seconds(d.Wall)
 	forms := []string{
 		fmt.Sprintf("density @step %d · %d probes × %d steps · %s, %d HVPs", d.Step, d.Probes, d.Steps, wall, d.Products),
 		fmt.Sprintf("@step %d · %d probes × %d steps · %s, %d HVPs", d.Step, d.Probes, d.Steps, wall, d.Products),
 		fmt.Sprintf("@%d · %d×%d · %s, %d HVPs", d.Step, d.Probes, d.Steps, wall, d.Products),
 		fmt.Sprintf("@%d · %d HVPs", d.Step, d.Products),
+	}
+	if busy {
+		for _, f := range forms {
+			if f += " · computing…"; len([]rune(f)) <= w {
+				return f
+			}
+		}
 	}
 	for _, f := range forms {
 		if len([]rune(f)) <= w {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -148,8 +149,11 @@ func TestDensityPanelMarks(t *testing.T) {
 		}
 	}
 	const full = "density @step 600 · 10 probes × 80 steps · 0.31 s, 800 HVPs"
-	if got := densityCost(densitySnapshot().Density.Last, 80); got != full {
+	if got := densityCost(densitySnapshot().Density.Last, false, 80); got != full {
 		t.Errorf("the cost line on 80 cells is %q, want %q", got, full)
+	}
+	if got, want := densityCost(densitySnapshot().Density.Last, true, 50), "@600 · 10×80 · 0.31 s, 800 HVPs · computing…"; got != want {
+		t.Errorf("the cost line on 50 cells while the next is computed is %q, want %q", got, want)
 	}
 	marks := 0
 	for _, l := range strings.Split(view, "\n") {
@@ -420,5 +424,54 @@ func TestDensityInARace(t *testing.T) {
 	v := ansi.Strip(m.View())
 	if !strings.Contains(v, "density") || !strings.Contains(v, "outliers ◆") {
 		t.Errorf("a race's density panel or its caption is missing:\n%s", v)
+	}
+}
+
+// BenchmarkKeyToScreenDensity is BenchmarkKeyToScreen (the demo and mnist presets training,
+// a key written to the terminal until the frame that acknowledges it) with the density panel
+// shown and a density computed all the time (one every refresh, each starting as soon as the
+// last is done): issue 21 asks that keys stay answered within the p95 without it. Run both:
+//
+//	go test ./tui -run '^$' -bench 'KeyToScreen(Density)?$' -benchtime 100x
+func BenchmarkKeyToScreenDensity(b *testing.B) {
+	for _, preset := range []string{"demo", "mnist"} {
+		b.Run(preset, func(b *testing.B) {
+			cfg, err := train.Preset(preset)
+			if err != nil {
+				b.Fatal(err)
+			}
+			l := startPTY(b, cfg, lab.Options{}, 120, 40)
+			l.waitFor(b, "running")
+			l.e.SetDensityEvery(1)
+			l.mark()
+			if _, err := l.ptmx.Write([]byte("s")); err != nil {
+				b.Fatal(err)
+			}
+			l.waitFor(b, "800 HVPs") // the first density: the next starts at the next refresh
+			var c0 train.Config
+			l.e.Do(func(tr *train.Trainer) { c0 = tr.Config() })
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				key, lr := "+", c0.LR*1.25
+				if i%2 == 1 {
+					key, lr = "-", c0.LR
+				}
+				l.mark()
+				t0 := time.Now()
+				if _, err := l.ptmx.Write([]byte(key)); err != nil {
+					b.Fatal(err)
+				}
+				l.waitFor(b, "η "+num(lr, 4)+":")
+				lat = append(lat, time.Since(t0))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			q := func(f float64) float64 {
+				return float64(lat[min(len(lat)-1, int(f*float64(len(lat))))].Microseconds()) / 1000
+			}
+			b.ReportMetric(q(0.5), "p50-ms")
+			b.ReportMetric(q(0.95), "p95-ms")
+		})
 	}
 }
