@@ -82,6 +82,9 @@ type LessonView struct {
 	// not a step count).
 	Left   time.Duration
 	Claims []Claim
+	// Show is the step's view of the spectrum panel (lesson.Step.Show: "density", "bars",
+	// or "" to leave it as it is).
+	Show string
 }
 
 // LessonProgress is where a lesson played headless stands after a training step.
@@ -488,7 +491,7 @@ func (e *Engine) lessonView() *LessonView {
 		Name: p.l.Name, Title: p.l.Title, Index: p.i, Count: len(p.l.Steps),
 		StepTitle: st.Title, Caption: st.Caption, Until: lesson.DescribeUntil(st.Until),
 		Trains: st.Until.Trains() && !st.Do.Pause, Trained: p.tr.Steps(), Progress: p.tr.Progress(st.Until),
-		Done: p.done, GaveUp: p.gaveUp, Over: p.over, FastForward: p.fastForward,
+		Done: p.done, GaveUp: p.gaveUp, Over: p.over, FastForward: p.fastForward, Show: st.Show,
 	}
 	if p.i+1 < len(p.l.Steps) {
 		v.Next = cmp.Or(p.l.Steps[p.i+1].Title, fmt.Sprintf("step %d", p.i+2))

@@ -302,3 +302,17 @@ func TestLessonNextTwiceSkips(t *testing.T) {
 		}
 	}
 }
+
+// A step's show reaches the screen through the snapshot's LessonView, whatever file the
+// lesson came from (the TUI does not look the lesson up by name).
+func TestLessonViewCarriesShow(t *testing.T) {
+	l := tinyLesson()
+	l.Steps[1].Show = "density"
+	e, sub := playLesson(t, l)
+	first := await(t, sub, "step 1 done", func(s Snapshot) bool { return s.Lesson.Done && s.Lesson.Index == 0 })
+	if first.Lesson.Show != "" {
+		t.Errorf("step 1 shows %q, want nothing", first.Lesson.Show)
+	}
+	e.LessonNext()
+	await(t, sub, "step 2 shows the density", func(s Snapshot) bool { return s.Lesson.Index == 1 && s.Lesson.Show == "density" })
+}

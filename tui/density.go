@@ -10,7 +10,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"sharpflat/lab"
-	"sharpflat/lab/lesson"
 	"sharpflat/lab/train"
 )
 
@@ -326,7 +325,7 @@ type lessonShown struct {
 	done  bool
 }
 
-// lessonShow applies the show of the lesson step the snapshot is at (lesson.Step.Show) once,
+// lessonShow applies the show of the lesson step the snapshot is at (LessonView.Show, from lesson.Step.Show) once,
 // when the step begins: the density or the bars; the user may switch back with s. A step that
 // shows the density asks for one when it begins and again when its condition holds, so that
 // the picture is of the point its claims are judged at.
@@ -336,42 +335,22 @@ func (m Model) lessonShow() Model {
 		m.shown = lessonShown{}
 		return m
 	}
-	st := m.lessonStep(v.Name, v.Index)
-	if st == nil {
-		return m
-	}
 	now := lessonShown{name: v.Name, index: v.Index, done: v.Done}
 	begins := now.name != m.shown.name || now.index != m.shown.index
 	ends := !begins && now.done && !m.shown.done
 	m.shown = now
 	switch {
-	case begins && st.Show == "bars":
+	case begins && v.Show == "bars":
 		m.density = false
 		m.sub.WantDensity(false)
-	case begins && st.Show == "density":
+	case begins && v.Show == "density":
 		m.density = true
 		m.sub.WantDensity(true)
 		fallthrough
-	case ends && st.Show == "density" && m.density:
+	case ends && v.Show == "density" && m.density:
 		if !m.opts.ReadOnly && !m.stopped {
 			m.e.ComputeDensity()
 		}
 	}
 	return m
-}
-
-// lessonStep is step index of the lesson named name: the session's own lesson, or a built-in
-// one (the l list starts those).
-func (m Model) lessonStep(name string, index int) *lesson.Step {
-	l := m.opts.Lesson
-	if l == nil || l.Name != name {
-		var err error
-		if l, err = lesson.Find(name); err != nil {
-			return nil
-		}
-	}
-	if index < 0 || index >= len(l.Steps) {
-		return nil
-	}
-	return &l.Steps[index]
 }

@@ -394,7 +394,7 @@ func TestLessonShow(t *testing.T) {
 	t.Cleanup(m.Close)
 	at := func(i int) {
 		s := densitySnapshot()
-		s.Lesson = &lab.LessonView{Name: l.Name, Index: i, Count: len(l.Steps)}
+		s.Lesson = &lab.LessonView{Name: l.Name, Index: i, Count: len(l.Steps), Show: l.Steps[i].Show}
 		mm, _ := m.Update(snapshotMsg{s})
 		m = mm.(Model)
 	}
