@@ -30,10 +30,20 @@ func (e *Engine) restoreTrainer(cp *train.Checkpoint, kept []*train.Checkpoint) 
 	return t, nil
 }
 
-// own sets a trainer up for the engine: refreshes compute λ_{k+1} for the felt curvature
-// (headless runs and experiments leave it off), and the engine may stop a refresh.
+// DefaultBatchSharpnessEvery is the lab's period of batch sharpness on minibatches, in steps,
+// when the Config sets none: 32 minibatch HVPs (64 under a projected update) every 10 steps,
+// about 1% of a demo step's time (BENCHMARKS.md), for a felt curvature that is the update's
+// batch curvature λ_d, the gauge that matters under SGD.
+const DefaultBatchSharpnessEvery = 10
+
+// own sets a trainer up for the engine: refreshes compute λ_{k+1} for the felt curvature,
+// minibatch runs estimate batch sharpness (headless runs and experiments leave both off),
+// and the engine may stop a refresh.
 func (e *Engine) own(t *train.Trainer) {
 	t.SetExtraPair(!e.opts.NoBulkTop)
+	if !e.opts.NoBatchSharpness {
+		t.SetBatchSharpnessEvery(DefaultBatchSharpnessEvery)
+	}
 	t.SetInterrupt(e.beforeProduct)
 }
 

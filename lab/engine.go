@@ -66,6 +66,10 @@ type Options struct {
 	// it does a race match `experiment switch` arms bit for bit. The felt curvature of Bulk
 	// updates is then unknown.
 	NoBulkTop bool
+	// NoBatchSharpness leaves batch sharpness unmeasured unless the Config asks for it
+	// (as headless runs do); otherwise a run on minibatches measures it every
+	// DefaultBatchSharpnessEvery steps (train.Trainer.SetBatchSharpnessEvery).
+	NoBatchSharpness bool
 	// Race, if set, starts a race of these arms once RaceAt steps are done (0: at once), as
 	// Race would (the command line's --race and --race-at: what y shares during a race).
 	Race   []ArmSpec

@@ -93,6 +93,7 @@ func TestDeterministicWhateverTheSubscribers(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr.SetExtraPair(true)
+	tr.SetBatchSharpnessEvery(DefaultBatchSharpnessEvery) // as the engine trains it
 	var want []train.Metrics
 	for range 25 {
 		m, err := tr.Step()
@@ -433,6 +434,7 @@ func TestCommandInterruptsARefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr.SetExtraPair(true)
+	tr.SetBatchSharpnessEvery(DefaultBatchSharpnessEvery) // as the engine trains it
 	for i := range 2 {
 		m, err := tr.Step()
 		if err != nil {

@@ -65,7 +65,7 @@ func (m Model) felt() (v float64, name string) {
 func (m Model) batchFelt() (float64, bool) {
 	s := &m.snap
 	h := s.History
-	if h == nil || s.Config.Batch <= 0 || s.Config.BatchSharpnessEvery <= 0 {
+	if h == nil || s.Config.Batch <= 0 {
 		return math.NaN(), false
 	}
 	p, ok := h.FeltBatch.Last()

@@ -95,6 +95,15 @@ func (b Eigenspace) WithoutVectors() Eigenspace {
 // not bit for bit. It takes effect at the next refresh.
 func (t *Trainer) SetExtraPair(on bool) { t.extra = on }
 
+// SetBatchSharpnessEvery makes the trainer estimate batch sharpness and the update's batch
+// curvature every n steps when it trains on minibatches and its Config leaves
+// BatchSharpnessEvery at 0: the lab's default (lab.DefaultBatchSharpnessEvery), so that the
+// felt curvature under a minibatch is the update's batch curvature, not the full-batch λ.
+// Headless runs and experiments leave it off, and their files are unchanged. Like
+// SetExtraPair it is the trainer's, not a setting: the Config, config.json and a shared
+// command do not change. 0 (the default): only what the Config asks.
+func (t *Trainer) SetBatchSharpnessEvery(n int) { t.bsEvery = max(0, n) }
+
 // ExtraPair reports whether refreshes compute λ_{k+1} (SetExtraPair).
 func (t *Trainer) ExtraPair() bool { return t.extra }
 

@@ -58,7 +58,11 @@ func (t *Trainer) Step() (Metrics, error) {
 		}
 	}
 
-	if c.BatchSharpnessEvery > 0 && t.step%c.BatchSharpnessEvery == 0 {
+	every := c.BatchSharpnessEvery
+	if every == 0 && c.Batch > 0 && c.Batch < t.train.N {
+		every = t.bsEvery
+	}
+	if every > 0 && t.step%every == 0 {
 		t.measureBatchSharpness(&m)
 	}
 

@@ -40,6 +40,7 @@ type Trainer struct {
 	pending   bool // the next refresh was asked for: the first, after k or S changed, or by hand
 	refreshes int
 	extra     bool // refreshes compute λ_{k+1} too (SetExtraPair)
+	bsEvery   int  // batch sharpness period when the Config leaves it at 0 (SetBatchSharpnessEvery)
 	last      Metrics
 	diverged  *Divergence
 	refLoss   float64 // the first full-train loss: the scale of "exploding"
