@@ -184,11 +184,15 @@ func (m Model) raceHeader() string {
 	return st.Label.Render(fmt.Sprintf("race of %d · focus ", len(r.Arms))) + st.Value.Render(who)
 }
 
-// armFelt is the curvature an arm's update feels and its name (Model.felt, on the arm's
+// armFelt is the curvature an arm's update feels and its name (Model.batchFelt's λ_d on
+// minibatches when the arm's history has it, else Model.felt, on the arm's
 // state).
 func (m Model) armFelt(a *raceArm) (float64, string) {
 	am := m
-	am.snap.State = a.State
+	am.snap.State, am.snap.History = a.State, a.History
+	if v, ok := am.batchFelt(); ok {
+		return v, "λ_d"
+	}
 	return am.felt()
 }
 

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"sharpflat/lab/train"
 	"strings"
 	"testing"
 
@@ -138,6 +139,34 @@ func TestRaceSharpnessFelt(t *testing.T) {
 	}
 	if share := snap.Race.Arms[2].State.Basis.Values[0] / 20; share < 1 {
 		t.Fatalf("the fixture's Bulk-SGD λ₁ is %v of the edge: it should be past it", share)
+	}
+}
+
+// On minibatches an arm's felt note reads its own λ_d, the update's batch curvature its
+// history holds, as the single run's does (Model.batchFelt): Bulk-SGD's λ_d 1.5 × the edge 20
+// is 30 → "1.50×!", while the others, without an estimate, keep the full-batch gauge.
+func TestRaceFeltUsesArmBatchCurvature(t *testing.T) {
+	snap := raceSnapshot(0, false)
+	bulk := snap.Race.Arms[2]
+	if bulk.State.Config.Batch <= 0 {
+		t.Fatalf("the fixture trains on the full batch (%d)", bulk.State.Config.Batch)
+	}
+	na := train.OptNum(math.NaN())
+	m := train.Metrics{Step: 600, Loss: 1, TrainLoss: train.NA, TrainAcc: train.NA, TestLoss: train.NA, TestAcc: train.NA,
+		ChiFullGrad: train.NA, Overlap: train.NA, RefreshMS: train.NA, EnergyH: train.NA, EnergyHStderr: train.NA,
+		EnergyG: train.NA, EnergyGStderr: train.NA, EnergyF: train.NA, EnergyFStderr: train.NA, BulkTop: na,
+		BatchSharpness: 31, BatchSharpnessStderr: 0.5, UpdateSharpness: 30, UpdateSharpnessStderr: 0.4, BatchSharpnessMinibatch: true}
+	h := *bulk.History // the arm's own copy: the fixture's histories are its arms'
+	h.BatchSharp, h.UpdateSharp, h.FeltBatch = &lab.Series{}, &lab.Series{}, &lab.Series{}
+	h.Add(&m)
+	snap.Race.Arms[2].History = &h
+	screen := strings.Join(raceView(t, snap, 200, 60, asciiRenderer()), "\n")
+	looks := raceLooks(snap.Race.Arms)
+	if want := fmt.Sprintf("%c Bulk %s · λ_d 1.50×!", looks[2].glyph, num(bulk.State.Basis.Values[0], 3)); !strings.Contains(screen, want) {
+		t.Errorf("the sharpness legend lacks %q:\n%s", want, screen)
+	}
+	if strings.Count(screen, "λ_d") != 1 {
+		t.Errorf("λ_d on %d arms' keys, want only Bulk's", strings.Count(screen, "λ_d"))
 	}
 }
 
