@@ -19,15 +19,20 @@ const chunkRows = 256
 //	G = (1/N) Σₓ Jₓᵀ H_ℓ Jₓ          (Gauss–Newton, positive semi-definite)
 //	F = (1/N) Σₓ Σ_c ∂ℓ/∂f_c ∇²f_c   (functional part)
 //
+// With a weight decay λ (SetWeightDecay, decay.go) the objective is L + (λ/2)‖θ‖², and
+// Loss, Grad, every product and the operators of Op are those of the objective.
+//
 // A Bound is not safe for concurrent use; it uses its own goroutines inside each call.
 type Bound struct {
-	m      *MLP
-	theta  []float64 // a copy of θ
-	data   *Dataset
-	chunks []*chunk
-	loss   float64
-	acc    float64
-	grad   []float64
+	m       *MLP
+	theta   []float64 // a copy of θ
+	data    *Dataset
+	chunks  []*chunk
+	loss    float64 // the data loss L, without the penalty
+	acc     float64
+	grad    []float64 // ∇L + λθ
+	decay   float64   // λ of the L2 penalty (λ/2)‖θ‖²; 0: none
+	penalty float64   // (λ/2)‖θ‖²
 }
 
 // Bind evaluates the network at θ on the batch and caches what curvature products need.
@@ -49,6 +54,7 @@ func (b *Bound) Rebind(theta []float64, data *Dataset) error {
 	b.parallel(func(c *chunk) { b.m.forward(c, b.theta, data, true) })
 	b.reduce(b.grad, func(c *chunk) []float64 { return c.grad })
 	b.sumLoss()
+	b.decayAt(b.decay)
 	return nil
 }
 
@@ -154,14 +160,21 @@ func (b *Bound) Dim() int { return len(b.theta) }
 // N returns the batch size.
 func (b *Bound) N() int { return b.data.N }
 
-// Loss returns L(θ), the mean loss over the batch.
-func (b *Bound) Loss() float64 { return b.loss }
+// Loss returns the objective at θ: L(θ), the mean loss over the batch, plus (λ/2)‖θ‖²
+// under a weight decay λ. DataLoss is L alone.
+func (b *Bound) Loss() float64 {
+	if b.decay == 0 {
+		return b.loss
+	}
+	return b.loss + b.penalty
+}
 
 // Accuracy returns the fraction of examples whose largest output is the label
 // (0 for regression).
 func (b *Bound) Accuracy() float64 { return b.acc }
 
-// Grad returns ∇L(θ). The slice belongs to the Bound: do not modify it.
+// Grad returns the gradient of the objective, ∇L(θ) + λθ under a weight decay λ (∇L(θ)
+// without). The slice belongs to the Bound: do not modify it.
 func (b *Bound) Grad() []float64 { return b.grad }
 
 func (b *Bound) checkLen(name string, v []float64) {
@@ -170,13 +183,13 @@ func (b *Bound) checkLen(name string, v []float64) {
 	}
 }
 
-// HVP stores H v in dst (exact, by the R-operator).
+// HVP stores H v in dst (exact, by the R-operator); (H + λI) v under a weight decay λ.
 func (b *Bound) HVP(dst, v []float64) { b.HGFVP(dst, nil, nil, v) }
 
-// GGNVP stores G v = Jᵀ H_ℓ J v / N in dst.
+// GGNVP stores G v = Jᵀ H_ℓ J v / N in dst; (G + λI) v under a weight decay λ.
 func (b *Bound) GGNVP(dst, v []float64) { b.HGFVP(nil, dst, nil, v) }
 
-// FVP stores F v = H v − G v in dst.
+// FVP stores F v = H v − G v in dst (the same with or without weight decay).
 func (b *Bound) FVP(dst, v []float64) { b.HGFVP(nil, nil, dst, v) }
 
 // HGVP stores H v in hv and G v in gv, sharing one R-forward pass.
@@ -196,6 +209,7 @@ func (b *Bound) HGFVP(hv, gv, fv, v []float64) {
 			b.checkLen("destination", d)
 		}
 	}
+	hvOut, gvOut := hv, gv // the caller's: the decay's λv goes into these only
 	needH, needG := hv != nil || fv != nil, gv != nil || fv != nil
 	b.parallel(func(c *chunk) {
 		b.m.allocR(c)
@@ -223,8 +237,12 @@ func (b *Bound) HGFVP(hv, gv, fv, v []float64) {
 	}
 	if fv != nil {
 		for i := range fv {
-			fv[i] = hv[i] - gv[i]
+			fv[i] = hv[i] - gv[i] // F is the same with or without decay: λI is all Gauss–Newton
 		}
+	}
+	if b.decay != 0 {
+		b.shift(hvOut, v)
+		b.shift(gvOut, v)
 	}
 }
 
