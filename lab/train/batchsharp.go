@@ -31,6 +31,9 @@ type BatchSharpnessOptions struct {
 	Basis  [][]float64
 	Values []float64
 	Edge   float64
+	// WeightDecay is λ of the run's L2 penalty (Config.WeightDecay): g_B and H_B are those of
+	// L_B + (λ/2)‖θ‖² (nn.Bound.SetWeightDecay), as the step's are. 0: none.
+	WeightDecay float64
 	// Cancel is called before every pass and product; true stops the estimate with an error
 	// wrapping linalg.ErrCanceled.
 	Cancel func() bool
@@ -151,8 +154,12 @@ func (s *batchSharpener) estimate(bound **nn.Bound, m *nn.MLP, theta []float64, 
 				return res, err
 			}
 			*bound = b
-		} else if err := (*bound).Rebind(theta, on); err != nil {
-			return res, err
+			b.SetWeightDecay(opt.WeightDecay)
+		} else {
+			(*bound).SetWeightDecay(opt.WeightDecay)
+			if err := (*bound).Rebind(theta, on); err != nil {
+				return res, err
+			}
 		}
 		b := *bound
 		g := b.Grad() // the Bound's own, unchanged by its products
@@ -278,7 +285,7 @@ func (t *Trainer) measureBatchSharpness(m *Metrics) {
 	res, err := t.sharpener.estimate(&t.batchBound, t.model, t.theta, &t.train, BatchSharpnessOptions{
 		Batch: c.Batch, Batches: c.SharpnessBatches(), Seed: c.Seed ^ (uint64(t.step)+1)*0x9e3779b97f4a7c15,
 		Rule: c.Rule(), Basis: t.basis.Vectors, Values: t.basis.Values, Edge: c.StabilityThreshold(),
-		Cancel: t.interrupt,
+		WeightDecay: c.WeightDecay, Cancel: t.interrupt,
 	})
 	switch {
 	case errors.Is(err, linalg.ErrCanceled):

@@ -38,9 +38,15 @@ type Config struct {
 	Momentum  float64   `json:"momentum" flag:"momentum" help:"momentum β (Adam: β₁)" check:"[0,1)"`
 	Beta2     float64   `json:"beta2" flag:"beta2" help:"Adam's β₂" check:"[0,1)"`
 	Eps       float64   `json:"eps" flag:"eps" help:"Adam's ε" check:"(0,inf)"`
-	Batch     int       `json:"batch" flag:"batch" help:"minibatch size (0: full batch)" check:"[0,inf)" note:"0: full batch"`
-	WDom      float64   `json:"w_dom" flag:"w-dom" help:"weight of the Dominant component of the update" check:"[0,10]"`
-	WBulk     float64   `json:"w_bulk" flag:"w-bulk" help:"weight of the Bulk component of the update" check:"[0,10]"`
+	// WeightDecay is λ of the L2 penalty (λ/2)‖θ‖² on every parameter, biases too, as
+	// PyTorch's weight_decay (nn.Bound.SetWeightDecay): the step's gradient gets + λθ before
+	// the update rule and the optimizer (for Adam too: coupled L2 as PyTorch's Adam, not
+	// AdamW), and the Hessian, the GGN and every eigenvalue the lab measures get + λ. The
+	// losses in the metrics stay the data loss. Left out of config.json at 0.
+	WeightDecay float64 `json:"weight_decay,omitempty" flag:"weight-decay" help:"weight decay λ: pulls every weight toward 0 a little each step (adds (λ/2)‖θ‖² to the loss, so λ to every Hessian eigenvalue)" check:"[0,10]" note:"0: off"`
+	Batch       int     `json:"batch" flag:"batch" help:"minibatch size (0: full batch)" check:"[0,inf)" note:"0: full batch"`
+	WDom        float64 `json:"w_dom" flag:"w-dom" help:"weight of the Dominant component of the update" check:"[0,10]"`
+	WBulk       float64 `json:"w_bulk" flag:"w-bulk" help:"weight of the Bulk component of the update" check:"[0,10]"`
 	// Update names an update rule that is not a blend of the two weights (Rule, ParseRule):
 	// empty, and left out of config.json and of the fingerprint, for the blend (w_dom,
 	// w_bulk). When set it is the rule in force and w_dom, w_bulk do not count. A blend

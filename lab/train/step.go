@@ -75,8 +75,8 @@ func (t *Trainer) Step() (Metrics, error) {
 	if err := t.bindAt(&t.batchBound, batch); err != nil {
 		return Metrics{}, err
 	}
-	g := t.batchBound.Grad()
-	m.Loss = Num(t.batchBound.Loss())
+	g := t.batchBound.Grad() // of the objective: ∇L_B + λθ under weight decay
+	m.Loss = Num(t.batchBound.DataLoss())
 	m.GradNorm = Num(floats.Norm(g, 2))
 
 	rule := c.Rule()
@@ -154,14 +154,29 @@ func (t *Trainer) nextBatch() []int {
 }
 
 // bindAt evaluates the network at the current θ on data into *slot, reusing the Bound's
-// buffers from the previous call.
+// buffers from the previous call. The Bound answers for the run's objective, weight decay
+// included, so the step's gradient and every curvature measured on it carry the + λθ and
+// the + λI.
 func (t *Trainer) bindAt(slot **nn.Bound, data *nn.Dataset) error {
 	if *slot == nil {
-		b, err := t.model.Bind(t.theta, data)
+		b, err := t.Bind(t.theta, data)
 		*slot = b
 		return err
 	}
+	(*slot).SetWeightDecay(t.cfg.WeightDecay)
 	return (*slot).Rebind(t.theta, data)
+}
+
+// Bind evaluates the network at θ on data as the run's objective: the data loss plus the
+// penalty of Config.WeightDecay (nn.Bound.SetWeightDecay). Whoever measures curvature for a
+// trainer binds through here, so the eigenvalues, energies and densities include the λI.
+func (t *Trainer) Bind(theta []float64, data *nn.Dataset) (*nn.Bound, error) {
+	b, err := t.model.Bind(theta, data)
+	if err != nil {
+		return nil, err
+	}
+	b.SetWeightDecay(t.cfg.WeightDecay)
+	return b, nil
 }
 
 // evaluate fills the full-train and test metrics and χ of the full-train gradient.
@@ -169,7 +184,7 @@ func (t *Trainer) evaluate(m *Metrics) error {
 	if err := t.bindAt(&t.trainBound, &t.train); err != nil {
 		return err
 	}
-	m.TrainLoss, m.TrainAcc = Num(t.trainBound.Loss()), NA
+	m.TrainLoss, m.TrainAcc = Num(t.trainBound.DataLoss()), NA
 	if t.train.Classes > 0 {
 		m.TrainAcc = Num(t.trainBound.Accuracy())
 	}
@@ -250,9 +265,10 @@ func (t *Trainer) Evaluate() (trainLoss, trainAcc, testLoss, testAcc float64, er
 }
 
 // Probe computes the top-k eigenvalues of H on the Hessian set at the current θ by a cold
-// Lanczos run (independent of the basis in use), with their residuals.
+// Lanczos run (independent of the basis in use), with their residuals; H + λI under weight
+// decay, as every curvature of the run.
 func (t *Trainer) Probe(k int) (values, residuals []float64, err error) {
-	b, err := t.model.Bind(t.theta, &t.hess)
+	b, err := t.Bind(t.theta, &t.hess)
 	if err != nil {
 		return nil, nil, err
 	}
