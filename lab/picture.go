@@ -2,7 +2,7 @@ package lab
 
 // Pictures of what the network has learned, for the lab's picture panel (like TensorFlow
 // Playground's): for data with two features, the class the network predicts over the
-// plane, with the training points on top; for any other classification data, the test
+// plane and how sure it is there, with the training (and test) points on top; for any other classification data, the test
 // points projected on the top two principal components of the test inputs, each marked
 // with its true class and coloured by the predicted one. The principal components come
 // from the covariance of the centred test inputs x̃ = x − μ,
@@ -71,10 +71,17 @@ type Picture struct {
 	// for a projection.
 	GW, GH int
 	Grid   []uint8
+	// Conf is the network's probability of the predicted class at each cell of Grid (see
+	// confidence): 1/C where it cannot tell the classes apart, 1 where it is sure. It is
+	// what shades the picture, so a class sees where the network hesitates.
+	Conf []float32
 
 	// Points are the points drawn (at most MaxPicturePoints, evenly spaced through the set):
 	// training points for regions, test points for a projection.
 	Points []PicturePoint
+	// Test are test points (at most MaxPicturePoints, evenly spaced) for regions, drawn on
+	// request over the training points; nil for a projection, whose Points are test points.
+	Test []PicturePoint
 
 	// XLabel and YLabel name the axes: "x₁" and "x₂", or "PC1 (23% of variance)".
 	XLabel, YLabel string
@@ -99,6 +106,24 @@ func (p *Picture) RegionAt(x, y float64) (uint8, bool) {
 	gx := min(p.GW-1, int(fx*float64(p.GW)))
 	gy := min(p.GH-1, int(fy*float64(p.GH)))
 	return p.Grid[gy*p.GW+gx], true
+}
+
+// CellAt returns the grid's class at (x, y) and the network's probability of it there, and
+// false outside the extent or without a grid (or without confidences: then q is 1).
+func (p *Picture) CellAt(x, y float64) (c uint8, q float32, ok bool) {
+	if p == nil || p.GW <= 0 || p.GH <= 0 || len(p.Grid) != p.GW*p.GH {
+		return 0, 0, false
+	}
+	fx, fy := (x-p.X0)/(p.X1-p.X0), (p.Y1-y)/(p.Y1-p.Y0)
+	if !(fx >= 0 && fx <= 1 && fy >= 0 && fy <= 1) {
+		return 0, 0, false
+	}
+	i := min(p.GH-1, int(fy*float64(p.GH)))*p.GW + min(p.GW-1, int(fx*float64(p.GW)))
+	q = 1
+	if len(p.Conf) == len(p.Grid) {
+		q = p.Conf[i]
+	}
+	return p.Grid[i], q, true
 }
 
 // Accuracy is the share of the points whose predicted class is their true class.
@@ -128,7 +153,10 @@ type Painter struct {
 	samples        []float64      // (GW·GH, 2) the grid's cell centres (regions)
 	inputs         []float64      // (n, D) the inputs of the points drawn
 	points         []PicturePoint // the points drawn, Pred unset
+	testInputs     []float64      // (n, 2) the inputs of the test points drawn (regions)
+	testPoints     []PicturePoint // the test points drawn, Pred unset (regions)
 	pred           []int          // scratch for predictions
+	out            []float64      // scratch (GW·GH, w_L) for the grid's outputs
 }
 
 // NewPainter returns a Painter with nothing cached yet.
@@ -153,20 +181,61 @@ func (p *Painter) Paint(t *train.Trainer) *Picture {
 	}
 	if p.kind == PictureRegions {
 		n := PictureGridW * PictureGridH
-		m.Predict(p.pred[:n], theta, p.samples)
-		pic.GW, pic.GH, pic.Grid = PictureGridW, PictureGridH, make([]uint8, n)
-		for i, c := range p.pred[:n] {
-			pic.Grid[i] = classByte(c)
+		w := m.Widths[len(m.Widths)-1]
+		if len(p.out) != n*w {
+			p.out = make([]float64, n*w)
+		}
+		m.Forward(p.out, theta, p.samples)
+		pic.GW, pic.GH = PictureGridW, PictureGridH
+		pic.Grid, pic.Conf = make([]uint8, n), make([]float32, n)
+		for i := range n {
+			c, q := confidence(p.out[i*w:(i+1)*w], m.Loss)
+			pic.Grid[i], pic.Conf[i] = classByte(c), float32(q)
+		}
+		pic.Test = p.predicted(m, theta, p.testPoints, p.testInputs)
+	}
+	pic.Points = p.predicted(m, theta, p.points, p.inputs)
+	return pic
+}
+
+// predicted returns a copy of points with each one's Pred the network's class at its input
+// (inputs holds them row by row).
+func (p *Painter) predicted(m *nn.MLP, theta []float64, points []PicturePoint, inputs []float64) []PicturePoint {
+	n := len(points)
+	m.Predict(p.pred[:n], theta, inputs)
+	out := make([]PicturePoint, n)
+	for i, pt := range points {
+		pt.Pred = classByte(p.pred[i])
+		out[i] = pt
+	}
+	return out
+}
+
+// confidence returns the class the network predicts from its output f (the first largest,
+// as Predict) and the probability it gives that class: for cross-entropy the softmax
+//
+//	p_c = exp(f_c − f_max) / Σⱼ exp(f_j − f_max),
+//
+// and for MSE, whose outputs are fitted to one-hot targets and are not probabilities, the
+// winning output clipped to [0, 1] (0.5 between two classes that each reach half way).
+func confidence(f []float64, loss nn.Loss) (int, float64) {
+	best := 0
+	for j, v := range f {
+		if v > f[best] {
+			best = j
 		}
 	}
-	n := len(p.points)
-	m.Predict(p.pred[:n], theta, p.inputs)
-	pic.Points = make([]PicturePoint, n)
-	for i, pt := range p.points {
-		pt.Pred = classByte(p.pred[i])
-		pic.Points[i] = pt
+	if loss != nn.CrossEntropy {
+		return best, math.Min(1, math.Max(0, f[best]))
 	}
-	return pic
+	s := 0.0
+	for _, v := range f {
+		s += math.Exp(v - f[best])
+	}
+	if !(s >= 1) { // NaN outputs: nothing is known
+		return best, 0
+	}
+	return best, 1 / s
 }
 
 // classByte stores a class index in a byte (the lab's data sets have far fewer classes).
@@ -184,7 +253,7 @@ func (p *Painter) prepare(tr, te *nn.Dataset) {
 		}
 		p.prepareProjection(set)
 	}
-	p.pred = make([]int, max(len(p.points), len(p.samples)/2))
+	p.pred = make([]int, max(len(p.points), len(p.testPoints), len(p.samples)/2))
 }
 
 // prepareRegions takes the extent of 2-D data (the bounding box of training and test points,
@@ -219,6 +288,14 @@ func (p *Painter) prepareRegions(tr, te *nn.Dataset) {
 		x, y := tr.X[2*i], tr.X[2*i+1]
 		p.inputs[2*j], p.inputs[2*j+1] = x, y
 		p.points[j] = PicturePoint{X: x, Y: y, Class: classByte(tr.Labels[i])}
+	}
+	idx = spread(te.N, MaxPicturePoints)
+	p.testInputs = make([]float64, 2*len(idx))
+	p.testPoints = make([]PicturePoint, len(idx))
+	for j, i := range idx {
+		x, y := te.X[2*i], te.X[2*i+1]
+		p.testInputs[2*j], p.testInputs[2*j+1] = x, y
+		p.testPoints[j] = PicturePoint{X: x, Y: y, Class: classByte(te.Labels[i])}
 	}
 }
 

@@ -302,3 +302,106 @@ func BenchmarkPrincipalComponents(b *testing.B) {
 		})
 	}
 }
+
+// The shading: each cell's confidence is the softmax probability of its class, from a
+// forward pass of the network at the cell's centre computed here (x from the extent, not
+// from the painter's cached samples), and the test points are the test set's.
+func TestPaintConfidenceAndTestPoints(t *testing.T) {
+	tr := trainer(t, "moons", 200)
+	pic := NewPainter().Paint(tr)
+	if len(pic.Conf) != len(pic.Grid) {
+		t.Fatalf("%d confidences for %d cells", len(pic.Conf), len(pic.Grid))
+	}
+	m, theta := tr.Model(), tr.Theta()
+	if m.Loss != nn.CrossEntropy {
+		t.Fatalf("moons trains with %v; the reference below is the softmax", m.Loss)
+	}
+	out := m.Widths[len(m.Widths)-1]
+	f := make([]float64, out)
+	sure, unsure := 0, 0
+	for _, cell := range [][2]int{{0, 0}, {5, 90}, {64, 48}, {127, 95}, {100, 20}, {31, 77}} {
+		gx, gy := cell[0], cell[1]
+		x := pic.X0 + (float64(gx)+0.5)/float64(pic.GW)*(pic.X1-pic.X0)
+		y := pic.Y1 - (float64(gy)+0.5)/float64(pic.GH)*(pic.Y1-pic.Y0)
+		m.Forward(f, theta, []float64{x, y})
+		// p_c = 1 / Σⱼ exp(f_j − f_c) for the largest f_c.
+		c := floats.MaxIdx(f)
+		s := 0.0
+		for _, v := range f {
+			s += math.Exp(v - f[c])
+		}
+		i := gy*pic.GW + gx
+		if int(pic.Grid[i]) != c || math.Abs(float64(pic.Conf[i])-1/s) > 1e-6 {
+			t.Errorf("cell (%d, %d): class %d confidence %.7f, reference class %d %.7f", gx, gy, pic.Grid[i], pic.Conf[i], c, 1/s)
+		}
+	}
+	for _, q := range pic.Conf {
+		if !(q >= 0.5 && q <= 1) {
+			t.Fatalf("confidence %g outside [1/C, 1] for C = 2", q)
+		}
+		if q > 0.99 {
+			sure++
+		} else if q < 0.6 {
+			unsure++
+		}
+	}
+	t.Logf("cells above 0.99: %d, below 0.6: %d of %d", sure, unsure, len(pic.Conf))
+	if sure == 0 || unsure == 0 {
+		t.Errorf("a trained net on the moons should be sure far from the boundary and unsure on it: %d sure, %d unsure", sure, unsure)
+	}
+	_, test, _ := tr.Data()
+	idx := spread(test.N, MaxPicturePoints)
+	pred := make([]int, test.N)
+	m.Predict(pred, theta, test.X)
+	if len(pic.Test) != len(idx) || len(idx) == 0 {
+		t.Fatalf("%d test points, want %d", len(pic.Test), len(idx))
+	}
+	for j, pt := range pic.Test {
+		i := idx[j]
+		if pt.X != test.X[2*i] || pt.Y != test.X[2*i+1] || int(pt.Class) != test.Labels[i] || int(pt.Pred) != pred[i] {
+			t.Fatalf("test point %d is %+v, test example %d is (%g, %g) class %d predicted %d", j, pt, i, test.X[2*i], test.X[2*i+1], test.Labels[i], pred[i])
+		}
+	}
+}
+
+func TestConfidenceMSE(t *testing.T) {
+	for _, tc := range []struct {
+		f    []float64
+		c    int
+		want float64
+	}{{[]float64{0.2, 0.7}, 1, 0.7}, {[]float64{1.4, 0.1}, 0, 1}, {[]float64{-0.3, -0.5}, 0, 0}} {
+		if c, q := confidence(tc.f, nn.MSE); c != tc.c || q != tc.want {
+			t.Errorf("confidence(%v, MSE) = %d, %g; want %d, %g", tc.f, c, q, tc.c, tc.want)
+		}
+	}
+	// Softmax by hand: f = (0, ln 3): p = (1/4, 3/4).
+	if c, q := confidence([]float64{0, math.Log(3)}, nn.CrossEntropy); c != 1 || math.Abs(q-0.75) > 1e-15 {
+		t.Errorf("confidence((0, ln 3), CE) = %d, %g; want 1, 0.75", c, q)
+	}
+}
+
+// BenchmarkStepsPicture is the engine's step rate with no picture and with a subscriber that
+// wants it (painted PictureHz times a second on the engine's goroutine), for the demo
+// (a projection) and the moons (the 128×96 grid with its confidences): the issue allows the
+// picture 5% of the rate.
+func BenchmarkStepsPicture(b *testing.B) {
+	for _, preset := range []string{"demo", "moons"} {
+		for _, on := range []bool{false, true} {
+			name := preset + "/off"
+			if on {
+				name = preset + "/on"
+			}
+			b.Run(name, func(b *testing.B) {
+				c, _ := train.Preset(preset)
+				benchSteps(b, c, func(e *Engine) {
+					s := e.Subscribe()
+					s.WantPicture(on)
+					go func() {
+						for range s.C() {
+						}
+					}()
+				})
+			})
+		}
+	}
+}

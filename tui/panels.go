@@ -19,6 +19,9 @@ type panel struct {
 	caption func(m Model) []string
 	// draw draws the panel into a; wide says which arrangement it is in.
 	draw func(m Model, a area, wide bool)
+	// layer, if set, draws the panel instead of draw and returns the cells it paints in
+	// colours of its own (half-block pictures), to go over the rendered grid; nil for none.
+	layer func(m Model, a area, wide bool) *colorLayer
 }
 
 // screenPanels is every panel the charts grid can show, in drawing order.
@@ -57,7 +60,8 @@ func screenPanels() []panel {
 				}
 			}},
 		{id: panelPicture, glossary: "",
-			draw: func(m Model, a area, _ bool) { m.picturePanel(a) }},
+			draw:  func(m Model, a area, _ bool) { m.picturePanel(a) },
+			layer: func(m Model, a area, _ bool) *colorLayer { return m.picturePanel(a) }},
 		{id: panelSplit, glossary: "Gᵢ, Fᵢ", caption: captionOf(panelSplit),
 			draw: func(m Model, a area, _ bool) { m.splitPanel(a) }},
 		// Wide, the events have a title line and three lines an event; narrow, one line each.
@@ -84,6 +88,7 @@ func (m Model) drawPanels(l layout, panels []panel) string {
 		a.text(max(0, (l.w-len([]rune(msg)))/2), l.chartsH/2, msg, inkLabel)
 		return g.render(&m.c.Styles.Ink)
 	}
+	var layers []*colorLayer
 	for _, p := range panels {
 		r, ok := l.rect(p.id)
 		if !ok {
@@ -92,9 +97,19 @@ func (m Model) drawPanels(l layout, panels []panel) string {
 		if m.captions && p.caption != nil {
 			r = captionUnder(a, r, p.caption(m))
 		}
+		if p.layer != nil {
+			if cl := p.layer(m, a.sub(r.x, r.y, r.w, r.h), l.wide); cl != nil {
+				layers = append(layers, cl)
+			}
+			continue
+		}
 		p.draw(m, a.sub(r.x, r.y, r.w, r.h), l.wide)
 	}
-	return g.render(&m.c.Styles.Ink)
+	out := g.render(&m.c.Styles.Ink)
+	if len(layers) > 0 {
+		out = spliceLayers(out, layers, sessionPalette(m.c.Styles))
+	}
+	return out
 }
 
 // captionUnder takes the caption line off the bottom of r (when the panel can spare it),

@@ -10,22 +10,28 @@ import (
 )
 
 // The picture panel: what the network has learned (lab.Picture). For 2-D data, the plane is
-// shaded by the predicted class (each cell takes the class at its centre, a texture glyph in
-// the class's faint colour) and training points sit on top as glyphs of their true class in
-// its colour, so a point on a foreign texture is misclassified. For other data, the test
-// points on the top two principal components: glyph by true class, colour by prediction.
-// Textures and glyphs differ per class, so the picture reads without colour too.
+// shaded by the predicted class and by how sure the network is of it: in colour, two pixels a
+// cell (halfblock.go), each the class's hue faded to the background where the network is
+// no surer than a coin toss; without colour, a density glyph a cell ( ░▒▓█ by confidence).
+// Training points sit on top as glyphs of their true class (● ▲ …), so a point on a foreign
+// region is misclassified; x adds the test points as hollow glyphs (○ △ …). For other
+// data, the test points on the top two principal components: glyph by true class, colour by
+// prediction. Glyphs differ per class, so the picture reads without colour too.
 //
 // Terminal cells are about twice as tall as wide: the plot keeps one data unit as long
 // across as down, leaving the spare width or height blank.
 
-// regionGlyphs are the textures of the classes' regions, light to heavy; they repeat past
-// the end.
-var regionGlyphs = []rune{'·', '░', ':', '▒', '+', '-', '=', '~'}
+// densityGlyphs are the NO_COLOR shades of a region by the network's confidence, from a
+// coin toss (blank: the decision boundary shows as a gap) to certainty.
+var densityGlyphs = []rune{' ', '░', '▒', '▓', '█'}
 
-// shapeGlyphs mark points of up to six classes; with more classes points are marked by
-// their class's digit or letter (classGlyph).
-var shapeGlyphs = []rune{'●', '▲', '■', '◆', '★', '✚'}
+// shapeGlyphs mark training points of up to six classes, testGlyphs the test points of the
+// same classes; with more classes points are marked by their class's digit or letter
+// (classGlyph).
+var (
+	shapeGlyphs = []rune{'●', '▲', '■', '◆', '★', '✚'}
+	testGlyphs  = []rune{'○', '△', '□', '◇', '☆', '✛'}
+)
 
 // classGlyph is the glyph of a point of class c among n classes.
 func classGlyph(c, n int) rune {
@@ -39,20 +45,46 @@ func classGlyph(c, n int) rune {
 	return '•'
 }
 
+// testGlyph is the glyph of a test point of class c among n classes.
+func testGlyph(c, n int) rune {
+	if n <= len(testGlyphs) {
+		return testGlyphs[c%len(testGlyphs)]
+	}
+	return classGlyph(c, n)
+}
+
 func classInk(c int) ink  { return inkClass + ink(c%classInks) }
 func regionInk(c int) ink { return inkRegion + ink(c%classInks) }
-func regionGlyph(c int) rune {
-	return regionGlyphs[c%len(regionGlyphs)]
+
+// level is the confidence q of a class among n, scaled to [0, 1]: 0 at q = 1/n, 1 at q = 1.
+func level(q float32, n int) float64 {
+	lo := 1 / float64(max(n, 2))
+	return min(1, max(0, (float64(q)-lo)/(1-lo)))
+}
+
+// densityGlyph is the NO_COLOR shade of a region where the network is q sure among n.
+func densityGlyph(q float32, n int) rune {
+	i := int(level(q, n) * float64(len(densityGlyphs)))
+	return densityGlyphs[min(i, len(densityGlyphs)-1)]
 }
 
 // pointsPerCell caps the points drawn over regions at one in this many plot cells, so the
 // regions stay visible (evenly spaced through the picture's points).
 const pointsPerCell = 5
 
+// pictureLook is how a picture is drawn: with the test points or not, and in colour (a
+// layer of half blocks over the grid) or in glyphs.
+type pictureLook struct {
+	test  bool
+	color bool
+	pal   palette
+}
+
 // drawPicture draws the picture into a: a title line with the class keys, then the plot.
 // With p nil it says why there is none: regression data has no classes to picture, else the
-// engine has not painted one yet.
-func drawPicture(a area, p *lab.Picture, regression bool) {
+// engine has not painted one yet. In colour it leaves the plot's cells of the grid blank
+// and returns them as a layer to draw over the rendered grid; otherwise it returns nil.
+func drawPicture(a area, p *lab.Picture, regression bool, look pictureLook) *colorLayer {
 	if p == nil {
 		legend(a, title("what the network learned", "picture", keep))
 		msg := "waiting for the first picture…"
@@ -60,62 +92,102 @@ func drawPicture(a area, p *lab.Picture, regression bool) {
 			msg = "no picture for regression data: there are no classes to tell apart"
 		}
 		a.text(0, 1, msg, inkLabel)
-		return
+		return nil
 	}
-	legend(a, pictureLegend(p)...)
+	legend(a, pictureLegend(p, look)...)
 	body := a.sub(0, 1, a.w, a.h-1)
 	if !(p.X1 > p.X0 && p.Y1 > p.Y0) || !finite(p.X1-p.X0) || !finite(p.Y1-p.Y0) {
 		body.text(0, 0, "nothing to draw: the points have no extent", inkLabel)
-		return
+		return nil
 	}
 	plot := layoutPicture(body, p)
 	if plot.w <= 0 || plot.h <= 0 {
-		return
+		return nil
+	}
+	var layer *colorLayer
+	if look.color && p.Kind == lab.PictureRegions {
+		layer = newColorLayer(plot, 0, 0, plot.w, plot.h)
 	}
 	sx, sy := p.X1-p.X0, p.Y1-p.Y0
 	if p.Kind == lab.PictureRegions {
 		for cy := 0; cy < plot.h; cy++ {
-			y := p.Y1 - (float64(cy)+0.5)/float64(plot.h)*sy
 			for cx := 0; cx < plot.w; cx++ {
 				x := p.X0 + (float64(cx)+0.5)/float64(plot.w)*sx
-				if c, ok := p.RegionAt(x, y); ok {
-					plot.set(cx, cy, regionGlyph(int(c)), regionInk(int(c)))
+				if layer != nil {
+					// Two pixels: the upper half of the cell and the lower.
+					cell := layer.at(cx, cy)
+					cell.r = '▀'
+					for half, dst := range []*rgb{&cell.fg, &cell.bg} {
+						y := p.Y1 - (2*float64(cy)+float64(half)+0.5)/float64(2*plot.h)*sy
+						*dst = paper(look.pal.dark)
+						if c, q, ok := p.CellAt(x, y); ok {
+							*dst = shade(int(c), float64(q), p.Classes, look.pal.dark)
+						}
+					}
+					continue
+				}
+				y := p.Y1 - (float64(cy)+0.5)/float64(plot.h)*sy
+				if c, q, ok := p.CellAt(x, y); ok {
+					plot.set(cx, cy, densityGlyph(q, p.Classes), regionInk(int(c)))
 				}
 			}
 		}
 	}
-	// Points: evenly thinned over regions; the right ones first, the wrong ones over them.
-	pts := p.Points
-	if p.Kind == lab.PictureRegions {
+	// Points: evenly thinned over regions; the test points (when shown) over the training
+	// points, the right ones first, the wrong ones over them.
+	thin := func(pts []lab.PicturePoint) []lab.PicturePoint {
+		if p.Kind != lab.PictureRegions {
+			return pts
+		}
 		if most := max(1, plot.w*plot.h/pointsPerCell); len(pts) > most {
-			thin := make([]lab.PicturePoint, most)
-			for j := range thin {
-				thin[j] = pts[j*len(pts)/most]
+			out := make([]lab.PicturePoint, most)
+			for j := range out {
+				out[j] = pts[j*len(pts)/most]
 			}
-			pts = thin
+			return out
+		}
+		return pts
+	}
+	sets := [][]lab.PicturePoint{thin(p.Points)}
+	if look.test && p.Kind == lab.PictureRegions {
+		sets = append(sets, thin(p.Test))
+	}
+	for s, pts := range sets {
+		for _, wrong := range []bool{false, true} {
+			for _, pt := range pts {
+				if (pt.Class != pt.Pred) != wrong || !(pt.X >= p.X0 && pt.X <= p.X1 && pt.Y >= p.Y0 && pt.Y <= p.Y1) {
+					continue // NaN and points outside the extent are not drawn
+				}
+				cx := min(plot.w-1, int((pt.X-p.X0)/sx*float64(plot.w)))
+				cy := min(plot.h-1, int((p.Y1-pt.Y)/sy*float64(plot.h)))
+				c := int(pt.Class)
+				if p.Kind == lab.PictureProjection {
+					c = int(pt.Pred)
+				}
+				g := classGlyph(int(pt.Class), p.Classes)
+				if s == 1 {
+					g = testGlyph(int(pt.Class), p.Classes)
+				}
+				if layer == nil {
+					plot.set(cx, cy, g, classInk(c))
+					continue
+				}
+				cell := layer.at(cx, cy)
+				if cell.r == '▀' { // behind the glyph, the mean of the cell's two pixels
+					cell.bg = mix(cell.fg, cell.bg, 0.5)
+				}
+				cell.r, cell.fg, cell.bold = g, pointColor(c, look.pal.dark), true
+			}
 		}
 	}
-	for _, wrong := range []bool{false, true} {
-		for _, pt := range pts {
-			if (pt.Class != pt.Pred) != wrong || !(pt.X >= p.X0 && pt.X <= p.X1 && pt.Y >= p.Y0 && pt.Y <= p.Y1) {
-				continue // NaN and points outside the extent are not drawn
-			}
-			cx := min(plot.w-1, int((pt.X-p.X0)/sx*float64(plot.w)))
-			cy := min(plot.h-1, int((p.Y1-pt.Y)/sy*float64(plot.h)))
-			k := classInk(int(pt.Class))
-			if p.Kind == lab.PictureProjection {
-				k = classInk(int(pt.Pred))
-			}
-			plot.set(cx, cy, classGlyph(int(pt.Class), p.Classes), k)
-		}
-	}
+	return layer
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// pictureLegend is the title line: what the picture is, its step, the class keys and the
-// share of the points drawn that the network gets right.
-func pictureLegend(p *lab.Picture) []item {
+// pictureLegend is the title line: what the picture is, its step, the class keys, how the
+// shading reads, and the share of the points drawn that the network gets right.
+func pictureLegend(p *lab.Picture, look pictureLook) []item {
 	var items []item
 	set := "train"
 	if p.Kind == lab.PictureRegions {
@@ -126,6 +198,7 @@ func pictureLegend(p *lab.Picture) []item {
 	}
 	items = append(items, note(fmt.Sprintf("step %d", p.Step), fmt.Sprintf("@%d", p.Step), inkLabel, 2))
 	shapes := p.Classes <= len(shapeGlyphs)
+	test := look.test && p.Kind == lab.PictureRegions
 	if shapes && p.Classes > 0 {
 		// One item for all the classes, so that they shorten together.
 		keys := item{rank: 3, kind: kindKey}
@@ -135,13 +208,24 @@ func pictureLegend(p *lab.Picture) []item {
 				keys.short = append(keys.short, seg{" ", inkNone})
 			}
 			g := string(classGlyph(c, p.Classes))
-			keys.full = append(keys.full, seg{g, classInk(c)}, seg{fmt.Sprintf(" class %d", c), inkLabel})
-			if p.Kind == lab.PictureRegions {
-				keys.full = append(keys.full, seg{" ", inkNone}, seg{string(regionGlyph(c)), regionInk(c)})
+			keys.full = append(keys.full, seg{g, classInk(c)})
+			if test {
+				keys.full = append(keys.full, seg{string(testGlyph(c, p.Classes)), classInk(c)})
 			}
+			keys.full = append(keys.full, seg{fmt.Sprintf(" class %d", c), inkLabel})
 			keys.short = append(keys.short, seg{g, classInk(c)}, seg{fmt.Sprint(c), inkLabel})
 		}
 		items = append(items, keys)
+	}
+	if p.Kind == lab.PictureRegions {
+		if test {
+			items = append(items, note("hollow: test", "hollow: test", inkLabel, 1))
+		}
+		if look.color {
+			items = append(items, note("pale: unsure", "pale: unsure", inkLabel, 1))
+		} else {
+			items = append(items, note("sure: "+string(densityGlyphs[1:]), string(densityGlyphs[1:]), inkLabel, 1))
+		}
 	}
 	if p.Kind == lab.PictureProjection {
 		if shapes {
@@ -150,10 +234,19 @@ func pictureLegend(p *lab.Picture) []item {
 			items = append(items, note("digit: true class, colour: predicted", "colour: predicted", inkLabel, 1))
 		}
 	}
-	if acc := p.Accuracy(); !math.IsNaN(acc) {
-		items = append(items, note(fmt.Sprintf("%s right of %d %s points", pct(acc), len(p.Points), set), pct(acc)+" right", inkLabel, 0))
+	pts := p.Points
+	if test {
+		pts, set = p.Test, "test"
+	}
+	if acc := accuracy(pts); !math.IsNaN(acc) {
+		items = append(items, note(fmt.Sprintf("%s right of %d %s points", pct(acc), len(pts), set), pct(acc)+" right", inkLabel, 0))
 	}
 	return items
+}
+
+// accuracy is the share of pts whose predicted class is their true class (NaN for none).
+func accuracy(pts []lab.PicturePoint) float64 {
+	return (&lab.Picture{Points: pts}).Accuracy()
 }
 
 // layoutPicture draws the axes of the picture into body and returns the plot area inside

@@ -1,21 +1,28 @@
 package tui
 
 import (
+	"io"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
 
 	"sharpflat/lab"
 	"sharpflat/lab/train"
 )
 
-// splitPicture has two classes split at x = 0 over [−2, 2]×[−1, 1], and three points: one of
-// each class on its own side, and a class-1 point predicted 0 on the left.
+// splitPicture has two classes split at x = 0 over [−2, 2]×[−1, 1], sure of them (q = 1)
+// but for two unit squares (q = 0.5 at top of 0…1, q = 0.75 at the bottom of 1…2), and three
+// points: one of each class on its own side, and a class-1 point predicted 0 on the left.
 func splitPicture() *lab.Picture {
 	return &lab.Picture{
 		Step: 42, Kind: lab.PictureRegions, Classes: 2,
 		X0: -2, X1: 2, Y0: -1, Y1: 1,
 		GW: 4, GH: 2, Grid: []uint8{0, 0, 1, 1, 0, 0, 1, 1},
+		Conf: []float32{1, 1, 0.5, 1, 1, 1, 1, 0.75},
 		Points: []lab.PicturePoint{
 			{X: -1, Y: 0.5, Class: 0, Pred: 0},
 			{X: 1, Y: -0.5, Class: 1, Pred: 1},
@@ -31,7 +38,7 @@ func plotBounds(g *grid) (x0, y0, w, h int) {
 	for y := 1; y < g.h; y++ { // below the title line
 		for x := 0; x < g.w; x++ {
 			switch g.at(x, y) {
-			case '·', '░', '●', '▲':
+			case '█', '▒', '●', '▲':
 				x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
 			}
 		}
@@ -42,7 +49,7 @@ func plotBounds(g *grid) (x0, y0, w, h int) {
 func TestDrawPictureRegions(t *testing.T) {
 	p := splitPicture()
 	g := newGrid(20, 10)
-	drawPicture(g.all(), p, false)
+	drawPicture(g.all(), p, false, pictureLook{})
 	screen := g.render(&NewStyles(asciiRenderer()).Ink)
 	t.Logf("\n%s", screen)
 	x0, y0, w, h := plotBounds(g)
@@ -71,9 +78,20 @@ func TestDrawPictureRegions(t *testing.T) {
 				continue
 			}
 			r, k := g.at(x, y), g.k[y*g.w+x]
-			wantR, wantK := '·', inkRegion
-			if x >= x0+w/2 {
-				wantR, wantK = '░', inkRegion+1
+			// By hand: the unit square under the cell's centre (squares closed on the left and
+			// at the bottom: a centre on x = 0 is right of the split), its confidence q, and
+			// the glyph of the level (q − ½)/(1 − ½): 1 → █, 0.5 → ▒, 0 → blank.
+			cx := p.X0 + (float64(x-x0)+0.5)/float64(w)*(p.X1-p.X0)
+			cy := p.Y1 - (float64(y-y0)+0.5)/float64(h)*(p.Y1-p.Y0)
+			wantR, wantK := '█', inkRegion
+			if cx >= 0 {
+				wantK = inkRegion + 1
+			}
+			switch {
+			case cx >= 0 && cx < 1 && cy > 0:
+				wantR = ' '
+			case cx >= 1 && cy <= 0:
+				wantR = '▒'
 			}
 			if r != wantR || k != wantK {
 				t.Errorf("cell (%d, %d) holds %q ink %d, want %q ink %d", x, y, r, k, wantR, wantK)
@@ -93,9 +111,9 @@ func TestDrawPictureRegions(t *testing.T) {
 
 	// At full width the title names both classes with their textures, and the accuracy.
 	g = newGrid(90, 12)
-	drawPicture(g.all(), p, false)
+	drawPicture(g.all(), p, false, pictureLook{})
 	head := strings.Split(g.render(&NewStyles(asciiRenderer()).Ink), "\n")[0]
-	for _, s := range []string{"decision regions", "step 42", "● class 0 ·", "▲ class 1 ░", "67% right of 3 train points"} {
+	for _, s := range []string{"decision regions", "step 42", "● class 0", "▲ class 1", "sure: ░▒▓█", "67% right of 3 train points"} {
 		if !strings.Contains(head, s) {
 			t.Errorf("title %q lacks %q", head, s)
 		}
@@ -112,7 +130,7 @@ func TestDrawPictureProjection(t *testing.T) {
 		p.Points = append(p.Points, lab.PicturePoint{X: -2.9 + 0.6*float64(c), Y: 0, Class: uint8(c), Pred: uint8((c + 1) % 10)})
 	}
 	g := newGrid(60, 16)
-	drawPicture(g.all(), p, false)
+	drawPicture(g.all(), p, false, pictureLook{})
 	screen := g.render(&NewStyles(asciiRenderer()).Ink)
 	t.Logf("\n%s", screen)
 	for _, s := range []string{"test points on PC1, PC2", "PC1 (40% of variance)", "PC2 (9% of variance)", "0% right"} {
@@ -157,7 +175,7 @@ func TestDrawPictureAnySize(t *testing.T) {
 			for h := 0; h <= 12; h++ {
 				g := newGrid(w+4, h+4)
 				a := g.all().sub(2, 2, w, h)
-				drawPicture(a, p, p == nil && w%2 == 0)
+				drawPicture(a, p, p == nil && w%2 == 0, pictureLook{})
 				for y := 0; y < g.h; y++ {
 					for x := 0; x < g.w; x++ {
 						if inside := x >= 2 && y >= 2 && x < 2+w && y < 2+h; !inside && g.at(x, y) != 0 {
@@ -169,7 +187,7 @@ func TestDrawPictureAnySize(t *testing.T) {
 		}
 	}
 	g := newGrid(80, 4)
-	drawPicture(g.all(), nil, true)
+	drawPicture(g.all(), nil, true, pictureLook{})
 	if s := g.render(&NewStyles(asciiRenderer()).Ink); !strings.Contains(s, "no picture for regression data") {
 		t.Errorf("regression:\n%s", s)
 	}
@@ -179,10 +197,10 @@ func TestDrawPictureAnySize(t *testing.T) {
 func TestDrawPictureMoons(t *testing.T) {
 	p := lab.NewPainter().Paint(trainedMoons(t))
 	g := newGrid(60, 20)
-	drawPicture(g.all(), p, false)
+	drawPicture(g.all(), p, false, pictureLook{})
 	screen := g.render(&NewStyles(asciiRenderer()).Ink)
 	t.Logf("\n%s", screen)
-	for _, s := range []string{"·", "░", "●", "▲", "x₁", "x₂", "decision regions"} {
+	for _, s := range []string{"█", "░", "●", "▲", "x₁", "x₂", "decision regions"} {
 		if !strings.Contains(screen, s) {
 			t.Errorf("the moons lack %q", s)
 		}
@@ -199,6 +217,122 @@ func BenchmarkDrawPicture(b *testing.B) {
 	g := newGrid(120, 40)
 	b.ReportAllocs()
 	for b.Loop() {
-		drawPicture(g.all(), p, false)
+		drawPicture(g.all(), p, false, pictureLook{})
+	}
+}
+
+// In colour the plot is a layer of half blocks: the grid's cells under it stay blank, and
+// each cell's two pixels are the shades of the unit squares under the upper and the lower
+// half of the cell (computed here from the squares by hand), points in their lifted hue over
+// the mean of the two.
+func TestDrawPictureHalfBlocks(t *testing.T) {
+	p := splitPicture()
+	pal := sessionPalette(NewStyles(colorRenderer()))
+	if pal.profile != termenv.TrueColor || !pal.dark {
+		t.Fatalf("palette %+v, want true colour on a dark background", pal)
+	}
+	g := newGrid(20, 10)
+	layer := drawPicture(g.all(), p, false, pictureLook{color: true, pal: pal})
+	if layer == nil {
+		t.Fatal("no layer in colour")
+	}
+	// The plot of TestDrawPictureRegions: 17×4 cells at (3, 2), so 17×8 pixels.
+	if layer.x != 3 || layer.y != 2 || layer.w != 17 || layer.h != 4 {
+		t.Fatalf("layer %d×%d at (%d, %d), want 17×4 at (3, 2)", layer.w, layer.h, layer.x, layer.y)
+	}
+	for y := layer.y; y < layer.y+layer.h; y++ {
+		for x := layer.x; x < layer.x+layer.w; x++ {
+			if r := g.at(x, y); r != 0 {
+				t.Fatalf("grid cell (%d, %d) under the layer holds %q", x, y, r)
+			}
+		}
+	}
+	conf := func(x, y float64) (int, float64) { // the split picture by hand
+		c, q := 0, 1.0
+		if x >= 0 {
+			c = 1
+		}
+		if x >= 0 && x < 1 && y > 0 {
+			q = 0.5
+		}
+		if x >= 1 && y <= 0 {
+			q = 0.75
+		}
+		return c, q
+	}
+	dark := rgb{0x30, 0x30, 0x30}
+	want := func(x, y float64) rgb {
+		c, q := conf(x, y)
+		t := 2*q - 1 // (q − ½)/(1 − ½)
+		h := classHues[c]
+		f := func(a, b uint8) uint8 { return uint8(math.Round(float64(a) + t*(float64(b)-float64(a)))) }
+		return rgb{f(dark.r, h.r), f(dark.g, h.g), f(dark.b, h.b)}
+	}
+	points := map[[2]int]bool{}
+	for _, pt := range p.Points {
+		points[[2]int{int((pt.X + 2) / 4 * 17), int((1 - pt.Y) / 2 * 4)}] = true
+	}
+	for cy := 0; cy < 4; cy++ {
+		for cx := 0; cx < 17; cx++ {
+			x := -2 + (float64(cx)+0.5)/17*4
+			up, lo := want(x, 1-(2*float64(cy)+0.5)/8*2), want(x, 1-(2*float64(cy)+1.5)/8*2)
+			c := layer.at(cx, cy)
+			if points[[2]int{cx, cy}] {
+				if c.r != '●' && c.r != '▲' || !c.bold || c.bg != mix(up, lo, 0.5) {
+					t.Errorf("point cell (%d, %d) is %q bold %v on %v, want a class glyph on %v", cx, cy, c.r, c.bold, c.bg, mix(up, lo, 0.5))
+				}
+				continue
+			}
+			if c.r != '▀' || c.fg != up || c.bg != lo {
+				t.Errorf("cell (%d, %d) is %q %v over %v, want ▀ %v over %v", cx, cy, c.r, c.fg, c.bg, up, lo)
+			}
+		}
+	}
+	// Over the rendered grid: every line keeps its width, and the plot's lines carry the
+	// half blocks in 24-bit colour.
+	screen := spliceLayers(g.render(&NewStyles(colorRenderer()).Ink), []*colorLayer{layer}, pal)
+	t.Logf("\n%s", screen)
+	lines := strings.Split(screen, "\n")
+	for i, l := range lines {
+		if n := ansi.StringWidth(l); n != 20 {
+			t.Errorf("line %d is %d cells wide, want 20", i, n)
+		}
+	}
+	if plain := ansi.Strip(lines[2]); !strings.Contains(plain, "▀▀▀▀") || !strings.Contains(lines[2], "48;2;") {
+		t.Errorf("line 2 %q lacks its true-colour half blocks", lines[2])
+	}
+	// A 256-colour terminal gets the same layer in its palette; the ASCII profile none.
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.ANSI256)
+	p256 := sessionPalette(NewStyles(r))
+	if s := spliceLayers(g.render(&NewStyles(r).Ink), []*colorLayer{layer}, p256); p256.profile != termenv.ANSI256 || strings.Contains(s, "38;2;") || !strings.Contains(s, "48;5;") {
+		t.Errorf("256 colours (%v): %q", p256.profile, s)
+	}
+	if pa := sessionPalette(NewStyles(asciiRenderer())); pa.profile != termenv.Ascii {
+		t.Errorf("the ASCII renderer probes as %v", pa.profile)
+	}
+}
+
+// x: the test points go over the training points as hollow glyphs of their class, and the
+// title counts them.
+func TestDrawPictureTestPoints(t *testing.T) {
+	p := splitPicture()
+	p.Test = []lab.PicturePoint{{X: 1.5, Y: 0.5, Class: 1, Pred: 1}, {X: -0.5, Y: -0.5, Class: 1, Pred: 0}}
+	g := newGrid(110, 12)
+	drawPicture(g.all(), p, false, pictureLook{test: true})
+	screen := g.render(&NewStyles(asciiRenderer()).Ink)
+	t.Logf("\n%s", screen)
+	if n := strings.Count(screen, "△"); n != 3 { // two in the plot, one in the title
+		t.Errorf("%d △ on the screen, want 3", n)
+	}
+	for _, s := range []string{"●○ class 0", "▲△ class 1", "hollow: test", "50% right of 2 test points"} {
+		if !strings.Contains(screen, s) {
+			t.Errorf("screen lacks %q", s)
+		}
+	}
+	g = newGrid(90, 12)
+	drawPicture(g.all(), p, false, pictureLook{})
+	if s := g.render(&NewStyles(asciiRenderer()).Ink); strings.Contains(s, "△") {
+		t.Errorf("test points drawn without x:\n%s", s)
 	}
 }

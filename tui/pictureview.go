@@ -1,5 +1,7 @@
 package tui
 
+import "github.com/muesli/termenv"
+
 // v: the picture of what the network learned takes the place of the spectrum panels (the
 // spectrum and the G/F split in the wide arrangement, the spectrum in the narrow one).
 
@@ -14,11 +16,17 @@ func (m Model) pictureWords() string {
 	return "picture on: the test points on their top two principal components, coloured by the class the network predicts (v hides it)"
 }
 
-// picturePanel draws the picture into a.
-func (m Model) picturePanel(a area) {
-	p := m.snap.Picture
-	drawPicture(a, p, m.regression())
+// picturePanel draws the picture into a and returns its colour layer (nil without colour).
+func (m Model) picturePanel(a area) *colorLayer {
+	pal := sessionPalette(m.c.Styles)
+	look := pictureLook{test: m.pictureTest(), color: pal.profile != termenv.Ascii, pal: pal}
+	return drawPicture(a, m.snap.Picture, m.regression(), look)
 }
+
+// pictureTest reports whether the picture shows the test points (x). The toggle's state
+// belongs in Model (model.go) and its key in Update (steer.go), which are not this file's:
+// until they are added the test points stay hidden.
+func (m Model) pictureTest() bool { return false }
 
 // regression reports whether the data has no classes (the teacher preset's data, for which
 // the engine paints no picture).
