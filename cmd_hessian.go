@@ -37,6 +37,10 @@ type hessianReport struct {
 	EnergyF            train.Num `json:"energy_F"`
 	EnergyFStderr      train.Num `json:"energy_F_stderr"`
 	HVPs               int       `json:"hvps"`
+	// WeightDecay is λ of --weight-decay (or the run's), only when set: then eigenvalues,
+	// G Rayleigh quotients, energies and the gradient are those of L + (λ/2)‖θ‖², and loss
+	// stays the data loss.
+	WeightDecay float64 `json:"weight_decay,omitempty"`
 
 	// Only with --batch-sharpness (cmd_hessian_batch.go) and --density
 	// (cmd_hessian_density.go): without them the keys above, exactly. The density of one
@@ -58,6 +62,7 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	tol := fs.Float64("tol", 1e-10, "eigensolver tolerance on the relative residual ‖Hv−λv‖/|λ₁|")
 	samples := fs.Int("hutch-samples", 64, fmt.Sprintf("Rademacher probes for the energy fractions (0: skip them; at most %d)", train.MaxHutchSamples))
 	maxS := fs.Int("hessian-set", 0, "use a seeded subsample of this many examples (0: all)")
+	decay := fs.Float64("weight-decay", 0, "weight decay λ: the curvature of L + (λ/2)‖θ‖², every eigenvalue raised by λ (with --run: the run's unless given)")
 	seed := fs.Uint64("seed", 1, "seed of the start vector, the probes, the subsample and the minibatches of --batch-sharpness")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	bsf := addBatchSharpnessFlags(fs)
@@ -97,11 +102,21 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 		if !flagGiven(fs, "k") {
 			*k = cfg.K // the basis the run's update projects on
 		}
+		if !flagGiven(fs, "weight-decay") {
+			*decay = cfg.WeightDecay // the objective the run trained on
+		}
 		*actName, *lossName, *weights = cfg.Act.String(), cfg.Loss.String(), filepath.Join(*runDir, "weights.safetensors")
 		dataName = fmt.Sprintf("the Hessian set of %s", *runDir)
 		if pool, _, ds, err = train.RunData(&cfg); err != nil {
 			return err
 		}
+	}
+	if !(*decay >= 0 && *decay <= maxHessianDecay) {
+		return usagef("hessian: --weight-decay %g, want 0…%g", *decay, maxHessianDecay)
+	}
+	if *decay != 0 && *bsf.on {
+		// The minibatch estimate binds its own Bounds (cmd_hessian_batch.go) without the decay.
+		return usagef("hessian: --batch-sharpness does not include --weight-decay yet: give --weight-decay 0 to measure it without")
 	}
 	act, err := nn.ParseActivation(*actName)
 	if err != nil {
@@ -156,6 +171,7 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s with %s: %w", *weights, dataName, err)
 	}
+	b.SetWeightDecay(*decay)
 	if l := b.Loss(); math.IsNaN(l) || math.IsInf(l, 0) {
 		return fmt.Errorf("the loss of %s on %s is %v: %s", *weights, dataName, l, overflowCause(&ds))
 	}
@@ -175,7 +191,7 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep := hessianReport{
-		P: m.NumParams(), Loss: b.Loss(), GradNorm: floats.Norm(b.Grad(), 2),
+		P: m.NumParams(), Loss: b.DataLoss(), WeightDecay: *decay, GradNorm: floats.Norm(b.Grad(), 2),
 		Eigenvalues: r.Values, Residuals: r.Residuals, GGNRayleigh: r.GGN, FunctionalRayleigh: r.Functional,
 		AlignmentFullGrad: linalg.Alignment(r.Vectors, b.Grad()),
 		EnergyH:           train.Num(r.Energy[0].Mean), EnergyHStderr: train.Num(r.Energy[0].StdErr),
@@ -220,6 +236,9 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "network   %s, loss %s, P = %d\n", m, m.Loss, rep.P)
 	fmt.Fprintf(stdout, "data      %s: %d examples\n", dataName, ds.N)
+	if *decay != 0 {
+		fmt.Fprintf(stdout, "decay     λ = %g: the curvature of L + (λ/2)‖θ‖², every eigenvalue and vᵢᵀGvᵢ raised by λ, vᵢᵀFvᵢ unchanged\n", *decay)
+	}
 	fmt.Fprintf(stdout, "loss      %.6g    ‖∇L‖ %.4g    alignment ‖Vᵀg‖/‖g‖ %.4f (random direction: %.4f)\n",
 		rep.Loss, rep.GradNorm, rep.AlignmentFullGrad, math.Sqrt(float64(len(r.Values))/float64(rep.P)))
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -258,6 +277,9 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%d curvature-vector products%s\n", total, parts)
 	return nil
 }
+
+// maxHessianDecay is the largest --weight-decay, the bound a run's weight_decay has.
+const maxHessianDecay = 10.0
 
 // checkFileSize refuses a weights file whose contents alone would exceed the memory limit
 // (it is read whole), before reading it; and anything that is not a regular file.
