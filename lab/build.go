@@ -65,5 +65,8 @@ func (e *Engine) rollback(a *arm) bool {
 	c := a.t.Config()
 	a.history.Rollback(a.t.StepCount(), from, c.Rule().Label())
 	a.owed = false
+	if a.t == e.t {
+		e.cancelDensity(true) // of a θ the run has left
+	}
 	return true
 }

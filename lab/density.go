@@ -86,6 +86,9 @@ func (e *Engine) SetDensityEvery(n int) { e.dens.every.Store(int64(max(0, n))) }
 // every DensityEvery refreshes only while someone shows it.
 func (s *Subscription) WantDensity(on bool) { s.density.Store(on) }
 
+// WantsDensity reports what WantDensity last said.
+func (s *Subscription) WantsDensity() bool { return s.density.Load() }
+
 // densityWanted reports whether a subscriber shows the density.
 func (e *Engine) densityWanted() bool {
 	e.subMu.Lock()
@@ -216,7 +219,12 @@ func newPacer(duty float64, now func() time.Time, sleep func(time.Duration)) *pa
 	return &pacer{duty: duty, now: now, sleep: sleep, since: now()}
 }
 
-// rest sleeps work·(1 − duty)/duty after every pacerSlice of work.
+// pacerMaxRest caps a rest. The work is measured in wall time, which counts the time the job
+// was descheduled on a busy machine: uncapped, a long stall would make an uninterruptible
+// sleep as long, and quitting waits for the job (found by review).
+const pacerMaxRest = 100 * time.Millisecond
+
+// rest sleeps work·(1 − duty)/duty after every pacerSlice of work, at most pacerMaxRest.
 func (p *pacer) rest() {
 	if p.duty >= 1 {
 		return
@@ -225,7 +233,7 @@ func (p *pacer) rest() {
 	if work < pacerSlice {
 		return
 	}
-	p.sleep(time.Duration(float64(work) * (1 - p.duty) / p.duty))
+	p.sleep(min(pacerMaxRest, time.Duration(float64(work)*(1-p.duty)/p.duty)))
 	p.since = p.now()
 }
 

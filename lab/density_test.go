@@ -47,7 +47,7 @@ func TestDensityLandsInSnapshot(t *testing.T) {
 // product until the cause has happened, and the job then spends no product more (it checks
 // the cancellation before every one). Counted in products, not seconds.
 func TestDensityCancelWithinOneProduct(t *testing.T) {
-	for _, cause := range []string{"reset", "preset", "newer request", "stop"} {
+	for _, cause := range []string{"reset", "preset", "newer request", "stop", "rollback", "focus"} {
 		t.Run(cause, func(t *testing.T) {
 			e, err := New(small(), Options{StartPaused: true})
 			if err != nil {
@@ -69,6 +69,15 @@ func TestDensityCancelWithinOneProduct(t *testing.T) {
 				}
 			}
 			go e.Run(ctx)
+			switch cause {
+			case "rollback": // three steps past the start's checkpoint
+				e.StepN(3)
+				await(t, sub, "three steps", func(s Snapshot) bool { return s.Step == 3 })
+			case "focus":
+				e.Race([]ArmSpec{{Rule: "sgd"}, {Rule: "bulk"}})
+				seq := e.Seq()
+				await(t, sub, "the race", func(s Snapshot) bool { return s.Seq >= seq && s.Race != nil })
+			}
 			e.ComputeDensity()
 			<-held
 			switch cause {
@@ -78,6 +87,10 @@ func TestDensityCancelWithinOneProduct(t *testing.T) {
 				e.LoadPreset("demo")
 			case "newer request":
 				e.ComputeDensity()
+			case "rollback":
+				e.Rollback()
+			case "focus":
+				e.FocusArm(1)
 			case "stop":
 				cancel()
 				for !e.stopping.Load() { // the engine's AfterFunc runs in a goroutine of its own
@@ -87,6 +100,16 @@ func TestDensityCancelWithinOneProduct(t *testing.T) {
 			if cause != "stop" {
 				seq := e.Seq()
 				await(t, sub, cause+" applied", func(s Snapshot) bool { return s.Seq >= seq })
+			}
+			if cause == "rollback" || cause == "focus" {
+				// The command itself cancels the job (the engine would otherwise stop it
+				// below anyway): a rollback leaves the θ it was of, and the panel shows the
+				// focused arm's density (found by review: both kept it).
+				var going bool
+				e.Do(func(*train.Trainer) { going = e.dens.cancel != nil })
+				if going {
+					t.Errorf("%s: the density of the θ left behind goes on", cause)
+				}
 			}
 			close(release)
 			if cause == "stop" {
@@ -231,5 +254,12 @@ func TestPacer(t *testing.T) {
 	p.rest()
 	if want := []time.Duration{12 * time.Millisecond}; !slices.Equal(slept, want) {
 		t.Errorf("rests at duty ¼ %v, want %v", slept, want)
+	}
+	// A stall of 10 s (a descheduled job on a loaded machine) rests 100 ms, not 10 s.
+	slept = nil
+	clock = clock.Add(10 * time.Second)
+	p.rest()
+	if want := []time.Duration{pacerMaxRest}; !slices.Equal(slept, want) || pacerMaxRest != 100*time.Millisecond {
+		t.Errorf("rest after a 10 s stall %v, want %v", slept, want)
 	}
 }

@@ -189,6 +189,7 @@ func (e *Engine) LessonBack() {
 			to = p.i - 1
 		}
 		s := p.begun[to]
+		e.cancelDensity(true) // of a θ the lesson steps back from
 		if s.race != nil {
 			if err := e.restoreRace(s.race); err != nil {
 				e.log(train.EventError, "stepping back: "+err.Error())

@@ -249,6 +249,9 @@ func (e *Engine) ActOnAll(on bool) {
 }
 
 func (e *Engine) setFocus(i int) {
+	if i != e.focus {
+		e.cancelDensity(true) // the density shown is the focused arm's
+	}
 	e.focus = i
 	e.t, e.history = e.arms[i].t, e.arms[i].history
 }

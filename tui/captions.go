@@ -76,7 +76,7 @@ func (m Model) caption(p panelID) []string {
 			fmt.Sprintf("share of g in the top %d (random %s)", c.K, num(rnd, 2))}
 	case panelSpectrum:
 		if m.density {
-			return []string{"the share of all P eigenvalues at each λ (estimated by SLQ, log height): the bulk near 0, the outliers ◆ apart",
+			return []string{"how densely the P eigenvalues lie at each λ (estimated by SLQ; log height): the bulk near 0, the outliers ◆ apart",
 				"the spectrum of H: the bulk near 0, the outliers ◆ apart",
 				"the bulk near 0, the outliers ◆"}
 		}

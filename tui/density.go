@@ -56,7 +56,7 @@ func (m Model) densityPanel(a area) {
 	case edge > 0 && !math.IsInf(edge, 0) && (onAxis || d == nil):
 		items = append(items, seriesKey("╎", inkEdge, "2/η", "", 4))
 	case edge > 0 && !math.IsInf(edge, 0):
-		items = append(items, note("2/η "+num(edge, 3)+" off the axis", "2/η "+num(edge, 3), inkEdge, 4))
+		items = append(items, note("2/η "+num(edge, 3)+" off the axis", "2/η "+num(edge, 3)+" off axis", inkEdge, 4))
 	}
 	if s.Density.Busy {
 		items = append(items, note("computing…", "…", inkLabel, 2))
@@ -284,6 +284,16 @@ func densityCost(d *lab.DensityView, busy bool, w int) string {
 // seconds words a wall time: 0.31 s, 12 s.
 func seconds(d time.Duration) string { return num(d.Seconds(), 2) + " s" }
 
+// wantDensity tells the engine whether this screen shows the density, which schedules one
+// every DensityEvery refreshes while any screen does. A read-only watcher's screen does not
+// count: a student's s must not make the teacher's engine work; it shows the densities the
+// teacher's screen asks for.
+func (m Model) wantDensity(on bool) {
+	if !m.opts.ReadOnly {
+		m.sub.WantDensity(on)
+	}
+}
+
 // densityKey handles the density's keys before the others: s switches the spectrum panel
 // between the bars and the density; e while the density shows recomputes the eigenspace (as
 // e does) and the density. It reports false for any other key.
@@ -295,7 +305,7 @@ func (m Model) densityKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 	switch {
 	case key.Matches(k, km.Density):
 		m.density = !m.density
-		m.sub.WantDensity(m.density)
+		m.wantDensity(m.density)
 		if !m.density {
 			mm, cmd := m.setStatus("spectrum: the top-k bars", false)
 			return mm, cmd, true
@@ -305,7 +315,11 @@ func (m Model) densityKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 			mm, cmd := m.setStatus("spectrum: the density of H (computing it…)", false)
 			return mm, cmd, true
 		}
-		mm, cmd := m.setStatus("spectrum: the density of H (e recomputes it)", false)
+		status := "spectrum: the density of H (e recomputes it)"
+		if m.opts.ReadOnly {
+			status = "spectrum: the density of H, as the teacher last computed it"
+		}
+		mm, cmd := m.setStatus(status, false)
 		return mm, cmd, true
 	case m.density && key.Matches(k, km.Recompute) && !m.opts.ReadOnly && m.have && !m.stopped:
 		mm, cmd := m.handleKey(k)
@@ -342,10 +356,10 @@ func (m Model) lessonShow() Model {
 	switch {
 	case begins && v.Show == "bars":
 		m.density = false
-		m.sub.WantDensity(false)
+		m.wantDensity(false)
 	case begins && v.Show == "density":
 		m.density = true
-		m.sub.WantDensity(true)
+		m.wantDensity(true)
 		fallthrough
 	case ends && v.Show == "density" && m.density:
 		if !m.opts.ReadOnly && !m.stopped {

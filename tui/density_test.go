@@ -324,6 +324,21 @@ func TestDensityEveryOption(t *testing.T) {
 
 // s on a lab without a density asks the engine for one, and e while the density shows asks
 // for the eigenspace and a new density: both land in snapshots (waited on, not timed).
+// A watcher's s shows the density panel but does not make the teacher's engine compute
+// densities (found by review: one watcher's s scheduled one every 200 refreshes); a
+// controller's does.
+func TestWatcherDoesNotAskForDensities(t *testing.T) {
+	for _, ro := range []bool{true, false} {
+		m := New(idleEngine(t), asciiRenderer(), Options{ReadOnly: ro})
+		t.Cleanup(m.Close)
+		mm, _ := m.Update(typed("s"))
+		m = mm.(Model)
+		if !m.density || m.sub.WantsDensity() == ro {
+			t.Errorf("read-only %v: s shows the density %v, asks the engine for densities %v; want shown, asked %v", ro, m.density, m.sub.WantsDensity(), !ro)
+		}
+	}
+}
+
 func TestDensityKeys(t *testing.T) {
 	e := idleEngine(t)
 	ctx, cancel := context.WithCancel(context.Background())
