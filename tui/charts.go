@@ -127,7 +127,17 @@ func (m Model) sharpnessPanel(a area) {
 	}
 	// With room for two lines, the second says what the update feels against the edge.
 	twoLines := a.h >= 10
-	items := []item{title("sharpness", "", 0), seriesKey("─", inkSharp, "λ₁", num(lam, 4), 4)}
+	lamKey := seriesKey("─", inkSharp, "λ₁", num(lam, 4), 4)
+	var wdNote item
+	if wd := s.Config.WeightDecay; wd > 0 {
+		// Every eigenvalue on this chart is of H + λI: λ₁'s key says so in both its forms,
+		// and the second line, when it has room, says by how much (the glossary's "weight
+		// decay" tells what it does to the edge).
+		lamKey.full[1].text += " +wd"
+		lamKey.short[1].text += " +wd"
+		wdNote = note("λ₁ incl. wd "+num(wd, 3), "", inkLabel, 0)
+	}
+	items := []item{title("sharpness", "", 0), lamKey}
 	if !math.IsNaN(next) {
 		items = append(items, seriesKey("+", inkBulk, nextName, num(next, 3), 3))
 	}
@@ -183,6 +193,9 @@ func (m Model) sharpnessPanel(a area) {
 	}
 	if logY {
 		extra = append(extra, note("(log scale)", "log", inkLabel, 0))
+	}
+	if wdNote.full != nil {
+		extra = append(extra, wdNote)
 	}
 	n := 0
 	if twoLines && feltLine.full != nil {

@@ -18,7 +18,7 @@ import (
 // TestGlossaryCoversTheScreen: every symbol or abbreviation that the golden screens show is
 // defined on the glossary page (as a term, or in a term's words), and every token the
 // charts screens draw — the synthetic run, Bulk-SGD past the edge, a stale basis, a
-// divergence, an edge far above the chart, and the density panel in its states, at 80×24 and
+// divergence, an edge far above the chart, weight decay on, and the density panel in its states, at 80×24 and
 // 120×40, without colour (NO_COLOR) and with — is a number, a
 // drawing glyph, or found in the glossary (screenTokensUndefined).
 func TestGlossaryCoversTheScreen(t *testing.T) {
@@ -121,6 +121,8 @@ func screenTokensUndefined(t *testing.T) []string {
 	var out []string
 	far := syntheticSnapshot(600) // the edge far above λ₁: named with ↑, not drawn
 	far.Config.LR, far.Threshold = 0.01, 200
+	decayed := syntheticSnapshot(600) // weight decay on: the sharpness chart's "incl. wd"
+	decayed.Config.WeightDecay = 0.01
 	// The density panel (s) too: with its density, far from its edge, while computing, and
 	// before one was computed.
 	dens, densFar, densBusy, densNone := densitySnapshot(), densitySnapshot(), densitySnapshot(), densitySnapshot()
@@ -131,7 +133,7 @@ func screenTokensUndefined(t *testing.T) []string {
 		snap    lab.Snapshot
 		density bool
 	}{{syntheticSnapshot(600), false}, {bulkSnapshot(false), false}, {bulkSnapshot(true), false},
-		{divergedSnapshot(600), false}, {far, false}, {dens, true}, {densFar, true}, {densBusy, true}, {densNone, true}}
+		{divergedSnapshot(600), false}, {far, false}, {decayed, false}, {dens, true}, {densFar, true}, {densBusy, true}, {densNone, true}}
 	for _, sc := range screens {
 		for _, r := range []*lipgloss.Renderer{asciiRenderer(), colorRenderer()} {
 			for _, size := range [][2]int{{80, 24}, {120, 40}} {
@@ -172,4 +174,33 @@ func screenTokensUndefined(t *testing.T) []string {
 		}
 	}
 	return out
+}
+
+// With weight decay on, the sharpness chart says that its values include the λI: λ₁'s key
+// reads "λ₁ 12.71 +wd" (its value goes before the +wd does), and the chart's second line
+// "λ₁ incl. wd 0.01" where it has room (200×60); nothing of it without decay.
+func TestSharpnessChartNotesWeightDecay(t *testing.T) {
+	for _, c := range []struct {
+		wd         float64
+		w, h       int
+		key, below string
+	}{{0.01, 200, 60, "─ λ₁ 12.71 +wd", "λ₁ incl. wd 0.01"}, {0.01, 120, 40, "─ λ₁ 12.71 +wd", ""}, {0.01, 80, 24, "─ λ₁ 12.71 +wd", ""},
+		{0, 200, 60, "─ λ₁ 12.71", ""}, {0, 80, 24, "─ λ₁ 12.71", ""}} {
+		snap := syntheticSnapshot(600)
+		snap.Config.WeightDecay = c.wd
+		m := New(idleEngine(t), asciiRenderer(), Options{})
+		mm, _ := m.Update(tea.WindowSizeMsg{Width: c.w, Height: c.h})
+		mm, _ = mm.Update(snapshotMsg{snap})
+		m.Close()
+		view := ansi.Strip(mm.View())
+		if !strings.Contains(view, c.key) {
+			t.Errorf("wd %v at %dx%d: no %q on the screen:\n%s", c.wd, c.w, c.h, c.key, view)
+		}
+		if c.below != "" && !strings.Contains(view, c.below) {
+			t.Errorf("wd %v at %dx%d: no %q on the screen:\n%s", c.wd, c.w, c.h, c.below, view)
+		}
+		if c.wd == 0 && strings.Contains(view, "wd") {
+			t.Errorf("no decay at %dx%d, but the screen names it:\n%s", c.w, c.h, view)
+		}
+	}
 }
