@@ -11,7 +11,8 @@ package tui
 // height and cuts it into equal columns, one a panel, so a panel moves or joins by an edit of
 // those tables. In the narrow arrangement the spectrum panel carries the G share of each
 // eigenvalue in place of the G/F panel; the picture of what the network learned (v) takes
-// the place of the spectrum and, in the wide arrangement, of the split beside it. Below
+// the place of the spectrum and, in the wide arrangement, of the split beside it; from
+// pictureBesideMinWidth columns it goes beside all the charts instead (besidePicture). Below
 // MinWidth×MinHeight the lab shows a message instead.
 
 const (
@@ -135,4 +136,35 @@ func splitN(w, n int) [][2]int {
 	}
 	out[n-1][1] = w - (n-1)*(pw+gap)
 	return out
+}
+
+// pictureBesideMinWidth is the width from which the picture (v) goes beside the charts, a
+// column on the right as tall as the charts grid, instead of in the spectrum's place: the
+// three columns of charts left of it are still as wide as the narrow arrangement's two.
+const pictureBesideMinWidth = 160
+
+// besidePicture returns l with the picture beside the charts when l is the wide arrangement
+// of a terminal at least pictureBesideMinWidth wide that shows the picture: the picture
+// takes two fifths of the width on the right, and the wide arrangement's panels (the
+// spectrum and the split back in their places; the bottom row the height k rows of bars
+// need) the rest. Otherwise it returns l as it is.
+func (l layout) besidePicture(k int) layout {
+	if _, ok := l.rects[panelPicture]; !ok || !l.wide || l.w < pictureBesideMinWidth {
+		return l
+	}
+	pw := l.w * 2 / 5
+	cw := l.w - pw - gap
+	bot := min(max(k+5, 8), l.chartsH*9/20)
+	heights := []int{l.chartsH - bot - 1, bot}
+	rects := make(map[panelID]rect) // a new map: l's is shared with its copies
+	y := 0
+	for i, row := range wideRows {
+		for j, c := range splitN(cw, len(row)) {
+			rects[row[j]] = rect{c[0], y, c[1], heights[i]}
+		}
+		y += heights[i] + 1
+	}
+	rects[panelPicture] = rect{cw + gap, 0, pw, l.chartsH}
+	l.rects = rects
+	return l
 }

@@ -7,7 +7,8 @@ import "strings"
 // layout gives each panel on screen a rectangle by its id (layout.go), and panelsView draws
 // the list in order, so a new view is one entry here and one place in the arrangements.
 
-// panelPicture is the picture of what the network learned (v): it takes the spectrum's place.
+// panelPicture is the picture of what the network learned (v): it takes the spectrum's place,
+// or goes beside the charts on a wide terminal.
 const panelPicture = panelEvents + 1
 
 // panel is one chart of the screen.
@@ -76,8 +77,14 @@ func screenPanels() []panel {
 	}
 }
 
-// panelsView draws the panels of l into one grid and renders it.
-func (m Model) panelsView(l layout) string { return m.drawPanels(l, screenPanels()) }
+// panelsView draws the panels of l into one grid and renders it; on a terminal wide enough
+// the picture goes beside the charts rather than in the spectrum's place (besidePicture).
+func (m Model) panelsView(l layout) string {
+	if m.picture {
+		l = l.besidePicture(max(len(m.snap.Basis.Values), m.snap.Config.K))
+	}
+	return m.drawPanels(l, screenPanels())
+}
 
 // drawPanels draws those of panels that l places, in order, into one grid and renders it.
 func (m Model) drawPanels(l layout, panels []panel) string {

@@ -1,13 +1,18 @@
 package tui
 
 import (
+	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
 	"sharpflat/lab"
@@ -334,5 +339,84 @@ func TestDrawPictureTestPoints(t *testing.T) {
 	drawPicture(g.all(), p, false, pictureLook{})
 	if s := g.render(&NewStyles(asciiRenderer()).Ink); strings.Contains(s, "△") {
 		t.Errorf("test points drawn without x:\n%s", s)
+	}
+}
+
+// From 160 columns the picture goes beside the charts: every panel of the wide arrangement
+// keeps a place, the picture is a column at the right as tall as the charts, and nothing
+// overlaps or leaves the grid; narrower, the layout is computeLayout's.
+func TestPictureBesideTheCharts(t *testing.T) {
+	for w := MinWidth; w <= 230; w += 5 {
+		for h := MinHeight; h <= 70; h += 4 {
+			l := computeLayout(w, h, 0, 1, h, true)
+			b := l.besidePicture(10)
+			if !l.wide || w < 160 {
+				if !maps.Equal(b.rects, l.rects) {
+					t.Errorf("%d×%d: the picture moved below 160 columns or outside the wide arrangement", w, h)
+				}
+				continue
+			}
+			want := append(slices.Concat(wideRows...), panelPicture)
+			got := slices.Collect(maps.Keys(b.rects))
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("%d×%d: panels %v, want %v", w, h, got, want)
+			}
+			pic := b.rects[panelPicture]
+			if pic.x+pic.w != w || pic.y != 0 || pic.h != l.chartsH || pic.w < w/3 {
+				t.Errorf("%d×%d: picture at %+v, want a column at the right %d tall", w, h, pic, l.chartsH)
+			}
+			cells := make([]bool, w*l.chartsH)
+			for id, r := range b.rects {
+				if r.x < 0 || r.y < 0 || r.w <= 0 || r.h <= 0 || r.x+r.w > w || r.y+r.h > l.chartsH {
+					t.Fatalf("%d×%d: panel %d at %+v outside the grid", w, h, id, r)
+				}
+				for y := r.y; y < r.y+r.h; y++ {
+					for x := r.x; x < r.x+r.w; x++ {
+						if cells[y*w+x] {
+							t.Fatalf("%d×%d: panel %d overlaps another at (%d, %d)", w, h, id, x, y)
+						}
+						cells[y*w+x] = true
+					}
+				}
+			}
+			if _, ok := l.rects[panelSplit]; ok {
+				t.Errorf("%d×%d: computeLayout's own picture layout changed", w, h)
+			}
+		}
+	}
+}
+
+// TestGoldenPicture: v on the moons at three sizes, without colour (NO_COLOR: density glyphs)
+// and in true colour (half blocks); at 200 columns the picture is beside the charts.
+// Regenerate with `go test ./tui -run TestGoldenPicture -update` and review the diff.
+func TestGoldenPicture(t *testing.T) {
+	moons := moonsSnapshot(t)
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
+		for _, color := range []bool{false, true} {
+			name := fmt.Sprintf("moons_%dx%d", size[0], size[1])
+			if color {
+				name += "_color"
+			}
+			t.Run(name, func(t *testing.T) {
+				r := asciiRenderer()
+				if color {
+					r = colorRenderer()
+				}
+				m := New(idleEngine(t), r, Options{})
+				t.Cleanup(m.Close)
+				var mm tea.Model = m
+				for _, msg := range []tea.Msg{tea.WindowSizeMsg{Width: size[0], Height: size[1]}, snapshotMsg{moons}, typed("v")} {
+					mm, _ = mm.Update(msg)
+				}
+				view := mm.View()
+				checkScreen(t, view, size[0], size[1])
+				if color != strings.Contains(view, "▀") {
+					t.Errorf("colour %v, half blocks %v", color, !color)
+				}
+				golden.RequireEqual(t, []byte(view))
+			})
+		}
 	}
 }
