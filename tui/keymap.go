@@ -35,6 +35,7 @@ type KeyMap struct {
 	LessonNext key.Binding
 	Lessons    key.Binding // the list of lessons
 	Picture    key.Binding // what the network learned: decision regions or a projection
+	TestPoints key.Binding // x while the picture shows: the test points over the training points (t is the refresh period)
 	Density    key.Binding // s: the spectrum panel shows the top-k bars or the density of H
 	Compare    key.Binding // saved runs beside the live one
 	Share      key.Binding // a command line that reproduces the setup
@@ -63,6 +64,7 @@ func DefaultKeyMap() *KeyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	quiet := func(keys ...string) key.Binding { return key.NewBinding(key.WithKeys(keys...)) }
+	disabled := func(b key.Binding) key.Binding { b.SetEnabled(false); return b }
 	return &KeyMap{
 		Pause:      b([]string{" "}, "space", "pause/resume"),
 		Step:       b([]string{"n"}, "n", "one step (pauses)"),
@@ -89,6 +91,7 @@ func DefaultKeyMap() *KeyMap {
 		LessonNext: quiet("right"),
 		Lessons:    b([]string{"l"}, "l", "lessons"),
 		Picture:    b([]string{"v"}, "v", "what the net learned"),
+		TestPoints: disabled(b([]string{"x"}, "x", "picture: test points on/off")),
 		Density:    b([]string{"s"}, "s", "spectrum: bars ↔ density"),
 		Compare:    b([]string{"o"}, "o", "compare saved runs"),
 		Share:      b([]string{"y"}, "y", "share this setup"),
@@ -183,13 +186,13 @@ func (k *KeyMap) shortHelpFits(h help.Model, w int, diverged bool) []key.Binding
 // FullHelp is every key, in columns.
 func (k *KeyMap) FullHelp() [][]key.Binding {
 	if k.ReadOnly {
-		return [][]key.Binding{{k.TextUp, k.Picture, k.Density, k.Share, k.Captions, k.Help, k.Quit}}
+		return [][]key.Binding{{k.TextUp, k.Picture, k.TestPoints, k.Density, k.Share, k.Captions, k.Help, k.Quit}}
 	}
 	return [][]key.Binding{
 		{k.LessonBack, k.Pause, k.Step, k.AlphaDown, k.Dom, k.LRDown, k.Momentum},
 		{k.KDown, k.RefreshDn, k.Recompute, k.Checkpoint, k.Rollback, k.Reset},
 		{k.Race, k.RaceFocus, k.RaceAll},
-		{k.TextUp, k.Preset, k.Lessons, k.Picture, k.Density, k.Compare, k.Share, k.Write, k.Captions, k.Help, k.Quit},
+		{k.TextUp, k.Preset, k.Lessons, k.Picture, k.TestPoints, k.Density, k.Compare, k.Share, k.Write, k.Captions, k.Help, k.Quit},
 	}
 }
 

@@ -420,3 +420,23 @@ func TestGoldenPicture(t *testing.T) {
 		}
 	}
 }
+
+// x switches the test points while its binding is enabled (the picture shows), and is any
+// other key while it is not.
+func TestPictureTestPointsKey(t *testing.T) {
+	km := DefaultKeyMap()
+	var s pictureState
+	if _, ok := s.key(typed("x"), km); ok || s.test {
+		t.Fatal("x acted with the picture off")
+	}
+	km.TestPoints.SetEnabled(true)
+	if words, ok := s.key(typed("x"), km); !ok || !s.test || !strings.Contains(words, "test points on") {
+		t.Errorf("x: %q %v, test %v", words, ok, s.test)
+	}
+	if _, ok := s.key(typed("t"), km); ok || !s.test {
+		t.Error("t (the refresh period) switched the test points")
+	}
+	if words, ok := s.key(typed("x"), km); !ok || s.test || words != "test points off" {
+		t.Errorf("x again: %q %v, test %v", words, ok, s.test)
+	}
+}

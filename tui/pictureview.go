@@ -1,6 +1,10 @@
 package tui
 
-import "github.com/muesli/termenv"
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
+)
 
 // v: the picture of what the network learned takes the place of the spectrum panels (the
 // spectrum and the G/F split in the wide arrangement, the spectrum in the narrow one).
@@ -24,9 +28,28 @@ func (m Model) picturePanel(a area) *colorLayer {
 }
 
 // pictureTest reports whether the picture shows the test points (x). The toggle's state
-// belongs in Model (model.go) and its key in Update (steer.go), which are not this file's:
-// until they are added the test points stay hidden.
+// belongs in Model (a pictureState field) and its key in Update (pictureState.key), which
+// are not this file's: until they are wired the test points stay hidden.
 func (m Model) pictureTest() bool { return false }
+
+// pictureState is what the picture's own keys change.
+type pictureState struct {
+	test bool // x: the test points over the training points
+}
+
+// key handles x (TestPoints, enabled while the picture shows; the lab's t is the refresh
+// period): it switches the test points and returns the status to show, or reports false for
+// any other key.
+func (s *pictureState) key(k tea.KeyMsg, km *KeyMap) (string, bool) {
+	if !key.Matches(k, km.TestPoints) {
+		return "", false
+	}
+	s.test = !s.test
+	if s.test {
+		return "test points on: hollow glyphs ○ △ over the training points, the title counts them (x hides them)", true
+	}
+	return "test points off", true
+}
 
 // regression reports whether the data has no classes (the teacher preset's data, for which
 // the engine paints no picture).
