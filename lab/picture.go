@@ -85,6 +85,10 @@ type Picture struct {
 
 	// XLabel and YLabel name the axes: "x₁" and "x₂", or "PC1 (23% of variance)".
 	XLabel, YLabel string
+
+	// Neurons is what each unit computes (the neurons view): over the extent for regions,
+	// the mean activation per class of the points drawn for a projection.
+	Neurons *Neurons
 }
 
 // PicturePoint is one example: its place in the picture's plane, its true class and the class
@@ -155,6 +159,8 @@ type Painter struct {
 	points         []PicturePoint // the points drawn, Pred unset
 	testInputs     []float64      // (n, 2) the inputs of the test points drawn (regions)
 	testPoints     []PicturePoint // the test points drawn, Pred unset (regions)
+	tiles          []float64      // (NeuronTileW·NeuronTileH, 2) the neuron tiles' sample centres (regions)
+	labels         []int          // the classes of the points drawn (for the neurons of a projection)
 	pred           []int          // scratch for predictions
 	out            []float64      // scratch (GW·GH, w_L) for the grid's outputs
 }
@@ -195,6 +201,7 @@ func (p *Painter) Paint(t *train.Trainer) *Picture {
 		pic.Test = p.predicted(m, theta, p.testPoints, p.testInputs)
 	}
 	pic.Points = p.predicted(m, theta, p.points, p.inputs)
+	pic.Neurons = paintNeurons(m, theta, p.kind == PictureRegions, p.tiles, p.inputs, p.labels, tr.Classes)
 	return pic
 }
 
@@ -254,6 +261,13 @@ func (p *Painter) prepare(tr, te *nn.Dataset) {
 		p.prepareProjection(set)
 	}
 	p.pred = make([]int, max(len(p.points), len(p.testPoints), len(p.samples)/2))
+	p.labels = make([]int, len(p.points))
+	for i, pt := range p.points {
+		p.labels[i] = int(pt.Class)
+	}
+	if p.kind == PictureRegions {
+		p.tiles = gridCentres(p.x0, p.x1, p.y0, p.y1, NeuronTileW, NeuronTileH)
+	}
 }
 
 // prepareRegions takes the extent of 2-D data (the bounding box of training and test points,
@@ -272,15 +286,7 @@ func (p *Painter) prepareRegions(tr, te *nn.Dataset) {
 	}
 	p.x0, p.x1 = pad(x0, x1)
 	p.y0, p.y1 = pad(y0, y1)
-	p.samples = make([]float64, 2*PictureGridW*PictureGridH)
-	for gy := 0; gy < PictureGridH; gy++ {
-		y := p.y1 - (float64(gy)+0.5)/PictureGridH*(p.y1-p.y0)
-		for gx := 0; gx < PictureGridW; gx++ {
-			i := gy*PictureGridW + gx
-			p.samples[2*i] = p.x0 + (float64(gx)+0.5)/PictureGridW*(p.x1-p.x0)
-			p.samples[2*i+1] = y
-		}
-	}
+	p.samples = gridCentres(p.x0, p.x1, p.y0, p.y1, PictureGridW, PictureGridH)
 	idx := spread(tr.N, MaxPicturePoints)
 	p.inputs = make([]float64, 2*len(idx))
 	p.points = make([]PicturePoint, len(idx))
@@ -330,6 +336,21 @@ func (p *Painter) prepareProjection(set *nn.Dataset) {
 	}
 	p.x0, p.x1 = pad(x0, x1)
 	p.y0, p.y1 = pad(y0, y1)
+}
+
+// gridCentres returns (w·h, 2) the centres of the w×h cells of [x0, x1]×[y0, y1], row-major,
+// row 0 at the top (y1).
+func gridCentres(x0, x1, y0, y1 float64, w, h int) []float64 {
+	c := make([]float64, 2*w*h)
+	for gy := 0; gy < h; gy++ {
+		y := y1 - (float64(gy)+0.5)/float64(h)*(y1-y0)
+		for gx := 0; gx < w; gx++ {
+			i := gy*w + gx
+			c[2*i] = x0 + (float64(gx)+0.5)/float64(w)*(x1-x0)
+			c[2*i+1] = y
+		}
+	}
+	return c
 }
 
 // pad widens [lo, hi] by a tenth of its length on each side (to [lo−1, hi+1] when it is a
