@@ -114,10 +114,6 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 	if !(*decay >= 0 && *decay <= maxHessianDecay) {
 		return usagef("hessian: --weight-decay %g, want 0…%g", *decay, maxHessianDecay)
 	}
-	if *decay != 0 && *bsf.on {
-		// The minibatch estimate binds its own Bounds (cmd_hessian_batch.go) without the decay.
-		return usagef("hessian: --batch-sharpness does not include --weight-decay yet: give --weight-decay 0 to measure it without")
-	}
 	act, err := nn.ParseActivation(*actName)
 	if err != nil {
 		return usagef("hessian: --act: %v", err)
@@ -200,7 +196,7 @@ func runHessian(args []string, stdout, stderr io.Writer) error {
 		HVPs: r.Products,
 	}
 	if *bsf.on {
-		rep.BatchSharpness, err = bsf.estimate(m, theta, &pool, runCfg, r, *seed, func() bool { return ctx.Err() != nil })
+		rep.BatchSharpness, err = bsf.estimate(m, theta, &pool, runCfg, r, *seed, *decay, func() bool { return ctx.Err() != nil })
 		if errors.Is(err, linalg.ErrCanceled) {
 			return fmt.Errorf("interrupted; nothing to report (%w)", err)
 		}

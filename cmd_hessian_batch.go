@@ -114,7 +114,7 @@ func (f *batchSharpnessFlags) size(cfg *train.Config, n int) int {
 
 // estimate runs train.EstimateBatchSharpness on pool with the top-k basis r.
 func (f *batchSharpnessFlags) estimate(m *nn.MLP, theta []float64, pool *nn.Dataset, cfg *train.Config, r train.CurvatureReport,
-	seed uint64, cancel func() bool) (*batchSharpnessReport, error) {
+	seed uint64, decay float64, cancel func() bool) (*batchSharpnessReport, error) {
 	edge := math.NaN()
 	if cfg != nil {
 		edge = cfg.StabilityThreshold()
@@ -130,7 +130,7 @@ func (f *batchSharpnessFlags) estimate(m *nn.MLP, theta []float64, pool *nn.Data
 	}
 	res, err := train.EstimateBatchSharpness(m, theta, pool, train.BatchSharpnessOptions{
 		Batch: b, Batches: *f.batches, Seed: seed, Rule: rule,
-		Basis: r.Vectors, Values: r.Values, Edge: edge, Cancel: cancel})
+		Basis: r.Vectors, Values: r.Values, Edge: edge, WeightDecay: decay, Cancel: cancel})
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,24 @@ func TestHessianWeightDecay(t *testing.T) {
 	if code != 0 || !strings.Contains(table, "decay     λ = 0.02") {
 		t.Errorf("table: code %d %s\n%s", code, errOut, table)
 	}
-	for _, bad := range [][]string{{"--weight-decay", "-1"}, {"--weight-decay", "11"}, {"--weight-decay", "0.1", "--batch-sharpness"}} {
+	// Batch sharpness of the full batch with the decay is the Rayleigh quotient of H + λI
+	// along ∇L + λθ: from the undecayed Bound's gradient and HVP by hand,
+	// (gᵀHg + λ‖g‖²)/‖g‖² with g = ∇L + λθ.
+	_, rb := hessianJSON(t, append(base, "--weight-decay", "0.02", "--batch-sharpness")...)
+	g := make([]float64, len(th))
+	for i, x := range b.Grad() {
+		g[i] = x + lambda*th[i]
+	}
+	hg := make([]float64, len(g))
+	b.HVP(hg, g)
+	var gHg, gg float64
+	for i := range g {
+		gHg, gg = gHg+g[i]*hg[i], gg+g[i]*g[i]
+	}
+	if want := gHg/gg + lambda; rb.BatchSharpness == nil || math.Abs(float64(rb.BatchSharpness.Mean)-want) > 1e-10*math.Abs(want) {
+		t.Errorf("λ_B of the full batch with decay %+v, want %v", rb.BatchSharpness, want)
+	}
+	for _, bad := range [][]string{{"--weight-decay", "-1"}, {"--weight-decay", "11"}} {
 		if code, _, errOut := runCLI(t, append([]string{"hessian"}, append(base, bad...)...)...); code != 2 || !strings.Contains(errOut, "weight-decay") {
 			t.Errorf("%v: code %d, %s", bad, code, errOut)
 		}

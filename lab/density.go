@@ -162,7 +162,7 @@ func (e *Engine) startDensity() {
 		e.log(train.EventError, "density: "+err.Error())
 		return
 	}
-	model, theta, step, seed := t.Model(), t.Theta(), t.StepCount(), t.Config().Seed
+	model, theta, step, seed, wd := t.Model(), t.Theta(), t.StepCount(), t.Config().Seed, t.Config().WeightDecay
 	cancel, done := &atomic.Bool{}, &atomic.Int64{}
 	d.cancel, d.done, d.err = cancel, done, ""
 	gen := d.gen
@@ -173,7 +173,7 @@ func (e *Engine) startDensity() {
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		view, err := computeDensity(model, theta, &hess, step, seed, func() bool {
+		view, err := computeDensity(model, theta, &hess, step, seed, wd, func() bool {
 			n := done.Add(1) - 1
 			if hook != nil {
 				hook(gen, int(n))
@@ -252,13 +252,15 @@ func (e *Engine) densityDone(gen uint64, v *DensityView, err error) {
 	d.last = v
 }
 
-// computeDensity binds a network at θ on the Hessian set and estimates the density of H with
-// the default probes and steps; cancel is called before every product.
-func computeDensity(m *nn.MLP, theta []float64, hess *nn.Dataset, step int, seed uint64, cancel func() bool) (*DensityView, error) {
+// computeDensity binds a network at θ on the Hessian set and estimates the density of H
+// (+ wd·I, the run's weight decay) with the default probes and steps; cancel is called
+// before every product.
+func computeDensity(m *nn.MLP, theta []float64, hess *nn.Dataset, step int, seed uint64, wd float64, cancel func() bool) (*DensityView, error) {
 	b, err := m.Bind(theta, hess)
 	if err != nil {
 		return nil, fmt.Errorf("density at step %d: %w", step, err)
 	}
+	b.SetWeightDecay(wd)
 	r, err := train.Density(b, nn.Hessian, train.DensityOptions{Steps: densitySteps, Seed: seed, Cancel: cancel})
 	if err != nil {
 		return nil, fmt.Errorf("density at step %d: %w", step, err)

@@ -18,7 +18,15 @@ import (
 // recomputed at the same step (Lanczos from a random start, 80 steps on P = 778, finds the
 // extreme eigenvalue to far below 1e-6; the refresh's λ₁ is exact to its tolerance 1e-6).
 func TestDensityLandsInSnapshot(t *testing.T) {
-	e, sub := startPaused(t, small(), Options{})
+	for _, wd := range []float64{0, 0.5} {
+		c := small()
+		c.WeightDecay = wd // H + λI: the basis's λ₁ and the density's top both shift by λ
+		densityLands(t, c)
+	}
+}
+
+func densityLands(t *testing.T, c train.Config) {
+	e, sub := startPaused(t, c, Options{})
 	e.StepN(3)
 	await(t, sub, "three steps", func(s Snapshot) bool { return s.Step == 3 && s.Run == Paused })
 	e.Recompute()
@@ -213,7 +221,7 @@ func benchmarkDensity(b *testing.B, preset string) {
 	_, _, h := tr.Data()
 	b.ResetTimer()
 	for range b.N {
-		if _, err := computeDensity(tr.Model(), tr.Theta(), h, tr.StepCount(), c.Seed, func() bool { return false }); err != nil {
+		if _, err := computeDensity(tr.Model(), tr.Theta(), h, tr.StepCount(), c.Seed, c.WeightDecay, func() bool { return false }); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -61,7 +61,7 @@ func measureDensity(t *train.Trainer, step int, cancel func() bool) (densityPoin
 	_, _, hess := t.Data()
 	p := densityPoint{Step: step, Edge: train.Num(cfg.StabilityThreshold()), Classes: hess.Classes, K: cfg.K}
 	theta := t.Theta()
-	b, err := t.Model().Bind(theta, hess)
+	b, err := t.Bind(theta, hess)
 	if err != nil {
 		return p, err
 	}

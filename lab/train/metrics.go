@@ -69,7 +69,7 @@ func (n *OptNum) UnmarshalJSON(b []byte) error { return (*Num)(n).UnmarshalJSON(
 type Metrics struct {
 	Step int `json:"step"` // steps completed
 
-	Loss      Num `json:"loss"`       // minibatch loss before this step's update
+	Loss      Num `json:"loss"`       // minibatch data loss before this step's update (no weight-decay penalty)
 	GradNorm  Num `json:"grad_norm"`  // ‖g‖ of the minibatch gradient
 	TrainLoss Num `json:"train_loss"` // full training set, every eval_every steps
 	TrainAcc  Num `json:"train_acc"`
