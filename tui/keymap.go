@@ -10,49 +10,52 @@ import (
 // KeyMap is every key of the lab. A pair of keys (←/→, −/+) is two bindings of which only the
 // first carries the help text, so the help shows one line for the pair and stays the truth.
 type KeyMap struct {
-	Pause      key.Binding
-	Step       key.Binding
-	AlphaDown  key.Binding // toward Dom
-	AlphaUp    key.Binding // toward Bulk
-	Dom        key.Binding
-	SGD        key.Binding
-	Bulk       key.Binding
-	Damped     key.Binding // D: Dom-damped (slows only the directions above the edge)
-	LRDown     key.Binding
-	LRUp       key.Binding
-	KDown      key.Binding
-	KUp        key.Binding
-	RefreshDn  key.Binding // refresh more often (smaller T)
-	RefreshUp  key.Binding // less often (larger T, then manual only)
-	Recompute  key.Binding
-	Momentum   key.Binding
-	Checkpoint key.Binding
-	Rollback   key.Binding
-	Reset      key.Binding
-	Preset     key.Binding
-	Write      key.Binding
-	LessonBack key.Binding // lesson mode: the previous step (← takes it from α)
-	LessonNext key.Binding
-	Lessons    key.Binding // the list of lessons
-	Picture    key.Binding // what the network learned: decision regions or a projection
-	TestPoints key.Binding // x while the picture shows: the test points over the training points (t is the refresh period)
-	Density    key.Binding // s: the spectrum panel shows the top-k bars or the density of H
-	Compare    key.Binding // saved runs beside the live one
-	Share      key.Binding // a command line that reproduces the setup
-	Select     key.Binding // enter in a list
-	Captions   key.Binding
-	Help       key.Binding
-	Quit       key.Binding
-	ScrollUp   key.Binding // the glossary page
-	ScrollDown key.Binding
-	TextUp     key.Binding // lesson mode: scroll a lesson's text that does not fit (also read-only)
-	TextDown   key.Binding
-	Close      key.Binding // esc: back to the charts
-	Race       key.Binding // f: a race from here (Dom-SGD, SGD, Bulk-SGD or the chooser's), f again ends it
-	RaceEnd    key.Binding // esc in a race (on the charts): ends it, keeping the focused arm
-	RaceFocus  key.Binding // tab in a race: the next arm has the focus
-	RaceAll    key.Binding // A in a race: keys act on every arm, or on the focused one
-	RaceChoose key.Binding // F: choose a race's arms
+	Pause       key.Binding
+	Step        key.Binding
+	AlphaDown   key.Binding // toward Dom
+	AlphaUp     key.Binding // toward Bulk
+	Dom         key.Binding
+	SGD         key.Binding
+	Bulk        key.Binding
+	Damped      key.Binding // D: Dom-damped (slows only the directions above the edge)
+	LRDown      key.Binding
+	LRUp        key.Binding
+	KDown       key.Binding
+	KUp         key.Binding
+	RefreshDn   key.Binding // refresh more often (smaller T)
+	RefreshUp   key.Binding // less often (larger T, then manual only)
+	Recompute   key.Binding
+	Momentum    key.Binding
+	Checkpoint  key.Binding
+	Rollback    key.Binding
+	Reset       key.Binding
+	Preset      key.Binding
+	Write       key.Binding
+	LessonBack  key.Binding // lesson mode: the previous step (← takes it from α)
+	LessonNext  key.Binding
+	Lessons     key.Binding // the list of lessons
+	Picture     key.Binding // what the network learned: decision regions or a projection
+	TestPoints  key.Binding // x while the picture shows: the test points over the training points (t is the refresh period)
+	Neurons     key.Binding // V: what each neuron computes (off until wired into Update, see pictureState.key)
+	NeuronsBack key.Binding // ← while the neurons show: the previous page of a wide layer (α's otherwise)
+	NeuronsNext key.Binding
+	Density     key.Binding // s: the spectrum panel shows the top-k bars or the density of H
+	Compare     key.Binding // saved runs beside the live one
+	Share       key.Binding // a command line that reproduces the setup
+	Select      key.Binding // enter in a list
+	Captions    key.Binding
+	Help        key.Binding
+	Quit        key.Binding
+	ScrollUp    key.Binding // the glossary page
+	ScrollDown  key.Binding
+	TextUp      key.Binding // lesson mode: scroll a lesson's text that does not fit (also read-only)
+	TextDown    key.Binding
+	Close       key.Binding // esc: back to the charts
+	Race        key.Binding // f: a race from here (Dom-SGD, SGD, Bulk-SGD or the chooser's), f again ends it
+	RaceEnd     key.Binding // esc in a race (on the charts): ends it, keeping the focused arm
+	RaceFocus   key.Binding // tab in a race: the next arm has the focus
+	RaceAll     key.Binding // A in a race: keys act on every arm, or on the focused one
+	RaceChoose  key.Binding // F: choose a race's arms
 
 	// ReadOnly hides the steering keys from the help (they are refused with a message).
 	ReadOnly bool
@@ -66,49 +69,52 @@ func DefaultKeyMap() *KeyMap {
 	quiet := func(keys ...string) key.Binding { return key.NewBinding(key.WithKeys(keys...)) }
 	disabled := func(b key.Binding) key.Binding { b.SetEnabled(false); return b }
 	return &KeyMap{
-		Pause:      b([]string{" "}, "space", "pause/resume"),
-		Step:       b([]string{"n"}, "n", "one step (pauses)"),
-		AlphaDown:  b([]string{"left", "["}, "←/→", "α −/+ 0.05"),
-		AlphaUp:    quiet("right", "]"),
-		Dom:        b([]string{"d"}, "d/g/b/D", "Dom/SGD/Bulk/Damped"),
-		SGD:        quiet("g"),
-		Bulk:       quiet("b"),
-		Damped:     quiet("D"),
-		LRDown:     b([]string{"-", "_"}, "-/+", "η ÷/× 1.25"),
-		LRUp:       quiet("+", "="),
-		KDown:      b([]string{"k"}, "k/K", "subspace k −/+ 1"),
-		KUp:        quiet("K"),
-		RefreshDn:  b([]string{"t"}, "t/T", "refresh more/less often"),
-		RefreshUp:  quiet("T"),
-		Recompute:  b([]string{"e"}, "e", "recompute eigenspace"),
-		Momentum:   b([]string{"m"}, "m", "momentum 0 ↔ 0.9"),
-		Checkpoint: b([]string{"c"}, "c", "checkpoint"),
-		Rollback:   b([]string{"u"}, "u", "roll back"),
-		Reset:      b([]string{"r"}, "r", "reset (same seed)"),
-		Preset:     b([]string{"p"}, "p", "next preset"),
-		Write:      b([]string{"w"}, "w", "write run so far"),
-		LessonBack: b([]string{"left"}, "←/→", "lesson step back/next"),
-		LessonNext: quiet("right"),
-		Lessons:    b([]string{"l"}, "l", "lessons"),
-		Picture:    b([]string{"v"}, "v", "what the net learned"),
-		TestPoints: disabled(b([]string{"x"}, "x", "picture: test points on/off")),
-		Density:    b([]string{"s"}, "s", "spectrum: bars ↔ density"),
-		Compare:    b([]string{"o"}, "o", "compare saved runs"),
-		Share:      b([]string{"y"}, "y", "share this setup"),
-		Select:     b([]string{"enter"}, "enter", "choose"),
-		Captions:   b([]string{"i"}, "i", "captions on/off"),
-		Help:       b([]string{"?"}, "?", "keys, then glossary"),
-		Quit:       b([]string{"q", "ctrl+c"}, "q", "quit"),
-		ScrollUp:   b([]string{"up", "pgup"}, "↑/↓", "scroll"),
-		ScrollDown: quiet("down", "pgdown"),
-		TextUp:     b([]string{"pgup"}, "pgup/pgdn", "scroll the lesson text"),
-		TextDown:   quiet("pgdown"),
-		Close:      b([]string{"esc"}, "esc", "back to the charts"),
-		Race:       b([]string{"f"}, "f/F", "race from here / choose arms"),
-		RaceEnd:    quiet("esc"),
-		RaceFocus:  b([]string{"tab"}, "tab", "race: focus the next arm"),
-		RaceAll:    b([]string{"A"}, "A", "race: keys act on all arms"),
-		RaceChoose: quiet("F"),
+		Pause:       b([]string{" "}, "space", "pause/resume"),
+		Step:        b([]string{"n"}, "n", "one step (pauses)"),
+		AlphaDown:   b([]string{"left", "["}, "←/→", "α −/+ 0.05"),
+		AlphaUp:     quiet("right", "]"),
+		Dom:         b([]string{"d"}, "d/g/b/D", "Dom/SGD/Bulk/Damped"),
+		SGD:         quiet("g"),
+		Bulk:        quiet("b"),
+		Damped:      quiet("D"),
+		LRDown:      b([]string{"-", "_"}, "-/+", "η ÷/× 1.25"),
+		LRUp:        quiet("+", "="),
+		KDown:       b([]string{"k"}, "k/K", "subspace k −/+ 1"),
+		KUp:         quiet("K"),
+		RefreshDn:   b([]string{"t"}, "t/T", "refresh more/less often"),
+		RefreshUp:   quiet("T"),
+		Recompute:   b([]string{"e"}, "e", "recompute eigenspace"),
+		Momentum:    b([]string{"m"}, "m", "momentum 0 ↔ 0.9"),
+		Checkpoint:  b([]string{"c"}, "c", "checkpoint"),
+		Rollback:    b([]string{"u"}, "u", "roll back"),
+		Reset:       b([]string{"r"}, "r", "reset (same seed)"),
+		Preset:      b([]string{"p"}, "p", "next preset"),
+		Write:       b([]string{"w"}, "w", "write run so far"),
+		LessonBack:  b([]string{"left"}, "←/→", "lesson step back/next"),
+		LessonNext:  quiet("right"),
+		Lessons:     b([]string{"l"}, "l", "lessons"),
+		Picture:     b([]string{"v"}, "v", "what the net learned"),
+		TestPoints:  disabled(b([]string{"x"}, "x", "picture: test points on/off")),
+		Neurons:     disabled(b([]string{"V"}, "V", "what each neuron computes")),
+		NeuronsBack: disabled(b([]string{"left"}, "←/→", "neurons: page (not α)")),
+		NeuronsNext: disabled(quiet("right")),
+		Density:     b([]string{"s"}, "s", "spectrum: bars ↔ density"),
+		Compare:     b([]string{"o"}, "o", "compare saved runs"),
+		Share:       b([]string{"y"}, "y", "share this setup"),
+		Select:      b([]string{"enter"}, "enter", "choose"),
+		Captions:    b([]string{"i"}, "i", "captions on/off"),
+		Help:        b([]string{"?"}, "?", "keys, then glossary"),
+		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
+		ScrollUp:    b([]string{"up", "pgup"}, "↑/↓", "scroll"),
+		ScrollDown:  quiet("down", "pgdown"),
+		TextUp:      b([]string{"pgup"}, "pgup/pgdn", "scroll the lesson text"),
+		TextDown:    quiet("pgdown"),
+		Close:       b([]string{"esc"}, "esc", "back to the charts"),
+		Race:        b([]string{"f"}, "f/F", "race from here / choose arms"),
+		RaceEnd:     quiet("esc"),
+		RaceFocus:   b([]string{"tab"}, "tab", "race: focus the next arm"),
+		RaceAll:     b([]string{"A"}, "A", "race: keys act on all arms"),
+		RaceChoose:  quiet("F"),
 	}
 }
 
@@ -186,13 +192,13 @@ func (k *KeyMap) shortHelpFits(h help.Model, w int, diverged bool) []key.Binding
 // FullHelp is every key, in columns.
 func (k *KeyMap) FullHelp() [][]key.Binding {
 	if k.ReadOnly {
-		return [][]key.Binding{{k.TextUp, k.Picture, k.TestPoints, k.Density, k.Share, k.Captions, k.Help, k.Quit}}
+		return [][]key.Binding{{k.TextUp, k.Picture, k.TestPoints, k.Neurons, k.NeuronsBack, k.Density, k.Share, k.Captions, k.Help, k.Quit}}
 	}
 	return [][]key.Binding{
 		{k.LessonBack, k.Pause, k.Step, k.AlphaDown, k.Dom, k.LRDown, k.Momentum},
 		{k.KDown, k.RefreshDn, k.Recompute, k.Checkpoint, k.Rollback, k.Reset},
 		{k.Race, k.RaceFocus, k.RaceAll},
-		{k.TextUp, k.Preset, k.Lessons, k.Picture, k.TestPoints, k.Density, k.Compare, k.Share, k.Write, k.Captions, k.Help, k.Quit},
+		{k.TextUp, k.Preset, k.Lessons, k.Picture, k.TestPoints, k.Neurons, k.NeuronsBack, k.Density, k.Compare, k.Share, k.Write, k.Captions, k.Help, k.Quit},
 	}
 }
 

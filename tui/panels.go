@@ -22,7 +22,7 @@ type panel struct {
 	draw func(m Model, a area, wide bool)
 	// layer, if set, draws the panel instead of draw and returns the cells it paints in
 	// colours of its own (half-block pictures), to go over the rendered grid; nil for none.
-	layer func(m Model, a area, wide bool) *colorLayer
+	layer func(m Model, a area, wide bool) []*colorLayer
 }
 
 // screenPanels is every panel the charts grid can show, in drawing order.
@@ -62,7 +62,7 @@ func screenPanels() []panel {
 			}},
 		{id: panelPicture, glossary: "",
 			draw:  func(m Model, a area, _ bool) { m.picturePanel(a) },
-			layer: func(m Model, a area, _ bool) *colorLayer { return m.picturePanel(a) }},
+			layer: func(m Model, a area, _ bool) []*colorLayer { return m.picturePanel(a) }},
 		{id: panelSplit, glossary: "Gᵢ, Fᵢ", caption: captionOf(panelSplit),
 			draw: func(m Model, a area, _ bool) { m.splitPanel(a) }},
 		// Wide, the events have a title line and three lines an event; narrow, one line each.
@@ -105,9 +105,7 @@ func (m Model) drawPanels(l layout, panels []panel) string {
 			r = captionUnder(a, r, p.caption(m))
 		}
 		if p.layer != nil {
-			if cl := p.layer(m, a.sub(r.x, r.y, r.w, r.h), l.wide); cl != nil {
-				layers = append(layers, cl)
-			}
+			layers = append(layers, p.layer(m, a.sub(r.x, r.y, r.w, r.h), l.wide)...)
 			continue
 		}
 		p.draw(m, a.sub(r.x, r.y, r.w, r.h), l.wide)

@@ -440,3 +440,35 @@ func TestPictureTestPointsKey(t *testing.T) {
 		t.Errorf("x again: %q %v, test %v", words, ok, s.test)
 	}
 }
+
+// V opens the neurons at their first page; while they show, ←/→ page (and are not α's);
+// closed, ← is any other key again.
+func TestPictureNeuronsKeys(t *testing.T) {
+	km := DefaultKeyMap()
+	km.Neurons.SetEnabled(true)
+	km.NeuronsBack.SetEnabled(true)
+	km.NeuronsNext.SetEnabled(true)
+	left, right := tea.KeyMsg{Type: tea.KeyLeft}, tea.KeyMsg{Type: tea.KeyRight}
+	s := pictureState{page: 3}
+	if _, ok := s.key(left, km); ok {
+		t.Fatal("← acted with the neurons closed")
+	}
+	if words, ok := s.key(typed("V"), km); !ok || !s.neurons || s.page != 0 || !strings.Contains(words, "not α") {
+		t.Fatalf("V: %q %v %+v", words, ok, s)
+	}
+	for _, k := range []tea.KeyMsg{right, right, left, left, left} {
+		if _, ok := s.key(k, km); !ok {
+			t.Fatalf("%v not taken while the neurons show", k)
+		}
+	}
+	if s.page != 0 {
+		t.Errorf("page %d after →→←←←, want 0", s.page)
+	}
+	s.key(right, km)
+	if s.page != 1 {
+		t.Errorf("page %d after →, want 1", s.page)
+	}
+	if words, ok := s.key(typed("V"), km); !ok || s.neurons || !strings.Contains(words, "α again") {
+		t.Errorf("V again: %q %v %+v", words, ok, s)
+	}
+}

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"sharpflat/lab"
+
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
@@ -20,35 +22,67 @@ func (m Model) pictureWords() string {
 	return "picture on: the test points on their top two principal components, coloured by the class the network predicts (v hides it)"
 }
 
-// picturePanel draws the picture into a and returns its colour layer (nil without colour).
-func (m Model) picturePanel(a area) *colorLayer {
+// picturePanel draws the picture (or, with V, the neurons) into a and returns its colour
+// layers (none without colour).
+func (m Model) picturePanel(a area) []*colorLayer {
 	pal := sessionPalette(m.c.Styles)
-	look := pictureLook{test: m.pictureTest(), color: pal.profile != termenv.Ascii, pal: pal}
-	return drawPicture(a, m.snap.Picture, m.regression(), look)
+	st := m.pictureState()
+	look := pictureLook{test: st.test, color: pal.profile != termenv.Ascii, pal: pal}
+	if st.neurons {
+		var ne *lab.Neurons
+		step := 0
+		if p := m.snap.Picture; p != nil {
+			ne, step = p.Neurons, p.Step
+		}
+		return drawNeurons(a, ne, step, st.page, look)
+	}
+	if l := drawPicture(a, m.snap.Picture, m.regression(), look); l != nil {
+		return []*colorLayer{l}
+	}
+	return nil
 }
 
-// pictureTest reports whether the picture shows the test points (x). The toggle's state
-// belongs in Model (a pictureState field) and its key in Update (pictureState.key), which
-// are not this file's: until they are wired the test points stay hidden.
-func (m Model) pictureTest() bool { return false }
+// pictureState returns the state of the picture's own keys (x, V, ←/→ in the neurons). It
+// belongs in Model as a field (model.go), changed by pictureState.key from Update (steer.go),
+// which are not this file's: until they are wired it is the zero state (the decision
+// picture without the test points).
+func (m Model) pictureState() pictureState { return pictureState{} }
 
 // pictureState is what the picture's own keys change.
 type pictureState struct {
-	test bool // x: the test points over the training points
+	test    bool // x: the test points over the training points
+	neurons bool // V: the neurons view in the picture's place
+	page    int  // ←/→ while the neurons show: the page of a wide layer
 }
 
-// key handles x (TestPoints, enabled while the picture shows; the lab's t is the refresh
-// period): it switches the test points and returns the status to show, or reports false for
-// any other key.
+// key handles the picture's keys and returns the status to show, or reports false for any
+// other key: x (TestPoints, enabled while the picture shows; the lab's t is the refresh
+// period) switches the test points; V (Neurons) the neurons view, whose ←/→ (NeuronsBack,
+// NeuronsNext, enabled while it shows, before α's) page through wide layers. The caller
+// keeps m.picture on while the neurons show (the engine paints them with the picture),
+// and enables the bindings to match.
 func (s *pictureState) key(k tea.KeyMsg, km *KeyMap) (string, bool) {
-	if !key.Matches(k, km.TestPoints) {
-		return "", false
+	switch {
+	case key.Matches(k, km.TestPoints):
+		s.test = !s.test
+		if s.test {
+			return "test points on: hollow glyphs ○ △ over the training points, the title counts them (x hides them)", true
+		}
+		return "test points off", true
+	case key.Matches(k, km.Neurons):
+		s.neurons, s.page = !s.neurons, 0
+		if s.neurons {
+			return "neurons: what each unit computes, layer by layer, the outputs last; ←/→ page through wide layers (not α) until V closes the view", true
+		}
+		return "neurons off: ←/→ slide α again", true
+	case s.neurons && key.Matches(k, km.NeuronsBack):
+		s.page = max(0, s.page-1)
+		return "", true
+	case s.neurons && key.Matches(k, km.NeuronsNext):
+		s.page++ // drawNeurons clamps it to the last page
+		return "", true
 	}
-	s.test = !s.test
-	if s.test {
-		return "test points on: hollow glyphs ○ △ over the training points, the title counts them (x hides them)", true
-	}
-	return "test points off", true
+	return "", false
 }
 
 // regression reports whether the data has no classes (the teacher preset's data, for which
