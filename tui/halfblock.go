@@ -129,11 +129,16 @@ func (p palette) sequence(c rgb, bg bool) string {
 	return p.profile.Convert(termenv.RGBColor(fmt.Sprintf("#%02x%02x%02x", c.r, c.g, c.b))).Sequence(bg)
 }
 
-// renderRow returns row y of the layer as text with its colours, ending with a reset.
-func (l *colorLayer) renderRow(y int, p palette, seqs map[[2]any]string) string {
-	var b strings.Builder
+// seqKey names a colour in front or behind, for a cache of their sequences.
+type seqKey struct {
+	c  rgb
+	bg bool
+}
+
+// renderRow writes row y of the layer to b as text with its colours, ending with a reset.
+func (l *colorLayer) renderRow(b *strings.Builder, y int, p palette, seqs map[seqKey]string) {
 	seq := func(c rgb, bg bool) string {
-		k := [2]any{c, bg}
+		k := seqKey{c, bg}
 		s, ok := seqs[k]
 		if !ok {
 			s = p.sequence(c, bg)
@@ -150,18 +155,20 @@ func (l *colorLayer) renderRow(y int, p palette, seqs map[[2]any]string) string 
 			r = ' '
 		}
 		if first || c.fg != fg || c.bg != bg || c.bold != bold {
-			params := []string{"0"}
+			b.WriteString("\x1b[0")
 			if c.bold {
-				params = append(params, "1")
+				b.WriteString(";1")
 			}
-			params = append(params, seq(c.fg, false), seq(c.bg, true))
-			b.WriteString("\x1b[" + strings.Join(params, ";") + "m")
+			b.WriteByte(';')
+			b.WriteString(seq(c.fg, false))
+			b.WriteByte(';')
+			b.WriteString(seq(c.bg, true))
+			b.WriteByte('m')
 			fg, bg, bold, first = c.fg, c.bg, c.bold, false
 		}
 		b.WriteRune(r)
 	}
 	b.WriteString("\x1b[0m")
-	return b.String()
 }
 
 // spliceLayers draws the layers over the rendered grid (lines of equal width, as
@@ -173,7 +180,8 @@ func spliceLayers(rendered string, layers []*colorLayer, p palette) string {
 		return rendered
 	}
 	lines := strings.Split(rendered, "\n")
-	seqs := map[[2]any]string{}
+	seqs := map[seqKey]string{}
+	var b strings.Builder
 	for _, l := range layers {
 		for y := 0; y < l.h; y++ {
 			i := l.y + y
@@ -181,7 +189,11 @@ func spliceLayers(rendered string, layers []*colorLayer, p palette) string {
 				continue
 			}
 			line := lines[i]
-			lines[i] = ansi.Truncate(line, l.x, "") + l.renderRow(y, p, seqs) + ansi.TruncateLeft(line, l.x+l.w, "")
+			b.Reset()
+			b.WriteString(ansi.Truncate(line, l.x, ""))
+			l.renderRow(&b, y, p, seqs)
+			b.WriteString(ansi.TruncateLeft(line, l.x+l.w, ""))
+			lines[i] = b.String()
 		}
 	}
 	return strings.Join(lines, "\n")

@@ -212,6 +212,8 @@ func TestDrawPictureMoons(t *testing.T) {
 	}
 }
 
+// BenchmarkDrawPicture draws and renders the moons' picture in a 120×40 panel, in glyphs
+// (NO_COLOR) and in true-colour half blocks spliced over the rendered grid.
 func BenchmarkDrawPicture(b *testing.B) {
 	c, _ := train.Preset("moons")
 	tr, err := train.New(c)
@@ -219,10 +221,26 @@ func BenchmarkDrawPicture(b *testing.B) {
 		b.Fatal(err)
 	}
 	p := lab.NewPainter().Paint(tr)
-	g := newGrid(120, 40)
-	b.ReportAllocs()
-	for b.Loop() {
-		drawPicture(g.all(), p, false, pictureLook{})
+	for _, color := range []bool{false, true} {
+		name := "glyphs"
+		r := asciiRenderer()
+		if color {
+			name, r = "halfblocks", colorRenderer()
+		}
+		b.Run(name, func(b *testing.B) {
+			st := NewStyles(r)
+			pal := sessionPalette(st)
+			b.ReportAllocs()
+			for b.Loop() {
+				g := newGrid(120, 40)
+				l := drawPicture(g.all(), p, false, pictureLook{test: true, color: color, pal: pal})
+				var ls []*colorLayer
+				if l != nil {
+					ls = append(ls, l)
+				}
+				spliceLayers(g.render(&st.Ink), ls, pal)
+			}
+		})
 	}
 }
 
