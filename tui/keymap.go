@@ -36,7 +36,7 @@ type KeyMap struct {
 	Lessons     key.Binding // the list of lessons
 	Picture     key.Binding // what the network learned: decision regions or a projection
 	TestPoints  key.Binding // x while the picture shows: the test points over the training points (t is the refresh period)
-	Neurons     key.Binding // V: what each neuron computes (off until wired into Update, see pictureState.key)
+	Neurons     key.Binding // V: what each neuron computes (pictureState.key)
 	NeuronsBack key.Binding // ← while the neurons show: the previous page of a wide layer (α's otherwise)
 	NeuronsNext key.Binding
 	Density     key.Binding // s: the spectrum panel shows the top-k bars or the density of H
@@ -95,7 +95,7 @@ func DefaultKeyMap() *KeyMap {
 		Lessons:     b([]string{"l"}, "l", "lessons"),
 		Picture:     b([]string{"v"}, "v", "what the net learned"),
 		TestPoints:  disabled(b([]string{"x"}, "x", "picture: test points on/off")),
-		Neurons:     disabled(b([]string{"V"}, "V", "what each neuron computes")),
+		Neurons:     b([]string{"V"}, "V", "what each neuron computes"),
 		NeuronsBack: disabled(b([]string{"left"}, "←/→", "neurons: page (not α)")),
 		NeuronsNext: disabled(quiet("right")),
 		Density:     b([]string{"s"}, "s", "spectrum: bars ↔ density"),

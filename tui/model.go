@@ -75,17 +75,18 @@ type Model struct {
 
 	want intent // settings asked for and not necessarily seen in a snapshot yet
 
-	page        page        // what the screen shows besides the charts: keys, glossary
-	glossaryTop int         // first line of the glossary shown (it scrolls with ↑/↓)
-	textTop     int         // first line of the lesson text shown (it scrolls with pgup/pgdn)
-	textStep    int         // the lesson step textTop belongs to (another step starts at its top)
-	captions    bool        // i: a line under each panel says how to read it
-	confirmQuit bool        // q was pressed on an unsaved session: q again quits
-	savedStep   int         // the step of the last run written with w (-1: none)
-	list        list        // a list open over the charts (l, o)
-	picture     bool        // v: the picture of what the network learned replaces a panel
-	density     bool        // s: the spectrum panel shows the density of H instead of the top-k bars
-	shown       lessonShown // the lesson step whose show was applied (lessonShow)
+	page        page         // what the screen shows besides the charts: keys, glossary
+	glossaryTop int          // first line of the glossary shown (it scrolls with ↑/↓)
+	textTop     int          // first line of the lesson text shown (it scrolls with pgup/pgdn)
+	textStep    int          // the lesson step textTop belongs to (another step starts at its top)
+	captions    bool         // i: a line under each panel says how to read it
+	confirmQuit bool         // q was pressed on an unsaved session: q again quits
+	savedStep   int          // the step of the last run written with w (-1: none)
+	list        list         // a list open over the charts (l, o)
+	picture     bool         // v: the picture of what the network learned replaces a panel
+	pic         pictureState // x, V and ←/→ in the neurons (pictureview.go)
+	density     bool         // s: the spectrum panel shows the density of H instead of the top-k bars
+	shown       lessonShown  // the lesson step whose show was applied (lessonShow)
 	runs        []comparedRun
 	shared      string        // the last command line y made
 	raceChoice  []lab.ArmSpec // the arms f races (the chooser's last choice; nil: lab.DefaultRace)
@@ -232,6 +233,9 @@ func (m Model) handleBurst(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // key handles one key: the density panel's keys (densityKey), then every other.
 func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if mm, cmd, ok := m.densityKey(k); ok {
+		return mm, cmd
+	}
+	if mm, cmd, ok := m.pictureKey(k); ok {
 		return mm, cmd
 	}
 	return m.handleKey(k)

@@ -490,3 +490,32 @@ func TestPictureNeuronsKeys(t *testing.T) {
 		t.Errorf("V again: %q %v %+v", words, ok, s)
 	}
 }
+
+// The lab's keys end to end: v shows the picture, x its test points, V the neurons (←/→
+// page them and leave α alone), V again closes them and ← slides α again.
+func TestPictureKeysInTheLab(t *testing.T) {
+	moons := moonsSnapshot(t)
+	m := New(idleEngine(t), asciiRenderer(), Options{})
+	t.Cleanup(m.Close)
+	var mm tea.Model = m
+	send := func(msgs ...tea.Msg) string {
+		for _, msg := range msgs {
+			mm, _ = mm.Update(msg)
+		}
+		return mm.View()
+	}
+	if v := send(tea.WindowSizeMsg{Width: 120, Height: 40}, snapshotMsg{moons}, typed("v"), typed("x")); !strings.Contains(v, "hollow: test") || !strings.Contains(v, "test points on") {
+		t.Errorf("v x:\n%s", v)
+	}
+	seq := mm.(Model).want.seq
+	v := send(typed("V"), tea.KeyMsg{Type: tea.KeyRight})
+	if !strings.Contains(v, "what each neuron computes") || !strings.Contains(v, "page 2/") || mm.(Model).want.seq != seq {
+		t.Errorf("V →: page 2 and α as it was:\n%s", v)
+	}
+	if v := send(typed("V")); strings.Contains(v, "what each neuron computes") || !mm.(Model).c.KeyMap.AlphaDown.Enabled() {
+		t.Errorf("V again:\n%s", v)
+	}
+	if send(tea.KeyMsg{Type: tea.KeyRight}); mm.(Model).want.seq == seq {
+		t.Error("→ after V closed did not slide α")
+	}
+}

@@ -42,11 +42,41 @@ func (m Model) picturePanel(a area) []*colorLayer {
 	return nil
 }
 
-// pictureState returns the state of the picture's own keys (x, V, ←/→ in the neurons). It
-// belongs in Model as a field (model.go), changed by pictureState.key from Update (steer.go),
-// which are not this file's: until they are wired it is the zero state (the decision
-// picture without the test points).
-func (m Model) pictureState() pictureState { return pictureState{} }
+// pictureState returns the state of the picture's own keys (x, V, ←/→ in the neurons).
+func (m Model) pictureState() pictureState { return m.pic }
+
+// pictureKey handles the picture's keys before the others (pictureState.key): V opens the
+// neurons (asking the engine for the picture they are painted with) and closes them with
+// the picture. It reports false for any other key.
+func (m Model) pictureKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
+	if m.confirmQuit || m.list.kind != listNone || m.chooser.open {
+		return m, nil, false
+	}
+	was := m.pic.neurons
+	words, ok := m.pic.key(k, m.c.KeyMap)
+	if !ok {
+		return m, nil, false
+	}
+	if m.pic.neurons != was {
+		m.picture = m.pic.neurons
+		m.sub.WantPicture(m.picture)
+	}
+	m.syncPictureKeys()
+	if words == "" {
+		return m, nil, true
+	}
+	mm, cmd := m.setStatus(words, false)
+	return mm, cmd, true
+}
+
+// syncPictureKeys enables x while the decision picture shows and ←/→'s paging while the
+// neurons do (the KeyMap is the session's, shared by the model's copies).
+func (m Model) syncPictureKeys() {
+	km := m.c.KeyMap
+	km.TestPoints.SetEnabled(m.picture && !m.pic.neurons)
+	km.NeuronsBack.SetEnabled(m.pic.neurons)
+	km.NeuronsNext.SetEnabled(m.pic.neurons)
+}
 
 // pictureState is what the picture's own keys change.
 type pictureState struct {

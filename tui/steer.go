@@ -80,7 +80,9 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	case key.Matches(k, km.Picture):
 		m.picture = !m.picture
+		m.pic.neurons = false
 		m.sub.WantPicture(m.picture)
+		m.syncPictureKeys()
 		if m.picture {
 			return m.setStatus(m.pictureWords(), false)
 		}
