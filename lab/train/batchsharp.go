@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 
 	"gonum.org/v1/gonum/floats"
 
@@ -36,9 +34,8 @@ type BatchSharpnessOptions struct {
 	// WeightDecay is λ of the run's L2 penalty (Config.WeightDecay): g_B and H_B are those of
 	// L_B + (λ/2)‖θ‖² (nn.Bound.SetWeightDecay), as the step's are. 0: none.
 	WeightDecay float64
-	// Cancel is called before every minibatch, or pair of minibatches computed at once on
-	// two cores (at most four products), always from the caller's goroutine; true stops the
-	// estimate with an error wrapping linalg.ErrCanceled.
+	// Cancel is called before every pass and product; true stops the estimate with an error
+	// wrapping linalg.ErrCanceled.
 	Cancel func() bool
 }
 
@@ -81,8 +78,7 @@ type BatchSharpness struct {
 //
 // Cost: per batch one forward–backward pass and one minibatch HVP, a second HVP when d_B is
 // not parallel to g_B (a projected rule); nothing of size P×P. One nn.Bound is rebound for
-// every batch; with more than one core, small batches go in pairs on two Bounds at once
-// (the same bits as one at a time).
+// every batch.
 func EstimateBatchSharpness(m *nn.MLP, theta []float64, data *nn.Dataset, opt BatchSharpnessOptions) (BatchSharpness, error) {
 	var s batchSharpener
 	var b *nn.Bound
@@ -95,9 +91,6 @@ type batchSharpener struct {
 	idx   []int      // a permutation of 0…N−1, partially reshuffled for every batch
 	batch nn.Dataset // the minibatch, its slices reused
 	d, hv []float64  // d_B and H_B x (P each)
-	// twin and twinBound are the second of a pair's buffers and Bound (estimate).
-	twin      *batchSharpener
-	twinBound *nn.Bound
 }
 
 // estimate is EstimateBatchSharpness binding *bound (nil: a new Bound is made and stored).
@@ -146,131 +139,72 @@ func (s *batchSharpener) estimate(bound **nn.Bound, m *nn.MLP, theta []float64, 
 	}
 	sub := Subspace{Vectors: opt.Basis, Values: opt.Values, Edge: opt.Edge}
 	var accB, accD welford
-	add := func(r batchSample) error {
-		res.Products += r.products
-		if r.err != nil {
-			return r.err
+	for range batches {
+		on := data
+		if !full {
+			s.draw(rng, data, opt.Batch)
+			on = &s.batch
 		}
-		if r.hasG {
-			accB.add(r.qg)
-		}
-		if r.hasD {
-			accD.add(r.qd)
-		}
-		return nil
-	}
-	// Small minibatches keep one core busy (a Bound splits its examples over the cores only
-	// when there are many): batches go in pairs, the second on a goroutine of its own with
-	// buffers of its own (twin). The draws and the sums are in batch order either way, so the
-	// estimate has the same bits on one core as on two. Cancel is asked on this goroutine
-	// only, before each pair: an engine's interrupt hook need not be safe for two callers.
-	pairs := !full && batches > 1 && runtime.GOMAXPROCS(0) > 1 && opt.Batch < pairMaxBatch
-	if pairs && s.twin == nil {
-		s.twin = &batchSharpener{d: make([]float64, p), hv: make([]float64, p)}
-	}
-	for i := 0; i < batches; {
 		if err := canceled(); err != nil {
 			return res, err
 		}
-		if pairs && i+1 < batches {
-			s.drawInto(rng, data, opt.Batch, &s.batch)
-			s.drawInto(rng, data, opt.Batch, &s.twin.batch)
-			var second batchSample
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				second = s.twin.sample(&s.twinBound, m, theta, &s.twin.batch, rule, sub, opt.WeightDecay)
-			}()
-			first := s.sample(bound, m, theta, &s.batch, rule, sub, opt.WeightDecay)
-			wg.Wait()
-			if err := add(first); err != nil {
+		if *bound == nil {
+			b, err := m.Bind(theta, on)
+			if err != nil {
 				return res, err
 			}
-			if err := add(second); err != nil {
+			*bound = b
+			b.SetWeightDecay(opt.WeightDecay)
+		} else {
+			(*bound).SetWeightDecay(opt.WeightDecay)
+			if err := (*bound).Rebind(theta, on); err != nil {
 				return res, err
 			}
-			i += 2
+		}
+		b := *bound
+		g := b.Grad() // the Bound's own, unchanged by its products
+		gg := floats.Dot(g, g)
+		if gg == 0 || math.IsNaN(gg) || math.IsInf(gg, 0) {
 			continue
 		}
-		on := data
-		if !full {
-			s.drawInto(rng, data, opt.Batch, &s.batch)
-			on = &s.batch
-		}
-		if err := add(s.sample(bound, m, theta, on, rule, sub, opt.WeightDecay)); err != nil {
+		if err := canceled(); err != nil {
 			return res, err
 		}
-		i++
+		b.HVP(s.hv, g)
+		res.Products++
+		qg := floats.Dot(g, s.hv) / gg
+		accB.add(qg)
+
+		rule.Direction(s.d, g, sub)
+		dd := floats.Dot(s.d, s.d)
+		if dd == 0 {
+			continue
+		}
+		if parallel(s.d, g, dd, gg) {
+			accD.add(qg)
+			continue
+		}
+		if err := canceled(); err != nil {
+			return res, err
+		}
+		b.HVP(s.hv, s.d)
+		res.Products++
+		accD.add(floats.Dot(s.d, s.hv) / dd)
 	}
 	res.Batch, res.Update = accB.estimate(), accD.estimate()
 	return res, nil
 }
 
-// pairMaxBatch: minibatches of at least this many examples already spread over the cores
-// inside their Bound, and go one at a time.
-const pairMaxBatch = 512
-
-// batchSample is one minibatch's contribution: g_BᵀH_Bg_B/‖g_B‖² (when g_B ≠ 0) and
-// d_BᵀH_Bd_B/‖d_B‖² (when d_B ≠ 0), with the products spent.
-type batchSample struct {
-	qg, qd     float64
-	hasG, hasD bool
-	products   int
-	err        error
-}
-
-// sample binds *bound (nil: a new Bound, stored) at θ on the minibatch on and measures it,
-// with s's d and hv as work space.
-func (s *batchSharpener) sample(bound **nn.Bound, m *nn.MLP, theta []float64, on *nn.Dataset, rule Rule, sub Subspace, decay float64) (r batchSample) {
-	if *bound == nil {
-		b, err := m.Bind(theta, on)
-		if err != nil {
-			r.err = err
-			return r
-		}
-		*bound = b
-		b.SetWeightDecay(decay)
-	} else {
-		(*bound).SetWeightDecay(decay)
-		if r.err = (*bound).Rebind(theta, on); r.err != nil {
-			return r
-		}
-	}
-	b := *bound
-	g := b.Grad() // the Bound's own, unchanged by its products
-	gg := floats.Dot(g, g)
-	if gg == 0 || math.IsNaN(gg) || math.IsInf(gg, 0) {
-		return r
-	}
-	b.HVP(s.hv, g)
-	r.products++
-	r.qg, r.hasG = floats.Dot(g, s.hv)/gg, true
-
-	rule.Direction(s.d, g, sub)
-	dd := floats.Dot(s.d, s.d)
-	if dd == 0 {
-		return r
-	}
-	if parallel(s.d, g, dd, gg) {
-		r.qd, r.hasD = r.qg, true
-		return r
-	}
-	b.HVP(s.hv, s.d)
-	r.products++
-	r.qd, r.hasD = floats.Dot(s.d, s.hv)/dd, true
-	return r
-}
-
-// drawInto fills d with B examples of data sampled without replacement: the first B
+// draw fills s.batch with B examples of data sampled without replacement: the first B
 // places of s.idx after a partial Fisher–Yates shuffle (uniform whatever order s.idx was
 // left in).
-func (s *batchSharpener) drawInto(rng *rand.Rand, data *nn.Dataset, b int, d *nn.Dataset) {
+func (s *batchSharpener) draw(rng *rand.Rand, data *nn.Dataset, b int) {
 	n := data.N
 	for i := range b {
 		j := i + rng.IntN(n-i)
 		s.idx[i], s.idx[j] = s.idx[j], s.idx[i]
 	}
+	d := &s.batch
 	d.Name, d.N, d.D, d.Classes, d.Out = data.Name, b, data.D, data.Classes, data.Out
 	d.X = resize(d.X, b*data.D)
 	for r, i := range s.idx[:b] {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -144,7 +143,7 @@ func TestBatchSharpnessAgainstDenseHessian(t *testing.T) {
 		var hs [][][]float64
 		var gs [][]float64
 		for range batches {
-			s.drawInto(rng, &data, batch, &s.batch)
+			s.draw(rng, &data, batch)
 			seen := map[int]bool{}
 			for _, i := range s.idx[:batch] {
 				if seen[i] {
@@ -223,37 +222,6 @@ func TestBatchSharpnessFullBatch(t *testing.T) {
 	got, err := EstimateBatchSharpness(m, theta, &data, BatchSharpnessOptions{Batch: 8, Batches: 1, Seed: 1})
 	if err != nil || got.Batch.Samples != 1 || got.Batch.StdErr != 0 {
 		t.Errorf("M = 1: %+v, %v; want one sample with standard error 0", got.Batch, err)
-	}
-}
-
-// On two cores small batches go in pairs, each on a Bound of its own: the draws and the sums
-// keep the batch order, so the estimate is the same bits as on one core (an odd M ends on a
-// single batch), with and without a projection and a weight decay.
-func TestBatchSharpnessPairsSameBits(t *testing.T) {
-	m, theta, data := sharpNet(t, nn.CrossEntropy)
-	basis := orthonormal(len(theta), 3, 11)
-	for _, opt := range []BatchSharpnessOptions{
-		{Batch: 6, Batches: 9, Seed: 3},
-		{Batch: 6, Batches: 8, Seed: 4, Rule: Blend{0, 1}, Basis: basis, Values: []float64{3, 2, 1}, WeightDecay: 0.01},
-	} {
-		at := func(procs int) (BatchSharpness, *batchSharpener) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			var s batchSharpener
-			var b *nn.Bound
-			r, err := s.estimate(&b, m, theta, &data, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return r, &s
-		}
-		one, s1 := at(1)
-		two, s2 := at(2)
-		if one != two {
-			t.Errorf("%+v: one core %+v, two %+v", opt, one, two)
-		}
-		if s1.twin != nil || s2.twin == nil {
-			t.Errorf("pairs on one core %v, on two %v: want only on two", s1.twin != nil, s2.twin != nil)
-		}
 	}
 }
 
