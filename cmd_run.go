@@ -41,7 +41,7 @@ func configFlags(fs *flag.FlagSet) func() (train.Config, error) {
 		case *string:
 			fs.StringVar(p, f.Name, *p, f.Usage)
 		default:
-			fs.Var(fieldFlag{&scratch, f}, f.Name, f.Usage)
+			fs.Var(&fieldFlag{c: &scratch, f: f}, f.Name, f.Usage)
 		}
 	}
 	return func() (train.Config, error) {
@@ -84,19 +84,34 @@ func configFlags(fs *flag.FlagSet) func() (train.Config, error) {
 }
 
 // fieldFlag is one setting of train.Config as a flag.
+// fieldFlag is a setting's flag of a type the flag package has no Var for. It keeps the text
+// given: the config it parses into is scratch (build applies every given flag to the preset),
+// and parsing may rewrite the field itself (--update bulk becomes the weights w_dom 0,
+// w_bulk 1 and leaves update empty), so the field's value read back would lose the flag.
 type fieldFlag struct {
-	c *train.Config
-	f train.Field
+	c     *train.Config
+	f     train.Field
+	raw   string
+	given bool
 }
 
-func (v fieldFlag) String() string {
-	if v.c == nil {
+func (v *fieldFlag) String() string {
+	switch {
+	case v == nil || v.c == nil:
 		return ""
+	case v.given:
+		return v.raw
 	}
 	return v.f.Get(v.c)
 }
 
-func (v fieldFlag) Set(s string) error { return v.f.Set(v.c, s) }
+func (v *fieldFlag) Set(s string) error {
+	if err := v.f.Set(v.c, s); err != nil {
+		return err
+	}
+	v.raw, v.given = s, true
+	return nil
+}
 
 func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "[--preset NAME] [overrides] --steps N --out DIR | --resume DIR [--steps N]", stdout, stderr)

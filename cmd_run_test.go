@@ -489,3 +489,26 @@ func TestMemoryRefusalNamesTheFlag(t *testing.T) {
 		t.Errorf("hessian: %d %q", code, errOut)
 	}
 }
+
+// --update names the rule of the run: the blends' weights reach config.json (found by review:
+// parsing rewrote the scratch field to the weights and left update empty, and the preset was
+// then given "", so --update bulk trained SGD without a word), and dom-damped stays a rule.
+func TestUpdateFlagReachesTheRun(t *testing.T) {
+	for _, c := range []struct {
+		update      string
+		wDom, wBulk float64
+		keep        string
+	}{{"bulk", 0, 1, ""}, {"dom", 1, 0, ""}, {"alpha=0.25", 1, 0.5, ""}, {"w=0.5/1", 0.5, 1, ""}, {"dom-damped", 1, 1, "dom-damped"}} {
+		out := filepath.Join(t.TempDir(), "r")
+		if code, _, errOut := runCLI(t, "run", "--preset", "eos", "--update", c.update, "--steps", "0", "--out", out, "--quiet"); code != 0 {
+			t.Fatalf("--update %s: %s", c.update, errOut)
+		}
+		cfg, err := train.LoadConfigFile(filepath.Join(out, "config.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.WDom != c.wDom || cfg.WBulk != c.wBulk || string(cfg.Update) != c.keep {
+			t.Errorf("--update %s: w_dom %v, w_bulk %v, update %q; want %v, %v, %q", c.update, cfg.WDom, cfg.WBulk, cfg.Update, c.wDom, c.wBulk, c.keep)
+		}
+	}
+}
