@@ -43,7 +43,7 @@ type Config struct {
 	// the update rule and the optimizer (for Adam too: coupled L2 as PyTorch's Adam, not
 	// AdamW), and the Hessian, the GGN and every eigenvalue the lab measures get + λ. The
 	// losses in the metrics stay the data loss. Left out of config.json at 0.
-	WeightDecay float64 `json:"weight_decay,omitempty" flag:"weight-decay" help:"weight decay λ: pulls every weight toward 0 a little each step (adds (λ/2)‖θ‖² to the loss, so λ to every Hessian eigenvalue)" check:"[0,10]" note:"0: off"`
+	WeightDecay float64 `json:"weight_decay,omitempty" flag:"weight-decay" help:"weight decay λ: pulls every weight toward 0 a little each step (adds (λ/2)‖θ‖² to the loss, so λ to every Hessian eigenvalue; a projected update projects it too)" check:"[0,10]" note:"0: off"`
 	Batch       int     `json:"batch" flag:"batch" help:"minibatch size (0: full batch)" check:"[0,inf)" note:"0: full batch"`
 	WDom        float64 `json:"w_dom" flag:"w-dom" help:"weight of the Dominant component of the update" check:"[0,10]"`
 	WBulk       float64 `json:"w_bulk" flag:"w-bulk" help:"weight of the Bulk component of the update" check:"[0,10]"`
