@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -463,30 +462,7 @@ func BenchmarkKeyToScreenDensity(b *testing.B) {
 				b.Fatal(err)
 			}
 			l.waitFor(b, "800 HVPs") // the first density: the next starts at the next refresh
-			var c0 train.Config
-			l.e.Do(func(tr *train.Trainer) { c0 = tr.Config() })
-			lat := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				key, lr := "+", c0.LR*1.25
-				if i%2 == 1 {
-					key, lr = "-", c0.LR
-				}
-				l.mark()
-				t0 := time.Now()
-				if _, err := l.ptmx.Write([]byte(key)); err != nil {
-					b.Fatal(err)
-				}
-				l.waitFor(b, "η "+num(lr, 4)+":")
-				lat = append(lat, time.Since(t0))
-			}
-			b.StopTimer()
-			slices.Sort(lat)
-			q := func(f float64) float64 {
-				return float64(lat[min(len(lat)-1, int(f*float64(len(lat))))].Microseconds()) / 1000
-			}
-			b.ReportMetric(q(0.5), "p50-ms")
-			b.ReportMetric(q(0.95), "p95-ms")
+			keyToScreen(b, l)
 		})
 	}
 }
