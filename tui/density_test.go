@@ -10,8 +10,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest"
 
 	"sharpflat/lab"
 	"sharpflat/lab/lesson"
@@ -73,54 +71,25 @@ func TestDensityGolden(t *testing.T) {
 	busy.Density = lab.DensityState{Busy: true}
 	none := densitySnapshot()
 	none.Density = lab.DensityState{}
-	type dcase struct {
-		name  string
-		w, h  int
-		snap  *lab.Snapshot
-		keys  []tea.KeyMsg
-		want  string
-		color bool
-	}
-	var cases []dcase
+	var cases []goldenCase
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		for _, color := range []bool{false, true} {
 			suffix := fmt.Sprintf("_%dx%d", size[0], size[1])
 			if color {
 				suffix += "_color"
 			}
-			cases = append(cases, dcase{name: "density" + suffix, w: size[0], h: size[1], snap: &snap, keys: []tea.KeyMsg{typed("s")}, want: "800 HVPs", color: color})
+			cases = append(cases, goldenCase{name: "density" + suffix, w: size[0], h: size[1], snap: &snap, keys: []tea.KeyMsg{typed("s")}, want: "800 HVPs", color: color})
 		}
 	}
 	cases = append(cases,
-		dcase{name: "density_captions_80x24", w: 80, h: 24, snap: &snap, keys: []tea.KeyMsg{typed("s"), typed("i")}, want: "outliers ◆"},
-		dcase{name: "density_busy_80x24", w: 80, h: 24, snap: &busy, keys: []tea.KeyMsg{typed("s")}, want: "computing the density"},
-		dcase{name: "density_none_readonly_80x24", w: 80, h: 24, snap: &none, keys: []tea.KeyMsg{typed("s")}, want: "the teacher can compute"})
+		goldenCase{name: "density_captions_80x24", w: 80, h: 24, snap: &snap, keys: []tea.KeyMsg{typed("s"), typed("i")}, want: "outliers ◆"},
+		goldenCase{name: "density_busy_80x24", w: 80, h: 24, snap: &busy, keys: []tea.KeyMsg{typed("s")}, want: "computing the density"},
+		goldenCase{name: "density_none_readonly_80x24", w: 80, h: 24, snap: &none, keys: []tea.KeyMsg{typed("s")}, want: "the teacher can compute"})
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			r := asciiRenderer()
-			if c.color {
-				r = colorRenderer()
-			}
-			opts := Options{}
-			if strings.Contains(c.name, "readonly") {
-				opts.ReadOnly = true
-			}
-			m := New(idleEngine(t), r, opts)
-			t.Cleanup(m.Close)
-			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(c.w, c.h))
-			tm.Send(snapshotMsg{*c.snap})
-			for _, k := range c.keys {
-				tm.Send(k)
-			}
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(ansi.Strip(string(b)), c.want) },
-				teatest.WithDuration(budget), teatest.WithCheckInterval(10*time.Millisecond))
-			if err := tm.Quit(); err != nil {
-				t.Fatal(err)
-			}
-			view := tm.FinalModel(t, teatest.WithFinalTimeout(budget)).View()
-			checkScreen(t, view, c.w, c.h)
-			golden.RequireEqual(t, []byte(view))
-		})
+		if strings.Contains(c.name, "readonly") {
+			c.opts.ReadOnly = true
+		}
+		t.Run(c.name, func(t *testing.T) { c.run(t) })
 	}
 }
 

@@ -108,30 +108,34 @@ func TestGolden(t *testing.T) {
 		goldenCase{name: "race_captions_80x24", w: 80, h: 24, snap: &race, keys: []tea.KeyMsg{typed("i")}, want: "each arm"},
 		goldenCase{name: "race_help_120x40", w: 120, h: 40, snap: &race, keys: []tea.KeyMsg{typed("?")}, want: "race from here"})
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			r := asciiRenderer()
-			if c.color {
-				r = colorRenderer()
-			}
-			m := New(idleEngine(t), r, c.opts)
-			t.Cleanup(m.Close)
-			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(c.w, c.h))
-			if c.snap != nil {
-				tm.Send(snapshotMsg{*c.snap})
-			}
-			for _, k := range c.keys {
-				tm.Send(k)
-			}
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(ansi.Strip(string(b)), c.want) },
-				teatest.WithDuration(budget), teatest.WithCheckInterval(10*time.Millisecond))
-			if err := tm.Quit(); err != nil {
-				t.Fatal(err)
-			}
-			view := tm.FinalModel(t, teatest.WithFinalTimeout(budget)).View()
-			checkScreen(t, view, c.w, c.h)
-			golden.RequireEqual(t, []byte(view))
-		})
+		t.Run(c.name, func(t *testing.T) { c.run(t) })
 	}
+}
+
+// run draws the case's screen (its snapshot, then its keys, until it shows want) and checks
+// it against its golden file, testdata/<test>/<name>.golden.
+func (c goldenCase) run(t *testing.T) {
+	r := asciiRenderer()
+	if c.color {
+		r = colorRenderer()
+	}
+	m := New(idleEngine(t), r, c.opts)
+	t.Cleanup(m.Close)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(c.w, c.h))
+	if c.snap != nil {
+		tm.Send(snapshotMsg{*c.snap})
+	}
+	for _, k := range c.keys {
+		tm.Send(k)
+	}
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(ansi.Strip(string(b)), c.want) },
+		teatest.WithDuration(budget), teatest.WithCheckInterval(10*time.Millisecond))
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	view := tm.FinalModel(t, teatest.WithFinalTimeout(budget)).View()
+	checkScreen(t, view, c.w, c.h)
+	golden.RequireEqual(t, []byte(view))
 }
 
 // checkScreen fails unless view is exactly h lines of at most w cells (the renderer would
