@@ -94,17 +94,17 @@ func FrobeniusSqFunc(dim, nops, samples int, seed uint64, mul MulFunc) []Estimat
 	rd := newRademacher(seed)
 	z := make([]float64, dim)
 	dst := vectors(nops, dim)
-	acc := make([]welford, nops)
+	acc := make([]Welford, nops)
 	for s := 0; s < samples; s++ {
 		rd.fill(z)
 		mul(dst, z)
 		for j, d := range dst {
-			acc[j].add(floats.Dot(d, d))
+			acc[j].Add(floats.Dot(d, d))
 		}
 	}
 	est := make([]Estimate, nops)
 	for j := range est {
-		est[j] = acc[j].estimate()
+		est[j] = acc[j].Estimate()
 	}
 	return est
 }
@@ -215,7 +215,7 @@ func CancelableEnergyFunc(dim, nops int, V [][]float64, samples int, seed uint64
 	}
 	rd := newRademacher(seed)
 	z := make([]float64, dim)
-	acc := make([]welford, nops)
+	acc := make([]Welford, nops)
 	for s := 0; s < samples; s++ {
 		if err := canceled(); err != nil {
 			return nil, err
@@ -224,12 +224,12 @@ func CancelableEnergyFunc(dim, nops int, V [][]float64, samples int, seed uint64
 		ProjectBulk(z, V, z)
 		mul(dst, z)
 		for j, d := range dst {
-			acc[j].add(floats.Dot(d, d))
+			acc[j].Add(floats.Dot(d, d))
 		}
 	}
 	for j := range res {
 		r := &res[j]
-		bulk := acc[j].estimate()
+		bulk := acc[j].Estimate()
 		r.Total = Estimate{Mean: exact[j] + bulk.Mean, StdErr: bulk.StdErr, Samples: samples}
 		if r.Total.Mean > 0 {
 			r.Fraction = r.Dom / r.Total.Mean
@@ -239,20 +239,24 @@ func CancelableEnergyFunc(dim, nops int, V [][]float64, samples int, seed uint64
 	return res, nil
 }
 
-// welford accumulates a mean and a variance in one pass.
-type welford struct {
+// Welford accumulates a mean and a variance in one pass (Welford 1962), for an Estimate of
+// samples that come one at a time.
+type Welford struct {
 	n       int
 	mean, s float64 // s = Σ (x − mean)²
 }
 
-func (w *welford) add(x float64) {
+// Add adds one sample.
+func (w *Welford) Add(x float64) {
 	w.n++
 	d := x - w.mean
 	w.mean += d / float64(w.n)
 	w.s += d * (x - w.mean)
 }
 
-func (w *welford) estimate() Estimate {
+// Estimate is the mean and its standard error, the sample standard deviation over √n (0 for
+// one sample; Mean 0 and Samples 0 for none).
+func (w *Welford) Estimate() Estimate {
 	e := Estimate{Mean: w.mean, Samples: w.n}
 	if w.n > 1 {
 		e.StdErr = math.Sqrt(w.s / float64(w.n-1) / float64(w.n))

@@ -337,15 +337,15 @@ func trapezoid(x, y []float64) float64 {
 // Σⱼ τⱼ² θⱼᵖ, with its standard error over the probes (zero with one probe). Each probe's
 // sum is exact, q₁ᵀAᵖq₁, for p < 2m, so the error is that of Hutchinson's estimator.
 func (q Quadrature) Moment(p int) Estimate {
-	var acc welford
+	var acc Welford
 	for i, nodes := range q.Nodes {
 		s := 0.0
 		for j, theta := range nodes {
 			s += q.Weights[i][j] * math.Pow(theta, float64(p))
 		}
-		acc.add(s)
+		acc.Add(s)
 	}
-	return acc.estimate()
+	return acc.Estimate()
 }
 
 // Range is the smallest and largest node over all probes (NaN, NaN without nodes).

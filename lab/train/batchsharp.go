@@ -138,7 +138,7 @@ func (s *batchSharpener) estimate(bound **nn.Bound, m *nn.MLP, theta []float64, 
 		}
 	}
 	sub := Subspace{Vectors: opt.Basis, Values: opt.Values, Edge: opt.Edge}
-	var accB, accD welford
+	var accB, accD linalg.Welford
 	for range batches {
 		on := data
 		if !full {
@@ -173,7 +173,7 @@ func (s *batchSharpener) estimate(bound **nn.Bound, m *nn.MLP, theta []float64, 
 		b.HVP(s.hv, g)
 		res.Products++
 		qg := floats.Dot(g, s.hv) / gg
-		accB.add(qg)
+		accB.Add(qg)
 
 		rule.Direction(s.d, g, sub)
 		dd := floats.Dot(s.d, s.d)
@@ -181,7 +181,7 @@ func (s *batchSharpener) estimate(bound **nn.Bound, m *nn.MLP, theta []float64, 
 			continue
 		}
 		if parallel(s.d, g, dd, gg) {
-			accD.add(qg)
+			accD.Add(qg)
 			continue
 		}
 		if err := canceled(); err != nil {
@@ -189,9 +189,9 @@ func (s *batchSharpener) estimate(bound **nn.Bound, m *nn.MLP, theta []float64, 
 		}
 		b.HVP(s.hv, s.d)
 		res.Products++
-		accD.add(floats.Dot(s.d, s.hv) / dd)
+		accD.Add(floats.Dot(s.d, s.hv) / dd)
 	}
-	res.Batch, res.Update = accB.estimate(), accD.estimate()
+	res.Batch, res.Update = estimate(&accB), estimate(&accD)
 	return res, nil
 }
 
@@ -246,27 +246,12 @@ func parallel(d, g []float64, dd, gg float64) bool {
 	return r <= 1e-24*dd
 }
 
-// welford accumulates a mean and a variance in one pass (as linalg's Hutchinson estimates).
-type welford struct {
-	n       int
-	mean, s float64 // s = Σ (x − mean)²
-}
-
-func (w *welford) add(x float64) {
-	w.n++
-	dx := x - w.mean
-	w.mean += dx / float64(w.n)
-	w.s += dx * (x - w.mean)
-}
-
-// estimate is the mean and its standard error (0 for one sample; Mean NaN for none).
-func (w *welford) estimate() linalg.Estimate {
-	e := linalg.Estimate{Mean: w.mean, Samples: w.n}
-	if w.n == 0 {
+// estimate is w's Estimate, with Mean NaN when there was no sample (no minibatch had a
+// non-zero direction).
+func estimate(w *linalg.Welford) linalg.Estimate {
+	e := w.Estimate()
+	if e.Samples == 0 {
 		e.Mean = math.NaN()
-	}
-	if w.n > 1 {
-		e.StdErr = math.Sqrt(w.s / float64(w.n-1) / float64(w.n))
 	}
 	return e
 }
