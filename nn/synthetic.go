@@ -62,7 +62,14 @@ func balancedLabels(rng *rand.Rand, n, classes int) []int {
 // means are drawn once from N(0, I_d) and every example is its class mean plus N(0, I_d)
 // noise. With n=1000, d=20, classes=10 this is the calibration set of docs/SCIENCE.md.
 func GaussianMixture(n, d, classes int, seed uint64) Dataset {
-	checkSynthetic("GaussianMixture", n, 0)
+	return GaussianMixtureSpread(n, d, classes, 1, seed)
+}
+
+// GaussianMixtureSpread is GaussianMixture with within-class noise N(0, σ² I_d): the class
+// means stay N(0, I_d), so σ sets how much the blobs overlap. σ = 1 is GaussianMixture, draw
+// for draw (1·ε is ε exactly).
+func GaussianMixtureSpread(n, d, classes int, sigma float64, seed uint64) Dataset {
+	checkSynthetic("GaussianMixture", n, sigma)
 	if d < 1 || classes < 1 {
 		panic(fmt.Sprintf("nn: GaussianMixture: d=%d and classes=%d must be >= 1", d, classes))
 	}
@@ -77,7 +84,7 @@ func GaussianMixture(n, d, classes int, seed uint64) Dataset {
 		mu := means[c*d : (c+1)*d]
 		row := x[i*d : (i+1)*d]
 		for j := range row {
-			row[j] = mu[j] + rng.NormFloat64()
+			row[j] = mu[j] + sigma*rng.NormFloat64()
 		}
 	}
 	return Dataset{Name: "gaussian", N: n, D: d, X: x, Classes: classes, Labels: labels}
@@ -236,22 +243,51 @@ var syntheticNames = []string{"gaussian", "mixture", "moons", "spirals", "circle
 //
 // Names are matched case-insensitively. An unknown name or n < 1 gives an error.
 func Synthetic(name string, n int, seed uint64) (Dataset, error) {
+	noise, ok := SyntheticNoiseDefault(name)
+	if !ok {
+		noise = 0 // SyntheticNoise refuses the name
+	}
+	return SyntheticNoise(name, n, noise, seed)
+}
+
+// syntheticDefaults is each set's own noise σ, as Synthetic uses it: the standard deviation
+// added to each coordinate (to each target for teacher); for the Gaussian mixture the
+// within-class spread around each class mean.
+var syntheticDefaults = map[string]float64{
+	"gaussian": 1, "mixture": 1, "moons": 0.1, "spirals": 0.05, "circles": 0.05, "xor": 0.25, "teacher": 0.1,
+}
+
+// SyntheticNoiseDefault returns the noise σ Synthetic gives the named set, and false for a
+// name Synthetic does not know.
+func SyntheticNoiseDefault(name string) (float64, bool) {
+	s, ok := syntheticDefaults[strings.ToLower(strings.TrimSpace(name))]
+	return s, ok
+}
+
+// SyntheticNoise is Synthetic with the noise σ given (see SyntheticNoiseDefault for what it
+// is for each set): the default σ gives Synthetic's data bit for bit, and σ = 0 puts every
+// point exactly on its curve (moons, spirals, circles), at its blob's centre (xor, the
+// mixture) or on the teacher's function. A σ that is negative, NaN or infinite is an error.
+func SyntheticNoise(name string, n int, noise float64, seed uint64) (Dataset, error) {
 	if n < 1 {
 		return Dataset{}, fmt.Errorf("synthetic data set %q: n=%d examples, want at least 1", name, n)
 	}
+	if !(noise >= 0) || math.IsInf(noise, 0) {
+		return Dataset{}, fmt.Errorf("synthetic data set %q: noise %v, want a finite number ≥ 0", name, noise)
+	}
 	switch strings.ToLower(strings.TrimSpace(name)) {
 	case "gaussian", "mixture":
-		return GaussianMixture(n, 20, 10, seed), nil
+		return GaussianMixtureSpread(n, 20, 10, noise, seed), nil
 	case "moons":
-		return TwoMoons(n, 0.1, seed), nil
+		return TwoMoons(n, noise, seed), nil
 	case "spirals":
-		return Spirals(n, 3, 0.05, seed), nil
+		return Spirals(n, 3, noise, seed), nil
 	case "circles":
-		return Circles(n, 0.05, 0.5, seed), nil
+		return Circles(n, noise, 0.5, seed), nil
 	case "xor":
-		return XOR(n, 0.25, seed), nil
+		return XOR(n, noise, seed), nil
 	case "teacher":
-		return TeacherStudent(n, 20, 16, 1, 0.1, seed), nil
+		return TeacherStudent(n, 20, 16, 1, noise, seed), nil
 	}
 	return Dataset{}, fmt.Errorf("unknown synthetic data set %q (want one of: %s)", name, strings.Join(syntheticNames, ", "))
 }

@@ -226,6 +226,101 @@ func TestSyntheticByName(t *testing.T) {
 	}
 }
 
+// TestSyntheticNoiseDefaultIsSynthetic checks that each set's default σ gives Synthetic's
+// data bit for bit, and that Synthetic is the generator with the parameters its doc lists
+// (written out here as the reference).
+func TestSyntheticNoiseDefaultIsSynthetic(t *testing.T) {
+	const n, seed = 97, 4
+	reference := map[string]Dataset{
+		"gaussian": GaussianMixture(n, 20, 10, seed),
+		"mixture":  GaussianMixture(n, 20, 10, seed),
+		"moons":    TwoMoons(n, 0.1, seed),
+		"spirals":  Spirals(n, 3, 0.05, seed),
+		"circles":  Circles(n, 0.05, 0.5, seed),
+		"xor":      XOR(n, 0.25, seed),
+		"teacher":  TeacherStudent(n, 20, 16, 1, 0.1, seed),
+	}
+	for _, name := range syntheticNames {
+		sigma, ok := SyntheticNoiseDefault(name)
+		if !ok {
+			t.Fatalf("%s: no default noise", name)
+		}
+		d, err := SyntheticNoise(name, n, sigma, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, _ := Synthetic(name, n, seed)
+		if !reflect.DeepEqual(d, old) || !reflect.DeepEqual(d, reference[name]) {
+			t.Errorf("%s: SyntheticNoise(σ=%v) differs from Synthetic or from its documented generator", name, sigma)
+		}
+	}
+	if _, ok := SyntheticNoiseDefault("mnist"); ok {
+		t.Error("mnist has a default noise")
+	}
+}
+
+// TestSyntheticNoiseZeroSpirals checks that σ = 0 puts every spiral point on its arm: the
+// point at radius r of arm k is r(cos θ, sin θ) with θ = 2πk/3 + 2π·1.5·r (the hand formula
+// of Spirals' doc).
+func TestSyntheticNoiseZeroSpirals(t *testing.T) {
+	d, err := SyntheticNoise("spirals", 500, 0, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range d.Labels {
+		x, y := d.X[2*i], d.X[2*i+1]
+		r := math.Hypot(x, y)
+		theta := 2*math.Pi*float64(k)/3 + 2*math.Pi*1.5*r
+		if math.Abs(x-r*math.Cos(theta)) > 1e-12 || math.Abs(y-r*math.Sin(theta)) > 1e-12 {
+			t.Fatalf("point %d (%g, %g) of arm %d is off the arm: want (%g, %g)", i, x, y, k, r*math.Cos(theta), r*math.Sin(theta))
+		}
+	}
+}
+
+// TestSyntheticNoiseSigma measures σ from the residuals: with the same seed every set draws
+// the same positions whatever σ is, so the data with σ minus the data with σ = 0 is σ·ε, ε
+// standard normal. Over 2·10⁴ coordinates the sample standard deviation is within about
+// 0.5% of σ (standard error σ/√(2m)); 3% is far outside chance.
+func TestSyntheticNoiseSigma(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		sigma float64
+	}{{"spirals", 0.2}, {"moons", 0.3}, {"circles", 0.15}, {"xor", 0.5}, {"gaussian", 0.4}, {"teacher", 0.25}} {
+		const n = 10000
+		noisy, err := SyntheticNoise(c.name, n, c.sigma, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clean, _ := SyntheticNoise(c.name, n, 0, 2)
+		a, b := noisy.X, clean.X
+		if noisy.Classes == 0 {
+			a, b = noisy.Y, clean.Y
+		} else if !reflect.DeepEqual(noisy.Labels, clean.Labels) {
+			t.Fatalf("%s: the labels depend on σ", c.name)
+		}
+		ss := 0.0
+		for i := range a {
+			r := a[i] - b[i]
+			ss += r * r
+		}
+		if got := math.Sqrt(ss / float64(len(a))); math.Abs(got-c.sigma) > 0.03*c.sigma {
+			t.Errorf("%s: σ measured from residuals %.4f, want %v ± 3%%", c.name, got, c.sigma)
+		}
+	}
+}
+
+func TestSyntheticNoiseBad(t *testing.T) {
+	for _, sigma := range []float64{-0.1, math.NaN(), math.Inf(1)} {
+		_, err := SyntheticNoise("moons", 10, sigma, 1)
+		if err == nil || !strings.Contains(err.Error(), "noise") || !strings.Contains(err.Error(), "≥ 0") {
+			t.Errorf("σ=%v: error %v, want one naming the noise and what is allowed", sigma, err)
+		}
+	}
+	if _, err := SyntheticNoise("mnist", 10, 0.1, 1); err == nil || !strings.Contains(err.Error(), "moons, spirals") {
+		t.Errorf("unknown name: error %v", err)
+	}
+}
+
 func TestSyntheticBadArgumentsPanic(t *testing.T) {
 	for name, f := range map[string]func(){
 		"n<0":        func() { TwoMoons(-1, 0, 1) },
