@@ -23,9 +23,15 @@ type Config struct {
 	// Data: a synthetic name (gaussian, moons, spirals, circles, xor, teacher), "mnist" (2000
 	// training and 500 test images embedded, 28×28), "mnist14" (the same downsampled to
 	// 14×14), "mnist5k" (5000 training and 1000 test images embedded, 28×28), or a CSV path.
-	Data     string  `json:"data" flag:"data" help:"data set: gaussian, moons, spirals, circles, xor, teacher, mnist, mnist14, mnist5k, or a CSV file"`
-	N        int     `json:"n" flag:"n" help:"examples to generate for synthetic data (train + test)"`
+	Data string `json:"data" flag:"data" help:"data set: gaussian, moons, spirals, circles, xor, teacher, mnist, mnist14, mnist5k, or a CSV file"`
+	N    int    `json:"n" flag:"n" help:"examples to generate for synthetic data (train + test)"`
+	// Noise is σ of a synthetic set's noise (nn.SyntheticNoise); unset, the set's own, and
+	// left out of config.json, so the data of a run that does not set it are unchanged.
+	Noise    Noise   `json:"noise,omitzero" flag:"noise" help:"noise σ of a synthetic data set (default: the set's own, e.g. moons 0.1)"`
 	TestFrac float64 `json:"test_frac" flag:"test-frac" help:"share of the data held out as the test set" check:"[0,1)"`
+	// Features are the network's inputs computed from 2-D data (features.go); the default
+	// (x₁, x₂) is the zero value, left out of config.json.
+	Features FeatureSet `json:"features,omitzero" flag:"features" help:"input features of 2-D data, comma-separated: x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2"`
 
 	Hidden []int         `json:"hidden" flag:"hidden" help:"hidden widths, e.g. 16-16 (none: a linear model)"`
 	Act    nn.Activation `json:"act" flag:"act" help:"activation: tanh, relu, gelu, softplus, identity"`
@@ -160,6 +166,14 @@ func (c *Config) Validate() error {
 	}
 	for _, f := range fields {
 		if msg := f.check(c); msg != "" {
+			bad("%s", msg)
+		}
+	}
+	if msg := checkNoise(c); msg != "" {
+		bad("%s", msg)
+	}
+	if d, ok := knownInputs(c.Data); ok {
+		if msg := checkFeatures(c, d); msg != "" {
 			bad("%s", msg)
 		}
 	}

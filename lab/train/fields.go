@@ -24,7 +24,7 @@ type Field struct {
 	index     []int
 	allowed   interval
 	note      string
-	omitEmpty bool // config.json leaves the field out at its zero value (a setting added later)
+	omitEmpty bool // config.json leaves the field out at its zero value (a setting added later: omitempty or omitzero)
 }
 
 // fields is the table, in Config's order; only fields with a `flag` tag are settings.
@@ -63,7 +63,7 @@ func readFields() []Field {
 		}
 		js := strings.Split(sf.Tag.Get("json"), ",")
 		f := Field{Name: name, JSON: js[0], Usage: sf.Tag.Get("help"),
-			index: sf.Index, note: sf.Tag.Get("note"), omitEmpty: slices.Contains(js[1:], "omitempty")}
+			index: sf.Index, note: sf.Tag.Get("note"), omitEmpty: slices.Contains(js[1:], "omitempty") || slices.Contains(js[1:], "omitzero")}
 		if c := sf.Tag.Get("check"); c != "" {
 			iv, err := parseInterval(c)
 			if err != nil {

@@ -46,7 +46,7 @@ func TestFingerprint(t *testing.T) {
 		case *[]int:
 			*p = append(*p, 1)
 		default:
-			if err := f.Set(&c, map[string]string{"act": "relu", "loss": "mse", "init": "normal", "optimizer": "adam", "update": "dom-damped"}[f.Name]); err != nil {
+			if err := f.Set(&c, map[string]string{"act": "relu", "loss": "mse", "init": "normal", "optimizer": "adam", "update": "dom-damped", "noise": "0.3", "features": "x1,x1x2"}[f.Name]); err != nil {
 				t.Fatalf("%s: %v", f.Name, err)
 			}
 		}

@@ -6,6 +6,7 @@ package train
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"os"
 	"strconv"
@@ -198,8 +199,9 @@ func footprint(c *Config, train, test, hess *nn.Dataset) Footprint {
 }
 
 // dataFootprint estimates what generating a synthetic data set holds before it is split:
-// the generated set, and the two halves. Files (bounded by their size), the fixed MNIST
-// sets and unknown names (loadData says what is wrong) count nothing.
+// the generated set and the two halves, and the halves' feature vectors when the config
+// chooses features. Files (bounded by their size), the fixed MNIST sets and unknown names
+// (loadData says what is wrong) count nothing.
 func dataFootprint(c *Config) Footprint {
 	if isFileData(c.Data) || isMNIST(c.Data) {
 		return Footprint{}
@@ -208,5 +210,82 @@ func dataFootprint(c *Config) Footprint {
 	if err != nil {
 		return Footprint{}
 	}
-	return Footprint{Data: 2 * 8 * float64(c.N) * float64(probe.D+probe.OutputDim())}
+	floats := 2 * float64(c.N) * float64(probe.D+probe.OutputDim())
+	if !c.Features.IsZero() {
+		floats += float64(c.N) * float64(c.Features.Width())
+	}
+	return Footprint{Data: 8 * floats}
+}
+
+// The sizes of the built-in MNIST sets (nn.MNISTSubset, nn.MNISTEmbedded), for an estimate
+// that does not decode them.
+const (
+	mnistSubsetTrain, mnistSubsetTest     = 2000, 500
+	mnistEmbeddedTrain, mnistEmbeddedTest = 5000, 1000
+	mnistClasses                          = 10
+)
+
+// ConfigFootprint estimates what New would check for c, before anything is built: the
+// memory of the trainer (Trainer.Footprint of the trainer New would return), or the memory
+// of generating its data when that is larger. The data are not generated: a synthetic set is
+// probed for its widths and its sizes follow from n and the test fraction, the MNIST sets'
+// sizes are known; a CSV file is read. The errors are those New would give for c: an
+// invalid setting, unknown data, features on data that is not 2-D, noise on data without
+// it, a batch, Hessian set or k the data and the network cannot have, cross-entropy on a
+// regression set.
+func ConfigFootprint(c *Config) (Footprint, error) {
+	if err := c.Validate(); err != nil {
+		return Footprint{}, err
+	}
+	cfg := *c
+	cfg.normalizeRule()
+	var tr, te nn.Dataset // N, D and the output width only: no examples
+	switch {
+	case isFileData(cfg.Data):
+		var err error
+		if tr, te, err = loadData(&cfg); err != nil {
+			return Footprint{}, err
+		}
+	case isMNIST(cfg.Data):
+		d := 28 * 28
+		if cfg.Data == "mnist14" {
+			d = 14 * 14
+		}
+		tr = nn.Dataset{N: mnistSubsetTrain, D: d, Classes: mnistClasses}
+		te = nn.Dataset{N: mnistSubsetTest, D: d, Classes: mnistClasses}
+		if cfg.Data == "mnist5k" {
+			tr.N, te.N = mnistEmbeddedTrain, mnistEmbeddedTest
+		}
+	default:
+		probe, err := nn.SyntheticNoise(cfg.Data, 1, noiseSigma(&cfg), cfg.Seed)
+		if err != nil {
+			return Footprint{}, syntheticError(err)
+		}
+		nTrain := int((1-cfg.TestFrac)*float64(cfg.N) + 0.5) // as nn.Dataset.Split
+		tr = nn.Dataset{N: nTrain, D: probe.D, Classes: probe.Classes, Out: probe.Out}
+		te = tr
+		te.N = cfg.N - nTrain
+		if tr.N == 0 {
+			return Footprint{}, fmt.Errorf("data %q: no training examples", cfg.Data)
+		}
+		if msg := checkFeatures(&cfg, tr.D); msg != "" {
+			return Footprint{}, fmt.Errorf("invalid configuration:\n  %s", msg)
+		}
+		if !cfg.Features.IsZero() {
+			tr.D, te.D = cfg.Features.Width(), cfg.Features.Width()
+		}
+	}
+	if err := checkSizes(&cfg, &tr, params(widthsOf(&cfg, &tr))); err != nil {
+		return Footprint{}, err
+	}
+	if err := checkLoss(&cfg, tr.Classes); err != nil {
+		return Footprint{}, err
+	}
+	hess := tr
+	hess.N = min(tr.N, cmp.Or(cfg.HessianSet, DefaultHessianSet))
+	fp := footprint(&cfg, &tr, &te, &hess)
+	if gen := dataFootprint(&cfg); gen.Total() > fp.Total() {
+		return gen, nil
+	}
+	return fp, nil
 }

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"sharpflat/nn"
 )
 
 // memTotal reads MemTotal from /proc/meminfo with fmt.Sscanf (the reference for the
@@ -78,5 +81,73 @@ func TestMemoryRefusalNamesNoFlag(t *testing.T) {
 	var le *LimitError
 	if !errors.As(err, &le) || le.Limit != 10<<20 || le.Set != 0 {
 		t.Errorf("errors.As(%v, *LimitError) = %+v", err, le)
+	}
+}
+
+// ConfigFootprint is what New checks, without building anything: for each configuration the
+// estimate equals the Footprint of the trainer New returns (the reference: the data actually
+// loaded, split and mapped through the features).
+func TestConfigFootprintIsNewsFootprint(t *testing.T) {
+	csv := filepath.Join(t.TempDir(), "plane.csv")
+	var b strings.Builder
+	b.WriteString("u,v,label\n")
+	for i := range 50 {
+		fmt.Fprintf(&b, "%g,%g,%d\n", float64(i%7)/7, float64(i%3)/3, i%3)
+	}
+	if err := os.WriteFile(csv, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]func(c *Config){
+		"demo":      func(c *Config) {},
+		"features":  func(c *Config) { c.Data, c.Features = "moons", FeaturesOf(X1, X2, X1Sq, X2Sq, X1X2, SinX1) },
+		"noise":     func(c *Config) { c.Data, c.Noise, c.TestFrac = "spirals", NoiseOf(0.3), 0.37 },
+		"teacher":   func(c *Config) { c.Data, c.Loss, c.N = "teacher", nn.MSE, 301 },
+		"mnist14":   func(c *Config) { c.Data, c.Hidden = "mnist14", []int{5} },
+		"mnist5k":   func(c *Config) { c.Data, c.Hidden, c.HessianSet = "mnist5k", []int{3}, 0 },
+		"csv":       func(c *Config) { c.Data, c.Batch, c.HessianSet, c.Features = csv, 0, 0, FeaturesOf(X1X2, SinX2) },
+		"no-test":   func(c *Config) { c.TestFrac, c.N, c.Batch, c.HessianSet = 0, 9, 0, 0 },
+		"big-batch": func(c *Config) { c.Batch, c.HessianSet = 0, 0 },
+	}
+	for name, edit := range cases {
+		c := small()
+		edit(&c)
+		got, err := ConfigFootprint(&c)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		tr, err := New(c)
+		if err != nil {
+			t.Fatalf("%s: New: %v", name, err)
+		}
+		if want := tr.Footprint(); got != want {
+			t.Errorf("%s: ConfigFootprint %+v, New's trainer %+v", name, got, want)
+		}
+	}
+}
+
+// ConfigFootprint refuses what New refuses, with New's words.
+func TestConfigFootprintErrors(t *testing.T) {
+	cases := map[string]struct {
+		edit func(c *Config)
+		want string
+	}{
+		"batch":   {func(c *Config) { c.N, c.TestFrac, c.Batch, c.HessianSet = 20, 0.2, 64, 0 }, "batch: 64, but the training set has 16 examples"}, // 20·(1 − 0.2)
+		"k":       {func(c *Config) { c.Hidden, c.K, c.Data = nil, 6, "xor" }, "k: 6, but the network has 6 parameters"},
+		"ce":      {func(c *Config) { c.Data = "teacher" }, "regression set"},
+		"unknown": {func(c *Config) { c.Data = "swiss-roll" }, `unknown synthetic data set "swiss-roll"`},
+		"noise":   {func(c *Config) { c.Data, c.Noise = "mnist", NoiseOf(0.1) }, "has no noise setting"},
+		"invalid": {func(c *Config) { c.LR = -1 }, "lr: -1"},
+	}
+	for name, tc := range cases {
+		c := small()
+		tc.edit(&c)
+		_, err := ConfigFootprint(&c)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", name, err, tc.want)
+		}
+		if _, nerr := New(c); nerr == nil || err == nil || nerr.Error() != err.Error() {
+			t.Errorf("%s: New says %v, ConfigFootprint %v", name, nerr, err)
+		}
 	}
 }
