@@ -83,7 +83,7 @@ type LessonView struct {
 	Left   time.Duration
 	Claims []Claim
 	// Show is the step's view of the spectrum panel (lesson.Step.Show: "density", "bars",
-	// or "" to leave it as it is).
+	// "neurons", "picture", or "" to leave it as it is).
 	Show string
 }
 
@@ -302,28 +302,15 @@ func (e *Engine) runStep() {
 // act applies a step's actions in their documented order.
 func (e *Engine) act(a *lesson.Actions) {
 	p := e.play
-	fresh := func(c train.Config) {
+	fresh := func(c train.Config) bool {
 		if e.restart(c) {
 			p.tr.Forget()
+			return true
 		}
+		return false
 	}
-	switch {
-	case a.Preset != "":
-		c, err := train.Preset(a.Preset)
-		if err != nil {
-			e.log(train.EventError, err.Error())
-			break
-		}
-		if a.Seed != nil {
-			c.Seed = *a.Seed
-		}
-		fresh(c)
-	case a.Seed != nil || a.Reset:
-		c := e.t.Config()
-		if a.Seed != nil {
-			c.Seed = *a.Seed
-		}
-		fresh(c)
+	if a.Fresh() {
+		e.freshStart(a, fresh)
 	}
 	if a.Race != nil && e.race != nil {
 		e.endRace() // race = [], or another race: the focused arm goes on as the lab's run
@@ -385,6 +372,33 @@ func (e *Engine) act(a *lesson.Actions) {
 			specs = append(specs, spec)
 		}
 		e.startRace(specs)
+	}
+}
+
+// freshStart begins a step's fresh run: the preset's configuration (or the current one),
+// with the step's seed, then its setup keys in the order written. A setup is logged, as a
+// preset chosen in the lab is; a setup that cannot start (the memory limit, k ≥ P) is logged
+// as an error and the run in force goes on.
+func (e *Engine) freshStart(a *lesson.Actions, fresh func(train.Config) bool) {
+	c := e.t.Config()
+	if a.Preset != "" {
+		var err error
+		if c, err = train.Preset(a.Preset); err != nil {
+			e.log(train.EventError, err.Error())
+			return
+		}
+	}
+	if a.Seed != nil {
+		c.Seed = *a.Seed
+	}
+	for _, s := range a.Setup {
+		if err := s.Apply(&c); err != nil { // the lesson's parser checked it
+			e.log(train.EventError, fmt.Sprintf("lesson setup: %v", err))
+			return
+		}
+	}
+	if fresh(c) && len(a.Setup) > 0 {
+		e.log(train.EventCommand, "lesson setup: "+safetext.Line(lesson.DescribeSetup(a.Setup))+" (a fresh run)")
 	}
 }
 

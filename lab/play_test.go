@@ -316,3 +316,59 @@ func TestLessonViewCarriesShow(t *testing.T) {
 	e.LessonNext()
 	await(t, sub, "step 2 shows the density", func(s Snapshot) bool { return s.Lesson.Index == 1 && s.Lesson.Show == "density" })
 }
+
+// A step with setup keys begins a fresh run of the configuration in force with them changed
+// (after the step's seed, before its other settings), logged as a setup; stepping back to it
+// brings back the run it made.
+func TestLessonSetupStartsAFreshRun(t *testing.T) {
+	l := &lesson.Lesson{Name: "setup", Title: "Setup", Preset: "moons", Seed: 3, Steps: []lesson.Step{
+		{Title: "train", Caption: "c", Do: lesson.Actions{LR: f64(0.05)}, Until: lesson.Until{Steps: 12}},
+		{Title: "wider", Caption: "c", Do: lesson.Actions{
+			Seed:  ptrU(5),
+			Setup: []lesson.Setting{{Key: "hidden", Value: "7"}, {Key: "act", Value: "relu"}, {Key: "weight_decay", Value: "0.01"}},
+			K:     ptrI(4),
+		}, Until: lesson.Until{Steps: 6}},
+		{Title: "look", Caption: "c"},
+	}}
+	e, sub := playLesson(t, l)
+	await(t, sub, "step 1 done", func(s Snapshot) bool { return s.Lesson.Index == 0 && s.Lesson.Done && s.Step == 12 })
+	e.LessonNext()
+	s := await(t, sub, "step 2 done", func(s Snapshot) bool { return s.Lesson.Index == 1 && s.Lesson.Done })
+	c := s.Config
+	if s.Step != 6 || !slices.Equal(c.Hidden, []int{7}) || c.Act.String() != "relu" || c.WeightDecay != 0.01 || c.Seed != 5 || c.K != 4 {
+		t.Errorf("after the setup step: step %d, hidden %v, act %v, weight decay %g, seed %d, k %d; want 6 steps of a fresh run, [7], relu, 0.01, 5, 4",
+			s.Step, c.Hidden, c.Act, c.WeightDecay, c.Seed, c.K)
+	}
+	// The settings the setup leaves alone are the run's: η as step 1 set it.
+	if c.LR != 0.05 || c.Data != "moons" {
+		t.Errorf("lr %g, data %q: want the run's 0.05 and moons", c.LR, c.Data)
+	}
+	// P of 2-7-2: 2·7 + 7 + 7·2 + 2 = 37 (by hand).
+	var p int
+	var logged bool
+	e.Do(func(tr *train.Trainer) {
+		p = tr.Model().NumParams()
+		for _, ev := range e.events {
+			logged = logged || ev.Text == "lesson setup: hidden 7, act relu, weight_decay 0.01 (a fresh run)"
+		}
+	})
+	if p != 37 {
+		t.Errorf("the fresh run has %d parameters, want 37 (2-7-2)", p)
+	}
+	if !logged {
+		t.Error("the setup is not in the event log")
+	}
+	if n := len(s.History.Loss.Points); n != 6 {
+		t.Errorf("the charts hold %d steps after the fresh run, want 6", n)
+	}
+	e.LessonNext()
+	await(t, sub, "step 3", func(s Snapshot) bool { return s.Lesson.Index == 2 })
+	e.LessonBack()
+	back := await(t, sub, "step 2 again", func(s Snapshot) bool { return s.Lesson.Index == 1 && s.Lesson.Done })
+	if !slices.Equal(back.Config.Hidden, []int{7}) || back.Step != 6 {
+		t.Errorf("step 2 played again: hidden %v at step %d, want [7] at 6", back.Config.Hidden, back.Step)
+	}
+}
+
+func ptrU(v uint64) *uint64 { return &v }
+func ptrI(v int) *int       { return &v }

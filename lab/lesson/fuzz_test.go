@@ -35,6 +35,10 @@ func FuzzParse(f *testing.F) {
 		head + "do.race = [\"dom\", \"alpha=0\"]",
 		head + "do.race = []\nuntil = { metric = \"loss@bulk\", below = 1 }",
 		head + "do.race = [\"w=1/2\", \"dom-damped\"]\n[[step]]\ncaption = \"d\"\ndo.lr = 1",
+		head + "do = { hidden = [8, 0x10], act = \"relu\", loss = \"ce\", data = \"spirals\", n = 600, test_frac = 0.25, weight_decay = 1e-3 }",
+		head + "do = { hidden = [], noise = 0.3, features = [\"x1\", \"x1x2\"], data = \"moons\" }\n[[step]]\ncaption = \"d\"\ndo.noise = \"default\"",
+		head + "do.race = [\"dom\", \"bulk\"]\n[[step]]\ncaption = \"d\"\ndo = { hidden = [4], lr = 0.1 }",
+		head + "show = \"neurons\"\ndo.data = \"mnist\"\n[[step]]\ncaption = \"d\"\nshow = \"picture\"\ndo.noise = 0.1",
 	} {
 		f.Add([]byte(s))
 	}
@@ -58,6 +62,26 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted an invalid lesson: %v\n%s", err, dump(l))
 		}
 	})
+}
+
+// setupOK: every setting is a setup key, given once, whose value the setting's flag takes and
+// Validate accepts.
+func setupOK(ss []Setting) bool {
+	var seen []string
+	for _, s := range ss {
+		if !slices.Contains(SetupKeys(), s.Key) || slices.Contains(seen, s.Key) || safetext.Executable(s.Value) {
+			return false
+		}
+		seen = append(seen, s.Key)
+		c, _ := train.Preset("moons")
+		if s.Apply(&c) != nil || c.Validate() != nil {
+			return false
+		}
+		if s.Key == "data" && !slices.Contains(lessonData, s.Value) {
+			return false
+		}
+	}
+	return true
 }
 
 // valid checks what Parse promises of a lesson it returns.
@@ -87,7 +111,7 @@ func valid(l *Lesson) error {
 		a, u := s.Do, s.Until
 		settings := a.Rollback || a.Alpha != nil || a.WDom != nil || a.WBulk != nil || a.LR != nil || a.Momentum != nil ||
 			a.Batch != nil || a.K != nil || a.Refresh != nil || a.Recompute || a.Checkpoint
-		fresh := a.Preset != "" || a.Seed != nil || a.Reset
+		fresh := a.Preset != "" || a.Seed != nil || a.Reset || len(a.Setup) > 0
 		racing := race != nil && !fresh && a.Race == nil // a race runs on through the step
 		if fresh {
 			race = nil
@@ -119,6 +143,8 @@ func valid(l *Lesson) error {
 			c, err := CanonicalArm(arm)
 			check(err == nil && c == arm && !slices.Contains(a.Race[:j], arm), "do.race arm")
 		}
+		check(s.Show == "" || slices.Contains(Views, s.Show), "show")
+		check(setupOK(a.Setup), "do setup")
 		check(s.Line >= 1, "line")
 		check(text(s.Title, false), "title")
 		check(s.Caption != "" && s.Caption == strings.TrimSpace(s.Caption) && !safetext.Executable(s.Caption), "caption")

@@ -32,16 +32,19 @@ type Lesson struct {
 	Steps   []Step // at least one
 }
 
-// Views are the values of a step's show: what the spectrum panel draws.
-var Views = []string{"density", "bars"}
+// Views are the values of a step's show: what the spectrum panel draws (the density of the
+// whole spectrum, the top-k bars), or the fine decision picture or the neurons view (every
+// hidden unit over the input plane) that the screen opens in its place.
+var Views = []string{"density", "bars", "neurons", "picture"}
 
 // Step is one page of a lesson.
 type Step struct {
 	Title   string
 	Caption string // Markdown: paragraphs, **bold**, *italic*, `code`, "- " lists
 	// Show switches the lab's spectrum panel to one of Views when the step begins ("": as the
-	// user left it): the density of the whole spectrum, or the top-k bars. The screen does it
-	// (the engine has nothing to show), and the user may switch back (s).
+	// user left it): the density of the whole spectrum, the top-k bars, the decision picture
+	// or the neurons. The screen does it (the engine has nothing to show), and the user may
+	// switch back.
 	Show   string
 	Do     Actions
 	Until  Until
@@ -50,18 +53,23 @@ type Step struct {
 }
 
 // Actions are what a step does to the engine when it begins, applied in this order:
-// preset, seed/reset, the end of a race, rollback, the settings, recompute, checkpoint, the
-// start of a race. A nil field leaves the setting as it is.
+// preset, seed/reset and the setup (one fresh start), the end of a race, rollback, the
+// settings, recompute, checkpoint, the start of a race. A nil field leaves the setting as it
+// is.
 //
 // A race lasts from the step that starts it to the step that ends it (race = [], or another
-// race), or to a fresh start (preset, seed, reset). While it runs, a step may not change the
+// race), or to a fresh start (preset, seed, reset, a setup key). While it runs, a step may not change the
 // settings, roll back, recompute or checkpoint (the arms' specs say how they differ; end the
 // race first), and its conditions and claims may name its arms ("train_loss@bulk"); a metric
 // without an arm is the focused arm's, the lab's run.
 type Actions struct {
-	Preset     string   // load this preset (a fresh start)
-	Seed       *uint64  // reset with this seed
-	Reset      bool     // a fresh start with the current settings and seed
+	Preset string  // load this preset (a fresh start)
+	Seed   *uint64 // reset with this seed
+	Reset  bool    // a fresh start with the current settings and seed
+	// Setup changes the network or the data (hidden, act, loss, data, n, test_frac,
+	// weight_decay, noise, features: SetupKeys) for a fresh start, on the preset's or the
+	// current configuration, in the order written.
+	Setup      []Setting
 	Rollback   bool     // back to the checkpoint the lab's u would choose (the newest made by hand, else the newest automatic one)
 	Alpha      *float64 // the slider: 0 Dom-SGD, 0.5 SGD, 1 Bulk-SGD
 	WDom       *float64 // or the weights directly (0…10)
@@ -80,6 +88,10 @@ type Actions struct {
 	// race running goes on.
 	Race []string
 }
+
+// Fresh reports whether the actions begin a fresh run: a preset, a seed, a reset or a setup
+// key.
+func (a Actions) Fresh() bool { return a.Preset != "" || a.Seed != nil || a.Reset || len(a.Setup) > 0 }
 
 // Until is the condition to move on. A step with Steps or Metric trains until it holds and
 // then pauses, waiting for the user (or goes on by itself with Auto); a step with neither

@@ -131,6 +131,11 @@ func Parse(name string, data []byte) (*Lesson, error) {
 		return nil, err
 	}
 	d := &decoder{source: src}
+	if e := root.get("preset"); e != nil && e.val.kind == unstable.String {
+		if c, err := train.Preset(e.val.text); err == nil {
+			d.cfg = &c
+		}
+	}
 	l := d.lesson(root)
 	if d.err != nil {
 		return nil, d.err
@@ -468,6 +473,9 @@ type decoder struct {
 	race     []string
 	raceLine int      // the line of the step that started it
 	refs     []armUse // the arms named by the step being decoded, checked at its end
+	// The configuration in force, as the lesson's preset and the steps decoded so far leave
+	// its setup (setup.go); nil until the lesson's preset is known.
+	cfg *train.Config
 }
 
 // failf records a problem at a byte offset, unless one was found before.
@@ -857,12 +865,19 @@ func (d *decoder) actions(t *table) Actions {
 		case "race":
 			a.Race = d.raceArms(e)
 		default:
-			d.unknown(e, "do", doFields)
+			if kind := setupKind(e.key); kind >= 0 {
+				if s, ok := d.setting(e, kind); ok {
+					a.Setup = append(a.Setup, s)
+				}
+				break
+			}
+			d.unknown(e, "do", append(slices.Clip(doFields), SetupKeys()...))
 		}
 	}
 	const why = "alpha sets both weights; give alpha, or w_dom and w_bulk"
 	d.conflict(t, "alpha", "w_dom", why)
 	d.conflict(t, "alpha", "w_bulk", why)
+	d.setupInForce(t, a)
 	return a
 }
 

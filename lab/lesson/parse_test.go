@@ -259,7 +259,7 @@ func TestParseErrors(t *testing.T) {
 		{"sub-table before step", "title = \"t\"\n[step.do]\nlr = 1\n[[step]]", 4, 1, "step", "a sub-table's header must come after the [[step]]"},
 		{"inline and header expect", head + "until.steps = 1\nexpect = [{metric = \"loss\", below = 1}]\n[[step.expect]]", 7, 1, "step[1].expect", "already set inline at line 6"},
 		{"unknown table", head + "[step.extra]", 5, 7, "step[1].extra", "unknown field (fields of a step: title, caption, show, do, until, expect)"},
-		{"unknown view", head + "show = \"densty\"", 5, 8, "step[1].show", `unknown view "densty" (did you mean "density"? views: density, bars)`},
+		{"unknown view", head + "show = \"densty\"", 5, 8, "step[1].show", `unknown view "densty" (did you mean "density"? views: density, bars, neurons, picture)`},
 		{"view not a string", head + "show = true", 5, 8, "step[1].show", "expected a string"},
 
 		// unknown fields

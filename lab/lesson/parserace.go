@@ -121,7 +121,7 @@ func (d *decoder) raceStep(t *table, s *Step) {
 		return
 	}
 	a := s.Do
-	fresh := a.Preset != "" || a.Seed != nil || a.Reset
+	fresh := a.Fresh()
 	if d.race != nil && !fresh && a.Race == nil {
 		if e := t.get("do"); e != nil && e.val.kind == unstable.Table {
 			for _, de := range e.val.tab.entries {
