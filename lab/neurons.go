@@ -6,7 +6,9 @@ package lab
 //
 //	a_{l,j}(x) = σ(z_{l,j}(x)),   z_{l+1} = a_l W_lᵀ + b_l,   a_0 = x,
 //
-// for the hidden layers l = 1 … L−1, then the outputs f_c(x) = z_{L,c} (the last tile row). For
+// for the hidden layers l = 1 … L−1, then the outputs f_c(x) = z_{L,c} (the last tile row);
+// with input features a_0 is the feature vector φ(x) of the point x (the Painter maps the
+// samples), while the tiles stay over the plane of x. For
 // any other classification data, each unit's mean activation over the examples of each class.
 // Each unit also carries the norm of its outgoing weights ‖W_l[:, j]‖ (the column of the next
 // layer's weight that reads it): a unit whose outgoing weights are small hardly matters to
@@ -55,8 +57,9 @@ type NeuronUnit struct {
 }
 
 // paintNeurons computes the neurons of the network at θ: over the plane of the picture's
-// extent for 2-D data (samples (n, 2) the tile grid), else the mean activation per class of
-// rows x (n, D) of classes labels.
+// extent for 2-D data (samples (n, D) the network's inputs at the tile grid's centres: the
+// points themselves, or their feature vectors), else the mean activation per class of rows
+// x (n, D) of classes labels.
 func paintNeurons(m *nn.MLP, theta []float64, plane bool, samples []float64, x []float64, labels []int, classes int) *Neurons {
 	rows := x
 	ne := &Neurons{Plane: plane, Classes: classes}

@@ -12,10 +12,17 @@ package lab
 // and a point's coordinates are (x̃·u₁, x̃·u₂); λᵢ / tr C is the share of the variance
 // along uᵢ. The top two pairs are found by Lanczos on v ↦ X̃ᵀ(X̃ v)/N, never forming C,
 // once per data set.
+//
+// With input features (train.FeatureSet) the network does not read the point (x₁, x₂) but
+// its feature vector φ(x₁, x₂), e.g. (x₁, x₂, x₁x₂): the picture stays over the plane of the
+// raw points, which the trainer's data no longer hold, so the Painter rebuilds them
+// (train.PlaneData, once per data set) and runs the network on φ of every grid point, every
+// drawn point and every neuron-tile sample.
 
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -154,15 +161,16 @@ type Painter struct {
 	kind           PictureKind
 	x0, x1, y0, y1 float64
 	xlabel, ylabel string
-	samples        []float64      // (GW·GH, 2) the grid's cell centres (regions)
-	inputs         []float64      // (n, D) the inputs of the points drawn
-	points         []PicturePoint // the points drawn, Pred unset
-	testInputs     []float64      // (n, 2) the inputs of the test points drawn (regions)
-	testPoints     []PicturePoint // the test points drawn, Pred unset (regions)
-	tiles          []float64      // (NeuronTileW·NeuronTileH, 2) the neuron tiles' sample centres (regions)
-	labels         []int          // the classes of the points drawn (for the neurons of a projection)
-	pred           []int          // scratch for predictions
-	out            []float64      // scratch (GW·GH, w_L) for the grid's outputs
+	// The network's inputs (D its input width: 2, or the number of features) at:
+	samples    []float64      // (GW·GH, D) the grid's cell centres (regions)
+	inputs     []float64      // (n, D) the points drawn
+	points     []PicturePoint // the points drawn, Pred unset
+	testInputs []float64      // (n, D) the test points drawn (regions)
+	testPoints []PicturePoint // the test points drawn, Pred unset (regions)
+	tiles      []float64      // (NeuronTileW·NeuronTileH, D) the neuron tiles' sample centres (regions)
+	labels     []int          // the classes of the points drawn (for the neurons of a projection)
+	pred       []int          // scratch for predictions
+	out        []float64      // scratch (GW·GH, w_L) for the grid's outputs
 }
 
 // NewPainter returns a Painter with nothing cached yet.
@@ -177,7 +185,8 @@ func (p *Painter) Paint(t *train.Trainer) *Picture {
 		return nil
 	}
 	if p.train != tr || p.test != te {
-		p.prepare(tr, te)
+		c := t.Config()
+		p.prepare(tr, te, &c)
 	}
 	m, theta := t.Model(), t.Theta()
 	pic := &Picture{
@@ -248,11 +257,15 @@ func confidence(f []float64, loss nn.Loss) (int, float64) {
 // classByte stores a class index in a byte (the lab's data sets have far fewer classes).
 func classByte(c int) uint8 { return uint8(min(max(c, 0), math.MaxUint8)) }
 
-// prepare fills the cache for a new pair of data sets.
-func (p *Painter) prepare(tr, te *nn.Dataset) {
+// prepare fills the cache for a new pair of data sets, those of a trainer of config c.
+func (p *Painter) prepare(tr, te *nn.Dataset, c *train.Config) {
 	*p = Painter{train: tr, test: te}
-	if tr.D == 2 {
-		p.prepareRegions(tr, te)
+	plane, planeTest := tr, te
+	if !c.Features.IsZero() {
+		plane, planeTest = rawPlane(c, tr, te)
+	}
+	if plane != nil && plane.D == 2 {
+		p.prepareRegions(plane, planeTest)
 	} else {
 		set := te
 		if te.N == 0 {
@@ -260,14 +273,45 @@ func (p *Painter) prepare(tr, te *nn.Dataset) {
 		}
 		p.prepareProjection(set)
 	}
-	p.pred = make([]int, max(len(p.points), len(p.testPoints), len(p.samples)/2))
+	p.pred = make([]int, max(len(p.points), len(p.testPoints)))
 	p.labels = make([]int, len(p.points))
 	for i, pt := range p.points {
 		p.labels[i] = int(pt.Class)
 	}
 	if p.kind == PictureRegions {
 		p.tiles = gridCentres(p.x0, p.x1, p.y0, p.y1, NeuronTileW, NeuronTileH)
+		if f := c.Features; !f.IsZero() {
+			p.samples, p.tiles = mapFeatures(f, p.samples), mapFeatures(f, p.tiles)
+			p.inputs, p.testInputs = mapFeatures(f, p.inputs), mapFeatures(f, p.testInputs)
+		}
 	}
+}
+
+// rawPlane returns the raw points (x₁, x₂) of a trainer's data sets tr and te, which hold
+// their features: the data of config c rebuilt without the features, row for row. It returns
+// nil, nil when they cannot be rebuilt (a CSV file changed since) or do not match the
+// trainer's data; the picture is then a projection of the feature vectors.
+func rawPlane(c *train.Config, tr, te *nn.Dataset) (plane, planeTest *nn.Dataset) {
+	raw, rawTest, err := train.PlaneData(c)
+	if err != nil || raw.D != 2 || raw.N != tr.N || rawTest.N != te.N {
+		return nil, nil
+	}
+	w := c.Features.Width()
+	if tr.N > 0 {
+		row := make([]float64, w)
+		c.Features.Map(row, raw.X[:2])
+		if !slices.Equal(row, tr.X[:w]) {
+			return nil, nil
+		}
+	}
+	return &raw, &rawTest
+}
+
+// mapFeatures returns (n, F) the feature vectors of the points xy (n, 2).
+func mapFeatures(f train.FeatureSet, xy []float64) []float64 {
+	dst := make([]float64, len(xy)/2*f.Width())
+	f.Map(dst, xy)
+	return dst
 }
 
 // prepareRegions takes the extent of 2-D data (the bounding box of training and test points,
