@@ -172,9 +172,11 @@ func (c *Config) Validate() error {
 	if msg := checkNoise(c); msg != "" {
 		bad("%s", msg)
 	}
-	if d, ok := knownInputs(c.Data); ok {
-		if msg := checkFeatures(c, d); msg != "" {
-			bad("%s", msg)
+	if !c.Features.IsZero() { // a CSV file's width is checked as it is read (loadData)
+		if d, ok := knownInputs(c.Data); ok {
+			if msg := checkFeatures(c, d); msg != "" {
+				bad("%s", msg)
+			}
 		}
 	}
 	if c.Update != "" {
