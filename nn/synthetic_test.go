@@ -360,3 +360,19 @@ func ExampleSynthetic() {
 	// gaussian 1000 20 10
 	// unknown synthetic data set "swiss-roll" (want one of: gaussian, mixture, moons, spirals, circles, xor, teacher)
 }
+
+func ExampleSyntheticNoise() {
+	sigma, _ := SyntheticNoiseDefault("moons")
+	d, _ := SyntheticNoise("moons", 4, sigma, 1)
+	same, _ := Synthetic("moons", 4, 1)
+	fmt.Println(sigma, reflect.DeepEqual(d, same))
+	clean, _ := SyntheticNoise("circles", 3, 0, 1)
+	for i := range clean.N { // σ = 0: on the circles of radius 1 and 0.5
+		fmt.Printf("class %d radius %.3f\n", clean.Labels[i], math.Hypot(clean.X[2*i], clean.X[2*i+1]))
+	}
+	// Output:
+	// 0.1 true
+	// class 0 radius 1.000
+	// class 0 radius 1.000
+	// class 1 radius 0.500
+}
