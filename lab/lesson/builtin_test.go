@@ -21,8 +21,8 @@ func TestBuiltinLessons(t *testing.T) {
 			t.Errorf("Find(%q) = %v, %v", l.Name, got, err)
 		}
 	}
-	if len(Builtin()) != 7 {
-		t.Errorf("%d built-in lessons, want 7", len(Builtin()))
+	if len(Builtin()) != 8 {
+		t.Errorf("%d built-in lessons, want 8", len(Builtin()))
 	}
 	if _, err := Find("no-such-lesson"); err == nil {
 		t.Error("Find of an unknown name succeeded")
