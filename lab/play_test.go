@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"math"
 	"slices"
 	"testing"
 
@@ -372,3 +373,44 @@ func TestLessonSetupStartsAFreshRun(t *testing.T) {
 
 func ptrU(v uint64) *uint64 { return &v }
 func ptrI(v int) *int       { return &v }
+
+// A step's noise and features start a fresh run on data with that noise and those inputs:
+// σ = 0 puts every moon point on its half circle (class 0 on x₁² + x₂² = 1, class 1 on
+// (1 − x₁)² + (½ − x₂)² = 1, by make_moons' definition), and the features (x₁, x₂, x₁x₂)
+// make the network's input three wide, its third column the product of the first two.
+func TestLessonSetupNoiseAndFeatures(t *testing.T) {
+	l := &lesson.Lesson{Name: "data", Title: "Data", Preset: "moons", Steps: []lesson.Step{
+		{Title: "noiseless", Caption: "c", Do: lesson.Actions{Setup: []lesson.Setting{
+			{Key: "noise", Value: "0"}, {Key: "features", Value: "x1,x2,x1x2"}, {Key: "hidden", Value: "7"},
+		}}, Until: lesson.Until{Steps: 3}},
+	}}
+	e, sub := playLesson(t, l)
+	c := await(t, sub, "the step's end", func(s Snapshot) bool { return s.Lesson.Done }).Config
+	if c.Noise != train.NoiseOf(0) || c.Features.String() != "x1,x2,x1x2" {
+		t.Errorf("noise %v, features %v; want 0 and x1,x2,x1x2", c.Noise, c.Features)
+	}
+	var checked int
+	e.Do(func(tr *train.Trainer) {
+		if p := tr.Model().NumParams(); p != 3*7+7+7*2+2 {
+			t.Errorf("%d parameters, want 44 (3-7-2)", p)
+		}
+		d, _, _ := tr.Data()
+		if d.D != 3 {
+			t.Fatalf("input width %d, want 3", d.D)
+		}
+		for i := range d.N {
+			x1, x2, x12 := d.X[3*i], d.X[3*i+1], d.X[3*i+2]
+			r := x1*x1 + x2*x2
+			if d.Labels[i] == 1 {
+				r = (1-x1)*(1-x1) + (0.5-x2)*(0.5-x2)
+			}
+			if math.Abs(r-1) > 1e-12 || math.Abs(x12-x1*x2) > 1e-12 {
+				t.Fatalf("point %d (class %d): (%g, %g, %g) is not on its half circle with x₁x₂ third", i, d.Labels[i], x1, x2, x12)
+			}
+			checked++
+		}
+	})
+	if checked < 900 {
+		t.Errorf("checked %d points", checked)
+	}
+}
