@@ -233,6 +233,19 @@ func (e *Engine) LoadPreset(name string) {
 	})
 }
 
+// Setup starts a fresh run of c: the setup panel's enter, a configuration edited as a whole
+// (data, network, optimizer). Like a preset it ends a lesson and a race; a configuration
+// New refuses (a bad setting, data it cannot build, more memory than the limit) is logged
+// and the run in force goes on.
+func (e *Engine) Setup(c train.Config) {
+	e.interrupting("reset", func() {
+		if e.restart(c) {
+			e.endLesson()
+			e.log(train.EventCommand, "setup: a fresh run of "+c.Preset+" with the panel's settings")
+		}
+	})
+}
+
 // restart replaces the trainer by a new one for c; on failure it logs the error and keeps
 // the old one.
 func (e *Engine) restart(c train.Config) bool {

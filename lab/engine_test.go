@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"sharpflat/lab/train"
+	"sharpflat/nn"
 )
 
 // memRecorder keeps every step and event.
@@ -221,6 +223,21 @@ func TestCommandsChangeSettings(t *testing.T) {
 	e.LoadPreset("nope") // refused with an error event, nothing else changes
 	if c := cfgOf(e); c.Preset != "moons" {
 		t.Errorf("unknown preset changed the engine to %s", c.Preset)
+	}
+
+	// The setup panel's fresh run: exactly its Config, from step 0.
+	want := cfgOf(e)
+	want.Data, want.Hidden, want.Act, want.Seed = "spirals", []int{8, 4}, nn.ReLU, 5
+	e.Setup(want)
+	e.Do(func(t *train.Trainer) { arch, s = t.Model().String(), t.StepCount() })
+	if c := cfgOf(e); !reflect.DeepEqual(c, want) || arch != "2-8-4-3 relu" || s != 0 {
+		t.Errorf("setup: %+v %s at step %d, want %+v 2-8-4-3 relu at step 0", c, arch, s, want)
+	}
+	bad := want
+	bad.Hidden = []int{0}
+	e.Setup(bad) // refused with an error event, the run in force goes on
+	if c := cfgOf(e); !reflect.DeepEqual(c, want) {
+		t.Errorf("a refused setup changed the engine to %+v", c)
 	}
 }
 

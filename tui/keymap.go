@@ -30,6 +30,7 @@ type KeyMap struct {
 	Rollback    key.Binding
 	Reset       key.Binding
 	Preset      key.Binding
+	Setup       key.Binding // S: the setup panel (data, network, optimizer) for a fresh run
 	Write       key.Binding
 	LessonBack  key.Binding // lesson mode: the previous step (← takes it from α)
 	LessonNext  key.Binding
@@ -89,6 +90,7 @@ func DefaultKeyMap() *KeyMap {
 		Rollback:    b([]string{"u"}, "u", "roll back"),
 		Reset:       b([]string{"r"}, "r", "reset (same seed)"),
 		Preset:      b([]string{"p"}, "p", "next preset"),
+		Setup:       b([]string{"S"}, "S", "setup: data, network, optimizer"),
 		Write:       b([]string{"w"}, "w", "write run so far"),
 		LessonBack:  b([]string{"left"}, "←/→", "lesson step back/next"),
 		LessonNext:  quiet("right"),
@@ -122,7 +124,7 @@ func DefaultKeyMap() *KeyMap {
 func (k *KeyMap) steering() []key.Binding {
 	return []key.Binding{k.Pause, k.Step, k.AlphaDown, k.AlphaUp, k.Dom, k.SGD, k.Bulk, k.Damped,
 		k.LRDown, k.LRUp, k.KDown, k.KUp, k.RefreshDn, k.RefreshUp, k.Recompute, k.Momentum,
-		k.Checkpoint, k.Rollback, k.Reset, k.Preset, k.Write, k.LessonBack, k.LessonNext, k.Lessons,
+		k.Checkpoint, k.Rollback, k.Reset, k.Preset, k.Setup, k.Write, k.LessonBack, k.LessonNext, k.Lessons,
 		k.Race, k.RaceEnd, k.RaceFocus, k.RaceAll, k.RaceChoose}
 }
 
@@ -198,7 +200,7 @@ func (k *KeyMap) FullHelp() [][]key.Binding {
 		{k.LessonBack, k.Pause, k.Step, k.AlphaDown, k.Dom, k.LRDown, k.Momentum},
 		{k.KDown, k.RefreshDn, k.Recompute, k.Checkpoint, k.Rollback, k.Reset},
 		{k.Race, k.RaceFocus, k.RaceAll},
-		{k.TextUp, k.Preset, k.Lessons, k.Picture, k.TestPoints, k.Neurons, k.NeuronsBack, k.Density, k.Compare, k.Share, k.Write, k.Captions, k.Help, k.Quit},
+		{k.TextUp, k.Preset, k.Setup, k.Lessons, k.Picture, k.TestPoints, k.Neurons, k.NeuronsBack, k.Density, k.Compare, k.Share, k.Write, k.Captions, k.Help, k.Quit},
 	}
 }
 

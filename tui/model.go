@@ -91,6 +91,7 @@ type Model struct {
 	shared      string        // the last command line y made
 	raceChoice  []lab.ArmSpec // the arms f races (the chooser's last choice; nil: lab.DefaultRace)
 	chooser     raceChooser   // F: the line where a race's arms are typed
+	setup       setupForm     // S: the setup panel over the charts (setup.go)
 
 	status       string
 	statusErr    bool
@@ -230,8 +231,11 @@ func (m Model) handleBurst(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmds...)
 }
 
-// key handles one key: the density panel's keys (densityKey), then every other.
+// key handles one key: the density panel's keys (densityKey), the picture's, then every other.
 func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if m.setup.open { // the panel takes every key but ctrl+c (handleKey)
+		return m.handleKey(k)
+	}
 	if mm, cmd, ok := m.densityKey(k); ok {
 		return mm, cmd
 	}

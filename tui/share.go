@@ -50,11 +50,20 @@ func (m Model) share() (tea.Model, tea.Cmd) {
 	if !m.have {
 		return m.setStatus("waiting for the engine…", false)
 	}
-	m.shared = ShareCommand(m.base())
-	what := "this setup"
 	if r := m.snap.Race; r != nil && len(r.Arms) > 0 {
-		m.shared, what = raceShareCommand(r), "this race"
+		return m.shareLine(raceShareCommand(r), "this race")
 	}
+	return m.shareConfig(m.base(), "this setup")
+}
+
+// shareConfig shows and copies the command line of c (what names it in the status).
+func (m Model) shareConfig(c train.Config, what string) (tea.Model, tea.Cmd) {
+	return m.shareLine(ShareCommand(c), what)
+}
+
+// shareLine shows a command line and copies it where the terminal allows.
+func (m Model) shareLine(line, what string) (tea.Model, tea.Cmd) {
+	m.shared = line
 	how := "shown below"
 	var copyCmd tea.Cmd
 	if w := m.opts.Clipboard; w != nil {

@@ -74,6 +74,9 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if m.chooser.open && k.Type != tea.KeyCtrlC {
 		return m.chooserKey(k)
 	}
+	if m.setup.open && k.Type != tea.KeyCtrlC {
+		return m.setupKey(k)
+	}
 	switch {
 	case k.Type == tea.KeyCtrlC:
 		m.sub.Cancel()
@@ -135,6 +138,8 @@ func (m Model) handleKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.setStatus("waiting for the engine…", false)
 	case key.Matches(k, km.Lessons):
 		return m.openLessons()
+	case key.Matches(k, km.Setup):
+		return m.openSetup()
 	}
 	if mm, cmd, ok := m.lessonKey(k); ok {
 		return mm, cmd

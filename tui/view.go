@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -51,7 +52,11 @@ func (m Model) View() string {
 		b.WriteByte('\n')
 	}
 	if l.chartsH > 0 {
-		if m.list.kind != listNone {
+		if m.setup.open {
+			g := newGrid(l.w, l.chartsH)
+			m.setupView(g.all())
+			b.WriteString(g.render(&m.c.Styles.Ink))
+		} else if m.list.kind != listNone {
 			g := newGrid(l.w, l.chartsH)
 			m.listView(g.all())
 			b.WriteString(g.render(&m.c.Styles.Ink))
@@ -66,6 +71,16 @@ func (m Model) View() string {
 	}
 	b.WriteString(footer)
 	return b.String()
+}
+
+// presetName is the header's first item: the preset, or, when the setup panel (or a flag)
+// changed its data set, that data set and the preset it was set up from: "demo" over spirals
+// would say the wrong data.
+func presetName(c *train.Config) string {
+	if p, err := train.Preset(c.Preset); err == nil && p.Data != c.Data {
+		return safetext.Line(filepath.Base(c.Data)) + " (from " + safetext.Line(c.Preset) + ")"
+	}
+	return safetext.Line(c.Preset)
 }
 
 // tooSmallView says what size the lab needs, centred (plain text: nothing here needs the
@@ -112,7 +127,7 @@ func (m Model) headerView(w int) string {
 	left := st.Brand.Render("sharpflat")
 	if m.have {
 		// The preset, network and data name may come from a file (a lesson, a CSV).
-		info := []string{safetext.Line(s.Config.Preset), safetext.Line(s.Arch), fmt.Sprintf("P %d", s.P),
+		info := []string{presetName(&s.Config), safetext.Line(s.Arch), fmt.Sprintf("P %d", s.P),
 			lossName(s.Config.Loss.String()), safetext.Line(s.Data)}
 		for n := len(info); n > 0; n-- {
 			l := left + "  " + st.Header.Render(strings.Join(info[:n], " · "))
@@ -214,6 +229,9 @@ func (m Model) footerView(w int) string {
 			full += "\n" + spread("", status, w)
 		}
 		return full
+	}
+	if m.setup.open { // the panel takes the keys: say its own
+		return spread(st.Dim.Render(truncate("esc closes · enter starts the run · y shares it · ctrl+c quits", max(10, w-width(status)-2))), status, w)
 	}
 	avail := max(10, w-width(status)-2)
 	hm.Width = avail

@@ -73,6 +73,10 @@ func DataSets() []string {
 	return append(slices.Clone(syntheticSets), "mnist", "mnist14", "mnist5k")
 }
 
+// DataInputs is the number of inputs of a built-in data set, known from its name alone, and
+// false for a CSV file or an unknown name (a setup panel says whether features apply).
+func DataInputs(data string) (int, bool) { return knownInputs(data) }
+
 // knownInputs is the number of inputs of a built-in data set, known from its name alone
 // (a synthetic set from a probe of one example), and false for a CSV file or an unknown name.
 func knownInputs(data string) (int, bool) {
