@@ -120,6 +120,9 @@ func (s *Subscription) WantPicture(on bool) {
 	}
 }
 
+// WantsPicture reports whether the subscriber asks for the picture.
+func (s *Subscription) WantsPicture() bool { return s.picture.Load() }
+
 // PictureHz is how often a second the engine paints the picture while training.
 const PictureHz = 4
 

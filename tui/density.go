@@ -354,6 +354,12 @@ func (m Model) lessonShow() Model {
 	ends := !begins && now.done && !m.shown.done
 	m.shown = now
 	switch {
+	case begins && (v.Show == "neurons" || v.Show == "picture"):
+		// What each neuron computes, or the decision picture, in the spectrum's place (or beside
+		// the charts): the step's show opens it as V or v would; the user may close it.
+		m.picture, m.pic.neurons, m.pic.page = true, v.Show == "neurons", 0
+		m.sub.WantPicture(true)
+		m.syncPictureKeys()
 	case begins && v.Show == "bars":
 		m.density = false
 		m.wantDensity(false)

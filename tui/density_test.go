@@ -435,3 +435,36 @@ func BenchmarkKeyToScreenDensity(b *testing.B) {
 		})
 	}
 }
+
+// A lesson step's show = "neurons" opens the neurons view (and asks the engine for the
+// picture) when the step begins, "picture" the decision picture; the user's V afterwards stands.
+func TestLessonShowNeurons(t *testing.T) {
+	l, err := lesson.Parse("show.toml", []byte("title = \"T\"\npreset = \"moons\"\n[[step]]\ncaption = \"a\"\nshow = \"neurons\"\n[[step]]\ncaption = \"b\"\nshow = \"picture\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(idleEngine(t), asciiRenderer(), Options{Lesson: l, ReadOnly: true})
+	t.Cleanup(m.Close)
+	at := func(i int) {
+		s := moonsSnapshot(t)
+		s.Lesson = &lab.LessonView{Name: l.Name, Index: i, Count: len(l.Steps), Show: l.Steps[i].Show}
+		mm, _ := m.Update(snapshotMsg{s})
+		m = mm.(Model)
+	}
+	at(0)
+	if !m.picture || !m.pic.neurons || !m.sub.WantsPicture() {
+		t.Errorf("show = neurons: picture %v neurons %v wanted %v, want all on", m.picture, m.pic.neurons, m.sub.WantsPicture())
+	}
+	mm, _ := m.Update(typed("V"))
+	if m = mm.(Model); m.pic.neurons {
+		t.Error("V after the step's show did not close the neurons")
+	}
+	at(0)
+	if m.pic.neurons {
+		t.Error("the same step's show applied twice: the user's V did not stand")
+	}
+	at(1)
+	if !m.picture || m.pic.neurons {
+		t.Errorf("show = picture: picture %v neurons %v, want the decision picture", m.picture, m.pic.neurons)
+	}
+}
