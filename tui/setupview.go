@@ -112,7 +112,7 @@ func (m Model) setupRowView(a area, y, i int) {
 func setupValue(r setupRow, c *train.Config) string {
 	switch r.kind {
 	case rowPreset:
-		return c.Preset + "'s settings"
+		return "the " + c.Preset + " preset"
 	case rowFeatures:
 		if d, ok := train.DataInputs(c.Data); ok && d != 2 && c.Features.IsZero() {
 			return fmt.Sprintf("%d inputs (2-D data only)", d)
