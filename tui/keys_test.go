@@ -267,6 +267,20 @@ func TestKeysSteerTheEngine(t *testing.T) {
 		next := train.Presets()[1]
 		k.eventually("p loads "+next, func(s lab.Snapshot) bool { return s.Config.Preset == next })
 	})
+	// S opens the setup panel: → takes the next data set, enter starts it (asking first: the
+	// run was not written), and the engine's fresh run has it.
+	check(km.Setup, "S", func(c0 train.Config, _ int) {
+		if !k.m.setup.open {
+			t.Fatal("S does not open the setup panel")
+		}
+		k.press("right")
+		want := k.m.setup.draft.Data
+		k.press("enter")
+		k.press("enter")
+		k.eventually("S → enter enter starts "+want, func(s lab.Snapshot) bool {
+			return s.Config.Data == want && want != c0.Data && hasEvent(s.Events, train.EventCommand, "setup")
+		})
+	})
 	check(km.Write, "w", func(train.Config, int) {
 		k.eventually("w writes a run", func(s lab.Snapshot) bool {
 			if !hasEvent(s.Events, train.EventCommand, "run written to") {
