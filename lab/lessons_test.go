@@ -36,6 +36,9 @@ func TestBuiltinLessonsClaimsHold(t *testing.T) {
 				if r.GaveUp {
 					t.Errorf("step %d (%s): its condition never held (%d steps)", r.Index+1, r.Title, r.Trained)
 				}
+				if r.Error != "" {
+					t.Errorf("step %d (%s): %s", r.Index+1, r.Title, r.Error)
+				}
 				for _, c := range r.Claims {
 					t.Logf("step %d (%s), %d steps: %s — %v (%s)", r.Index+1, r.Title, r.Trained, c.Text, c.Verdict, c.Value)
 					if c.Verdict != lesson.Holds {
@@ -81,6 +84,9 @@ func TestWidthLessonAcrossSeeds(t *testing.T) {
 				t.Fatalf("%d step results for %d steps", len(rs), len(ls.Steps))
 			}
 			for _, r := range rs {
+				if r.Error != "" {
+					t.Errorf("step %d (%s): %s", r.Index+1, r.Title, r.Error)
+				}
 				for _, c := range r.Claims {
 					if c.Verdict != lesson.Holds {
 						t.Errorf("step %d (%s): claim %q %v: %s", r.Index+1, r.Title, c.Text, c.Verdict, c.Value)

@@ -9,6 +9,7 @@ package lab
 import (
 	"cmp"
 	"fmt"
+	"strings"
 	"time"
 
 	"sharpflat/internal/safetext"
@@ -29,8 +30,11 @@ type play struct {
 	// judged there, and the lesson goes on to the next step.
 	fastForward bool
 	results     []StepResult
-	perStep     time.Duration // the mean time of a training step lately (for the time left)
-	lastStep    time.Time     // when the last training step ended
+	// freshErr says why the step's fresh start (preset, seed, setup) failed, "" if it did
+	// not: the step then plays on the run in force, and its result says so.
+	freshErr string
+	perStep  time.Duration // the mean time of a training step lately (for the time left)
+	lastStep time.Time     // when the last training step ended
 }
 
 // stepStart is what stepping back to a step restores.
@@ -40,6 +44,7 @@ type stepStart struct {
 	history *History
 	tracker *lesson.Tracker
 	race    *raceSave // the race in progress then (nil: none)
+	err     string    // why the step's fresh start failed then (play.freshErr)
 }
 
 // StepResult is how one lesson step ended: the claims of its caption as judged when its
@@ -50,7 +55,11 @@ type StepResult struct {
 	Trained int  // training steps the step took
 	GaveUp  bool // its metric condition never held within max_steps
 	Skipped bool // left before its condition held (→ twice): its claims are not judged
-	Claims  []Claim
+	// Error says why the step's fresh start (its preset, seed or setup) did not start: the
+	// memory limit, a k or a batch too large for the new network or data. The step played
+	// on the run in force, so its claims are not about what its caption says.
+	Error  string
+	Claims []Claim
 }
 
 // Claim is one claim of a step's caption and where it stands.
@@ -82,6 +91,9 @@ type LessonView struct {
 	// not a step count).
 	Left   time.Duration
 	Claims []Claim
+	// Error says why the step's fresh start (preset, seed, setup) did not start, "" if it
+	// did (StepResult.Error): the step plays on the run in force.
+	Error string
 	// Show is the step's view of the spectrum panel (lesson.Step.Show: "density", "bars",
 	// "neurons", "picture", or "" to leave it as it is).
 	Show string
@@ -168,7 +180,7 @@ func (e *Engine) LessonNext() {
 func (e *Engine) skipped() StepResult {
 	p := e.play
 	st := &p.l.Steps[p.i]
-	r := StepResult{Index: p.i, Title: st.Title, Trained: p.tr.Steps(), Skipped: true}
+	r := StepResult{Index: p.i, Title: st.Title, Trained: p.tr.Steps(), Skipped: true, Error: p.freshErr}
 	for _, x := range st.Expect {
 		r.Claims = append(r.Claims, Claim{Text: lesson.Describe(x), Verdict: lesson.Skipped, Value: "not judged (skipped)"})
 	}
@@ -204,7 +216,7 @@ func (e *Engine) LessonBack() {
 			e.install(t, s.history.Copy())
 		}
 		p.tr = s.tracker.Clone()
-		p.i, p.over, p.done, p.gaveUp, p.fastForward = to, false, false, false, false
+		p.i, p.over, p.done, p.gaveUp, p.fastForward, p.freshErr = to, false, false, false, false, s.err
 		if e.state == Diverged { // the state come back is one from before the divergence
 			e.state = Paused
 		}
@@ -260,7 +272,7 @@ func (e *Engine) nextStep() {
 // beginStep applies step i's actions, keeps the state for stepping back, and starts it.
 func (e *Engine) beginStep(i int) {
 	p := e.play
-	p.i, p.done, p.gaveUp, p.over, p.fastForward = i, false, false, false, false
+	p.i, p.done, p.gaveUp, p.over, p.fastForward, p.freshErr = i, false, false, false, false, ""
 	st := &p.l.Steps[i]
 	e.log(train.EventCommand, fmt.Sprintf("lesson step %d/%d: %s", i+1, len(p.l.Steps), safetext.Line(st.Title)))
 	e.act(&st.Do)
@@ -273,7 +285,7 @@ func (e *Engine) beginStep(i int) {
 		p.tr.StartRace(names)
 	}
 	p.tr.SetChiRandom(e.t.Config().K, e.t.Model().NumParams())
-	p.begun[i] = &stepStart{cp: e.t.Save(train.WhyLesson), kept: e.t.Kept(), history: e.history.Copy(), tracker: p.tr.Clone(), race: e.keepRace()}
+	p.begun[i] = &stepStart{cp: e.t.Save(train.WhyLesson), kept: e.t.Kept(), history: e.history.Copy(), tracker: p.tr.Clone(), race: e.keepRace(), err: p.freshErr}
 	e.runStep()
 }
 
@@ -377,14 +389,18 @@ func (e *Engine) act(a *lesson.Actions) {
 
 // freshStart begins a step's fresh run: the preset's configuration (or the current one),
 // with the step's seed, then its setup keys in the order written. A setup is logged, as a
-// preset chosen in the lab is; a setup that cannot start (the memory limit, k ≥ P) is logged
-// as an error and the run in force goes on.
+// preset chosen in the lab is. A fresh run that cannot start (the memory limit, k ≥ P) is
+// logged as an error, the run in force goes on, and the step's result says why (freshErr).
 func (e *Engine) freshStart(a *lesson.Actions, fresh func(train.Config) bool) {
+	failed := func(msg string) {
+		e.log(train.EventError, msg)
+		e.play.freshErr = msg
+	}
 	c := e.t.Config()
 	if a.Preset != "" {
 		var err error
 		if c, err = train.Preset(a.Preset); err != nil {
-			e.log(train.EventError, err.Error())
+			failed(err.Error())
 			return
 		}
 	}
@@ -393,11 +409,20 @@ func (e *Engine) freshStart(a *lesson.Actions, fresh func(train.Config) bool) {
 	}
 	for _, s := range a.Setup {
 		if err := s.Apply(&c); err != nil { // the lesson's parser checked it
-			e.log(train.EventError, fmt.Sprintf("lesson setup: %v", err))
+			failed(fmt.Sprintf("lesson setup: %v", err))
 			return
 		}
 	}
-	if fresh(c) && len(a.Setup) > 0 {
+	if !fresh(c) {
+		// restart logged why, as the last event
+		msg := "the step's fresh run did not start"
+		if n := len(e.events); n > 0 && e.events[n-1].Kind == train.EventError {
+			msg += ": " + e.events[n-1].Text
+		}
+		e.play.freshErr = strings.Join(strings.Fields(msg), " ") // one line: the error lists its problems on lines of their own
+		return
+	}
+	if len(a.Setup) > 0 {
 		e.log(train.EventCommand, "lesson setup: "+safetext.Line(lesson.DescribeSetup(a.Setup))+" (a fresh run)")
 	}
 }
@@ -487,7 +512,7 @@ func (e *Engine) lessonDiverged(m *train.Metrics) {
 func (e *Engine) judge(ended bool) StepResult {
 	p := e.play
 	st := &p.l.Steps[p.i]
-	r := StepResult{Index: p.i, Title: st.Title, Trained: p.tr.Steps(), GaveUp: p.gaveUp}
+	r := StepResult{Index: p.i, Title: st.Title, Trained: p.tr.Steps(), GaveUp: p.gaveUp, Error: p.freshErr}
 	for _, x := range st.Expect {
 		v, val := p.tr.Check(x, ended)
 		r.Claims = append(r.Claims, Claim{Text: lesson.Describe(x), Verdict: v, Value: val})
@@ -507,6 +532,7 @@ func (e *Engine) lessonView() *LessonView {
 		StepTitle: st.Title, Caption: st.Caption, Until: lesson.DescribeUntil(st.Until),
 		Trains: st.Until.Trains() && !st.Do.Pause, Trained: p.tr.Steps(), Progress: p.tr.Progress(st.Until),
 		Done: p.done, GaveUp: p.gaveUp, Over: p.over, FastForward: p.fastForward, Show: st.Show,
+		Error: p.freshErr,
 	}
 	if p.i+1 < len(p.l.Steps) {
 		v.Next = cmp.Or(p.l.Steps[p.i+1].Title, fmt.Sprintf("step %d", p.i+2))

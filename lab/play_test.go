@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"sharpflat/lab/lesson"
@@ -412,5 +413,35 @@ func TestLessonSetupNoiseAndFeatures(t *testing.T) {
 	})
 	if checked < 900 {
 		t.Errorf("checked %d points", checked)
+	}
+}
+
+// A setup whose fresh run cannot start (k = 10 for a 2-1-2 net of P = 7: checked only when
+// the network is built) leaves the run in force, and the step's result and view say why.
+func TestLessonSetupThatCannotStart(t *testing.T) {
+	l := &lesson.Lesson{Name: "bad", Title: "Bad", Preset: "moons", Steps: []lesson.Step{
+		{Title: "k", Caption: "c", Do: lesson.Actions{K: ptrI(10)}, Until: lesson.Until{Steps: 2}},
+		{Title: "too narrow", Caption: "c", Do: lesson.Actions{Setup: []lesson.Setting{{Key: "hidden", Value: "1"}}}, Until: lesson.Until{Steps: 2}},
+		{Title: "fine", Caption: "c", Until: lesson.Until{Steps: 1}},
+	}}
+	e, sub := playLesson(t, l)
+	if s := await(t, sub, "step 1 done", func(s Snapshot) bool { return s.Lesson.Index == 0 && s.Lesson.Done }); s.Lesson.Error != "" {
+		t.Errorf("step 1 has an error: %q", s.Lesson.Error)
+	}
+	e.LessonNext()
+	s := await(t, sub, "step 2 done", func(s Snapshot) bool { return s.Lesson.Index == 1 && s.Lesson.Done })
+	if !slices.Equal(s.Config.Hidden, []int{32, 32}) || s.Step != 4 {
+		t.Errorf("after the failed setup: hidden %v at step %d, want the run in force (32-32) at step 4", s.Config.Hidden, s.Step)
+	}
+	want := "the step's fresh run did not start: invalid configuration for data moons: k: 10, but the network has 7 parameters"
+	if !strings.HasPrefix(s.Lesson.Error, want) {
+		t.Errorf("the view's error %q, want %q…", s.Lesson.Error, want)
+	}
+	e.LessonNext()
+	await(t, sub, "step 3 done", func(s Snapshot) bool { return s.Lesson.Index == 2 && s.Lesson.Done && s.Lesson.Error == "" })
+	var rs []StepResult
+	e.Do(func(*train.Trainer) { rs = slices.Clone(e.LessonResults()) })
+	if len(rs) != 3 || rs[0].Error != "" || !strings.HasPrefix(rs[1].Error, want) || rs[2].Error != "" {
+		t.Errorf("step results' errors: %+v", rs)
 	}
 }
