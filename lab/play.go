@@ -333,37 +333,7 @@ func (e *Engine) act(a *lesson.Actions) {
 		}
 		p.tr.Forget()
 	}
-	e.applying(func(c *train.Config) {
-		if a.Alpha != nil || a.WDom != nil || a.WBulk != nil {
-			// The weights of a blend: a rule in force that is not one (Dom-damped) gives way.
-			w := train.Blend{Dom: c.WDom, Bulk: c.WBulk}
-			if a.Alpha != nil {
-				w.Dom, w.Bulk = train.Weights(*a.Alpha)
-			}
-			if a.WDom != nil {
-				w.Dom = *a.WDom
-			}
-			if a.WBulk != nil {
-				w.Bulk = *a.WBulk
-			}
-			c.SetRule(w)
-		}
-		if a.LR != nil {
-			c.LR = *a.LR
-		}
-		if a.Momentum != nil {
-			c.Momentum = *a.Momentum
-		}
-		if a.Batch != nil {
-			c.Batch = *a.Batch
-		}
-		if a.K != nil {
-			c.K = min(*a.K, e.t.Model().NumParams()-1)
-		}
-		if a.Refresh != nil {
-			c.RefreshEvery = *a.Refresh
-		}
-	})()
+	e.applying(func(c *train.Config) { applySettings(c, a, e.t.Model().NumParams()) })()
 	if a.Recompute {
 		e.t.RequestRefresh()
 		if !e.play.l.Steps[p.i].Until.Trains() || a.Pause {
@@ -387,6 +357,60 @@ func (e *Engine) act(a *lesson.Actions) {
 	}
 }
 
+// applySettings applies a step's settings (the weights, lr, momentum, batch, k, refresh) to
+// c, for a network of p parameters (k stays below p).
+func applySettings(c *train.Config, a *lesson.Actions, p int) {
+	if a.Alpha != nil || a.WDom != nil || a.WBulk != nil {
+		// The weights of a blend: a rule in force that is not one (Dom-damped) gives way.
+		w := train.Blend{Dom: c.WDom, Bulk: c.WBulk}
+		if a.Alpha != nil {
+			w.Dom, w.Bulk = train.Weights(*a.Alpha)
+		}
+		if a.WDom != nil {
+			w.Dom = *a.WDom
+		}
+		if a.WBulk != nil {
+			w.Bulk = *a.WBulk
+		}
+		c.SetRule(w)
+	}
+	if a.LR != nil {
+		c.LR = *a.LR
+	}
+	if a.Momentum != nil {
+		c.Momentum = *a.Momentum
+	}
+	if a.Batch != nil {
+		c.Batch = *a.Batch
+	}
+	if a.K != nil {
+		c.K = min(*a.K, p-1)
+	}
+	if a.Refresh != nil {
+		c.RefreshEvery = *a.Refresh
+	}
+}
+
+// freshConfig is the configuration of a step's fresh start (preset, seed, setup) from c, the
+// configuration in force.
+func freshConfig(c train.Config, a *lesson.Actions) (train.Config, error) {
+	if a.Preset != "" {
+		var err error
+		if c, err = train.Preset(a.Preset); err != nil {
+			return c, err
+		}
+	}
+	if a.Seed != nil {
+		c.Seed = *a.Seed
+	}
+	for _, s := range a.Setup {
+		if err := s.Apply(&c); err != nil { // the lesson's parser checked it
+			return c, fmt.Errorf("lesson setup: %w", err)
+		}
+	}
+	return c, nil
+}
+
 // freshStart begins a step's fresh run: the preset's configuration (or the current one),
 // with the step's seed, then its setup keys in the order written. A setup is logged, as a
 // preset chosen in the lab is. A fresh run that cannot start (the memory limit, k ≥ P) is
@@ -396,22 +420,10 @@ func (e *Engine) freshStart(a *lesson.Actions, fresh func(train.Config) bool) {
 		e.log(train.EventError, msg)
 		e.play.freshErr = msg
 	}
-	c := e.t.Config()
-	if a.Preset != "" {
-		var err error
-		if c, err = train.Preset(a.Preset); err != nil {
-			failed(err.Error())
-			return
-		}
-	}
-	if a.Seed != nil {
-		c.Seed = *a.Seed
-	}
-	for _, s := range a.Setup {
-		if err := s.Apply(&c); err != nil { // the lesson's parser checked it
-			failed(fmt.Sprintf("lesson setup: %v", err))
-			return
-		}
+	c, err := freshConfig(e.t.Config(), a)
+	if err != nil {
+		failed(err.Error())
+		return
 	}
 	if !fresh(c) {
 		// restart logged why, as the last event
