@@ -12,7 +12,8 @@ import (
 // The picture panel: what the network has learned (lab.Picture). For 2-D data, the plane is
 // shaded by the predicted class and by how sure the network is of it: in colour, two pixels a
 // cell (halfblock.go), each the class's hue faded to the background where the network is
-// no surer than a coin toss; without colour, a density glyph a cell ( ░▒▓█ by confidence).
+// no surer than a coin toss; without colour, a glyph a cell from the class's own family
+// (░▒▓█ for class 0, ⠂⠪⠿⣿ for class 1, …), denser the surer the network is.
 // Training points sit on top as glyphs of their true class (● ▲ …), so a point on a foreign
 // region is misclassified; x adds the test points as hollow glyphs (○ △ …). For other
 // data, the test points on the top two principal components: glyph by true class, colour by
@@ -21,9 +22,36 @@ import (
 // Terminal cells are about twice as tall as wide: the plot keeps one data unit as long
 // across as down, leaving the spare width or height blank.
 
-// densityGlyphs are the NO_COLOR shades of a region by the network's confidence, from a
-// coin toss (blank: the decision boundary shows as a gap) to certainty.
-var densityGlyphs = []rune{' ', '░', '▒', '▓', '█'}
+// regionGlyphs are the NO_COLOR shades of a region of each of the first classes by the
+// network's confidence (level), from barely surer than a coin toss to certain; a coin toss
+// itself is blank, so the decision boundary shows as a gap. Each class has a family of its
+// own (blocks, dots, bars), so that two confident regions of different classes never look
+// alike; no glyph of a family is a point's glyph (classGlyph, testGlyph), so the points
+// stand out. Later classes shade with regionFallback.
+var regionGlyphs = [][]rune{
+	{'░', '▒', '▓', '█'},
+	{'⠂', '⠪', '⠿', '⣿'},
+	{'-', '=', '≡', '▤'},
+}
+
+// regionFallback is the family of class c ≥ len(regionGlyphs): a dot where the network is
+// unsure, the class's capital letter (A for class 0, D for class 3, …; # past Z) where it is
+// sure. Capitals are never points' glyphs, which are shapes, digits and small letters.
+func regionFallback(c int) []rune {
+	l := '#'
+	if c < 26 {
+		l = 'A' + rune(c)
+	}
+	return []rune{'·', '·', l, l}
+}
+
+// regionFamily is the NO_COLOR family of class c, from unsure to sure.
+func regionFamily(c int) []rune {
+	if c >= 0 && c < len(regionGlyphs) {
+		return regionGlyphs[c]
+	}
+	return regionFallback(max(c, 0))
+}
 
 // shapeGlyphs mark training points of up to six classes, testGlyphs the test points of the
 // same classes; with more classes points are marked by their class's digit or letter
@@ -62,10 +90,16 @@ func level(q float32, n int) float64 {
 	return min(1, max(0, (float64(q)-lo)/(1-lo)))
 }
 
-// densityGlyph is the NO_COLOR shade of a region where the network is q sure among n.
-func densityGlyph(q float32, n int) rune {
-	i := int(level(q, n) * float64(len(densityGlyphs)))
-	return densityGlyphs[min(i, len(densityGlyphs)-1)]
+// regionGlyph is the NO_COLOR shade of a region of class c where the network is q sure
+// among n: blank in the lowest fifth of the confidence's range (the boundary), then the
+// class's family, a glyph a fifth.
+func regionGlyph(c int, q float32, n int) rune {
+	f := regionFamily(c)
+	i := min(int(level(q, n)*float64(len(f)+1)), len(f))
+	if i == 0 {
+		return ' '
+	}
+	return f[i-1]
 }
 
 // pointsPerCell caps the points drawn over regions at one in this many plot cells, so the
@@ -128,7 +162,7 @@ func drawPicture(a area, p *lab.Picture, regression bool, look pictureLook) *col
 				}
 				y := p.Y1 - (float64(cy)+0.5)/float64(plot.h)*sy
 				if c, q, ok := p.CellAt(x, y); ok {
-					plot.set(cx, cy, densityGlyph(q, p.Classes), regionInk(int(c)))
+					plot.set(cx, cy, regionGlyph(int(c), q, p.Classes), regionInk(int(c)))
 				}
 			}
 		}
@@ -224,7 +258,7 @@ func pictureLegend(p *lab.Picture, look pictureLook) []item {
 		if look.color {
 			items = append(items, note("pale: unsure", "pale: unsure", inkLabel, 1))
 		} else {
-			items = append(items, note("sure: "+string(densityGlyphs[1:]), string(densityGlyphs[1:]), inkLabel, 1))
+			items = append(items, shadesNote(p.Classes))
 		}
 	}
 	if p.Kind == lab.PictureProjection {
@@ -242,6 +276,28 @@ func pictureLegend(p *lab.Picture, look pictureLook) []item {
 		items = append(items, note(fmt.Sprintf("%s right of %d %s points", pct(acc), len(pts), set), pct(acc)+" right", inkLabel, 0))
 	}
 	return items
+}
+
+// shadesNote says how the NO_COLOR regions read: each class's family, from unsure to sure,
+// and the class it shades (the first four; short: the sure glyph of each). It shortens
+// with the accuracy (rank 0), so that at 120×40 both stay.
+func shadesNote(n int) item {
+	const listed = 4
+	full, short := "sure:", "sure:"
+	for c := 0; c < min(n, listed); c++ {
+		f := regionFamily(c)
+		fam := string(f)
+		if c >= len(regionGlyphs) {
+			fam = string([]rune{f[0], f[len(f)-1]})
+		}
+		full += fmt.Sprintf(" %s %d", fam, c)
+		short += fmt.Sprintf(" %c%d", f[len(f)-1], c)
+	}
+	if n > listed {
+		full += " …"
+		short += " …"
+	}
+	return note(full, short, inkLabel, 0)
 }
 
 // accuracy is the share of pts whose predicted class is their true class (NaN for none).

@@ -5,6 +5,8 @@ import (
 	"io"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,7 +14,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
 	"sharpflat/lab"
@@ -43,7 +44,7 @@ func plotBounds(g *grid) (x0, y0, w, h int) {
 	for y := 1; y < g.h; y++ { // below the title line
 		for x := 0; x < g.w; x++ {
 			switch g.at(x, y) {
-			case '█', '▒', '●', '▲':
+			case '█', '▒', '⣿', '⠪', '●', '▲':
 				x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
 			}
 		}
@@ -85,18 +86,19 @@ func TestDrawPictureRegions(t *testing.T) {
 			r, k := g.at(x, y), g.k[y*g.w+x]
 			// By hand: the unit square under the cell's centre (squares closed on the left and
 			// at the bottom: a centre on x = 0 is right of the split), its confidence q, and
-			// the glyph of the level (q − ½)/(1 − ½): 1 → █, 0.5 → ▒, 0 → blank.
+			// the glyph of the level (q − ½)/(1 − ½) in its class's family: 1 → █ (class 0)
+			// or ⣿ (class 1), 0.5 → ⠪ (class 1), 0 → blank.
 			cx := p.X0 + (float64(x-x0)+0.5)/float64(w)*(p.X1-p.X0)
 			cy := p.Y1 - (float64(y-y0)+0.5)/float64(h)*(p.Y1-p.Y0)
 			wantR, wantK := '█', inkRegion
 			if cx >= 0 {
-				wantK = inkRegion + 1
+				wantR, wantK = '⣿', inkRegion+1
 			}
 			switch {
 			case cx >= 0 && cx < 1 && cy > 0:
 				wantR = ' '
 			case cx >= 1 && cy <= 0:
-				wantR = '▒'
+				wantR = '⠪'
 			}
 			if r != wantR || k != wantK {
 				t.Errorf("cell (%d, %d) holds %q ink %d, want %q ink %d", x, y, r, k, wantR, wantK)
@@ -114,13 +116,65 @@ func TestDrawPictureRegions(t *testing.T) {
 		t.Error("escape codes in the ASCII profile")
 	}
 
-	// At full width the title names both classes with their textures, and the accuracy.
-	g = newGrid(90, 12)
+	// At full width the title names both classes, the shades of each and the accuracy.
+	g = newGrid(100, 12)
 	drawPicture(g.all(), p, false, pictureLook{})
 	head := strings.Split(g.render(&NewStyles(asciiRenderer()).Ink), "\n")[0]
-	for _, s := range []string{"decision regions", "step 42", "● class 0", "▲ class 1", "sure: ░▒▓█", "67% right of 3 train points"} {
+	for _, s := range []string{"decision regions", "step 42", "● class 0", "▲ class 1", "sure: ░▒▓█ 0 ⠂⠪⠿⣿ 1", "67% right of 3 train points"} {
 		if !strings.Contains(head, s) {
 			t.Errorf("title %q lacks %q", head, s)
+		}
+	}
+}
+
+// Without colour, regions of different classes never shade alike where the network is sure
+// of them (the top two of the four levels), the boundary (a coin toss) is a gap, and no
+// point's glyph, of a training or a test point, is ever a region's, for any number of
+// classes up to 26 (past it the capitals run out: every later class shades #).
+func TestRegionGlyphsByClass(t *testing.T) {
+	for n := 1; n <= 26; n++ {
+		shades := map[rune]int{} // glyph → class
+		for c := 0; c < n; c++ {
+			// Probabilities at the middle of each fifth of the range from 1/n to 1.
+			lo := 1 / float64(max(n, 2))
+			for lvl := 0; lvl < 5; lvl++ {
+				q := float32(lo + (float64(lvl)+0.5)/5*(1-lo))
+				g := regionGlyph(c, q, n)
+				if lvl == 0 {
+					if g != ' ' {
+						t.Errorf("%d classes: class %d at a coin toss shades %q, want a gap", n, c, g)
+					}
+					continue
+				}
+				if lvl >= 3 {
+					if other, ok := shades[g]; ok && other != c {
+						t.Errorf("%d classes: classes %d and %d both shade %q where sure", n, other, c, g)
+					}
+					shades[g] = c
+				}
+			}
+			for _, r := range regionFamily(c) {
+				shades[r] = c
+			}
+		}
+		for c := 0; c < n; c++ {
+			for _, g := range []rune{classGlyph(c, n), testGlyph(c, n)} {
+				if _, ok := shades[g]; ok || g == ' ' {
+					t.Errorf("%d classes: class %d's point glyph %q is also a region's shade", n, c, g)
+				}
+			}
+		}
+	}
+	// Past 26 classes points are still never shades.
+	for n := 27; n <= 60; n++ {
+		for c := 0; c < n; c++ {
+			for _, g := range []rune{classGlyph(c, n), testGlyph(c, n)} {
+				for k := 0; k < n; k++ {
+					if slices.Contains(regionFamily(k), g) {
+						t.Errorf("%d classes: point glyph %q of class %d shades class %d", n, g, c, k)
+					}
+				}
+			}
 		}
 	}
 }
@@ -341,7 +395,7 @@ func TestDrawPictureHalfBlocks(t *testing.T) {
 func TestDrawPictureTestPoints(t *testing.T) {
 	p := splitPicture()
 	p.Test = []lab.PicturePoint{{X: 1.5, Y: 0.5, Class: 1, Pred: 1}, {X: -0.5, Y: -0.5, Class: 1, Pred: 0}}
-	g := newGrid(110, 12)
+	g := newGrid(120, 12) // the whole title: the keys, both notes and the count
 	drawPicture(g.all(), p, false, pictureLook{test: true})
 	screen := g.render(&NewStyles(asciiRenderer()).Ink)
 	t.Logf("\n%s", screen)
@@ -406,37 +460,48 @@ func TestPictureBesideTheCharts(t *testing.T) {
 	}
 }
 
-// TestGoldenPicture: v on the moons at three sizes, without colour (NO_COLOR: density glyphs)
-// and in true colour (half blocks); at 200 columns the picture is beside the charts.
+// TestGoldenPicture: the whole screen with v on the moons, and with v then x (the test
+// points), at three sizes, without colour (NO_COLOR: each class's family of shades) and in
+// true colour (half blocks); at 200 columns the picture is beside the charts.
 // Regenerate with `go test ./tui -run TestGoldenPicture -update` and review the diff.
 func TestGoldenPicture(t *testing.T) {
 	moons := moonsSnapshot(t)
+	var cases []goldenCase
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
 		for _, color := range []bool{false, true} {
-			name := fmt.Sprintf("moons_%dx%d", size[0], size[1])
+			suffix := fmt.Sprintf("_%dx%d", size[0], size[1])
 			if color {
-				name += "_color"
+				suffix += "_color"
 			}
-			t.Run(name, func(t *testing.T) {
-				r := asciiRenderer()
-				if color {
-					r = colorRenderer()
-				}
-				m := New(idleEngine(t), r, Options{})
-				t.Cleanup(m.Close)
-				var mm tea.Model = m
-				for _, msg := range []tea.Msg{tea.WindowSizeMsg{Width: size[0], Height: size[1]}, snapshotMsg{moons}, typed("v")} {
-					mm, _ = mm.Update(msg)
-				}
-				view := mm.View()
-				checkScreen(t, view, size[0], size[1])
-				if color != strings.Contains(view, "▀") {
-					t.Errorf("colour %v, half blocks %v", color, !color)
-				}
-				golden.RequireEqual(t, []byte(view))
-			})
+			cases = append(cases,
+				goldenCase{name: "moons" + suffix, w: size[0], h: size[1], snap: &moons,
+					keys: []tea.KeyMsg{typed("v")}, want: "picture on", color: color},
+				goldenCase{name: "moons_test" + suffix, w: size[0], h: size[1], snap: &moons,
+					keys: []tea.KeyMsg{typed("v"), typed("x")}, want: "test points on", color: color})
 		}
 	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.run(t)
+			view := goldenView(t)
+			if c.color != strings.Contains(view, "▀") {
+				t.Errorf("colour %v, half blocks %v", c.color, !c.color)
+			}
+			if !c.color && !strings.Contains(view, "█") || !c.color && !strings.Contains(view, "⣿") {
+				t.Error("without colour the regions of class 0 (█) and class 1 (⣿) do not both show")
+			}
+		})
+	}
+}
+
+// goldenView is the golden file of the running test, as goldenCase.run checked it.
+func goldenView(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(t.Name())+".golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // x switches the test points while its binding is enabled (the picture shows), and is any
