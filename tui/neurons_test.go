@@ -5,7 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/x/exp/golden"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"sharpflat/lab"
 	"sharpflat/lab/train"
@@ -106,22 +107,45 @@ func TestNeuronPages(t *testing.T) {
 	}
 }
 
-// TestGoldenNeurons: the neurons of the moons (tiles) at three sizes, with and without colour,
-// and of the demo's Gaussian classes (the table of means) at 120×40; the view alone, as the
-// charts area would hold it. Regenerate with -update.
+// TestGoldenNeurons: the whole screen with V (the neurons) on the moons (tiles) at three
+// sizes, and on the demo's Gaussian classes (the table of means) at 120×40, each with and
+// without colour. Regenerate with `go test ./tui -run TestGoldenNeurons -update`.
 func TestGoldenNeurons(t *testing.T) {
-	moons := lab.NewPainter().Paint(trainedMoons(t))
-	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
-		for _, color := range []bool{false, true} {
-			name := fmt.Sprintf("moons_%dx%d", size[0], size[1])
+	moons := moonsSnapshot(t)
+	demo := demoSnapshot(t)
+	var cases []goldenCase
+	for _, color := range []bool{false, true} {
+		for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
+			suffix := fmt.Sprintf("_%dx%d", size[0], size[1])
 			if color {
-				name += "_color"
+				suffix += "_color"
 			}
-			t.Run(name, func(t *testing.T) {
-				golden.RequireEqual(t, []byte(neuronsScreen(t, moons.Neurons, size[0], size[1], color)))
-			})
+			cases = append(cases, goldenCase{name: "moons" + suffix, w: size[0], h: size[1], snap: &moons,
+				keys: []tea.KeyMsg{typed("V")}, want: "neurons", color: color})
 		}
+		name := "demo_120x40"
+		if color {
+			name += "_color"
+		}
+		cases = append(cases, goldenCase{name: name, w: 120, h: 40, snap: &demo,
+			keys: []tea.KeyMsg{typed("V")}, want: "mean activation per class", color: color})
 	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.run(t)
+			// The first unit's label is on the screen, and the outputs' on the tiles' one page.
+			view := ansi.Strip(goldenView(t))
+			if !strings.Contains(view, "L1·0") || strings.HasPrefix(c.name, "moons") && !strings.Contains(view, "out 1") {
+				t.Errorf("the units' labels are missing:\n%s", view)
+			}
+		})
+	}
+}
+
+// demoSnapshot is the synthetic run's charts with the picture of the demo preset's network
+// at its start (deterministic: fixed seed): test points on two principal components, and
+// the neurons' mean activation per class.
+func demoSnapshot(t testing.TB) lab.Snapshot {
 	c, err := train.Preset("demo")
 	if err != nil {
 		t.Fatal(err)
@@ -131,29 +155,7 @@ func TestGoldenNeurons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	demo := lab.NewPainter().Paint(tr)
-	for _, color := range []bool{false, true} {
-		name := "demo_120x40"
-		if color {
-			name += "_color"
-		}
-		t.Run(name, func(t *testing.T) {
-			golden.RequireEqual(t, []byte(neuronsScreen(t, demo.Neurons, 120, 40, color)))
-		})
-	}
-}
-
-// neuronsScreen draws ne into a w×h grid and renders it as the lab would.
-func neuronsScreen(t *testing.T, ne *lab.Neurons, w, h int, color bool) string {
-	r := asciiRenderer()
-	if color {
-		r = colorRenderer()
-	}
-	st := NewStyles(r)
-	pal := sessionPalette(st)
-	g := newGrid(w, h)
-	layers := drawNeurons(g.all(), ne, 500, 0, pictureLook{color: color, pal: pal})
-	out := spliceLayers(g.render(&st.Ink), layers, pal)
-	checkScreen(t, out, w, h)
-	return out
+	s := syntheticSnapshot(600)
+	s.Picture = lab.NewPainter().Paint(tr)
+	return s
 }
