@@ -1,7 +1,9 @@
 package lab
 
 import (
+	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +74,18 @@ func TestLessonEstimateSums(t *testing.T) {
 	fixed, most := sumSegments(segs, func(i int) time.Duration { return per[i] })
 	if fixed != 113*time.Millisecond || most != 203*time.Millisecond {
 		t.Errorf("fixed %v, most %v; want 113ms and 203ms", fixed, most)
+	}
+}
+
+// A fresh start that the engine could not start (k = 10 for a 2-1-2 net of P = 7) makes the
+// estimate fail, naming the step, before the lesson plays on the wrong run.
+func TestEstimateLessonNamesAStepThatCannotStart(t *testing.T) {
+	l := &lesson.Lesson{Name: "bad", Title: "Bad", Preset: "moons", Steps: []lesson.Step{
+		{Caption: "c", Do: lesson.Actions{K: ptrI(10)}, Until: lesson.Until{Steps: 2}},
+		{Caption: "c", Do: lesson.Actions{Setup: []lesson.Setting{{Key: "hidden", Value: "1"}}}, Until: lesson.Until{Steps: 2}},
+	}}
+	_, err := EstimateLesson(context.Background(), l, time.Millisecond)
+	if err == nil || !strings.HasPrefix(err.Error(), "step 2: ") || !strings.Contains(err.Error(), "k: 10, but the network has 7 parameters") {
+		t.Errorf("err %v, want step 2's k", err)
 	}
 }
