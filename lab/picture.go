@@ -171,6 +171,10 @@ type Painter struct {
 	labels     []int          // the classes of the points drawn (for the neurons of a projection)
 	pred       []int          // scratch for predictions
 	out        []float64      // scratch (GW·GH, w_L) for the grid's outputs
+
+	// noNeurons leaves Picture.Neurons nil: only BenchmarkNeuronsCost sets it, to weigh the
+	// neurons' share of a picture's cost on the step rate.
+	noNeurons bool
 }
 
 // NewPainter returns a Painter with nothing cached yet.
@@ -210,7 +214,9 @@ func (p *Painter) Paint(t *train.Trainer) *Picture {
 		pic.Test = p.predicted(m, theta, p.testPoints, p.testInputs)
 	}
 	pic.Points = p.predicted(m, theta, p.points, p.inputs)
-	pic.Neurons = paintNeurons(m, theta, p.kind == PictureRegions, p.tiles, p.inputs, p.labels, tr.Classes)
+	if !p.noNeurons {
+		pic.Neurons = paintNeurons(m, theta, p.kind == PictureRegions, p.tiles, p.inputs, p.labels, tr.Classes)
+	}
 	return pic
 }
 
@@ -259,7 +265,7 @@ func classByte(c int) uint8 { return uint8(min(max(c, 0), math.MaxUint8)) }
 
 // prepare fills the cache for a new pair of data sets, those of a trainer of config c.
 func (p *Painter) prepare(tr, te *nn.Dataset, c *train.Config) {
-	*p = Painter{train: tr, test: te}
+	*p = Painter{train: tr, test: te, noNeurons: p.noNeurons}
 	plane, planeTest := tr, te
 	if !c.Features.IsZero() {
 		plane, planeTest = rawPlane(c, tr, te)
