@@ -584,3 +584,41 @@ func TestPictureKeysInTheLab(t *testing.T) {
 		t.Error("→ after V closed did not slide α")
 	}
 }
+
+// Layers side by side on a line (a row of neuron tiles) are spliced in one pass over the
+// grid's own line: the text is the grid's with each layer's glyphs in its place, and every
+// layer's colours are written once, not again with each later layer (the escapes grow
+// with the layers, not with their square).
+func TestSpliceLayersSideBySide(t *testing.T) {
+	const n = classInks // layers of 2×1 cells at x = 0, 4, 8, …, each its own hue, the grid's "ab" between them
+	pal := sessionPalette(NewStyles(colorRenderer()))
+	g := newGrid(4*n, 1)
+	var layers []*colorLayer
+	want := ""
+	for k := range n {
+		g.all().text(4*k+2, 0, "ab", inkLabel)
+		l := newColorLayer(g.all(), 4*k, 0, 2, 1)
+		for x := range 2 {
+			*l.at(x, 0) = colorCell{r: '▀', fg: classHues[k%classInks], bg: paper(true)}
+		}
+		layers = append(layers, l)
+		want += "▀▀ab"
+	}
+	line := g.render(&NewStyles(colorRenderer()).Ink)
+	out := spliceLayers(line, layers, pal)
+	if got := ansi.Strip(out); got != want {
+		t.Errorf("text %q, want %q", got, want)
+	}
+	// Each layer's row: a reset, one SGR for its two equal cells, a reset; the grid's pieces
+	// carry the grid line's own escapes (each before the piece) once each.
+	bound := 3*n + strings.Count(line, "\x1b[")*(n+1)
+	if got := strings.Count(out, "\x1b["); got > bound {
+		t.Errorf("%d escapes for %d layers, want at most %d", got, n, bound)
+	}
+	for k := range n {
+		seq := pal.sequence(classHues[k%classInks], false)
+		if c := strings.Count(out, seq); c != 1 {
+			t.Errorf("layer %d's colour written %d times, want once", k, c)
+		}
+	}
+}
