@@ -62,7 +62,7 @@ func TestSetupPanelMakesTheFlagsConfig(t *testing.T) {
 	}
 	// The panel opens on "data set" (the row under "start from"); the rows, in order: data set,
 	// noise σ, examples, test share, features, hidden, activation, loss, batch, η, momentum β,
-	// weight decay, seed.
+	// weight decay, seed, subspace k, Hessian set.
 	cases := []struct {
 		name   string
 		script []string
@@ -100,7 +100,11 @@ func TestSetupPanelMakesTheFlagsConfig(t *testing.T) {
 		}, []string{"--data", "xor", "--noise", "0", "--n", "600", "--test-frac", "0.25", "--features", "x1sq,x1,x1x2",
 			"--hidden", "32-8-4", "--batch", "0", "--lr", "0.0375", "--momentum", "0.3", "--weight-decay", "0.002", "--seed", "123456789"}},
 		{"no hidden layer", []string{"down", "down", "down", "down", "down", "left", "left"}, []string{"--hidden", "none"}},
-		{"another preset", []string{"up", "right", "down", "right"}, []string{"--preset", "mnist", "--data", "mnist5k"}}, // mnist trains on mnist14
+		// mnist trains on mnist14 with a Hessian set of 1024; another data set takes the default.
+		{"another preset", []string{"up", "right", "down", "right"}, []string{"--preset", "mnist", "--data", "mnist5k", "--hessian-set", "0"}},
+		{"from mnist to the moons", []string{"up", "right", "down", "right", "right", "right"}, []string{"--preset", "mnist", "--data", "moons", "--hessian-set", "0"}},
+		{"k and the Hessian set", []string{"down", "down", "down", "down", "down", "down", "down", "down", "down", "down", "down", "down", "down",
+			"left", "left", "down", "right", "right"}, []string{"--k", "6", "--hessian-set", "256"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

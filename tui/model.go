@@ -204,6 +204,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.status = ""
 		}
 		return m, nil
+	case setupCheckedMsg:
+		return m.setupChecked(msg)
 	case savedMsg:
 		m.savedStep = max(m.savedStep, msg.step)
 		return m.setStatus(msg.text, false)

@@ -55,6 +55,8 @@ var setupRows = []setupRow{
 	{field: "momentum", label: "momentum β", kind: rowLadder},
 	{field: "weight-decay", label: "weight decay", kind: rowLadder},
 	{field: "seed", label: "seed", kind: rowLadder},
+	{field: "k", label: "subspace k", kind: rowLadder},
+	{field: "hessian-set", label: "Hessian set", kind: rowLadder},
 }
 
 // choices are the values a choice row cycles through.
@@ -86,6 +88,10 @@ func ladder(field string) []float64 {
 		return []float64{0, 0.5, 0.8, 0.9, 0.95, 0.99}
 	case "weight-decay":
 		return []float64{0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1}
+	case "k":
+		return []float64{1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 30, 40}
+	case "hessian-set":
+		return []float64{0, 128, 256, 512, 1000, 1024, 2048, 4096, 5000}
 	}
 	return nil
 }
@@ -99,11 +105,36 @@ type setupForm struct {
 	text    []rune // a value being typed (nil: none)
 	err     string // why the last edit or apply was refused
 	confirm bool   // enter was pressed once on a run that was not written: enter again replaces it
-	// need and refused are check's answer for the draft, kept from its last change (a CSV
-	// file's estimate reads the file: not once a frame).
-	need    train.Footprint
-	refused error
+	// need and refused are check's answer for the draft of generation checked; gen counts
+	// the draft's changes. The check runs off the screen's loop, one at a time (a CSV file's
+	// estimate reads the whole file), and again when the draft changed meanwhile.
+	need     train.Footprint
+	refused  error
+	gen      int
+	checked  int
+	checking bool
+	serial   int // which opening of the panel this is (a check of an earlier one is dropped)
 }
+
+// setupCheckedMsg is check's answer for generation gen of the draft of the panel opened
+// serial-th.
+type setupCheckedMsg struct {
+	serial, gen int
+	need        train.Footprint
+	refused     error
+}
+
+// checkCmd checks the draft as it is now off the screen's loop.
+func (f setupForm) checkCmd() tea.Cmd {
+	serial, gen, c := f.serial, f.gen, f.draft
+	return func() tea.Msg {
+		need, err := (setupForm{draft: c}).check()
+		return setupCheckedMsg{serial: serial, gen: gen, need: need, refused: err}
+	}
+}
+
+// current says whether the estimate shown is of the draft as it is.
+func (f *setupForm) current() bool { return f.checked == f.gen }
 
 // maxSetupRunes bounds a typed value.
 const maxSetupRunes = 40
@@ -121,9 +152,7 @@ const (
 // newSetupForm opens the panel on c, the settings in force.
 func newSetupForm(c train.Config) setupForm {
 	c.Hidden = slices.Clone(c.Hidden)
-	f := setupForm{open: true, draft: c, row: 1}
-	f.need, f.refused = f.check()
-	return f
+	return setupForm{open: true, draft: c, row: 1, gen: 1}
 }
 
 // key handles one key of the panel.
@@ -212,6 +241,11 @@ func (f setupForm) change(r setupRow, up bool) setupForm {
 		fd, _ := train.FieldByName(r.field)
 		i := (slices.Index(cs, fd.Get(&f.draft)) + step + len(cs)) % len(cs)
 		f.set(r.field, cs[i])
+		if r.field == "data" {
+			// A preset's Hessian set is sized for its data (mnist's 1024 of 1500): another data
+			// set takes the default, all of its training set up to 2048.
+			f.draft.HessianSet = 0
+		}
 	case rowFeatures:
 		n := len(train.AllFeatures())
 		f.feature = (f.feature + step + n) % n
@@ -348,8 +382,12 @@ func ladderWords(field string, c *train.Config) string {
 		}
 	case "lr":
 		return num(c.LR, 4)
+	case "hessian-set":
+		if c.HessianSet == 0 {
+			return fmt.Sprintf("all training examples up to %d", train.DefaultHessianSet)
+		}
 	}
-	if x := fd.Number(c); !math.IsNaN(x) && field != "seed" && field != "n" && field != "batch" {
+	if x := fd.Number(c); !math.IsNaN(x) && !slices.Contains([]string{"seed", "n", "batch", "k", "hessian-set"}, field) {
 		return strconv.FormatFloat(x, 'g', 4, 64)
 	}
 	return fd.Get(c)
@@ -357,26 +395,55 @@ func ladderWords(field string, c *train.Config) string {
 
 // openSetup opens the panel on the settings in force.
 func (m Model) openSetup() (tea.Model, tea.Cmd) {
+	serial := m.setup.serial + 1
 	m.setup = newSetupForm(m.base())
+	m.setup.serial, m.setup.checking = serial, true
 	m.page = pageNone
 	m.status = ""
+	return m, m.setup.checkCmd()
+}
+
+// setupChecked takes a check's answer, and checks the draft again if it changed meanwhile.
+func (m Model) setupChecked(msg setupCheckedMsg) (tea.Model, tea.Cmd) {
+	f := &m.setup
+	if !f.open || f.serial != msg.serial {
+		return m, nil
+	}
+	f.need, f.refused, f.checked, f.checking = msg.need, msg.refused, msg.gen, false
+	if f.gen != msg.gen {
+		f.checking = true
+		return m, f.checkCmd()
+	}
 	return m, nil
 }
 
 // setupKey handles a key while the panel is open.
 func (m Model) setupKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	f, act := m.setup.key(k)
+	var check tea.Cmd
 	if !reflect.DeepEqual(f.draft, m.setup.draft) {
-		f.need, f.refused = f.check()
+		f.gen++
+		if !f.checking { // else setupChecked starts the next when the one running ends
+			f.checking = true
+			check = f.checkCmd()
+		}
 	}
 	m.setup = f
 	switch act {
 	case setupClose:
-		m.setup = setupForm{}
+		m.setup = setupForm{serial: m.setup.serial}
 		return m.setStatus("setup closed: nothing changed", false)
 	case setupShare:
 		return m.shareConfig(m.setup.draft, "this setup (not started yet)")
 	case setupApply:
+		if m.stopped {
+			m.setup.err = "the engine has stopped: q quits"
+			return m, nil
+		}
+		if !m.setup.current() {
+			m.setup.err = "still estimating what this setup needs: enter again in a moment"
+			return m, nil
+		}
 		if err := m.setup.refused; err != nil {
 			m.setup.err = "refused: " + err.Error()
 			return m, nil
@@ -386,12 +453,12 @@ func (m Model) setupKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		c := m.setup.draft
-		m.setup = setupForm{}
+		m.setup = setupForm{serial: m.setup.serial}
 		m.e.Setup(c)
 		m.want = intent{} // the fresh run brings its own settings
 		return m.setStatus("a fresh run: "+setupSummary(&c)+" · y shares it as a command", false)
 	}
-	return m, nil
+	return m, check
 }
 
 // setupSummary words a setup in one line ("spirals (noise 0.2), 32-32 relu, ce, η 0.1").

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -54,15 +55,27 @@ func setupModel(t *testing.T, step int, opts Options) Model {
 	mm, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	mm, _ = mm.Update(snapshotMsg{snap})
 	mm, _ = mm.Update(typed("S"))
-	return mm.(Model)
+	return settle(mm.(Model))
 }
 
+// press types keys into m, each followed by the panel's check of its draft (run here, as
+// the program would run its command).
 func press(m Model, ks ...tea.KeyMsg) Model {
 	for _, k := range ks {
 		mm, _ := m.Update(k)
-		m = mm.(Model)
+		m = settle(mm.(Model))
 	}
 	return m
+}
+
+// settle answers the panel's check of its draft as it is now.
+func settle(m Model) Model {
+	if !m.setup.open || m.setup.current() {
+		return m
+	}
+	need, err := m.setup.check()
+	mm, _ := m.Update(setupCheckedMsg{serial: m.setup.serial, gen: m.setup.gen, need: need, refused: err})
+	return mm.(Model)
 }
 
 // TestSetupKeys: S opens the panel; while it is open every key is the panel's (q, space and
@@ -82,9 +95,10 @@ func TestSetupKeys(t *testing.T) {
 	if m.setup.draft.Data == before.Data {
 		t.Error("→ on the data row did not change the data set")
 	}
+	seq := m.e.Seq() // the engine's count of commands queued
 	m = press(m, esc)
-	if m.setup.open || m.e.Config().Data != before.Data {
-		t.Errorf("esc: open %v, the engine's data %s, want closed and %s", m.setup.open, m.e.Config().Data, before.Data)
+	if m.setup.open || m.e.Seq() != seq {
+		t.Errorf("esc: open %v, %d commands queued, want closed and none", m.setup.open, m.e.Seq()-seq)
 	}
 
 	// 600 steps not written: the first enter asks, and says so on the screen.
@@ -93,9 +107,34 @@ func TestSetupKeys(t *testing.T) {
 	if !m.setup.open || !m.setup.confirm || !strings.Contains(ansi.Strip(m.View()), "this run was not written") {
 		t.Fatalf("enter on an unwritten run: open %v confirm %v, want the question", m.setup.open, m.setup.confirm)
 	}
+	seq = m.e.Seq()
 	m = press(m, enter)
-	if m.setup.open || !strings.Contains(m.status, "a fresh run: moons") {
-		t.Errorf("the second enter: open %v, status %q, want a fresh run of the moons", m.setup.open, m.status)
+	if m.setup.open || m.e.Seq() != seq+1 || !strings.Contains(m.status, "a fresh run: moons") {
+		t.Errorf("the second enter: open %v, %d commands queued, status %q, want the fresh run of the moons queued",
+			m.setup.open, m.e.Seq()-seq, m.status)
+	}
+
+	// The draft changed since its estimate: enter waits for it.
+	m = setupModel(t, 0, Options{NoConfirm: true})
+	mm, _ := m.Update(tea.KeyMsg{Type: tea.KeyRight})
+	mm, _ = mm.Update(enter)
+	if m = mm.(Model); !m.setup.open || !strings.Contains(m.setup.err, "still estimating") {
+		t.Errorf("enter before the draft's estimate: open %v, %q", m.setup.open, m.setup.err)
+	}
+	// An estimate of an earlier opening of the panel is dropped.
+	m = press(m, esc, typed("S"))
+	old := m.setup
+	mm, _ = m.Update(setupCheckedMsg{serial: old.serial - 1, gen: old.gen, refused: errors.New("stale")})
+	if m = mm.(Model); m.setup.refused != nil {
+		t.Error("a check of the panel's earlier opening was taken for this one")
+	}
+
+	// The engine has stopped: enter says so and queues nothing.
+	m = setupModel(t, 0, Options{NoConfirm: true})
+	mm, _ = m.Update(engineStoppedMsg{})
+	seq = m.e.Seq()
+	if m = press(mm.(Model), tea.KeyMsg{Type: tea.KeyRight}, enter); !m.setup.open || m.e.Seq() != seq || !strings.Contains(m.setup.err, "stopped") {
+		t.Errorf("enter on a stopped engine: open %v, %d queued, %q", m.setup.open, m.e.Seq()-seq, m.setup.err)
 	}
 
 	// Nothing to lose: one enter starts it.

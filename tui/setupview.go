@@ -171,13 +171,17 @@ func (m Model) setupFoot(a area) {
 		warn = f.err
 	case f.confirm:
 		warn = "this run was not written: enter again replaces it · esc, then w, writes it first"
-	case f.refused != nil:
+	case f.refused != nil && f.current():
 		warn = "refused: " + strings.TrimPrefix(f.refused.Error(), "invalid configuration:")
 	}
 	if warn != "" { // on the two lines under the help, the memory's too
 		for i, l := range wrapText(oneLine(warn), a.w, 2) {
 			a.text(0, 1+i, l, inkWarn)
 		}
+		return
+	}
+	if !f.current() {
+		a.text(0, 2, truncate("memory: estimating what this setup needs…", a.w), inkLabel)
 		return
 	}
 	if f.refused == nil {

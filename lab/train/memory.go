@@ -257,6 +257,9 @@ func ConfigFootprint(c *Config) (Footprint, error) {
 			tr.N, te.N = mnistEmbeddedTrain, mnistEmbeddedTest
 		}
 	default:
+		if gen := dataFootprint(&cfg); gen.Total() > float64(MemoryLimit()) {
+			return gen, nil // as New: generating it is refused before anything else (n = 2⁶³ overflows the sizes below)
+		}
 		probe, err := nn.SyntheticNoise(cfg.Data, 1, noiseSigma(&cfg), cfg.Seed)
 		if err != nil {
 			return Footprint{}, syntheticError(err)

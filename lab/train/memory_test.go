@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,5 +150,23 @@ func TestConfigFootprintErrors(t *testing.T) {
 		if _, nerr := New(c); nerr == nil || err == nil || nerr.Error() != err.Error() {
 			t.Errorf("%s: New says %v, ConfigFootprint %v", name, nerr, err)
 		}
+	}
+}
+
+// An absurd n is refused for its memory, as New refuses it, not by sizes overflowed into
+// nonsense ("the training set has -9223372036854775808 examples", found in review).
+func TestConfigFootprintAbsurdN(t *testing.T) {
+	c := small()
+	c.N, c.TestFrac = math.MaxInt64, 0
+	fp, err := ConfigFootprint(&c)
+	if err != nil {
+		t.Fatalf("ConfigFootprint: %v, want the data's footprint", err)
+	}
+	var le *LimitError
+	if cerr := fp.Check("this setup", MemoryLimit()); !errors.As(cerr, &le) {
+		t.Errorf("the estimate %v passes the limit", fp)
+	}
+	if _, nerr := New(c); !errors.As(nerr, &le) {
+		t.Errorf("New: %v, want the memory refusal", nerr)
 	}
 }
