@@ -141,6 +141,10 @@ func checkLesson(l *lesson.Lesson, stdout, stderr io.Writer) error {
 	for _, r := range e.LessonResults() {
 		st := &l.Steps[r.Index]
 		fmt.Fprintf(stdout, "step %d  %s  (%d training steps)\n", r.Index+1, safetext.Line(r.Title), r.Trained)
+		if r.Error != "" { // the step's fresh start could not start
+			failed++
+			fmt.Fprintf(stdout, "  ✗ %s · %s\n", safetext.Line(r.Error), where(l, st.Line))
+		}
 		if r.GaveUp {
 			failed++
 			fmt.Fprintf(stdout, "  ✗ %s did not happen · %s\n", safetext.Line(lesson.DescribeUntil(st.Until)), where(l, st.Line))

@@ -178,11 +178,21 @@ func TestLessonBandSkippedAndFastForward(t *testing.T) {
 	}
 }
 
+// A step whose fresh start could not start says why in the band, above its claims.
+func TestLessonBandShowsTheStepsError(t *testing.T) {
+	s := builtinStep(t, "width-and-depth", 2)
+	s.Lesson.Error = "lesson setup: k: 10, but the network has 7 parameters"
+	screen := bandScreen(t, s, 120, 40, Options{ReadOnly: true})
+	if !strings.Contains(screen, "✗ lesson setup: k: 10, but the network has 7 parameters") {
+		t.Errorf("the step's error is not shown:\n%s", screen)
+	}
+}
+
 // No string of a lesson reaches the terminal able to act, in the band or the lessons list.
 func TestLessonBandEscapesHostileText(t *testing.T) {
 	for _, h := range safetext.Hostile() {
 		s := syntheticSnapshot(600)
-		s.Lesson = &lab.LessonView{Name: h, Title: h + " evil", Index: 0, Count: 2, StepTitle: h, Next: h, Caption: "a " + h + "\n\nPress " + h,
+		s.Lesson = &lab.LessonView{Name: h, Title: h + " evil", Index: 0, Count: 2, StepTitle: h, Next: h, Caption: "a " + h + "\n\nPress " + h, Error: h,
 			Until: "until " + h, Trains: true, Trained: 3, Progress: 0.5,
 			Claims: []lab.Claim{{Text: h, Verdict: lesson.Fails, Value: h}, {Text: h, Verdict: lesson.Skipped, Value: h}}}
 		for _, opts := range []Options{{}, {ReadOnly: true}} {

@@ -156,6 +156,9 @@ func (m Model) lessonProgress(v *lab.LessonView) string {
 func (m Model) claimLines(v *lab.LessonView, w int) []string {
 	st := m.c.Styles
 	var out []string
+	if v.Error != "" { // the step's fresh start could not start: the run in force goes on
+		out = append(out, truncate(st.StatusErr.Render(" ✗ "+safetext.Line(v.Error)), w))
+	}
 	for _, c := range v.Claims {
 		var mark string
 		switch c.Verdict {
