@@ -468,3 +468,26 @@ func TestLessonShowNeurons(t *testing.T) {
 		t.Errorf("show = picture: picture %v neurons %v, want the decision picture", m.picture, m.pic.neurons)
 	}
 }
+
+// In a lesson ←/→ step the lesson while the neurons show, and < > page them: the neurons'
+// paging must not take the lesson's keys.
+func TestLessonNeuronsPaging(t *testing.T) {
+	l, err := lesson.Parse("show.toml", []byte("title = \"T\"\npreset = \"moons\"\n[[step]]\ncaption = \"a\"\nshow = \"neurons\"\n[[step]]\ncaption = \"b\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(idleEngine(t), asciiRenderer(), Options{Lesson: l})
+	t.Cleanup(m.Close)
+	s := moonsSnapshot(t)
+	s.Lesson = &lab.LessonView{Name: l.Name, Index: 0, Count: len(l.Steps), Show: l.Steps[0].Show}
+	mm, _ := m.Update(snapshotMsg{s})
+	mm, _ = mm.Update(typed(">"))
+	if m = mm.(Model); m.pic.page != 1 {
+		t.Errorf("> in a lesson with the neurons shown: page %d, want 1", m.pic.page)
+	}
+	seq := m.e.Seq()
+	mm, _ = m.Update(tea.KeyMsg{Type: tea.KeyRight})
+	if m = mm.(Model); m.pic.page != 1 || m.e.Seq() != seq+1 {
+		t.Errorf("→ in a lesson with the neurons shown: page %d, %d commands queued, want page 1 and the lesson's next step", m.pic.page, m.e.Seq()-seq)
+	}
+}

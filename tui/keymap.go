@@ -142,13 +142,22 @@ func (k *KeyMap) setLesson(on bool) {
 	k.LessonNext.SetEnabled(on)
 	k.TextUp.SetEnabled(on)
 	k.TextDown.SetEnabled(on)
+	// The neurons' pages: ←/→ in the free lab, < and > in a lesson, whose ←/→ step it
+	// (syncPictureKeys enables them while the neurons show).
+	back, next := k.NeuronsBack.Enabled(), k.NeuronsNext.Enabled()
 	if on {
 		k.AlphaDown = key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "α −/+ 0.05"))
 		k.AlphaUp = key.NewBinding(key.WithKeys("]"))
+		k.NeuronsBack = key.NewBinding(key.WithKeys("<"), key.WithHelp("</>", "neurons: page"))
+		k.NeuronsNext = key.NewBinding(key.WithKeys(">"))
 	} else {
 		k.AlphaDown = key.NewBinding(key.WithKeys("left", "["), key.WithHelp("←/→", "α −/+ 0.05"))
 		k.AlphaUp = key.NewBinding(key.WithKeys("right", "]"))
+		k.NeuronsBack = key.NewBinding(key.WithKeys("left"), key.WithHelp("←/→", "neurons: page (not α)"))
+		k.NeuronsNext = key.NewBinding(key.WithKeys("right"))
 	}
+	k.NeuronsBack.SetEnabled(back)
+	k.NeuronsNext.SetEnabled(next)
 }
 
 // ShortHelp is the footer: the keys a first-time user needs, described briefly.

@@ -98,7 +98,13 @@ func drawNeurons(a area, ne *lab.Neurons, step, page int, look pictureLook) []*c
 func neuronsLegend(what string, step, page, pages int, look pictureLook) []item {
 	items := []item{title(what, "neurons", 4), note(fmt.Sprintf("step %d", step), fmt.Sprintf("@%d", step), inkLabel, 2)}
 	if pages > 1 {
-		items = append(items, note(fmt.Sprintf("page %d/%d  ←/→ pages (not α) while V shows", page+1, pages), fmt.Sprintf("%d/%d ←/→", page+1, pages), inkNote, 3))
+		keys, long := look.pager, "(not α) while V shows"
+		if keys == "" || keys == "←/→" {
+			keys = "←/→"
+		} else {
+			long = "(←/→ step the lesson)"
+		}
+		items = append(items, note(fmt.Sprintf("page %d/%d  %s pages %s", page+1, pages, keys, long), fmt.Sprintf("%d/%d %s", page+1, pages, keys), inkNote, 3))
 	}
 	if look.color {
 		items = append(items, note("orange +, blue −, pale 0", "orange +  blue −", inkLabel, 1))

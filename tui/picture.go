@@ -112,6 +112,7 @@ type pictureLook struct {
 	test  bool
 	color bool
 	pal   palette
+	pager string // the keys that page the neurons ("" is ←/→; in a lesson, whose ←/→ step it, </>)
 }
 
 // drawPicture draws the picture into a: a title line with the class keys, then the plot.

@@ -27,7 +27,7 @@ func (m Model) pictureWords() string {
 func (m Model) picturePanel(a area) []*colorLayer {
 	pal := sessionPalette(m.c.Styles)
 	st := m.pictureState()
-	look := pictureLook{test: st.test, color: pal.profile != termenv.Ascii, pal: pal}
+	look := pictureLook{test: st.test, color: pal.profile != termenv.Ascii, pal: pal, pager: m.c.KeyMap.NeuronsBack.Help().Key}
 	if st.neurons {
 		var ne *lab.Neurons
 		step := 0
@@ -102,7 +102,13 @@ func (s *pictureState) key(k tea.KeyMsg, km *KeyMap) (string, bool) {
 	case key.Matches(k, km.Neurons):
 		s.neurons, s.page = !s.neurons, 0
 		if s.neurons {
+			if pk := km.NeuronsBack.Help().Key; pk != "←/→" { // a lesson's: its ←/→ step it
+				return "neurons: what each unit computes, layer by layer, the outputs last; " + pk + " page through wide layers", true
+			}
 			return "neurons: what each unit computes, layer by layer, the outputs last; ←/→ page through wide layers (not α) until V closes the view", true
+		}
+		if km.NeuronsBack.Help().Key != "←/→" {
+			return "neurons off", true
 		}
 		return "neurons off: ←/→ slide α again", true
 	case s.neurons && key.Matches(k, km.NeuronsBack):
