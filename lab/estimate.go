@@ -94,7 +94,7 @@ func EstimateLesson(ctx context.Context, l *lesson.Lesson, budget time.Duration)
 		}
 		d, n, err := measureSteps(ctx, sg, budget/time.Duration(distinct))
 		if err != nil {
-			if sg.step > 0 && ctx.Err() == nil {
+			if sg.step >= 0 && ctx.Err() == nil {
 				err = fmt.Errorf("step %d: %w", sg.step+1, err)
 			}
 			return est, err
@@ -125,7 +125,7 @@ func sumSegments(segs []segment, perStep func(same int) time.Duration) (fixed, m
 
 // segment is a run of a lesson's steps that train on one configuration.
 type segment struct {
-	step  int          // the lesson step (0-based) whose fresh start made it (0: the lesson's start)
+	step  int          // the lesson step (0-based) whose fresh start or settings made it (−1: the lesson's start)
 	build train.Config // what the engine builds: the preset's or the fresh start's configuration
 	cfg   train.Config // with the settings of the segment's first training step
 	arms  int          // the arms of a race in force (0: none)
@@ -141,7 +141,8 @@ func lessonSegments(l *lesson.Lesson) ([]segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	cur := segment{build: c, cfg: c}
+	cur := segment{step: -1, build: c, cfg: c}
+	p := paramsOf(&c)
 	var segs []segment
 	first := true // the segment has not trained yet: its settings and race may still change
 	for i := range l.Steps {
@@ -155,17 +156,18 @@ func lessonSegments(l *lesson.Lesson) ([]segment, error) {
 				segs = append(segs, cur)
 			}
 			cur, first = segment{step: i, build: b, cfg: b}, true
+			p = paramsOf(&b)
 		}
 		arms := cur.arms
 		if a.Race != nil {
 			arms = len(a.Race) // 0: race = [] ends it
 		}
 		next := cur.cfg
-		applySettings(&next, a, math.MaxInt32) // k below P: measureSteps, which builds the network
+		applySettings(&next, a, p) // k below P, as the engine keeps it
 		if !first && (!sameCost(next, cur.cfg) || arms != cur.arms) {
 			// a step's settings changed the cost (k, refresh, batch, the rule, a race)
 			segs = append(segs, cur)
-			cur = segment{step: cur.step, build: cur.build}
+			cur = segment{step: i, build: cur.build}
 		}
 		cur.cfg, cur.arms = next, arms
 		st := &l.Steps[i]
@@ -193,6 +195,15 @@ func lessonSegments(l *lesson.Lesson) ([]segment, error) {
 		segs[i].same = j
 	}
 	return segs, nil
+}
+
+// paramsOf is P of c's network, or a bound no k reaches when it cannot be known (measureSteps
+// then says what is wrong with c).
+func paramsOf(c *train.Config) int {
+	if p, err := train.NumParams(c); err == nil {
+		return p
+	}
+	return math.MaxInt32
 }
 
 // costKey is what decides the cost of a training step of c: everything but the seed, η and

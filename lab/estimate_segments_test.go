@@ -35,11 +35,11 @@ func TestLessonSegments(t *testing.T) {
 		fixed, upTo int
 		same        int
 	}
-	want := []seg{
-		{0, []int{32, 32}, 2, 0, 10, 0, 0},
+	want := []seg{ // step: the step (0-based) that begins the segment, −1 the lesson's start
+		{-1, []int{32, 32}, 2, 0, 10, 0, 0},
 		{1, []int{4}, 2, 0, 23, 0, 1},
-		{1, []int{4}, 1, 0, 5, 0, 2},
-		{1, []int{4}, 1, 2, 7, 0, 2},
+		{4, []int{4}, 1, 0, 5, 0, 2},
+		{5, []int{4}, 1, 2, 7, 0, 2},
 		{6, []int{4}, 1, 0, 0, 30, 2},
 	}
 	var got []seg
@@ -87,5 +87,51 @@ func TestEstimateLessonNamesAStepThatCannotStart(t *testing.T) {
 	_, err := EstimateLesson(context.Background(), l, time.Millisecond)
 	if err == nil || !strings.HasPrefix(err.Error(), "step 2: ") || !strings.Contains(err.Error(), "k: 10, but the network has 7 parameters") {
 		t.Errorf("err %v, want step 2's k", err)
+	}
+}
+
+// A step's own k and batch are for the network and data its fresh start builds (review: the
+// new net was built with the old run's k and batch, and failed), the estimate clamps k below
+// P as the engine does (it refused a lesson the engine plays), and its errors name the step
+// whose configuration fails, the first step's fresh start and a settings step too.
+func TestLessonFreshStartTakesItsOwnKAndBatch(t *testing.T) {
+	lessonOf := func(steps string) *lesson.Lesson {
+		l, err := lesson.Parse("fit.toml", []byte("title = \"fit\"\npreset = \"moons\"\n"+steps))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	plays := []struct{ name, steps string }{
+		{"k for the new net", "[[step]]\ncaption = \"a\"\ndo = { k = 10 }\nuntil = { steps = 2 }\n[[step]]\ncaption = \"b\"\ndo = { hidden = [1], k = 2 }\nuntil = { steps = 2 }\n"},
+		{"batch for the new data", "[[step]]\ncaption = \"a\"\ndo = { n = 20, batch = 8 }\nuntil = { steps = 2 }\n"},
+		{"k clamped as the engine clamps it", "[[step]]\ncaption = \"a\"\ndo = { hidden = [4], k = 30 }\nuntil = { steps = 2 }\n[[step]]\ncaption = \"b\"\ndo = { hidden = [5] }\nuntil = { steps = 2 }\n"},
+	}
+	for _, c := range plays {
+		t.Run(c.name, func(t *testing.T) {
+			l := lessonOf(c.steps)
+			if _, err := EstimateLesson(context.Background(), l, 20*time.Millisecond); err != nil {
+				t.Errorf("the estimate refuses it: %v", err)
+			}
+			e := lessonEngine(t, l, Options{LessonAuto: true})
+			if err := e.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range e.LessonResults() {
+				if r.Error != "" {
+					t.Errorf("step %d did not start: %s", r.Index+1, r.Error)
+				}
+			}
+		})
+	}
+	fails := []struct{ steps, want string }{
+		{"[[step]]\ncaption = \"a\"\ndo = { n = 4, test_frac = 0.9 }\nuntil = { steps = 2 }\n", "step 1: "},
+		{"[[step]]\ncaption = \"a\"\nuntil = { steps = 2 }\n[[step]]\ncaption = \"b\"\ndo = { hidden = [8] }\nuntil = { steps = 2 }\n[[step]]\ncaption = \"c\"\ndo = { batch = 5000 }\nuntil = { steps = 2 }\n", "step 3: "},
+	}
+	for _, c := range fails {
+		_, err := EstimateLesson(context.Background(), lessonOf(c.steps), 20*time.Millisecond)
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("the estimate says %v, want an error beginning %q", err, c.want)
+		}
 	}
 }

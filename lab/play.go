@@ -408,6 +408,17 @@ func freshConfig(c train.Config, a *lesson.Actions) (train.Config, error) {
 			return c, fmt.Errorf("lesson setup: %w", err)
 		}
 	}
+	// The step's own batch and k are for the new network and data: they are built with them
+	// (k below the new P, as applySettings keeps it), not with the old run's.
+	if a.Batch != nil {
+		c.Batch = *a.Batch
+	}
+	if a.K != nil {
+		c.K = *a.K
+		if p, err := train.NumParams(&c); err == nil {
+			c.K = min(c.K, p-1)
+		}
+	}
 	return c, nil
 }
 

@@ -331,6 +331,17 @@ func (m Model) densityKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 	return m, nil, false
 }
 
+// closePicture closes the picture and the neurons, whose place below 160 columns is the
+// spectrum's: a step that shows the bars or the density must not leave them over it.
+func (m Model) closePicture() Model {
+	if m.picture {
+		m.picture, m.pic.neurons = false, false
+		m.sub.WantPicture(false)
+		m.syncPictureKeys()
+	}
+	return m
+}
+
 // lessonShown is a lesson step whose show was applied: its lesson and index, and whether its
 // end was (a step's condition held).
 type lessonShown struct {
@@ -361,9 +372,11 @@ func (m Model) lessonShow() Model {
 		m.sub.WantPicture(true)
 		m.syncPictureKeys()
 	case begins && v.Show == "bars":
+		m = m.closePicture()
 		m.density = false
 		m.wantDensity(false)
 	case begins && v.Show == "density":
+		m = m.closePicture()
 		m.density = true
 		m.wantDensity(true)
 		fallthrough

@@ -439,7 +439,7 @@ func BenchmarkKeyToScreenDensity(b *testing.B) {
 // A lesson step's show = "neurons" opens the neurons view (and asks the engine for the
 // picture) when the step begins, "picture" the decision picture; the user's V afterwards stands.
 func TestLessonShowNeurons(t *testing.T) {
-	l, err := lesson.Parse("show.toml", []byte("title = \"T\"\npreset = \"moons\"\n[[step]]\ncaption = \"a\"\nshow = \"neurons\"\n[[step]]\ncaption = \"b\"\nshow = \"picture\"\n"))
+	l, err := lesson.Parse("show.toml", []byte("title = \"T\"\npreset = \"moons\"\n[[step]]\ncaption = \"a\"\nshow = \"neurons\"\n[[step]]\ncaption = \"b\"\nshow = \"picture\"\n[[step]]\ncaption = \"c\"\nshow = \"bars\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,6 +466,12 @@ func TestLessonShowNeurons(t *testing.T) {
 	at(1)
 	if !m.picture || m.pic.neurons {
 		t.Errorf("show = picture: picture %v neurons %v, want the decision picture", m.picture, m.pic.neurons)
+	}
+	// show = bars after the neurons: the spectrum's place is the bars' again (review: the
+	// width lesson's "count the outliers in the bars" showed the neurons).
+	at(2)
+	if m.picture || m.pic.neurons || m.sub.WantsPicture() || m.density {
+		t.Errorf("show = bars: picture %v neurons %v wanted %v density %v, want the bars", m.picture, m.pic.neurons, m.sub.WantsPicture(), m.density)
 	}
 }
 

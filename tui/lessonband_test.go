@@ -186,6 +186,10 @@ func TestLessonBandShowsTheStepsError(t *testing.T) {
 	if !strings.Contains(screen, "✗ lesson setup: k: 10, but the network has 7 parameters") {
 		t.Errorf("the step's error is not shown:\n%s", screen)
 	}
+	// The band makes room for the error line: at 200×60 the whole caption still shows.
+	if screen = bandScreen(t, s, 200, 60, Options{ReadOnly: true}); strings.Contains(screen, "pgdn") || !strings.Contains(screen, "adds nothing") {
+		t.Errorf("the error line cost the caption its last line at 200×60:\n%s", screen)
+	}
 }
 
 // No string of a lesson reaches the terminal able to act, in the band or the lessons list.

@@ -41,7 +41,7 @@ func (m Model) lessonBandHeight(w, h int) int {
 
 // bandWant is the lines the band would take to show everything.
 func (m Model) bandWant(v *lab.LessonView, w int) int {
-	return 1 + len(wrapMarkdown(m.lessonCaption(v), w-2)) + len(v.Claims)
+	return 1 + len(wrapMarkdown(m.lessonCaption(v), w-2)) + len(m.claimLines(v, w)) // the claims and the step's error
 }
 
 // bandLimit is the most lines the band may take, still or not.

@@ -239,44 +239,12 @@ func ConfigFootprint(c *Config) (Footprint, error) {
 	}
 	cfg := *c
 	cfg.normalizeRule()
-	var tr, te nn.Dataset // N, D and the output width only: no examples
-	switch {
-	case isFileData(cfg.Data):
-		var err error
-		if tr, te, err = loadData(&cfg); err != nil {
-			return Footprint{}, err
-		}
-	case isMNIST(cfg.Data):
-		d := 28 * 28
-		if cfg.Data == "mnist14" {
-			d = 14 * 14
-		}
-		tr = nn.Dataset{N: mnistSubsetTrain, D: d, Classes: mnistClasses}
-		te = nn.Dataset{N: mnistSubsetTest, D: d, Classes: mnistClasses}
-		if cfg.Data == "mnist5k" {
-			tr.N, te.N = mnistEmbeddedTrain, mnistEmbeddedTest
-		}
-	default:
-		if gen := dataFootprint(&cfg); gen.Total() > float64(MemoryLimit()) {
-			return gen, nil // as New: generating it is refused before anything else (n = 2⁶³ overflows the sizes below)
-		}
-		probe, err := nn.SyntheticNoise(cfg.Data, 1, noiseSigma(&cfg), cfg.Seed)
-		if err != nil {
-			return Footprint{}, syntheticError(err)
-		}
-		nTrain := int((1-cfg.TestFrac)*float64(cfg.N) + 0.5) // as nn.Dataset.Split
-		tr = nn.Dataset{N: nTrain, D: probe.D, Classes: probe.Classes, Out: probe.Out}
-		te = tr
-		te.N = cfg.N - nTrain
-		if tr.N == 0 {
-			return Footprint{}, fmt.Errorf("data %q: no training examples", cfg.Data)
-		}
-		if msg := checkFeatures(&cfg, tr.D); msg != "" {
-			return Footprint{}, fmt.Errorf("invalid configuration:\n  %s", msg)
-		}
-		if !cfg.Features.IsZero() {
-			tr.D, te.D = cfg.Features.Width(), cfg.Features.Width()
-		}
+	if gen := dataFootprint(&cfg); gen.Total() > float64(MemoryLimit()) {
+		return gen, nil // as New: generating it is refused before anything else (n = 2⁶³ overflows the sizes below)
+	}
+	tr, te, err := configShape(&cfg)
+	if err != nil {
+		return Footprint{}, err
 	}
 	if err := checkSizes(&cfg, &tr, params(widthsOf(&cfg, &tr))); err != nil {
 		return Footprint{}, err
@@ -291,4 +259,58 @@ func ConfigFootprint(c *Config) (Footprint, error) {
 		return gen, nil
 	}
 	return fp, nil
+}
+
+// configShape is the training and test sets of cfg as New would build them, their sizes and
+// widths only (no examples): a synthetic set is probed for its widths, the MNIST sets' sizes
+// are known, a CSV file is read. Its errors are New's for the data.
+func configShape(cfg *Config) (tr, te nn.Dataset, err error) {
+	switch {
+	case isFileData(cfg.Data):
+		if tr, te, err = loadData(cfg); err != nil {
+			return tr, te, err
+		}
+	case isMNIST(cfg.Data):
+		d := 28 * 28
+		if cfg.Data == "mnist14" {
+			d = 14 * 14
+		}
+		tr = nn.Dataset{N: mnistSubsetTrain, D: d, Classes: mnistClasses}
+		te = nn.Dataset{N: mnistSubsetTest, D: d, Classes: mnistClasses}
+		if cfg.Data == "mnist5k" {
+			tr.N, te.N = mnistEmbeddedTrain, mnistEmbeddedTest
+		}
+	default:
+		probe, err := nn.SyntheticNoise(cfg.Data, 1, noiseSigma(cfg), cfg.Seed)
+		if err != nil {
+			return tr, te, syntheticError(err)
+		}
+		nTrain := int((1-cfg.TestFrac)*float64(cfg.N) + 0.5) // as nn.Dataset.Split
+		tr = nn.Dataset{N: nTrain, D: probe.D, Classes: probe.Classes, Out: probe.Out}
+		te = tr
+		te.N = cfg.N - nTrain
+		if tr.N == 0 {
+			return tr, te, fmt.Errorf("data %q: no training examples", cfg.Data)
+		}
+		if msg := checkFeatures(cfg, tr.D); msg != "" {
+			return tr, te, fmt.Errorf("invalid configuration:\n  %s", msg)
+		}
+		if !cfg.Features.IsZero() {
+			tr.D, te.D = cfg.Features.Width(), cfg.Features.Width()
+		}
+	}
+	return tr, te, nil
+}
+
+// NumParams is P, the number of parameters of the network New would build for c (k must stay
+// below it), without building it or its data.
+func NumParams(c *Config) (int, error) {
+	if err := c.Validate(); err != nil {
+		return 0, err
+	}
+	tr, _, err := configShape(c)
+	if err != nil {
+		return 0, err
+	}
+	return int(params(widthsOf(c, &tr))), nil
 }

@@ -170,3 +170,23 @@ func TestConfigFootprintAbsurdN(t *testing.T) {
 		t.Errorf("New: %v, want the memory refusal", nerr)
 	}
 }
+
+// NumParams is the P of the network New builds, without building it: counted by hand for a
+// 2-D set with features, and against New for the presets.
+func TestNumParams(t *testing.T) {
+	c := small()
+	c.Data, c.Hidden, c.Features = "xor", []int{7}, FeaturesOf(X1, X2, X1X2)
+	if p, err := NumParams(&c); err != nil || p != 3*7+7+7*2+2 { // 3 inputs → 7 → 2 classes: 44
+		t.Errorf("xor 3-7-2: P %d (%v), want 44", p, err)
+	}
+	for _, name := range []string{"demo", "moons", "spirals", "teacher", "mnist"} {
+		c, _ := Preset(name)
+		tr, err := New(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := NumParams(&c); err != nil || p != tr.Model().NumParams() {
+			t.Errorf("%s: NumParams %d (%v), New's network %d", name, p, err, tr.Model().NumParams())
+		}
+	}
+}
