@@ -24,6 +24,8 @@ require (
 	gonum.org/v1/plot v0.17.0
 )
 
+require github.com/coder/websocket v1.8.15
+
 require (
 	github.com/anmitsu/go-shlex v0.0.0-20200514113438-38f4b401e2be // indirect
 	github.com/charmbracelet/keygen v0.5.3 // indirect

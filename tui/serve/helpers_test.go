@@ -107,6 +107,7 @@ type testServer struct {
 	logs    *syncBuffer
 	done    chan error
 	user    gossh.Signer // authorized by default
+	webAddr string       // the web door's, if it serves
 }
 
 // testLab is the demo preset made cheap for tests (which run with -race on shared cores):
@@ -142,7 +143,7 @@ func testConfig(t testing.TB, dir string, logs *syncBuffer) Config {
 func startServer(t testing.TB, mutate func(c *Config, dir string)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
-	ts := &testServer{t: t, dir: dir, logs: &syncBuffer{}, done: make(chan error, 1), user: newKey(t)}
+	ts := &testServer{t: t, dir: dir, logs: &syncBuffer{}, done: make(chan error, 2), user: newKey(t)}
 	cfg := testConfig(t, dir, ts.logs)
 	writeKeys(t, cfg.AuthorizedKeysPath, ts.user.PublicKey())
 	if mutate != nil {
@@ -157,16 +158,28 @@ func startServer(t testing.TB, mutate func(c *Config, dir string)) *testServer {
 		t.Fatal(err)
 	}
 	ts.srv, ts.cfg, ts.addr, ts.hostKey = srv, srv.cfg, ln.Addr().String(), srv.HostKey()
-	go func() { ts.done <- srv.Serve(ln) }()
+	doors := 0
+	if cfg.Addr != "" {
+		go func() { ts.done <- srv.Serve(ln) }()
+		doors++
+	} else {
+		ln.Close()
+	}
+	if cfg.WebAddr != "" { // the web door too (web_helpers_test.go)
+		ts.startWeb()
+		doors++
+	}
 	t.Cleanup(func() {
 		srv.Close()
-		select {
-		case err := <-ts.done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
+		for range doors {
+			select {
+			case err := <-ts.done:
+				if err != nil {
+					t.Errorf("Serve: %v", err)
+				}
+			case <-time.After(hangGuard):
+				t.Errorf("Serve did not return %v after Close", hangGuard)
 			}
-		case <-time.After(hangGuard):
-			t.Errorf("Serve did not return %v after Close", hangGuard)
 		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", ts.logs.String())
