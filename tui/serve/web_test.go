@@ -172,7 +172,9 @@ func TestWebBadInput(t *testing.T) {
 	}{
 		{"wrong token", func(wt *webTerm) { wt.write(webMsg{Type: "hello", Token: "not-the-right-token-at-all"}) }, websocket.StatusPolicyViolation, "wrong or expired token"},
 		{"binary", func(wt *webTerm) { wt.c.Write(context.Background(), websocket.MessageBinary, []byte{0, 1, 2, 0xff}) }, websocket.StatusUnsupportedData, "binary message"},
-		{"garbage", func(wt *webTerm) { wt.c.Write(context.Background(), websocket.MessageText, []byte("\x1b]52;c;AAAA\x07{{{")) }, websocket.StatusPolicyViolation, "not the protocol's JSON"},
+		{"garbage", func(wt *webTerm) {
+			wt.c.Write(context.Background(), websocket.MessageText, []byte("\x1b]52;c;AAAA\x07{{{"))
+		}, websocket.StatusPolicyViolation, "not the protocol's JSON"},
 		{"keys first", func(wt *webTerm) { wt.send("q") }, websocket.StatusPolicyViolation, "must be the hello"},
 		{"too large", func(wt *webTerm) {
 			wt.c.Write(context.Background(), websocket.MessageText, []byte(`{"type":"hello","token":"`+strings.Repeat("a", maxWebMessage)+`"}`))
