@@ -24,7 +24,15 @@ require (
 	gonum.org/v1/plot v0.17.0
 )
 
-require github.com/coder/websocket v1.8.15
+require (
+	github.com/chromedp/chromedp v0.23.1
+	github.com/coder/websocket v1.8.15
+)
+
+require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)
 
 require (
 	github.com/anmitsu/go-shlex v0.0.0-20200514113438-38f4b401e2be // indirect
