@@ -101,6 +101,9 @@ func (l *webListener) Accept() (net.Conn, error) {
 			v.evict()
 			s.flood.print(log.InfoLevel, "limit hit: pre-auth slots: closed the oldest pending connection", "share", a.share, "closed", v.addr, "remote", remote, "hot", a.hot, "max_preauth", s.cfg.MaxPreauth)
 		}
+		if h := s.cfg.hooks.conn; h != nil {
+			h(c)
+		}
 		return &webConn{Conn: c, slot: a.slot}, nil
 	}
 }
@@ -206,6 +209,12 @@ func (w *webDoor) serveWS(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.SetReadLimit(maxWebMessage)
+	// The HTTP server's deadlines stay on a hijacked connection: lifted, since a session
+	// lives for hours; the hello's deadline is the timer below and every write is bounded
+	// by the session core (or by a context here).
+	if nc, ok := r.Context().Value(webConnKey{}).(net.Conn); ok {
+		_ = nc.SetDeadline(time.Time{})
+	}
 	lg := s.log.With("remote", remote)
 	fail := func(code websocket.StatusCode, msg, reason string) {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
@@ -255,11 +264,13 @@ func (w *webDoor) serveWS(rw http.ResponseWriter, r *http.Request) {
 	if wc, ok := r.Context().Value(webConnKey{}).(*webConn); ok {
 		wc.slot.settle() // authenticated: out of the pre-auth pool
 	}
+	wctx, wcancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+	_ = sendWebMsg(wctx, c, webMsg{Type: "joined", Name: tok.name, Role: string(tok.role)})
+	wcancel()
 	id := identity{token: tok.name, shared: tok.role == roleWatcher, remote: remote, user: tok.name}
 	lg = lg.With("session", s.seq.Add(1), "key", id.who())
 	lg.Info("web client joined", "role", string(tok.role), "at", tok.at)
-	_ = sendWebMsg(r.Context(), c, webMsg{Type: "joined", Name: tok.name, Role: string(tok.role)})
-	p := newWebPeer(c, window{hello.Cols, hello.Rows}, func(msg string, kv ...any) { lg.Info(msg, kv...) })
+	p := newWebPeer(c, window{hello.Cols, hello.Rows}, s.cfg.WriteTimeout, func(msg string, kv ...any) { lg.Info(msg, kv...) })
 	w.mu.Lock()
 	w.peers[p] = struct{}{}
 	w.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -84,25 +85,26 @@ func sendWebMsg(ctx context.Context, c *websocket.Conn, m webMsg) error {
 // webPeer is a WebSocket as the session core sees it. Its reader goroutine turns keys into
 // a byte stream (a pipe the core's input pump reads) and sizes into resizes.
 type webPeer struct {
-	c      *websocket.Conn
-	log    func(msg string, kv ...any)
-	first  window
-	sizes  chan window
-	pr     *io.PipeReader
-	pw     *io.PipeWriter
-	goneCh chan struct{}
-	ctx    context.Context // the connection's life
-	cancel context.CancelFunc
+	c            *websocket.Conn
+	writeTimeout time.Duration // of its protocol messages (frames: the core's deadlineWriter)
+	log          func(msg string, kv ...any)
+	first        window
+	sizes        chan window
+	pr           *io.PipeReader
+	pw           *io.PipeWriter
+	goneCh       chan struct{}
+	ctx          context.Context // the connection's life
+	cancel       context.CancelFunc
 
 	mu     sync.Mutex
 	code   websocket.StatusCode // how to close once the session has ended
 	reason string
 }
 
-func newWebPeer(c *websocket.Conn, first window, log func(string, ...any)) *webPeer {
+func newWebPeer(c *websocket.Conn, first window, writeTimeout time.Duration, log func(string, ...any)) *webPeer {
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &webPeer{c: c, log: log, first: first, sizes: make(chan window, 1), pr: pr, pw: pw,
+	p := &webPeer{c: c, writeTimeout: writeTimeout, log: log, first: first, sizes: make(chan window, 1), pr: pr, pw: pw,
 		goneCh: make(chan struct{}), ctx: ctx, cancel: cancel, code: websocket.StatusNormalClosure, reason: "session ended"}
 	go p.readLoop()
 	return p
@@ -117,7 +119,9 @@ func (p *webPeer) readLoop() {
 		switch {
 		case errors.As(err, &bad):
 			p.log("closing a web client: "+bad.what, "code", int(bad.code))
-			_ = sendWebMsg(p.ctx, p.c, webMsg{Type: "error", Message: "closed: the server received " + bad.what})
+			ctx, cancel := context.WithTimeout(p.ctx, p.writeTimeout)
+			_ = sendWebMsg(ctx, p.c, webMsg{Type: "error", Message: "closed: the server received " + bad.what})
+			cancel()
 			p.setClose(bad.code, "bad message")
 			p.pw.CloseWithError(io.EOF)
 			return
@@ -181,7 +185,9 @@ func (p *webPeer) exit(status int) {
 }
 
 func (p *webPeer) refuse(msg string) {
-	_ = sendWebMsg(p.ctx, p.c, webMsg{Type: "error", Message: msg})
+	ctx, cancel := context.WithTimeout(p.ctx, p.writeTimeout)
+	defer cancel()
+	_ = sendWebMsg(ctx, p.c, webMsg{Type: "error", Message: msg})
 	p.exit(1)
 }
 
