@@ -144,10 +144,17 @@ func newLogger(w io.Writer, level, format string) (*log.Logger, error) {
 	return log.NewWithOptions(w, log.Options{Level: lvl, Formatter: f, ReportTimestamp: true, TimeFormat: time.RFC3339}), nil
 }
 
-// printJoinLinks prints the generated join links for the operator (not in the log: they
-// are secrets).
+// printJoinLinks prints the generated join links, each with a QR code of it for a
+// projector, for the operator (not in the log: they are secrets). The teacher's link
+// comes first: show only the ones below it to the class.
 func printJoinLinks(w io.Writer, links []serve.JoinLink) {
 	for _, l := range links {
 		fmt.Fprintf(w, "join as %s (%s): %s\n", l.Name, l.Role, l.URL)
+		if l.Role == "controller" {
+			continue // not to be shown on a projector
+		}
+		if q, err := serve.QRText(l.URL); err == nil {
+			fmt.Fprint(w, q)
+		}
 	}
 }

@@ -27,11 +27,13 @@ require (
 require (
 	github.com/chromedp/chromedp v0.23.1
 	github.com/coder/websocket v1.8.15
+	github.com/yeqown/go-qrcode/v2 v2.3.0
 )
 
 require (
 	github.com/chromedp/cdproto v0.160.1 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/yeqown/reedsolomon v1.0.0 // indirect
 )
 
 require (

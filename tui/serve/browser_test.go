@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"sharpflat/lab"
 )
 
 // The page in a real browser: headless Chromium (chromedp) opens a watcher's link and a
@@ -80,18 +78,7 @@ func jsString(s string) string {
 
 func TestBrowserClassroom(t *testing.T) {
 	exe := chromiumPath(t)
-	engines := make(chan *lab.Engine, 1)
-	ts := startServer(t, func(c *Config, dir string) {
-		withWeb(c, dir, t, true, map[string]role{"teacher": roleController, "student": roleWatcher})
-		c.Classroom = true
-		c.hooks.engineStarted = func(_ string, e *lab.Engine) {
-			select {
-			case engines <- e:
-			default:
-			}
-		}
-	})
-	e := <-engines
+	ts, e := startWebClassroom(t)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
 		chromedp.WindowSize(1200, 800), chromedp.Flag("disable-dev-shm-usage", true))

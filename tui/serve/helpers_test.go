@@ -294,31 +294,10 @@ func (tm *term) text() string { return ansi.Strip(tm.out.String() + tm.stderr.St
 func (tm *term) frames() int { return strings.Count(tm.out.String(), "\x1b[H") }
 
 // waitFor waits until the output (or its stderr) contains s, polling under the hang guard.
-func (tm *term) waitFor(s string) {
-	tm.t.Helper()
-	deadline := time.Now().Add(hangGuard)
-	for !strings.Contains(tm.text(), s) {
-		if time.Now().After(deadline) {
-			tm.t.Fatalf("waited %v for %q; got:\n%s", hangGuard, s, tail(tm.text(), 1500))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func (tm *term) waitFor(s string) { tm.t.Helper(); waitText(tm.t, tm, s) }
 
 // waitForNew waits until output that arrives after this call contains s.
-func (tm *term) waitForNew(s string) {
-	tm.t.Helper()
-	wrote := tm.out.changes()
-	from := len(tm.out.String())
-	guard := time.After(hangGuard) // a hang guard, not a speed requirement
-	for !strings.Contains(ansi.Strip(tm.out.String()[from:]), s) {
-		select {
-		case <-wrote:
-		case <-guard:
-			tm.t.Fatalf("waited %v for new %q; got:\n%s", hangGuard, s, tail(tm.text(), 1500))
-		}
-	}
-}
+func (tm *term) waitForNew(s string) { tm.t.Helper(); waitNewText(tm.t, tm.out, tm.text, s) }
 
 // close ends the session from the client's side.
 func (tm *term) close() { tm.sess.Close() }

@@ -226,20 +226,26 @@ func (s *Server) startClassroom() {
 	}
 }
 
+// closeOnStop closes ln when the server starts stopping, also if it already has; the
+// returned function ends the watch (call it when serving on ln has ended).
+func (s *Server) closeOnStop(ln net.Listener) (served func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-s.stopCh:
+			ln.Close()
+		case <-done:
+		}
+	}()
+	return func() { close(done) }
+}
+
 // ServeWeb serves the web door on ln until Shutdown or Close (then it returns nil).
 func (s *Server) ServeWeb(ln net.Listener) error {
 	if s.web == nil {
 		return errors.New("serve: no web door configured")
 	}
-	served := make(chan struct{})
-	defer close(served)
-	go func() {
-		select {
-		case <-s.stopCh:
-			ln.Close()
-		case <-served:
-		}
-	}()
+	defer s.closeOnStop(ln)()
 	s.log.Info("web listening", "addr", ln.Addr().String(), "tls", s.cfg.TLSCert != "", "tokens", map[bool]string{true: "generated", false: safetext.Line(s.cfg.WebTokensPath)}[s.cfg.WebTokensPath == ""])
 	s.startClassroom()
 	err := s.web.serve(ln)
@@ -266,15 +272,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	// charmbracelet/ssh closes only the listeners it already tracks: a Close before its
 	// Serve began would leave this one accepting forever.
-	served := make(chan struct{})
-	defer close(served)
-	go func() {
-		select {
-		case <-s.stopCh:
-			ln.Close()
-		case <-served:
-		}
-	}()
+	defer s.closeOnStop(ln)()
 	mode := "per-session labs"
 	if s.class != nil {
 		mode = "classroom"

@@ -13,6 +13,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/coder/websocket"
+
+	"sharpflat/lab"
 )
 
 // Fixtures of the web door: a server whose web door listens on 127.0.0.1:0, a tokens file,
@@ -211,4 +213,21 @@ var bothDoors = []door{
 			return ts.openWebAs(name, w, h)
 		},
 	},
+}
+
+// startWebClassroom is a classroom behind the web door alone, with a controller's token
+// (teacher) and a watcher's (student), and its engine.
+func startWebClassroom(t *testing.T) (*testServer, *lab.Engine) {
+	engines := make(chan *lab.Engine, 1)
+	ts := startServer(t, func(c *Config, dir string) {
+		withWeb(c, dir, t, true, map[string]role{"teacher": roleController, "student": roleWatcher})
+		c.Classroom = true
+		c.hooks.engineStarted = func(_ string, e *lab.Engine) {
+			select {
+			case engines <- e:
+			default:
+			}
+		}
+	})
+	return ts, <-engines // the classroom's, at the start
 }

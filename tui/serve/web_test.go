@@ -115,18 +115,7 @@ func TestDoorsShareTheCaps(t *testing.T) {
 // controller starts training that the watcher sees, keys in the watcher change nothing,
 // and the engine is held again once the controller has gone.
 func TestWebClassroom(t *testing.T) {
-	engines := make(chan *lab.Engine, 1)
-	ts := startServer(t, func(c *Config, dir string) {
-		withWeb(c, dir, t, true, map[string]role{"teacher": roleController, "student": roleWatcher})
-		c.Classroom = true
-		c.hooks.engineStarted = func(_ string, e *lab.Engine) {
-			select {
-			case engines <- e:
-			default:
-			}
-		}
-	})
-	e := <-engines // the classroom's, at the start
+	ts, e := startWebClassroom(t)
 	watcher := ts.openWebAs("student", 100, 30)
 	watcher.waitFor("waiting for the teacher")
 	ctl := ts.openWebAs("teacher", 100, 30)

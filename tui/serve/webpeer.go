@@ -139,22 +139,8 @@ func (p *webPeer) readLoop() {
 				return // the session has ended
 			}
 		case "size":
-			offerWindow(p.sizes, window{m.Cols, m.Rows})
+			offer(p.sizes, window{m.Cols, m.Rows})
 		case "hello": // once is enough; later ones change nothing
-		}
-	}
-}
-
-func offerWindow(c chan window, w window) {
-	for {
-		select {
-		case c <- w:
-			return
-		default:
-			select {
-			case <-c:
-			default:
-			}
 		}
 	}
 }
