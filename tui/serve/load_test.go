@@ -44,6 +44,7 @@ type loadSpec struct {
 	HostKey   string `json:"host_key"`
 	Refresh   int    `json:"refresh"`  // the engine's refresh period T (0: the preset's)
 	Defaults  bool   `json:"defaults"` // keep the default limits (the reconnect flood)
+	Tokens    string `json:"tokens"`   // the web door's tokens file ("": no web door)
 }
 
 // usage is the child's account of itself: getrusage and the Go heap.
@@ -83,6 +84,9 @@ func TestLoadServerProcess(t *testing.T) {
 	if spec.Refresh > 0 {
 		cfg.Lab.RefreshEvery = spec.Refresh
 	}
+	if spec.Tokens != "" {
+		cfg.WebAddr, cfg.WebTokensPath = "127.0.0.1:0", spec.Tokens
+	}
 	cfg.Logger = log.NewWithOptions(lf, log.Options{Formatter: log.LogfmtFormatter, ReportTimestamp: true, Level: log.DebugLevel})
 	srv, err := New(cfg)
 	if err != nil {
@@ -94,6 +98,14 @@ func TestLoadServerProcess(t *testing.T) {
 	}
 	go srv.Serve(ln)
 	fmt.Printf("ADDR %s\n", ln.Addr())
+	if spec.Tokens != "" {
+		wln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.ServeWeb(wln)
+		fmt.Printf("WEBADDR %s\n", wln.Addr())
+	}
 
 	var mu sync.Mutex
 	var peakHeap uint64
@@ -385,11 +397,12 @@ func runLoad(t *testing.T, name string, spec loadSpec, window time.Duration) loa
 
 // serverProcess is the server running in a child process (TestLoadServerProcess).
 type serverProcess struct {
-	t     testing.TB
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines *bufio.Scanner
-	addr  string
+	t       testing.TB
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	lines   *bufio.Scanner
+	addr    string
+	webAddr string // with a tokens file
 }
 
 // startServerProcess starts the child serving spec and waits for its address.
@@ -406,6 +419,9 @@ func startServerProcess(t testing.TB, spec loadSpec) *serverProcess {
 	}
 	p := &serverProcess{t: t, cmd: cmd, stdin: stdin, lines: bufio.NewScanner(stdout)}
 	p.addr = p.next("ADDR")
+	if spec.Tokens != "" {
+		p.webAddr = p.next("WEBADDR")
+	}
 	return p
 }
 
