@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -171,6 +172,7 @@ func runWebStorm(t *testing.T, clients, rounds int) {
 	var mu sync.Mutex
 	var joins []time.Duration
 	var failures []string
+	retries := 0
 	var wg sync.WaitGroup
 	for i := range clients {
 		wg.Add(1)
@@ -181,7 +183,16 @@ func runWebStorm(t *testing.T, clients, rounds int) {
 				f := &frameCounter{}
 				f.start()
 				start := time.Now()
+				// As the page does: a connection lost before an answer is tried again, up to
+				// 5 times, after a random pause growing with the tries.
 				c, err := dialWeb(ctx, child.webAddr, fromAddr(i), fmt.Sprintf("w%d", i), f)
+				for try := 1; err != nil && try <= 5 && ctx.Err() == nil; try++ {
+					mu.Lock()
+					retries++
+					mu.Unlock()
+					time.Sleep(500*time.Millisecond + time.Duration(rand.Int64N(int64(1500*time.Millisecond)*int64(try))))
+					c, err = dialWeb(ctx, child.webAddr, fromAddr(i), fmt.Sprintf("w%d", i), f)
+				}
 				if err == nil {
 					for {
 						if f.count() > 0 || ctx.Err() != nil {
@@ -225,9 +236,9 @@ func runWebStorm(t *testing.T, clients, rounds int) {
 	if len(joins) == 0 {
 		t.Fatalf("the storm: no join succeeded; failures %v", failures)
 	}
-	t.Logf("reconnect storm: %d clients × %d joins in %v: %d joined (first frame after %v median, %v at most), %d failed %v; sessions ended in the log %d; server CPU %.2f cores, peak RSS %.0f MiB, goroutines at the end %d (peak %d)",
+	t.Logf("reconnect storm: %d clients × %d joins in %v: %d joined (first frame after %v median, %v at most, retries included), %d connections lost and tried again, %d failed %v; sessions ended in the log %d; server CPU %.2f cores, peak RSS %.0f MiB, goroutines at the end %d (peak %d)",
 		clients, rounds, el.Round(time.Millisecond), len(joins), joins[len(joins)/2].Round(time.Millisecond), joins[len(joins)-1].Round(time.Millisecond),
-		len(failures), failures, ended, (u1.UserS+u1.SysS-u0.UserS-u0.SysS)/el.Seconds(), float64(max(end.MaxRSSKiB, end.VmHWMKiB))/1024, end.Goroutines, end.PeakGoroutine)
+		retries, len(failures), failures, ended, (u1.UserS+u1.SysS-u0.UserS-u0.SysS)/el.Seconds(), float64(max(end.MaxRSSKiB, end.VmHWMKiB))/1024, end.Goroutines, end.PeakGoroutine)
 	if len(failures) > 0 {
 		t.Errorf("%d joins of the storm failed", len(failures))
 	}

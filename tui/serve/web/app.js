@@ -29,25 +29,40 @@
     return true;
   });
 
-  const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
-  ws.binaryType = 'arraybuffer';
-  const send = (m) => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m)); };
+  // One connection at a time; a connection lost before the server answered (refused in a
+  // crowd, a proxy restarting) is tried again a few times, after a random pause so that a
+  // class does not come back all at once. A refusal with a reason is shown, never retried.
+  let ws = null;
   let ended = false;
-  ws.onopen = () => {
-    send({ type: 'hello', token: token, cols: term.cols, rows: term.rows });
-    say('joining…');
+  let joined = false;
+  let tries = 0;
+  const send = (m) => { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m)); };
+  const connect = () => {
+    ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => {
+      send({ type: 'hello', token: token, cols: term.cols, rows: term.rows });
+      say('joining…');
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== 'string') { term.write(new Uint8Array(ev.data)); return; }
+      let m;
+      try { m = JSON.parse(ev.data); } catch (e) { return; }
+      if (m.type === 'joined') { joined = true; say(''); fit.fit(); term.focus(); document.title = 'sharpflat — ' + m.name + ' (' + m.role + ')'; }
+      if (m.type === 'error') { ended = true; say(m.message, true); }
+    };
+    ws.onclose = (ev) => {
+      if (!ended && !joined && ev.code === 1006 && tries < 5) {
+        tries++;
+        say('connecting again (' + tries + ')…');
+        setTimeout(connect, 500 + Math.random() * 1500 * tries);
+        return;
+      }
+      if (!ended) say(ev.code === 1000 ? 'The session ended. Reload to join again.' :
+        'Disconnected (' + ev.code + (ev.reason ? ': ' + ev.reason : '') + '). Reload to join again.', ev.code !== 1000);
+    };
   };
-  ws.onmessage = (ev) => {
-    if (typeof ev.data !== 'string') { term.write(new Uint8Array(ev.data)); return; }
-    let m;
-    try { m = JSON.parse(ev.data); } catch (e) { return; }
-    if (m.type === 'joined') { say(''); fit.fit(); term.focus(); document.title = 'sharpflat — ' + m.name + ' (' + m.role + ')'; }
-    if (m.type === 'error') { ended = true; say(m.message, true); }
-  };
-  ws.onclose = (ev) => {
-    if (!ended) say(ev.code === 1000 ? 'The session ended. Reload to join again.' :
-      'Disconnected (' + ev.code + (ev.reason ? ': ' + ev.reason : '') + '). Reload to join again.', ev.code !== 1000);
-  };
+  connect();
   term.onData((d) => send({ type: 'keys', data: d }));
   term.onResize((s) => send({ type: 'size', cols: s.cols, rows: s.rows }));
   let pending = null;
