@@ -67,22 +67,31 @@ func webLoadChild(t *testing.T, n int, spec loadSpec) (*serverProcess, loadSpec)
 // dialWeb joins the child's web door as name from the local address from (127.0.0.0/8
 // is all this host: a classroom's machines), sending frames to out.
 func dialWeb(ctx context.Context, addr, from, name string, out *frameCounter) (*websocket.Conn, error) {
+	c, _, err := dialWebClosed(ctx, addr, from, name, out)
+	return c, err
+}
+
+// dialWebClosed is dialWeb, with a channel that gives the close status (-1: the connection
+// was lost) when the server ends the connection.
+func dialWebClosed(ctx context.Context, addr, from, name string, out *frameCounter) (*websocket.Conn, <-chan websocket.StatusCode, error) {
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
 	hc := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/ws", &websocket.DialOptions{HTTPClient: hc})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c.SetReadLimit(16 << 20)
 	b, _ := json.Marshal(webMsg{Type: "hello", Token: testToken(name), Cols: 120, Rows: 40})
 	if err := c.Write(ctx, websocket.MessageText, b); err != nil {
 		c.CloseNow()
-		return nil, err
+		return nil, nil, err
 	}
+	closed := make(chan websocket.StatusCode, 1)
 	go func() {
 		for {
 			typ, p, err := c.Read(context.Background())
 			if err != nil {
+				closed <- websocket.CloseStatus(err)
 				return
 			}
 			if typ == websocket.MessageBinary {
@@ -90,7 +99,32 @@ func dialWeb(ctx context.Context, addr, from, name string, out *frameCounter) (*
 			}
 		}
 	}()
-	return c, nil
+	return c, closed, nil
+}
+
+// joinOnce joins and waits for the first frame, then leaves as a tab that closes. lost
+// says the connection was lost before any answer (what the page tries again).
+func joinOnce(ctx context.Context, addr, from, name string) (lost bool, err error) {
+	f := &frameCounter{}
+	f.start()
+	c, closed, err := dialWebClosed(ctx, addr, from, name, f)
+	if err != nil {
+		return true, err
+	}
+	defer c.CloseNow() // not Close: the client's close handshake would wait on its own reader
+	for f.count() == 0 {
+		select {
+		case code := <-closed:
+			if f.count() > 0 {
+				return false, nil
+			}
+			return code == -1, fmt.Errorf("closed (%v) before a frame", code)
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return false, nil
 }
 
 func runWebLoad(t *testing.T, n int, window time.Duration) loadResult {
@@ -180,30 +214,16 @@ func runWebStorm(t *testing.T, clients, rounds int) {
 			defer wg.Done()
 			for range rounds {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				f := &frameCounter{}
-				f.start()
 				start := time.Now()
 				// As the page does: a connection lost before an answer is tried again, up to
 				// 5 times, after a random pause growing with the tries.
-				c, err := dialWeb(ctx, child.webAddr, fromAddr(i), fmt.Sprintf("w%d", i), f)
-				for try := 1; err != nil && try <= 5 && ctx.Err() == nil; try++ {
+				lost, err := joinOnce(ctx, child.webAddr, fromAddr(i), fmt.Sprintf("w%d", i))
+				for try := 1; lost && try <= 5 && ctx.Err() == nil; try++ {
 					mu.Lock()
 					retries++
 					mu.Unlock()
 					time.Sleep(500*time.Millisecond + time.Duration(rand.Int64N(int64(1500*time.Millisecond)*int64(try))))
-					c, err = dialWeb(ctx, child.webAddr, fromAddr(i), fmt.Sprintf("w%d", i), f)
-				}
-				if err == nil {
-					for {
-						if f.count() > 0 || ctx.Err() != nil {
-							break
-						}
-						time.Sleep(5 * time.Millisecond)
-					}
-					c.CloseNow() // as a tab that closes: the client's close handshake would wait on its own reader
-				}
-				if err == nil {
-					err = ctx.Err() // no frame in a minute
+					lost, err = joinOnce(ctx, child.webAddr, fromAddr(i), fmt.Sprintf("w%d", i))
 				}
 				took := time.Since(start)
 				cancel()
