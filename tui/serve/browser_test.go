@@ -1,3 +1,9 @@
+//go:build !race
+
+// Not under the race detector: its other half is a browser, and a race-instrumented server
+// drawing two 142-column terminals for Chromium on a shared two-core machine took 5 minutes
+// of the package's 10. .ci/run runs it without the detector, after the race pass.
+
 package serve
 
 import (

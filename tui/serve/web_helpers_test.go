@@ -222,9 +222,9 @@ func startWebClassroom(t *testing.T) (*testServer, *lab.Engine) {
 	ts := startServer(t, func(c *Config, dir string) {
 		withWeb(c, dir, t, true, map[string]role{"teacher": roleController, "student": roleWatcher})
 		c.Classroom = true
-		// A browser under the race detector on a busy machine takes minutes over these
-		// scenarios: the idle timeout must not be what ends them.
-		c.IdleTimeout, c.MaxSessionTime = hangGuard, 3*hangGuard
+		// A browser on a busy machine may take minutes over these scenarios: the idle
+		// timeout must not be what ends them.
+		c.IdleTimeout, c.MaxSessionTime = time.Hour, 2*time.Hour
 		c.hooks.engineStarted = func(_ string, e *lab.Engine) {
 			select {
 			case engines <- e:
