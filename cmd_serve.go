@@ -20,7 +20,7 @@ import (
 
 // runServe serves the lab over SSH: `sharpflat serve (--authorized-keys FILE | --open) ...`.
 func runServe(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "(--authorized-keys FILE | --open) [--listen ADDR] [--classroom [--controllers FILE]] [--lesson NAME|FILE] [--preset NAME] [overrides]", stdout, stderr)
+	fs := newFlags("serve", "(--authorized-keys FILE | --open) [--listen ADDR] [--web ADDR [--web-tokens FILE] [--tls-cert F --tls-key F]] [--classroom [--controllers FILE]] [--lesson NAME|FILE] [--preset NAME] [overrides]", stdout, stderr)
 	build := configFlags(fs)
 	d := serve.DefaultConfig()
 	listen := fs.String("listen", d.Addr, "TCP address to listen on")
@@ -40,6 +40,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	maxAuthTries := fs.Int("max-auth-tries", d.MaxAuthTries, "failed authentication attempts per connection")
 	writeTimeout := fs.Duration("write-timeout", d.WriteTimeout, "cut off a client whose write has not gone through after this long (it stopped reading)")
 	fps := fs.Int("fps", d.FPS, "frames per second per session, at most")
+	web := fs.String("web", "", "also (or, without --authorized-keys and --open, only) serve the lab to browsers on this address, e.g. :8080")
+	webTokens := fs.String("web-tokens", "", "with --web: join tokens, a line TOKEN NAME ROLE (role controller or watcher), re-read on change; without it, links are generated and printed at start")
+	webURL := fs.String("web-url", "", "with --web: the links' base as browsers reach the server (https://host[:port], e.g. behind a reverse proxy)")
+	tlsCert := fs.String("tls-cert", "", "with --web: serve HTTPS/WSS with this certificate (PEM)")
+	tlsKey := fs.String("tls-key", "", "with --web: the certificate's private key (PEM)")
+	insecureHTTP := fs.Bool("insecure-http", false, "with --web on a non-loopback address: allow plain HTTP (tokens and frames in clear)")
 	shutdown := fs.Duration("shutdown-timeout", 6*time.Second, "on SIGTERM or SIGINT: sessions are told the server is stopping, then closed within this")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log format: text, logfmt, json")
@@ -66,7 +72,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("serve: %v", err)
 	}
+	sshOn := *web == "" || *authKeys != "" || *open || flagGiven(fs, "listen")
+	if !sshOn {
+		*listen = ""
+	}
 	cfg := serve.Config{
+		WebAddr: *web, WebTokensPath: *webTokens, WebURL: *webURL, TLSCert: *tlsCert, TLSKey: *tlsKey, InsecureHTTP: *insecureHTTP,
 		Addr: *listen, HostKeyPath: *hostKey, AuthorizedKeysPath: *authKeys, Open: *open,
 		Classroom: *classroom, ControllersPath: *controllers, Lab: labCfg, Lesson: les,
 		MaxSessions: *maxSessions, MaxPerKey: *maxPerKey, MaxEngines: *maxEngines, MaxQueue: *maxQueue,
@@ -80,6 +91,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+
+	printJoinLinks(stdout, srv.WebLinks())
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -129,4 +142,19 @@ func newLogger(w io.Writer, level, format string) (*log.Logger, error) {
 		return nil, fmt.Errorf("--log-format %q: want text, logfmt or json", format)
 	}
 	return log.NewWithOptions(w, log.Options{Level: lvl, Formatter: f, ReportTimestamp: true, TimeFormat: time.RFC3339}), nil
+}
+
+// printJoinLinks prints the generated join links, each with a QR code of it for a
+// projector, for the operator (not in the log: they are secrets). The teacher's link
+// comes first: show only the ones below it to the class.
+func printJoinLinks(w io.Writer, links []serve.JoinLink) {
+	for _, l := range links {
+		fmt.Fprintf(w, "join as %s (%s): %s\n", l.Name, l.Role, l.URL)
+		if l.Role == "controller" {
+			continue // not to be shown on a projector
+		}
+		if q, err := serve.QRText(l.URL); err == nil {
+			fmt.Fprint(w, q)
+		}
+	}
 }

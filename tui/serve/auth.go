@@ -23,17 +23,25 @@ const (
 
 // identity is who a session is, as far as the server can prove it.
 type identity struct {
-	fingerprint string // SHA256 fingerprint of the proven key; "" if anonymous
+	fingerprint string // SHA256 fingerprint of the proven key; "" if anonymous or a token
+	token       string // the web door: the name of the join token the client sent
+	shared      bool   // the token is one link for many (a watcher's): capped per address
 	remote      string // source address (host only)
 	user        string // the name the client sent (not verified; logs only)
 }
 
-// anonymous reports a session without a proven key (Open only).
-func (id identity) anonymous() bool { return id.fingerprint == "" }
+// anonymous reports a session without a proven key or token (Open only).
+func (id identity) anonymous() bool { return id.fingerprint == "" && id.token == "" }
 
-// capKey is what the per-key session cap counts: the key, or the source address.
+// capKey is what the per-key session cap counts: the key, the token (per source address
+// for a shared one), or the source address.
 func (id identity) capKey() string {
-	if id.anonymous() {
+	switch {
+	case id.token != "" && id.shared:
+		return "token:" + id.token + "@" + id.remote
+	case id.token != "":
+		return "token:" + id.token
+	case id.anonymous():
 		return "anon@" + id.remote
 	}
 	return id.fingerprint
@@ -41,7 +49,10 @@ func (id identity) capKey() string {
 
 // who is the identity for logs and messages.
 func (id identity) who() string {
-	if id.anonymous() {
+	switch {
+	case id.token != "":
+		return "token " + id.token
+	case id.anonymous():
 		return "anonymous"
 	}
 	return id.fingerprint

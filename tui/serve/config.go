@@ -20,7 +20,8 @@ import (
 
 // Config is the server's settings. Start from DefaultConfig and change what you need.
 type Config struct {
-	// Addr is the TCP address to listen on (ListenAndServe).
+	// Addr is the TCP address the SSH door listens on (ListenAndServe); "" for no SSH (the
+	// web door alone: then no host key or authorized keys are needed).
 	Addr string
 	// HostKeyPath is the server's private key; an ed25519 key is generated there (mode 0600)
 	// if the file does not exist. An existing key readable by group or others is refused.
@@ -45,6 +46,18 @@ type Config struct {
 	// sees the same step), or by every session's own engine. Lab should be
 	// lab.LessonConfig's.
 	Lesson *lesson.Lesson
+
+	// The web door (web.go): WebAddr is its TCP address ("" none). WebTokensPath lists the
+	// join tokens (webtokens.go); "" generates links at start (WebLinks): with Classroom a
+	// controller's and a watcher's, else one for a lab of one's own. WebURL is the links'
+	// base (scheme://host[:port], as a browser reaches the server, e.g. through a reverse
+	// proxy; default from WebAddr). TLSCert and TLSKey serve HTTPS and WSS; plain HTTP on a
+	// non-loopback address needs InsecureHTTP.
+	WebAddr         string
+	WebTokensPath   string
+	WebURL          string
+	TLSCert, TLSKey string
+	InsecureHTTP    bool
 
 	MaxSessions int // sessions at once, in all
 	MaxPerKey   int // sessions at once per identity (key, or source address if anonymous)
@@ -120,19 +133,32 @@ func DefaultConfig() Config {
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	ssh := c.Addr != ""
 	switch {
-	case c.Open && c.AuthorizedKeysPath != "":
+	case !ssh && c.WebAddr == "":
+		bad("nothing to listen on: give an SSH address or --web ADDR")
+	case ssh && c.Open && c.AuthorizedKeysPath != "":
 		bad("--open and --authorized-keys together: --open lets every key in")
-	case !c.Open && c.AuthorizedKeysPath == "":
+	case ssh && !c.Open && c.AuthorizedKeysPath == "":
 		bad("no --authorized-keys FILE: give one, or --open to let anyone in")
 	}
-	if c.Classroom && c.Lesson != nil && c.ControllersPath == "" {
+	if c.Classroom && c.Lesson != nil && c.ControllersPath == "" && c.WebAddr == "" {
 		bad("--lesson in a classroom needs --controllers: someone must step it")
+	}
+	if c.WebAddr != "" {
+		switch {
+		case (c.TLSCert == "") != (c.TLSKey == ""):
+			bad("--tls-cert and --tls-key go together")
+		case c.TLSCert == "" && !c.InsecureHTTP && !isLoopback(c.WebAddr):
+			bad("--web %s without TLS: give --tls-cert and --tls-key, or --insecure-http to send join tokens and the lab in clear on the network", c.WebAddr)
+		}
+	} else if c.WebTokensPath != "" || c.TLSCert != "" || c.TLSKey != "" || c.InsecureHTTP || c.WebURL != "" {
+		bad("--web-tokens, --web-url, --tls-cert, --tls-key and --insecure-http are for --web")
 	}
 	if c.ControllersPath != "" && !c.Classroom {
 		bad("--controllers is for --classroom")
 	}
-	if c.HostKeyPath == "" {
+	if ssh && c.HostKeyPath == "" {
 		bad("no host key path")
 	}
 	if c.MaxSessions < 1 {

@@ -1,5 +1,14 @@
-// Package serve is `sharpflat serve`: the lab over SSH (charmbracelet/wish v1.4.7), for a
-// classroom, with the safety that wish leaves to its users.
+// Package serve is `sharpflat serve`: the lab over SSH (charmbracelet/wish v1.4.7) and in
+// the browser, for a classroom, with the safety that wish leaves to its users.
+//
+// Two front doors, one core. A door authenticates its client and hands the session core a
+// peer (door.go): keys in, frames out, a terminal's name and size, resizes, and a way to end
+// the transport. The SSH door (door_ssh.go) proves a public key; the web door (web.go,
+// webpeer.go, webtokens.go) serves a page with a terminal emulator and a WebSocket, and
+// takes a join token in the WebSocket's first message. Everything below — modes, limits,
+// the pre-auth pool, input, rendering, containment, shutdown — is the core's and holds for
+// both doors alike; what is said of keys and SSH holds for the SSH door, and the web door's
+// own rules are in web.go.
 //
 // Two modes:
 //

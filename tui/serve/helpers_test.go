@@ -107,6 +107,7 @@ type testServer struct {
 	logs    *syncBuffer
 	done    chan error
 	user    gossh.Signer // authorized by default
+	webAddr string       // the web door's, if it serves
 }
 
 // testLab is the demo preset made cheap for tests (which run with -race on shared cores):
@@ -142,7 +143,7 @@ func testConfig(t testing.TB, dir string, logs *syncBuffer) Config {
 func startServer(t testing.TB, mutate func(c *Config, dir string)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
-	ts := &testServer{t: t, dir: dir, logs: &syncBuffer{}, done: make(chan error, 1), user: newKey(t)}
+	ts := &testServer{t: t, dir: dir, logs: &syncBuffer{}, done: make(chan error, 2), user: newKey(t)}
 	cfg := testConfig(t, dir, ts.logs)
 	writeKeys(t, cfg.AuthorizedKeysPath, ts.user.PublicKey())
 	if mutate != nil {
@@ -157,16 +158,28 @@ func startServer(t testing.TB, mutate func(c *Config, dir string)) *testServer {
 		t.Fatal(err)
 	}
 	ts.srv, ts.cfg, ts.addr, ts.hostKey = srv, srv.cfg, ln.Addr().String(), srv.HostKey()
-	go func() { ts.done <- srv.Serve(ln) }()
+	doors := 0
+	if cfg.Addr != "" {
+		go func() { ts.done <- srv.Serve(ln) }()
+		doors++
+	} else {
+		ln.Close()
+	}
+	if cfg.WebAddr != "" { // the web door too (web_helpers_test.go)
+		ts.startWeb()
+		doors++
+	}
 	t.Cleanup(func() {
 		srv.Close()
-		select {
-		case err := <-ts.done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
+		for range doors {
+			select {
+			case err := <-ts.done:
+				if err != nil {
+					t.Errorf("Serve: %v", err)
+				}
+			case <-time.After(hangGuard):
+				t.Errorf("Serve did not return %v after Close", hangGuard)
 			}
-		case <-time.After(hangGuard):
-			t.Errorf("Serve did not return %v after Close", hangGuard)
 		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", ts.logs.String())
@@ -281,31 +294,10 @@ func (tm *term) text() string { return ansi.Strip(tm.out.String() + tm.stderr.St
 func (tm *term) frames() int { return strings.Count(tm.out.String(), "\x1b[H") }
 
 // waitFor waits until the output (or its stderr) contains s, polling under the hang guard.
-func (tm *term) waitFor(s string) {
-	tm.t.Helper()
-	deadline := time.Now().Add(hangGuard)
-	for !strings.Contains(tm.text(), s) {
-		if time.Now().After(deadline) {
-			tm.t.Fatalf("waited %v for %q; got:\n%s", hangGuard, s, tail(tm.text(), 1500))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func (tm *term) waitFor(s string) { tm.t.Helper(); waitText(tm.t, tm, s) }
 
 // waitForNew waits until output that arrives after this call contains s.
-func (tm *term) waitForNew(s string) {
-	tm.t.Helper()
-	wrote := tm.out.changes()
-	from := len(tm.out.String())
-	guard := time.After(hangGuard) // a hang guard, not a speed requirement
-	for !strings.Contains(ansi.Strip(tm.out.String()[from:]), s) {
-		select {
-		case <-wrote:
-		case <-guard:
-			tm.t.Fatalf("waited %v for new %q; got:\n%s", hangGuard, s, tail(tm.text(), 1500))
-		}
-	}
-}
+func (tm *term) waitForNew(s string) { tm.t.Helper(); waitNewText(tm.t, tm.out, tm.text, s) }
 
 // close ends the session from the client's side.
 func (tm *term) close() { tm.sess.Close() }

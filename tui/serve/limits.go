@@ -224,7 +224,7 @@ func (q *slots) leave(t *ticket) {
 		q.queue = q.queue[1:]
 	}
 	for i, u := range q.queue {
-		offerInt(u.pos, i+1)
+		offer(u.pos, i+1)
 	}
 }
 
@@ -235,8 +235,8 @@ func (q *slots) waiting() int {
 	return len(q.queue)
 }
 
-// offerInt puts v in a one-slot channel, replacing an unread value.
-func offerInt(c chan int, v int) {
+// offer puts v in a one-slot channel, replacing an unread value (the latest wins).
+func offer[T any](c chan T, v T) {
 	for {
 		select {
 		case c <- v:

@@ -44,6 +44,7 @@ type loadSpec struct {
 	HostKey   string `json:"host_key"`
 	Refresh   int    `json:"refresh"`  // the engine's refresh period T (0: the preset's)
 	Defaults  bool   `json:"defaults"` // keep the default limits (the reconnect flood)
+	Tokens    string `json:"tokens"`   // the web door's tokens file ("": no web door)
 }
 
 // usage is the child's account of itself: getrusage and the Go heap.
@@ -83,6 +84,9 @@ func TestLoadServerProcess(t *testing.T) {
 	if spec.Refresh > 0 {
 		cfg.Lab.RefreshEvery = spec.Refresh
 	}
+	if spec.Tokens != "" {
+		cfg.WebAddr, cfg.WebTokensPath = "127.0.0.1:0", spec.Tokens
+	}
 	cfg.Logger = log.NewWithOptions(lf, log.Options{Formatter: log.LogfmtFormatter, ReportTimestamp: true, Level: log.DebugLevel})
 	srv, err := New(cfg)
 	if err != nil {
@@ -94,6 +98,14 @@ func TestLoadServerProcess(t *testing.T) {
 	}
 	go srv.Serve(ln)
 	fmt.Printf("ADDR %s\n", ln.Addr())
+	if spec.Tokens != "" {
+		wln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.ServeWeb(wln)
+		fmt.Printf("WEBADDR %s\n", wln.Addr())
+	}
 
 	var mu sync.Mutex
 	var peakHeap uint64
@@ -291,7 +303,7 @@ func runLoad(t *testing.T, name string, spec loadSpec, window time.Duration) loa
 
 	child := startServerProcess(t, spec)
 	defer child.kill()
-	addr, mark := child.addr, child.mark
+	addr := child.addr
 
 	counters := make([]*frameCounter, spec.Sessions)
 	clients := make([]*gossh.Client, spec.Sessions)
@@ -336,35 +348,9 @@ func runLoad(t *testing.T, name string, spec loadSpec, window time.Duration) loa
 	}
 	time.Sleep(5 * time.Second) // warm up: every engine started, first refreshes done
 
-	var ru0, ru1 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-	busy0 := machineBusy()
-	for _, f := range counters {
-		f.start()
-	}
-	u0 := mark()
-	t0 := time.Now()
-	time.Sleep(window)
-	u1 := mark()
-	el := time.Since(t0)
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	busy1 := machineBusy()
-
-	r := loadResult{name: name, sessions: spec.Sessions, window: el, start: u0, end: u1}
-	var fps, kib []float64
-	for _, f := range counters {
-		f.mu.Lock()
-		fps = append(fps, float64(f.frames)/el.Seconds())
-		kib = append(kib, float64(f.bytes)/1024/el.Seconds())
-		r.maxGap = max(r.maxGap, f.maxGap, time.Since(f.last))
-		f.mu.Unlock()
-	}
-	slices.Sort(fps)
-	r.fpsMin, r.fpsMed, r.fpsMax = fps[0], fps[len(fps)/2], fps[len(fps)-1]
-	r.kibPerSession = median(kib)
-	r.serverCPU = (u1.UserS + u1.SysS - u0.UserS - u0.SysS) / el.Seconds()
-	r.clientCPU = (tv(ru1.Utime) + tv(ru1.Stime) - tv(ru0.Utime) - tv(ru0.Stime)) / el.Seconds()
-	r.otherCPU = max(0, (busy1-busy0)/el.Seconds()-r.serverCPU-r.clientCPU)
+	r := measureWindow(child, counters, window)
+	r.name, r.sessions = name, spec.Sessions
+	el := r.window
 	for i, f := range counters {
 		if f.frames == 0 {
 			t.Errorf("%s: session %d received no frame in %v", name, i, el)
@@ -383,13 +369,49 @@ func runLoad(t *testing.T, name string, spec loadSpec, window time.Duration) loa
 	return r
 }
 
+// measureWindow counts the clients' frames over window and the server's and this process's
+// CPU and the machine's (everything but the engine-stop and log figures of a loadResult).
+func measureWindow(child *serverProcess, counters []*frameCounter, window time.Duration) loadResult {
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	busy0 := machineBusy()
+	for _, f := range counters {
+		f.start()
+	}
+	u0 := child.mark()
+	t0 := time.Now()
+	time.Sleep(window)
+	u1 := child.mark()
+	el := time.Since(t0)
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	busy1 := machineBusy()
+
+	r := loadResult{window: el, start: u0, end: u1}
+	var fps, kib []float64
+	for _, f := range counters {
+		f.mu.Lock()
+		fps = append(fps, float64(f.frames)/el.Seconds())
+		kib = append(kib, float64(f.bytes)/1024/el.Seconds())
+		r.maxGap = max(r.maxGap, f.maxGap, time.Since(f.last))
+		f.mu.Unlock()
+	}
+	slices.Sort(fps)
+	r.fpsMin, r.fpsMed, r.fpsMax = fps[0], fps[len(fps)/2], fps[len(fps)-1]
+	r.kibPerSession = median(kib)
+	r.serverCPU = (u1.UserS + u1.SysS - u0.UserS - u0.SysS) / el.Seconds()
+	r.clientCPU = (tv(ru1.Utime) + tv(ru1.Stime) - tv(ru0.Utime) - tv(ru0.Stime)) / el.Seconds()
+	r.otherCPU = max(0, (busy1-busy0)/el.Seconds()-r.serverCPU-r.clientCPU)
+	return r
+}
+
 // serverProcess is the server running in a child process (TestLoadServerProcess).
 type serverProcess struct {
-	t     testing.TB
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines *bufio.Scanner
-	addr  string
+	t       testing.TB
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	lines   *bufio.Scanner
+	addr    string
+	webAddr string // with a tokens file
 }
 
 // startServerProcess starts the child serving spec and waits for its address.
@@ -406,6 +428,9 @@ func startServerProcess(t testing.TB, spec loadSpec) *serverProcess {
 	}
 	p := &serverProcess{t: t, cmd: cmd, stdin: stdin, lines: bufio.NewScanner(stdout)}
 	p.addr = p.next("ADDR")
+	if spec.Tokens != "" {
+		p.webAddr = p.next("WEBADDR")
+	}
 	return p
 }
 

@@ -30,6 +30,7 @@ type Server struct {
 	flood       *rateLog   // log lines a connection flood repeats
 	slots       *slots     // per-session mode
 	class       *classroom // classroom mode
+	web         *webDoor   // nil without WebAddr
 
 	classOnce   sync.Once
 	classCancel context.CancelFunc
@@ -55,9 +56,40 @@ func New(cfg Config) (*Server, error) {
 	s.limits = newLimits(&s.cfg)
 	s.flood = newRateLog(s.log, logFloodPeriod)
 
+	if cfg.Addr != "" {
+		if err := s.newSSH(); err != nil {
+			return nil, err
+		}
+	} else if cfg.Classroom && cfg.ControllersPath != "" {
+		return nil, errors.New("--controllers is for the SSH door, which is off")
+	}
+	if cfg.WebAddr != "" {
+		var err error
+		if s.web, err = newWebDoor(s); err != nil {
+			return nil, err
+		}
+		if cfg.InsecureHTTP && cfg.TLSCert == "" && !isLoopback(cfg.WebAddr) {
+			s.log.Warn("--insecure-http: join tokens and every frame cross the network in clear; anyone on the path can read them and join as the teacher. Use --tls-cert/--tls-key, or a TLS reverse proxy on this host")
+		}
+	}
+	if cfg.Classroom {
+		var err error
+		steer := s.controllers != nil || s.web != nil
+		if s.class, err = newClassroom(cfg.Lab, cfg.Lesson, steer, s.log, &s.cfg.hooks); err != nil {
+			return nil, err
+		}
+	} else {
+		s.slots = newSlots(cfg.MaxEngines, cfg.MaxQueue)
+	}
+	return s, nil
+}
+
+// newSSH sets up the SSH door: the host key, the key files, the wish server.
+func (s *Server) newSSH() error {
+	cfg := s.cfg
 	signer, created, err := loadHostKey(cfg.HostKeyPath)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.hostKey = signer
 	fp := gossh.FingerprintSHA256(signer.PublicKey())
@@ -70,25 +102,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Open {
 		s.log.Warn("--open: anyone who can reach this port gets a session (any key, or anonymously); limits still apply")
 	} else if s.keys, err = loadKeySet(cfg.AuthorizedKeysPath, "authorized keys", s.log); err != nil {
-		return nil, err
+		return err
 	}
 	if cfg.Classroom {
 		if cfg.ControllersPath != "" {
 			if s.controllers, err = loadKeySet(cfg.ControllersPath, "controllers", s.log); err != nil {
-				return nil, err
+				return err
 			}
-		} else {
+		} else if cfg.WebAddr == "" {
 			s.log.Warn("classroom without --controllers: every session watches, nobody steers")
 		}
 	}
 	s.warnNoKeys()
-	if cfg.Classroom {
-		if s.class, err = newClassroom(cfg.Lab, cfg.Lesson, s.controllers != nil, s.log, &s.cfg.hooks); err != nil {
-			return nil, err
-		}
-	} else {
-		s.slots = newSlots(cfg.MaxEngines, cfg.MaxQueue)
-	}
 
 	opts := []ssh.Option{
 		wish.WithAddress(cfg.Addr),
@@ -118,10 +143,8 @@ func New(cfg Config) (*Server, error) {
 		srv.ReversePortForwardingCallback = nil
 		return nil
 	})
-	if s.ssh, err = wish.NewServer(opts...); err != nil {
-		return nil, err
-	}
-	return s, nil
+	s.ssh, err = wish.NewServer(opts...)
+	return err
 }
 
 // warnNoKeys warns loudly when nobody can log in. The server still starts: the files are
@@ -145,32 +168,111 @@ func (s *Server) warnNoKeys() {
 }
 
 // HostKey is the server's public host key (its fingerprint is logged at start).
-func (s *Server) HostKey() gossh.PublicKey { return s.hostKey.PublicKey() }
-
-// ListenAndServe listens on cfg.Addr and serves until Shutdown or Close (then it returns
-// nil).
-func (s *Server) ListenAndServe() error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
-		return err
+func (s *Server) HostKey() gossh.PublicKey {
+	if s.hostKey == nil {
+		return nil
 	}
-	return s.Serve(ln)
+	return s.hostKey.PublicKey()
 }
 
-// Serve serves on ln until Shutdown or Close (then it returns nil), also if they came
-// first.
-func (s *Server) Serve(ln net.Listener) error {
-	// charmbracelet/ssh closes only the listeners it already tracks: a Close before its
-	// Serve began would leave this one accepting forever.
-	served := make(chan struct{})
-	defer close(served)
+// ListenAndServe listens on cfg.Addr (SSH) and cfg.WebAddr (the web door), whichever are
+// set, and serves until Shutdown or Close (then it returns nil). If one door fails, the
+// server is closed and the error returned.
+func (s *Server) ListenAndServe() error {
+	type door struct {
+		addr  string
+		serve func(net.Listener) error
+	}
+	var doors []door
+	if s.ssh != nil {
+		doors = append(doors, door{s.cfg.Addr, s.Serve})
+	}
+	if s.web != nil {
+		doors = append(doors, door{s.cfg.WebAddr, s.ServeWeb})
+	}
+	var lns []net.Listener
+	for _, d := range doors {
+		ln, err := net.Listen("tcp", d.addr)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return err
+		}
+		lns = append(lns, ln)
+	}
+	errs := make(chan error, len(doors))
+	for i, d := range doors {
+		go func() { errs <- d.serve(lns[i]) }()
+	}
+	var first error
+	for range doors {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+			s.Close()
+		}
+	}
+	return first
+}
+
+// startClassroom starts the classroom's engine (once, whichever door serves first).
+func (s *Server) startClassroom() {
+	if s.class != nil {
+		s.classOnce.Do(func() {
+			ctx, cancel := context.WithCancel(context.Background())
+			s.classCancel = cancel
+			go s.class.run(ctx)
+		})
+	}
+}
+
+// closeOnStop closes ln when the server starts stopping, also if it already has; the
+// returned function ends the watch (call it when serving on ln has ended).
+func (s *Server) closeOnStop(ln net.Listener) (served func()) {
+	done := make(chan struct{})
 	go func() {
 		select {
 		case <-s.stopCh:
 			ln.Close()
-		case <-served:
+		case <-done:
 		}
 	}()
+	return func() { close(done) }
+}
+
+// ServeWeb serves the web door on ln until Shutdown or Close (then it returns nil).
+func (s *Server) ServeWeb(ln net.Listener) error {
+	if s.web == nil {
+		return errors.New("serve: no web door configured")
+	}
+	defer s.closeOnStop(ln)()
+	s.log.Info("web listening", "addr", ln.Addr().String(), "tls", s.cfg.TLSCert != "", "tokens", map[bool]string{true: "generated", false: safetext.Line(s.cfg.WebTokensPath)}[s.cfg.WebTokensPath == ""])
+	s.startClassroom()
+	err := s.web.serve(ln)
+	if s.stopping() {
+		return nil
+	}
+	return err
+}
+
+// WebLinks are the join links generated at start (nil with a tokens file or no web door).
+// They carry secrets: print them to the operator, never to the log.
+func (s *Server) WebLinks() []JoinLink {
+	if s.web == nil {
+		return nil
+	}
+	return s.web.links
+}
+
+// Serve serves SSH on ln until Shutdown or Close (then it returns nil), also if they came
+// first.
+func (s *Server) Serve(ln net.Listener) error {
+	if s.ssh == nil {
+		return errors.New("serve: no SSH door configured")
+	}
+	// charmbracelet/ssh closes only the listeners it already tracks: a Close before its
+	// Serve began would leave this one accepting forever.
+	defer s.closeOnStop(ln)()
 	mode := "per-session labs"
 	if s.class != nil {
 		mode = "classroom"
@@ -181,13 +283,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.log.Info("listening", "addr", ln.Addr().String(), "mode", mode, "auth", auth, "preset", s.cfg.Lab.Preset,
 		"max_sessions", s.cfg.MaxSessions, "max_engines", s.cfg.MaxEngines, "max_conns", s.cfg.MaxConns, "max_preauth", s.cfg.MaxPreauth)
-	if s.class != nil {
-		s.classOnce.Do(func() {
-			ctx, cancel := context.WithCancel(context.Background())
-			s.classCancel = cancel
-			go s.class.run(ctx)
-		})
-	}
+	s.startClassroom()
 	err := s.ssh.Serve(ln)
 	if errors.Is(err, ssh.ErrServerClosed) || s.stopping() {
 		return nil
@@ -209,7 +305,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	lnDone := make(chan struct{})
 	go func() { // closes the listeners at once, then waits for connections (until ctx ends)
 		defer close(lnDone)
-		_ = s.ssh.Shutdown(ctx)
+		if s.ssh != nil {
+			_ = s.ssh.Shutdown(ctx)
+		}
+	}()
+	webDone := make(chan struct{})
+	go func() { // the same for the page's connections (a WebSocket is a session: below)
+		defer close(webDone)
+		if s.web != nil {
+			_ = s.web.http.Shutdown(ctx)
+		}
 	}()
 	sessDone := make(chan struct{})
 	go func() { s.wg.Wait(); close(sessDone) }()
@@ -220,9 +325,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = ctx.Err()
 		s.log.Warn("shutdown deadline: closing the sessions left", "sessions", s.count())
 	}
-	_ = s.ssh.Close() // connections without a session, and any left
+	s.closeDoors() // connections without a session, and any left
 	s.limits.closePending()
 	<-lnDone
+	<-webDone
 	select {
 	case <-sessDone:
 	case <-time.After(2 * time.Second):
@@ -236,10 +342,23 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close closes the listeners and every connection at once.
 func (s *Server) Close() error {
 	s.beginStop(0)
-	err := s.ssh.Close()
+	err := s.closeDoors()
 	s.limits.closePending()
 	s.stopClassroom()
 	return err
+}
+
+// closeDoors closes every door's listener and connections at once.
+func (s *Server) closeDoors() error {
+	var errs []error
+	if s.ssh != nil {
+		errs = append(errs, s.ssh.Close())
+	}
+	if s.web != nil {
+		errs = append(errs, s.web.http.Close())
+		s.web.cutAll()
+	}
+	return errors.Join(errs...)
 }
 
 func (s *Server) stopClassroom() {

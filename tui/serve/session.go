@@ -13,25 +13,25 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/log"
-	"github.com/charmbracelet/ssh"
 	"github.com/muesli/termenv"
-	gossh "golang.org/x/crypto/ssh"
 
 	"sharpflat/lab"
 	"sharpflat/tui"
 )
 
-// session is one SSH session running the lab. Its goroutines: the handler (which becomes
-// the supervisor), the bubbletea program, the input pump, the engine (per-session mode), and
-// bubbletea's own; every one of them ends when the session does.
+// session is one client's session running the lab, whichever door it came through. Its
+// goroutines: the door's handler (which becomes the supervisor), the bubbletea program, the
+// input pump, the engine (per-session mode), and bubbletea's own; every one of them ends
+// when the session does.
 type session struct {
-	srv   *Server
-	ssh   ssh.Session
-	conn  *gossh.ServerConn
-	id    identity
-	log   *log.Logger
-	start time.Time
-	role  string // "own lab", "controller", "viewer"
+	srv        *Server
+	peer       peer
+	id         identity
+	log        *log.Logger
+	start      time.Time
+	door       string      // "ssh", "web"
+	mayControl func() bool // whether the session steers a classroom (asked when it joins)
+	role       string      // "own lab", "controller", "viewer"
 
 	ctl     chan tea.Msg     // supervisor → model
 	done    chan struct{}    // closed when the session ends
@@ -60,91 +60,19 @@ type engineRun struct {
 	stopped  time.Time // when Run returned (written before done is closed)
 }
 
-// handle is the SSH session handler: it admits or refuses the session, then runs it.
-func (s *Server) handle(sess ssh.Session) {
-	defer func() {
-		if v := recover(); v != nil {
-			s.log.Error("session handler panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-		}
-	}()
-	if g := guardOf(sess.Context()); g != nil {
-		g.sessionStarted()
-		defer g.sessionEnded()
-	}
-	conn, _ := sess.Context().Value(ssh.ContextKeyConn).(*gossh.ServerConn)
-	id, err := s.identify(sess)
-	if err != nil {
-		s.log.Error("session refused: no verified identity", "remote", hostOf(sess.RemoteAddr()))
-		s.refuse(sess, conn, "authentication failed")
-		return
-	}
-	lg := s.log.With("session", s.seq.Add(1), "remote", id.remote, "key", id.who(), "user", id.user)
-	pty, winch, ok := sess.Pty()
-	switch {
-	case !ok && sess.Permissions().Extensions[extNoPTY] != "":
-		lg.Info("session refused: the key's authorized_keys line forbids a terminal (no-pty or restrict)")
-		s.refuse(sess, conn, "this key may not open a terminal here (its authorized_keys line says no-pty or restrict), and the lab needs one")
-		return
-	case !ok:
-		lg.Info("session refused: no terminal")
-		s.refuse(sess, conn, "sharpflat needs an interactive terminal: connect with ssh -t (and without a command)")
-		return
-	case sess.RawCommand() != "":
-		lg.Info("session refused: command given")
-		s.refuse(sess, conn, "sharpflat runs no commands: connect with plain ssh -p PORT HOST")
-		return
-	case s.stopping():
-		s.refuse(sess, conn, "the server is stopping")
-		return
-	}
-	release, lerr := s.limits.acquireSession(id.capKey())
-	if lerr != nil {
-		lg.Warn("limit hit: "+lerr.limit, "max", lerr.max)
-		s.refuse(sess, conn, lerr.msg)
-		return
-	}
-	defer release()
-
-	se := &session{
-		srv: s, ssh: sess, conn: conn, id: id, log: lg, start: s.now(),
-		ctl: make(chan tea.Msg, 16), done: make(chan struct{}), crash: make(chan string, 1),
-	}
-	se.lastKey.Store(se.start.UnixNano())
-	if !s.track(se) {
-		s.refuse(sess, conn, "the server is stopping")
-		return
-	}
-	defer s.untrack(se)
-	se.run(pty, winch)
-}
-
-// refuse tells the client why, on stderr, and ends the session with status 1.
-func (s *Server) refuse(sess ssh.Session, conn *gossh.ServerConn, msg string) {
-	w := newDeadlineWriter(sess.Stderr(), s.cfg.WriteTimeout, func() { closeConn(conn) })
-	fmt.Fprintf(w, "sharpflat: %s\r\n", msg)
-	w.stop()
-	_ = sess.Exit(1)
-}
-
-func closeConn(c *gossh.ServerConn) {
-	if c != nil {
-		_ = c.Close()
-	}
-}
-
 // run is the session's life: a renderer for the client's terminal, the program, the lab
 // (now, or after the queue), the supervisor, and the cleanup.
-func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
+func (se *session) run() {
 	s := se.srv
 	wt := s.cfg.WriteTimeout
 	if h := s.cfg.hooks.writeTimeout; h != nil && h(se.id.user) > 0 {
 		wt = h(se.id.user)
 	}
-	se.out = newDeadlineWriter(se.ssh, wt, func() {
+	se.out = newDeadlineWriter(se.peer, wt, func() {
 		se.log.Warn("limit hit: write timeout (the client stopped reading); closing its connection", "timeout", wt)
-		closeConn(se.conn)
+		se.peer.cut()
 	})
-	se.in = newInputPump(se.ssh, se.done)
+	se.in = newInputPump(se.peer, se.done)
 	var doneOnce sync.Once
 	closeDone := func() { doneOnce.Do(func() { close(se.done) }) }
 	defer closeDone() // also on a panic: the pump and the model's reader must end
@@ -164,7 +92,7 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 			se.log.Warn("limit hit: "+lerr.limit, "max", lerr.max, "engines", s.cfg.MaxEngines)
 			fmt.Fprintf(se.out, "sharpflat: %s\r\n", lerr.msg)
 			se.out.stop()
-			_ = se.ssh.Exit(1)
+			se.peer.exit(1)
 			return
 		}
 		defer se.leaveSlot(tk)
@@ -174,30 +102,31 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 	// The session's renderer: the colour profile from the client's TERM (and COLORTERM,
 	// NO_COLOR, ... if the client sent them), the background from the terminal itself.
 	dark, known := se.in.queryDarkBackground(se.out, s.cfg.hooks.bgTimeout)
-	env := append(se.ssh.Environ(), "TERM="+pty.Term)
+	env := append(se.peer.environ(), "TERM="+se.peer.term())
 	se.renderer = lipgloss.NewRenderer(se.out, termenv.WithEnvironment(sshEnviron(env)), termenv.WithUnsafe(), termenv.WithColorCache(true))
 	se.renderer.SetHasDarkBackground(dark)
 	se.styles = newBannerStyles(se.renderer)
 
-	se.send(tea.WindowSizeMsg{Width: pty.Window.Width, Height: pty.Window.Height})
+	size := se.peer.size()
+	se.send(tea.WindowSizeMsg{Width: size.Width, Height: size.Height})
 	if s.class != nil {
 		var e *lab.Engine
 		e, changed = s.class.current()
-		ro := !se.isController()
+		ro := se.mayControl == nil || !se.mayControl()
 		se.role = map[bool]string{true: "viewer", false: "controller"}[ro]
 		defer s.class.join(!ro)() // counted out however the session ends
 		var m tea.Model
 		if err := se.safely("screen", func() { m = se.labModel(e, ro) }); err != nil {
 			fmt.Fprintf(se.out, "sharpflat: %v\r\n", err)
 			se.out.stop()
-			_ = se.ssh.Exit(1)
+			se.peer.exit(1)
 			return
 		}
 		se.send(startLabMsg{m})
 	} else {
 		se.role = "own lab"
 	}
-	se.log.Info("session start", "role", se.role, "term", logUser(pty.Term), "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height),
+	se.log.Info("session start", "door", se.door, "role", se.role, "term", logUser(se.peer.term()), "size", fmt.Sprintf("%dx%d", size.Width, size.Height),
 		"dark", dark, "bg_known", known, "profile", profileName(se.renderer.ColorProfile()))
 
 	model := newSessionModel(se)
@@ -223,7 +152,7 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 		}
 	}()
 
-	reason := se.supervise(p, progDone, winch, ready, pos, changed)
+	reason := se.supervise(p, progDone, ready, pos, changed)
 
 	// Cleanup: stop the engine first (a disconnect must stop it within a second: the
 	// supervisor cancelled it as soon as the client left), then the subscriptions, then say
@@ -240,7 +169,12 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 	if reason == "" {
 		reason = "you left"
 	}
-	gone := se.ssh.Context().Err() != nil || se.out.failed.Load()
+	gone := se.out.failed.Load()
+	select {
+	case <-se.peer.gone():
+		gone = true
+	default:
+	}
 	if !gone {
 		fmt.Fprintf(se.out, "\r\nsharpflat: session ended: %s\r\n", reason)
 	}
@@ -252,7 +186,7 @@ func (se *session) run(pty ssh.Pty, winch <-chan ssh.Window) {
 		kv = append(kv, "engine_stop", stopTook.Round(time.Millisecond))
 	}
 	se.log.Info("session end", kv...)
-	_ = se.ssh.Exit(0)
+	se.peer.exit(0)
 }
 
 // engineStopWait is how long a session's end waits for its engine to return. An engine
@@ -373,16 +307,6 @@ func (se *session) closeAll() {
 	se.closers = nil
 }
 
-// isController reports whether a line of the controllers file lets the session's proven
-// key in (from its address, now).
-func (se *session) isController() bool {
-	if se.srv.controllers == nil || se.id.anonymous() {
-		return false
-	}
-	_, ok, _ := se.srv.controllers.lookup(se.id.fingerprint, addrOf(se.ssh.RemoteAddr()), time.Now())
-	return ok
-}
-
 // send gives the model a message without ever blocking the supervisor; false if the
 // model is not keeping up (then the caller decides).
 func (se *session) send(msg tea.Msg) bool {
@@ -440,21 +364,6 @@ func (se *session) signalCrash(where string) {
 	case se.crash <- where:
 	default:
 	}
-}
-
-// sshEnviron is a client's environment for termenv.
-type sshEnviron []string
-
-func (e sshEnviron) Environ() []string { return e }
-
-func (e sshEnviron) Getenv(k string) string {
-	v := ""
-	for _, kv := range e { // the last one wins, as in a shell
-		if len(kv) > len(k) && kv[len(k)] == '=' && kv[:len(k)] == k {
-			v = kv[len(k)+1:]
-		}
-	}
-	return v
 }
 
 func profileName(p termenv.Profile) string {

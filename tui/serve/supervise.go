@@ -5,7 +5,6 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/ssh"
 )
 
 // resizeEvery is the most often a session passes a new window size on.
@@ -16,7 +15,7 @@ const resizeEvery = 50 * time.Millisecond
 // enforces the idle timeout, the session length, the server's shutdown, and the end of a
 // session whose UI or engine panicked or whose client left. It returns the reason the
 // server ended the session ("" if the user quit).
-func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-chan ssh.Window,
+func (se *session) supervise(p *tea.Program, progDone <-chan struct{},
 	ready <-chan struct{}, pos <-chan int, changed <-chan struct{}) (reason string) {
 	cfg := &se.srv.cfg
 	var (
@@ -25,7 +24,8 @@ func (se *session) supervise(p *tea.Program, progDone <-chan struct{}, winch <-c
 		stopTimer <-chan time.Time
 		stopping  = se.srv.stopCh
 		notice    string
-		gone      = se.ssh.Context().Done()
+		gone      = se.peer.gone()
+		winch     = se.peer.resized()
 		eof       = se.in.eof
 		engineDn  <-chan struct{}
 		size      *tea.WindowSizeMsg // the latest size, not yet passed on

@@ -1,0 +1,333 @@
+package serve
+
+import (
+	"context"
+	"crypto/tls"
+	"embed"
+	"errors"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/coder/websocket"
+
+	"sharpflat/internal/safetext"
+)
+
+// The web door: `serve --web ADDR`. An HTTP(S) server with a static page (web/, embedded:
+// a terminal emulator and a small script) and one WebSocket endpoint, /ws, whose protocol
+// is in webpeer.go. A client proves a join token (webtokens.go) in its first message, and
+// its session then runs in the same core as an SSH session, under the same caps.
+//
+// Every accepted TCP connection counts against MaxConns and sits in the same pre-auth pool
+// as SSH's (preauth.go: per-address and per-network shares, newcomers evict the oldest
+// pending) until its token is accepted; a connection that only fetches the page stays
+// pending and is evicted first or closed by the HTTP timeouts. Slowloris: headers must
+// arrive within HandshakeTimeout, an idle keep-alive connection is closed after it, and
+// the first WebSocket message must arrive within it too. Wrong tokens are limited per
+// address (webfails.go). The upgrade checks Origin (same host as the request's Host, as
+// coder/websocket does by default). Every response carries a strict Content-Security-Policy
+// (scripts and styles from the server only, no inline script), X-Frame-Options: DENY and
+// X-Content-Type-Options: nosniff. Plain HTTP is refused on a non-loopback address unless
+// InsecureHTTP (a token would cross the network in clear).
+
+//go:embed web
+var webFiles embed.FS
+
+// webDoor is the web door's state.
+type webDoor struct {
+	srv    *Server
+	tokens *tokenSet
+	fails  *failedJoins
+	links  []JoinLink // generated at start (no tokens file)
+	http   *http.Server
+
+	mu    sync.Mutex
+	peers map[*webPeer]struct{}
+}
+
+// JoinLink is a generated link to the web door: whoever opens it joins as Name with Role.
+type JoinLink struct {
+	Name, Role string
+	URL        string // with the token in its fragment
+}
+
+// webConn is an accepted TCP connection of the web door, counted in the limits until it
+// is closed.
+type webConn struct {
+	net.Conn
+	slot *connSlot
+	once sync.Once
+}
+
+func (c *webConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.slot.release)
+	return err
+}
+
+type webConnKey struct{}
+
+// webListener admits connections through the limits (as onConn does for SSH).
+type webListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l *webListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		s := l.s
+		remote := hostOf(c.RemoteAddr())
+		if s.stopping() {
+			c.Close()
+			continue
+		}
+		a := s.limits.acquireConn(remote, func() { c.Close() })
+		if a.slot == nil {
+			s.flood.print(log.InfoLevel, "limit hit: web connections: refused", "remote", remote, "share", a.share, "hot", a.hot)
+			c.Close()
+			continue
+		}
+		if v := a.victim; v != nil {
+			v.evict()
+			s.flood.print(log.InfoLevel, "limit hit: pre-auth slots: closed the oldest pending connection", "share", a.share, "closed", v.addr, "remote", remote, "hot", a.hot, "max_preauth", s.cfg.MaxPreauth)
+		}
+		if h := s.cfg.hooks.conn; h != nil {
+			h(c)
+		}
+		return &webConn{Conn: c, slot: a.slot}, nil
+	}
+}
+
+// newWebDoor reads the tokens (or generates links) and builds the HTTP server.
+func newWebDoor(s *Server) (*webDoor, error) {
+	w := &webDoor{srv: s, fails: newFailedJoins(), peers: map[*webPeer]struct{}{}}
+	cfg := &s.cfg
+	if cfg.WebTokensPath != "" {
+		t, err := loadTokens(cfg.WebTokensPath, s.log)
+		if err != nil {
+			return nil, err
+		}
+		w.tokens = t
+	} else {
+		grants := []joinGrant{{"student", roleWatcher}}
+		if cfg.Classroom {
+			grants = []joinGrant{{"teacher", roleController}, {"class", roleWatcher}}
+		}
+		t, secrets, err := generatedTokens(s.log, grants...)
+		if err != nil {
+			return nil, err
+		}
+		w.tokens = t
+		base := webBase(cfg)
+		for i, g := range grants {
+			w.links = append(w.links, JoinLink{Name: g.name, Role: string(g.role), URL: base + "/#t=" + secrets[i]})
+		}
+	}
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(webFiles, "web")
+	files := http.FileServerFS(static)
+	mux.HandleFunc("GET /ws", w.serveWS)
+	mux.Handle("GET /{$}", files) // index.html
+	for _, f := range []string{"app.js", "app.css", "vendor/xterm.js", "vendor/xterm.css", "vendor/addon-fit.js", "vendor/LICENSE-xterm", "vendor/LICENSE-addon-fit"} {
+		mux.Handle("GET /"+f, files) // these alone: no directory listings
+	}
+	w.http = &http.Server{
+		Handler:           securityHeaders(mux),
+		ReadHeaderTimeout: cfg.HandshakeTimeout,
+		ReadTimeout:       cfg.HandshakeTimeout, // requests have no body; the WebSocket is hijacked before
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.HandshakeTimeout,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          log.New(safetext.NewWriter(discardWriter{})).StandardLog(),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if tc, ok := c.(*tls.Conn); ok {
+				c = tc.NetConn()
+			}
+			return context.WithValue(ctx, webConnKey{}, c)
+		},
+	}
+	return w, nil
+}
+
+type discardWriter struct{}
+
+func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// webBase is the links' scheme://host:port.
+func webBase(cfg *Config) string {
+	if cfg.WebURL != "" {
+		return cfg.WebURL
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(cfg.WebAddr)
+	if err != nil {
+		return scheme + "://" + cfg.WebAddr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		} else {
+			host = "localhost"
+		}
+	}
+	return (&url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port)}).String()
+}
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// serveWS is the WebSocket endpoint: the token first, then the session.
+func (w *webDoor) serveWS(rw http.ResponseWriter, r *http.Request) {
+	s := w.srv
+	remote := hostOf(remoteAddrOf(r))
+	c, err := websocket.Accept(rw, r, &websocket.AcceptOptions{})
+	if err != nil { // Accept has answered (403 for a foreign Origin, 426, ...)
+		s.flood.print(log.InfoLevel, "web upgrade refused", "remote", remote, "origin", logField(r.Header.Get("Origin"), 64), "err", logField(err.Error(), 120))
+		return
+	}
+	c.SetReadLimit(maxWebMessage)
+	// The HTTP server's deadlines stay on a hijacked connection: lifted, since a session
+	// lives for hours; the hello's deadline is the timer below and every write is bounded
+	// by the session core (or by a context here).
+	if nc, ok := r.Context().Value(webConnKey{}).(net.Conn); ok {
+		_ = nc.SetDeadline(time.Time{})
+	}
+	lg := s.log.With("remote", remote)
+	fail := func(code websocket.StatusCode, msg, reason string) {
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+		defer cancel()
+		_ = sendWebMsg(ctx, c, webMsg{Type: "error", Message: msg})
+		_ = c.Close(code, reason)
+	}
+	if blocked, until := w.fails.blocked(remote); blocked {
+		s.flood.print(log.WarnLevel, "limit hit: wrong web tokens from an address: refused without a look", "remote", remote, "max", maxJoinFails, "per", joinFailWindow)
+		fail(websocket.StatusPolicyViolation, "too many wrong tokens from your address: try again after "+until.UTC().Format(time.TimeOnly)+" UTC", "too many wrong tokens")
+		return
+	}
+	// The hello's deadline: a read whose context ends closes the connection at once, so
+	// the timer says why first, then closes.
+	late := time.AfterFunc(s.cfg.HandshakeTimeout, func() {
+		s.flood.print(log.InfoLevel, "limit hit: web hello timeout", "remote", remote, "timeout", s.cfg.HandshakeTimeout)
+		fail(websocket.StatusPolicyViolation, "no hello in time", "hello timeout")
+	})
+	hello, err := readWebMsg(r.Context(), c)
+	if !late.Stop() {
+		return // timed out: closed by the timer
+	}
+	var bad *badMessage
+	switch {
+	case errors.As(err, &bad):
+		lg.Info("web client refused: " + bad.what)
+		fail(bad.code, "the server received "+bad.what+"; the first message must be the hello", "bad message")
+		return
+	case websocket.CloseStatus(err) == websocket.StatusMessageTooBig:
+		lg.Info("web client refused: a message over the limit", "max", maxWebMessage)
+		return
+	case err != nil:
+		_ = c.CloseNow()
+		return
+	case hello.Type != "hello":
+		lg.Info("web client refused: the first message was not the hello")
+		fail(websocket.StatusPolicyViolation, "the first message must be the hello, with the token", "bad message")
+		return
+	}
+	tok, ok := w.tokens.lookup(hello.Token)
+	if !ok {
+		w.fails.fail(remote)
+		s.flood.print(log.WarnLevel, "web client refused: wrong or expired token", "remote", remote)
+		fail(websocket.StatusPolicyViolation, "wrong or expired token: ask for a new link", "wrong token")
+		return
+	}
+	if wc, ok := r.Context().Value(webConnKey{}).(*webConn); ok {
+		wc.slot.settle() // authenticated: out of the pre-auth pool
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+	_ = sendWebMsg(wctx, c, webMsg{Type: "joined", Name: tok.name, Role: string(tok.role)})
+	wcancel()
+	id := identity{token: tok.name, shared: tok.role == roleWatcher, remote: remote, user: tok.name}
+	lg = lg.With("session", s.seq.Add(1), "key", id.who())
+	lg.Info("web client joined", "role", string(tok.role), "at", tok.at)
+	p := newWebPeer(c, window{hello.Cols, hello.Rows}, s.cfg.WriteTimeout, func(msg string, kv ...any) { lg.Info(msg, kv...) })
+	w.mu.Lock()
+	w.peers[p] = struct{}{}
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		delete(w.peers, p)
+		w.mu.Unlock()
+	}()
+	s.runSession(p, entry{id: id, log: lg, door: "web", controller: func() bool { return tok.role == roleController }})
+	p.close()
+}
+
+func remoteAddrOf(r *http.Request) net.Addr {
+	if a, err := net.ResolveTCPAddr("tcp", r.RemoteAddr); err == nil {
+		return a
+	}
+	return &net.TCPAddr{}
+}
+
+// serve runs the HTTP server on ln until it is closed.
+func (w *webDoor) serve(ln net.Listener) error {
+	cfg := &w.srv.cfg
+	wl := &webListener{Listener: ln, s: w.srv}
+	var err error
+	if cfg.TLSCert != "" {
+		err = w.http.ServeTLS(wl, cfg.TLSCert, cfg.TLSKey)
+	} else {
+		err = w.http.Serve(wl)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// cutAll closes every web session's connection at once.
+func (w *webDoor) cutAll() {
+	w.mu.Lock()
+	var ps []*webPeer
+	for p := range w.peers {
+		ps = append(ps, p)
+	}
+	w.mu.Unlock()
+	for _, p := range ps {
+		p.cut()
+	}
+}
+
+// isLoopback reports whether addr's host is a loopback address (or localhost).
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
