@@ -65,6 +65,32 @@ func (tb tab) waitScreen(s string) string {
 	return tb.screen()
 }
 
+// painted is the JavaScript that checks the terminal is drawn, not only in its buffer:
+// every <style> element xterm added is in force (a Content-Security-Policy without inline
+// styles leaves it without a sheet), and a cell with text has a colour of its own against
+// the background it is drawn on. It returns "" or what is wrong.
+const painted = `(() => {
+	for (const s of document.querySelectorAll('style')) if (!s.sheet) return 'a <style> element the page refused (no sheet)';
+	const row = [...document.querySelectorAll('.xterm-rows > div')].find((d) => d.textContent.trim() !== '');
+	if (!row) return 'no row with text in the DOM';
+	const cell = row.querySelector('span') || row;
+	const fg = getComputedStyle(cell).color;
+	let bg = 'rgba(0, 0, 0, 0)';
+	for (let e = cell; e && (bg === 'rgba(0, 0, 0, 0)' || bg === 'transparent'); e = e.parentElement) bg = getComputedStyle(e).backgroundColor;
+	if (fg === bg) return 'text drawn in ' + fg + ' on ' + bg;
+	return '';
+})()`
+
+// checkPainted fails the test if the tab's terminal is not visibly drawn (polled: xterm
+// draws its rows at the next animation frame).
+func (tb tab) checkPainted() {
+	tb.t.Helper()
+	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](`(`+painted+`) === ''`, chromedp.WithPollingTimeout(hangGuard), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		msg, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](painted))
+		tb.t.Errorf("the terminal is not drawn: %s (%v)", msg, err)
+	}
+}
+
 func (tb tab) screen() string {
 	text, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](bufferText))
 	return text
@@ -102,6 +128,17 @@ func TestBrowserClassroom(t *testing.T) {
 	// The watcher's tab.
 	watcher := tab{t, bctx}
 	if err := chromedp.Do(watcher.ctx, chromedp.Navigate(base+testToken("student"))); err != nil {
+		t.Fatal(err)
+	}
+	watcher.waitScreen("waiting for the teacher")
+	watcher.checkPainted()
+
+	// The token leaves the address bar once read; a reload joins again (from the tab's
+	// sessionStorage).
+	if h, err := chromedp.Run(watcher.ctx, chromedp.Evaluate[string](`location.hash`)); err != nil || h != "" {
+		t.Errorf("after joining, the address bar still has %q (err %v): the token shows", h, err)
+	}
+	if err := chromedp.Do(watcher.ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
 	watcher.waitScreen("waiting for the teacher")

@@ -30,9 +30,11 @@ import (
 // pending and is evicted first or closed by the HTTP timeouts. Slowloris: headers must
 // arrive within HandshakeTimeout, an idle keep-alive connection is closed after it, and
 // the first WebSocket message must arrive within it too. Wrong tokens are limited per
-// address (webfails.go). The upgrade checks Origin (same host as the request's Host, as
+// address (webfails.go); a right token is admitted whatever its address sent before. The upgrade checks Origin (same host as the request's Host, as
 // coder/websocket does by default). Every response carries a strict Content-Security-Policy
-// (scripts and styles from the server only, no inline script), X-Frame-Options: DENY and
+// (scripts from the server only, no inline script; styles from the server and inline ones,
+// since xterm's renderer adds <style> elements and style attributes for its colours, and
+// the page is blank without them), X-Frame-Options: DENY and
 // X-Content-Type-Options: nosniff. Plain HTTP is refused on a non-loopback address unless
 // InsecureHTTP (a token would cross the network in clear).
 
@@ -190,7 +192,7 @@ func webBase(cfg *Config) string {
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
@@ -222,11 +224,6 @@ func (w *webDoor) serveWS(rw http.ResponseWriter, r *http.Request) {
 		_ = sendWebMsg(ctx, c, webMsg{Type: "error", Message: msg})
 		_ = c.Close(code, reason)
 	}
-	if blocked, until := w.fails.blocked(remote); blocked {
-		s.flood.print(log.WarnLevel, "limit hit: wrong web tokens from an address: refused without a look", "remote", remote, "max", maxJoinFails, "per", joinFailWindow)
-		fail(websocket.StatusPolicyViolation, "too many wrong tokens from your address: try again after "+until.UTC().Format(time.TimeOnly)+" UTC", "too many wrong tokens")
-		return
-	}
 	// The hello's deadline: a read whose context ends closes the connection at once, so
 	// the timer says why first, then closes.
 	late := time.AfterFunc(s.cfg.HandshakeTimeout, func() {
@@ -254,9 +251,16 @@ func (w *webDoor) serveWS(rw http.ResponseWriter, r *http.Request) {
 		fail(websocket.StatusPolicyViolation, "the first message must be the hello, with the token", "bad message")
 		return
 	}
+	// The token is always looked at: a right one is admitted even from an address that sent
+	// wrong ones (a class behind one NAT or proxy is not locked out by one pupil's typos);
+	// only wrong ones are counted, and refused without a further guess once over the limit.
 	tok, ok := w.tokens.lookup(hello.Token)
 	if !ok {
-		w.fails.fail(remote)
+		if blocked, until := w.fails.fail(remote); blocked {
+			s.flood.print(log.WarnLevel, "limit hit: wrong web tokens from an address: refused", "remote", remote, "max", maxJoinFails, "per", joinFailWindow)
+			fail(websocket.StatusPolicyViolation, "too many wrong tokens from your address: try again after "+until.UTC().Format(time.TimeOnly)+" UTC", "too many wrong tokens")
+			return
+		}
 		s.flood.print(log.WarnLevel, "web client refused: wrong or expired token", "remote", remote)
 		fail(websocket.StatusPolicyViolation, "wrong or expired token: ask for a new link", "wrong token")
 		return

@@ -1,12 +1,21 @@
 // The sharpflat page: a terminal (xterm.js, fit addon) on the server's WebSocket. The
 // protocol is in tui/serve/webpeer.go. The join token comes from the URL's fragment
 // (#t=TOKEN), which browsers never send in a request, and goes to the server in the
-// first WebSocket message.
+// first WebSocket message; it is then removed from the address bar and kept in the tab's
+// sessionStorage, so that a reload joins again.
 'use strict';
 (function () {
   const status = document.getElementById('status');
   const say = (text, bad) => { status.textContent = text; status.className = bad ? 'bad' : ''; };
-  const token = new URLSearchParams(location.hash.slice(1)).get('t');
+  // The token leaves the address bar at once (a teacher projecting the tab would show it);
+  // the tab's sessionStorage keeps it for a reload.
+  let token = new URLSearchParams(location.hash.slice(1)).get('t');
+  if (token) {
+    try { sessionStorage.setItem('sharpflat-token', token); } catch (e) { /* storage off: a reload needs the link */ }
+    history.replaceState(null, '', location.pathname + location.search);
+  } else {
+    try { token = sessionStorage.getItem('sharpflat-token'); } catch (e) { token = null; }
+  }
   if (!token) { say('This link has no token: open the join link you were given (it ends in #t=…).', true); return; }
 
   const term = new Terminal({ cursorBlink: false, scrollback: 0, fontSize: 14, allowProposedApi: true });
