@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -194,8 +195,9 @@ func TestWebBadInput(t *testing.T) {
 	}
 }
 
-// TestWebWrongTokensLimited: after maxJoinFails wrong tokens an address is refused without
-// a look, even with the right token.
+// TestWebWrongTokensLimited: after maxJoinFails wrong tokens an address's further wrong
+// tokens are refused as too many, but a right token from it is still admitted (a class
+// behind one NAT is not locked out by one pupil's wrong link).
 func TestWebWrongTokensLimited(t *testing.T) {
 	ts := startServer(t, func(c *Config, dir string) {
 		withWeb(c, dir, t, true, map[string]role{"alice": roleWatcher})
@@ -203,11 +205,38 @@ func TestWebWrongTokensLimited(t *testing.T) {
 	for range maxJoinFails {
 		wt := ts.openWeb("wrong-token-0123456789", 80, 24)
 		wt.waitClosed()
+		if strings.Contains(wt.text(), "too many") {
+			t.Fatalf("refused as too many before %d wrong tokens: %q", maxJoinFails, wt.text())
+		}
 	}
-	wt := ts.openWebAs("alice", 80, 24)
+	wt := ts.openWeb("wrong-token-0123456789", 80, 24)
 	wt.waitClosed()
 	if !strings.Contains(wt.text(), "too many wrong tokens") {
-		t.Errorf("the right token after %d wrong ones: told %q", maxJoinFails, wt.text())
+		t.Errorf("a wrong token after %d wrong ones: told %q", maxJoinFails, wt.text())
+	}
+	ok := ts.openWebAs("alice", 80, 24)
+	ok.waitFor("joined: watcher")
+	ok.close()
+}
+
+// TestWebWrongTokensPer64: wrong tokens count per address for IPv4 and per /64 for IPv6.
+func TestWebWrongTokensPer64(t *testing.T) {
+	f := newFailedJoins()
+	for i := range maxJoinFails {
+		if over, _ := f.fail(fmt.Sprintf("2001:db8:1:2::%x", i+1)); over {
+			t.Fatalf("over the limit after %d wrong tokens", i+1)
+		}
+	}
+	if over, _ := f.fail("2001:db8:1:2:ffff::1"); !over {
+		t.Errorf("a /64 spreading its wrong tokens over its addresses is not limited")
+	}
+	if over, _ := f.fail("2001:db8:1:3::1"); over {
+		t.Errorf("the next /64 is limited too")
+	}
+	for i := range maxJoinFails {
+		if over, _ := f.fail(fmt.Sprintf("192.0.2.%d", i+1)); over {
+			t.Errorf("IPv4 addresses of one network counted together")
+		}
 	}
 }
 

@@ -1,15 +1,18 @@
 package serve
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 )
 
-// failedJoins rate-limits wrong tokens per source address: an address that sent
-// maxJoinFails wrong tokens within joinFailWindow is refused, without its token being
-// looked at, until joinFailWindow after its last failure. A guess costs a WebSocket
-// handshake; this bounds the guesses of an address to a few a minute (a token has 128 bits
-// anyway: the limit is against a flood's cost and its noise in the log).
+// failedJoins rate-limits wrong tokens per source: an address (an IPv6 /64: one host may
+// hold all of it) that sent maxJoinFails wrong tokens within joinFailWindow has its further
+// wrong tokens refused with a "too many" until joinFailWindow after its last failure. A
+// right token is never refused here: a class behind one NAT or reverse proxy shares an
+// address, and one pupil's wrong link must not keep the others out. A guess costs a
+// WebSocket handshake; this bounds what a flood of them costs and its noise in the log (a
+// token has 128 bits anyway).
 type failedJoins struct {
 	now func() time.Time
 
@@ -32,24 +35,23 @@ func newFailedJoins() *failedJoins {
 	return &failedJoins{now: time.Now, addrs: map[string]*joinFails{}}
 }
 
-// blocked reports whether addr must wait, and until when.
-func (f *failedJoins) blocked(addr string) (bool, time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a := f.addrs[addr]
-	if a == nil {
-		return false, time.Time{}
+// failKey is the source a wrong token is counted against: the address, or its /64 for
+// IPv6.
+func failKey(host string) string {
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
 	}
-	until := a.last.Add(joinFailWindow)
-	if !f.now().Before(until) {
-		delete(f.addrs, addr)
-		return false, time.Time{}
+	if a = a.Unmap().WithZone(""); a.Is4() {
+		return a.String()
 	}
-	return a.n >= maxJoinFails, until
+	return netip.PrefixFrom(a, 64).Masked().String()
 }
 
-// fail counts a wrong token from addr.
-func (f *failedJoins) fail(addr string) {
+// fail counts a wrong token from addr, and reports whether addr is now over the limit, and
+// until when.
+func (f *failedJoins) fail(addr string) (bool, time.Time) {
+	addr = failKey(addr)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()
@@ -73,4 +75,5 @@ func (f *failedJoins) fail(addr string) {
 	}
 	a.n++
 	a.last = now
+	return a.n > maxJoinFails, now.Add(joinFailWindow)
 }
