@@ -31,7 +31,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	lessonArg := fs.String("lesson", "", "play a lesson (a built-in NAME or a FILE): with --classroom the controllers step it and everyone sees the same step; otherwise every session gets its own (its preset replaces --preset)")
 	controllers := fs.String("controllers", "", "with --classroom: public keys that may steer; they may log in without being in --authorized-keys (authorized_keys format, re-read on change)")
 	maxSessions := fs.Int("max-sessions", d.MaxSessions, "sessions at once, in all")
-	maxPerKey := fs.Int("max-per-key", d.MaxPerKey, "sessions at once per key (per source address for anonymous sessions)")
+	maxPerKey := fs.Int("max-per-key", d.MaxPerKey, "sessions at once per key (per source address for anonymous sessions); a web controller token counts as a key")
+	maxPerLink := fs.Int("max-per-link", d.MaxPerLink, "--web: sessions at once per shared watcher link and source address, so that a class behind one NAT can join (0: --max-sessions)")
 	maxEngines := fs.Int("max-engines", d.MaxEngines, "per-session mode: engines training at once (each takes a core when it can)")
 	maxQueue := fs.Int("max-queue", d.MaxQueue, "per-session mode: sessions waiting for an engine, shown their position (0: refuse when full)")
 	handshake := fs.Duration("handshake-timeout", d.HandshakeTimeout, "from connecting to a running session; also closes a connection left without a session")
@@ -80,7 +81,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		WebAddr: *web, WebTokensPath: *webTokens, WebURL: *webURL, TLSCert: *tlsCert, TLSKey: *tlsKey, InsecureHTTP: *insecureHTTP,
 		Addr: *listen, HostKeyPath: *hostKey, AuthorizedKeysPath: *authKeys, Open: *open,
 		Classroom: *classroom, ControllersPath: *controllers, Lab: labCfg, Lesson: les,
-		MaxSessions: *maxSessions, MaxPerKey: *maxPerKey, MaxEngines: *maxEngines, MaxQueue: *maxQueue,
+		MaxSessions: *maxSessions, MaxPerKey: *maxPerKey, MaxPerLink: *maxPerLink, MaxEngines: *maxEngines, MaxQueue: *maxQueue,
 		HandshakeTimeout: *handshake, IdleTimeout: *idle, MaxSessionTime: *maxSession,
 		MaxAuthTries: *maxAuthTries, WriteTimeout: *writeTimeout, FPS: *fps, Logger: logger,
 	}

@@ -25,7 +25,7 @@ const (
 type identity struct {
 	fingerprint string // SHA256 fingerprint of the proven key; "" if anonymous or a token
 	token       string // the web door: the name of the join token the client sent
-	shared      bool   // the token is one link for many (a watcher's): capped per address
+	shared      bool   // the token is one link for many (a watcher's): capped per address, by MaxPerLink
 	remote      string // source address (host only)
 	user        string // the name the client sent (not verified; logs only)
 }

@@ -61,6 +61,7 @@ type Config struct {
 
 	MaxSessions int // sessions at once, in all
 	MaxPerKey   int // sessions at once per identity (key, or source address if anonymous)
+	MaxPerLink  int // sessions at once per shared watcher link and source address (0: MaxSessions): a class behind one NAT shares it
 	MaxEngines  int // per-session mode: engines training at once
 	MaxQueue    int // per-session mode: sessions waiting for an engine (0: refuse when full)
 	MaxConns    int // TCP connections at once, authenticated or not (0: MaxSessions + 32)
@@ -166,6 +167,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPerKey < 1 {
 		bad("--max-per-key %d, want ≥ 1", c.MaxPerKey)
+	}
+	if c.MaxPerLink == 0 {
+		c.MaxPerLink = c.MaxSessions
+	}
+	if c.MaxPerLink < 1 {
+		bad("--max-per-link %d, want ≥ 1", c.MaxPerLink)
 	}
 	if !c.Classroom && c.MaxEngines < 1 {
 		bad("--max-engines %d, want ≥ 1", c.MaxEngines)

@@ -49,7 +49,8 @@
 // while the server runs.
 //
 // Limits, all on by default: MaxSessions overall, MaxPerKey sessions per identity (per source
-// address for anonymous sessions), MaxEngines training at once with a bounded queue, MaxConns
+// address for anonymous sessions; a shared watcher link of the web door has MaxPerLink per
+// source address instead, by default MaxSessions, so a class behind one NAT can join), MaxEngines training at once with a bounded queue, MaxConns
 // connections, a handshake timeout (also closing authenticated connections that open no
 // session), MaxAuthTries, an idle timeout counted from the last key press (frames sent do not
 // count; a classroom's watchers also live by a controller's keys and the engine's training,

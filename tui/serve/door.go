@@ -62,7 +62,7 @@ func (s *Server) runSession(p peer, a entry) {
 		p.refuse("the server is stopping")
 		return
 	}
-	release, lerr := s.limits.acquireSession(a.id.capKey())
+	release, lerr := s.limits.acquireSession(a.id)
 	if lerr != nil {
 		a.log.Warn("limit hit: "+lerr.limit, "max", lerr.max)
 		p.refuse(lerr.msg)

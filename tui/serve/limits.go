@@ -8,8 +8,8 @@ import (
 
 // limits counts connections and sessions against their caps.
 type limits struct {
-	maxConns, maxSessions, maxPerKey int
-	now                              func() time.Time // the clock of the per-source rates (tests may replace it)
+	maxConns, maxSessions, maxPerKey, maxPerLink int
+	now                                          func() time.Time // the clock of the per-source rates (tests may replace it)
 
 	mu       sync.Mutex
 	conns    int
@@ -20,7 +20,7 @@ type limits struct {
 
 func newLimits(c *Config) *limits {
 	return &limits{maxConns: c.MaxConns, maxSessions: c.MaxSessions, maxPerKey: c.MaxPerKey,
-		pre: newPreauth(c.MaxPreauth), perKey: map[string]int{}, now: time.Now}
+		maxPerLink: c.MaxPerLink, pre: newPreauth(c.MaxPreauth), perKey: map[string]int{}, now: time.Now}
 }
 
 // connSlot is one admitted connection: counted in conns until released, and pending (in
@@ -128,22 +128,30 @@ func (l *limits) refusedConns() int {
 
 // limitError is a refusal: what the user reads, and what the log records.
 type limitError struct {
-	limit string // "sessions", "per-key sessions", "queue"
+	limit string // "sessions", "per-key sessions", "per-link sessions", "queue"
 	max   int
 	msg   string
 }
 
 func (e *limitError) Error() string { return e.msg }
 
-// acquireSession takes a session slot for key, or says which cap refused it.
-func (l *limits) acquireSession(key string) (release func(), err *limitError) {
+// acquireSession takes a session slot for id, or says which cap refused it. A shared
+// watcher link (one token for a class) has a cap of its own per source address, MaxPerLink:
+// a class behind one NAT address joins on it; every other identity has MaxPerKey.
+func (l *limits) acquireSession(id identity) (release func(), err *limitError) {
+	key := id.capKey()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.sessions >= l.maxSessions {
 		return nil, &limitError{"sessions", l.maxSessions,
 			fmt.Sprintf("the server is full (%d sessions); try again later", l.maxSessions)}
 	}
-	if l.perKey[key] >= l.maxPerKey {
+	if id.token != "" && id.shared {
+		if l.perKey[key] >= l.maxPerLink {
+			return nil, &limitError{"per-link sessions", l.maxPerLink,
+				fmt.Sprintf("this link already has %d session(s) open from your address, the most allowed per shared link and address; close one first", l.maxPerLink)}
+		}
+	} else if l.perKey[key] >= l.maxPerKey {
 		return nil, &limitError{"per-key sessions", l.maxPerKey,
 			fmt.Sprintf("you already have %d session(s) open, the most allowed per key; close one first", l.maxPerKey)}
 	}

@@ -304,3 +304,38 @@ func TestWebConfig(t *testing.T) {
 		t.Errorf("a certificate without its key: %v", err)
 	}
 }
+
+// TestWebSharedLinkCap: a shared watcher link has its own cap per address (MaxPerLink, by
+// default the whole server), so a class behind one address joins on it past MaxPerKey; a
+// controller token keeps MaxPerKey; each refusal names its limit.
+func TestWebSharedLinkCap(t *testing.T) {
+	for _, perLink := range []int{0, 3} {
+		t.Run(fmt.Sprint("max-per-link=", perLink), func(t *testing.T) {
+			ts := startServer(t, func(c *Config, dir string) {
+				withWeb(c, dir, t, true, map[string]role{"teacher": roleController, "class": roleWatcher})
+				c.Classroom = true
+				c.MaxPerKey, c.MaxPerLink, c.MaxSessions = 1, perLink, 8
+			})
+			joined := 4 // past MaxPerKey, within the default MaxPerLink
+			if perLink > 0 {
+				joined = perLink
+			}
+			for range joined {
+				ts.openWebAs("class", 80, 24).waitFor("waiting for the teacher")
+			}
+			if perLink > 0 {
+				over := ts.openWebAs("class", 80, 24)
+				over.waitClosed()
+				if !strings.Contains(over.text(), "per shared link") {
+					t.Errorf("a watcher past --max-per-link %d: told %q", perLink, over.text())
+				}
+			}
+			ts.openWebAs("teacher", 80, 24).waitFor("watching")
+			second := ts.openWebAs("teacher", 80, 24)
+			second.waitClosed()
+			if !strings.Contains(second.text(), "most allowed per key") {
+				t.Errorf("a controller token's second session: told %q", second.text())
+			}
+		})
+	}
+}
