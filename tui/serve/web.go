@@ -240,7 +240,7 @@ func (w *webDoor) serveWS(rw http.ResponseWriter, r *http.Request) {
 		lg.Info("web client refused: " + bad.what)
 		fail(bad.code, "the server received "+bad.what+"; the first message must be the hello", "bad message")
 		return
-	case websocket.CloseStatus(err) == websocket.StatusMessageTooBig:
+	case errors.Is(err, websocket.ErrMessageTooBig): // our read limit (a client's own 1009 close is not)
 		lg.Info("web client refused: a message over the limit", "max", maxWebMessage)
 		return
 	case err != nil:

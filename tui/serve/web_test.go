@@ -339,3 +339,41 @@ func TestWebSharedLinkCap(t *testing.T) {
 		})
 	}
 }
+
+// TestWebTooBigLogged: a message over the read limit is logged as such, before the hello
+// and in a session; a client that closes with 1009 itself is not.
+func TestWebTooBigLogged(t *testing.T) {
+	ts := startServer(t, func(c *Config, dir string) {
+		withWeb(c, dir, t, true, map[string]role{"alice": roleWatcher})
+	})
+	const overLimit = "a message over the limit"
+	big := strings.Repeat("a", 65<<10)
+
+	// A client closing with 1009 (in a session: its end is the event to wait on).
+	wt := ts.openWebAs("alice", 80, 24)
+	wt.waitFor("running")
+	wt.c.Close(websocket.StatusMessageTooBig, "the client's own")
+	eventually(t, "the session did not end", func() bool { return strings.Contains(ts.logs.String(), "session end") })
+	if strings.Contains(ts.logs.String(), overLimit) {
+		t.Errorf("a client's 1009 close was logged as a message over our limit:\n%s", ts.logs.String())
+	}
+
+	// 65 KiB before the hello.
+	c, _, err := ts.dialWS(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	c.Write(context.Background(), websocket.MessageText, []byte(`{"type":"hello","token":"`+big+`"}`))
+	eventually(t, "65 KiB before the hello: not logged", func() bool {
+		return strings.Contains(ts.logs.String(), "web client refused: "+overLimit)
+	})
+
+	// 65 KiB in a session.
+	wt = ts.openWebAs("alice", 80, 24)
+	wt.waitFor("running")
+	wt.c.Write(context.Background(), websocket.MessageText, []byte(`{"type":"keys","data":"`+big+`"}`))
+	eventually(t, "65 KiB in a session: not logged", func() bool {
+		return strings.Contains(ts.logs.String(), "closing a web client: "+overLimit)
+	})
+}

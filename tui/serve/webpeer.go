@@ -125,7 +125,7 @@ func (p *webPeer) readLoop() {
 			p.setClose(bad.code, "bad message")
 			p.pw.CloseWithError(io.EOF)
 			return
-		case websocket.CloseStatus(err) == websocket.StatusMessageTooBig:
+		case errors.Is(err, websocket.ErrMessageTooBig): // our read limit (a client's own 1009 close is not)
 			p.log("closing a web client: a message over the limit", "max", maxWebMessage)
 			p.pw.CloseWithError(io.EOF)
 			return
