@@ -89,6 +89,7 @@ type hooks struct {
 	conn          func(c net.Conn)                 // every accepted connection
 	stopWait      time.Duration                    // a session's wait for its engine (default engineStopWait)
 	writeTimeout  func(user string) time.Duration  // a session's output timeout (0: WriteTimeout); a test stalls one session, not the healthy ones
+	stopNotice    time.Duration                    // Shutdown's notice to sessions (0: half its context's time left): a test waits for the drain, not for a deadline
 
 	// The clock of the idle timeout and the session length, so that a test moves time
 	// instead of waiting for it: now is the time (default time.Now), tick the supervisor's

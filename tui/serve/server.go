@@ -300,6 +300,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if dl, ok := ctx.Deadline(); ok {
 		notice = time.Until(dl) / 2
 	}
+	if n := s.cfg.hooks.stopNotice; n > 0 {
+		notice = n
+	}
 	s.beginStop(notice)
 	s.log.Info("stopping", "sessions", s.count(), "notice", notice.Round(time.Millisecond))
 	lnDone := make(chan struct{})
