@@ -120,6 +120,9 @@ func newWebDoor(s *Server) (*webDoor, error) {
 			return nil, err
 		}
 		w.tokens = t
+		if cfg.Classroom && !t.hasRole(roleController) {
+			s.log.Warn("web tokens " + safetext.Line(cfg.WebTokensPath) + " have no controller line: nobody can steer the classroom in the browser (the file is re-read when it changes)")
+		}
 	} else {
 		grants := []joinGrant{{"student", roleWatcher}}
 		if cfg.Classroom {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -376,4 +378,36 @@ func TestWebTooBigLogged(t *testing.T) {
 	eventually(t, "65 KiB in a session: not logged", func() bool {
 		return strings.Contains(ts.logs.String(), "closing a web client: "+overLimit)
 	})
+}
+
+// TestWebTokensWarnings: a tokens file group or others can read, and a classroom whose
+// tokens file has no controller line, are warned about at start; a good file is not.
+func TestWebTokensWarnings(t *testing.T) {
+	const readable, noController = "group or others can read", "no controller line"
+	for _, c := range []struct {
+		name string
+		mode os.FileMode
+		who  map[string]role
+		want []string
+	}{
+		{"good", 0o600, map[string]role{"teacher": roleController, "class": roleWatcher}, nil},
+		{"readable", 0o644, map[string]role{"teacher": roleController}, []string{readable}},
+		{"no controller", 0o600, map[string]role{"class": roleWatcher}, []string{noController}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ts := startServer(t, func(cfg *Config, dir string) {
+				withWeb(cfg, dir, t, true, c.who)
+				cfg.Classroom = true
+				if err := os.Chmod(cfg.WebTokensPath, c.mode); err != nil {
+					t.Fatal(err)
+				}
+			})
+			logs := ts.logs.String() // the warnings come before "web listening", which startServer waited for
+			for _, w := range []string{readable, noController} {
+				if got, want := strings.Contains(logs, w), slices.Contains(c.want, w); got != want {
+					t.Errorf("warned %q: %v, want %v; the log:\n%s", w, got, want, logs)
+				}
+			}
+		})
+	}
 }

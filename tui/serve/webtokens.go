@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"unicode"
@@ -83,7 +84,22 @@ func loadTokens(path string, l *log.Logger) (*tokenSet, error) {
 	if len(toks) == 0 {
 		l.Warn("no tokens in " + safetext.Line(path) + ": nobody can join in the browser (the file is re-read when it changes)")
 	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		l.Warn(fmt.Sprintf("web tokens %s have mode %04o: group or others can read the join tokens; chmod 600 it", safetext.Line(path), fi.Mode().Perm()))
+	}
 	return t, nil
+}
+
+// hasRole reports whether some token has role r.
+func (t *tokenSet) hasRole(r role) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, w := range t.tokens {
+		if w.role == r {
+			return true
+		}
+	}
+	return false
 }
 
 // generatedTokens makes one fresh token per (name, role), returned in the same order.
