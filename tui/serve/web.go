@@ -24,10 +24,11 @@ import (
 // is in webpeer.go. A client proves a join token (webtokens.go) in its first message, and
 // its session then runs in the same core as an SSH session, under the same caps.
 //
-// Every accepted TCP connection counts against MaxConns and sits in the same pre-auth pool
-// as SSH's (preauth.go: per-address and per-network shares, newcomers evict the oldest
-// pending) until its token is accepted; a connection that only fetches the page stays
-// pending and is evicted first or closed by the HTTP timeouts. Slowloris: headers must
+// A WebSocket upgrade counts against MaxConns and sits in the same pre-auth pool as SSH's
+// connections (preauth.go: per-address and per-network shares, newcomers evict the oldest
+// pending) until its token is accepted; a connection that only fetches the page is not in
+// the pool (a class loading the page at once would push its own loads out) but under a
+// generous per-address cap (webConn) and the HTTP timeouts. Slowloris: headers must
 // arrive within HandshakeTimeout, an idle keep-alive connection is closed after it, and
 // the first WebSocket message must arrive within it too. Wrong tokens are limited per
 // address (webfails.go); a right token is admitted whatever its address sent before. The upgrade checks Origin (same host as the request's Host, as
@@ -46,6 +47,7 @@ type webDoor struct {
 	srv    *Server
 	tokens *tokenSet
 	fails  *failedJoins
+	conns  *httpConns // before an upgrade
 	links  []JoinLink // generated at start (no tokens file)
 	http   *http.Server
 
@@ -59,26 +61,95 @@ type JoinLink struct {
 	URL        string // with the token in its fragment
 }
 
-// webConn is an accepted TCP connection of the web door, counted in the limits until it
-// is closed.
+// webConn is an accepted TCP connection of the web door. A page load (static files) is
+// bounded by the HTTP server's timeouts and a per-address cap of its own (httpConns); only a
+// WebSocket upgrade takes a slot in the limits (MaxConns and the pre-auth pool, as an SSH
+// connection does), until the connection closes. A class loading the page at once from one
+// address (30 browsers × 6 files) would otherwise push its own loads out of the pool.
 type webConn struct {
 	net.Conn
-	slot *connSlot
+	addr string
+	http *httpConns
 	once sync.Once
+
+	mu     sync.Mutex
+	slot   *connSlot // from the upgrade on
+	closed bool
 }
 
 func (c *webConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.slot.release)
+	c.once.Do(func() {
+		c.http.release(c.addr)
+		c.mu.Lock()
+		c.closed = true
+		if c.slot != nil {
+			c.slot.release()
+		}
+		c.mu.Unlock()
+	})
 	return err
+}
+
+// setSlot gives the connection its slot in the limits (released at once if it has closed).
+func (c *webConn) setSlot(s *connSlot) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.slot = s
+	if c.closed {
+		s.release()
+	}
+}
+
+// settle takes the connection out of the pre-auth pool (its token was accepted).
+func (c *webConn) settle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.slot != nil {
+		c.slot.settle()
+	}
 }
 
 type webConnKey struct{}
 
-// webListener admits connections through the limits (as onConn does for SSH).
+// httpConns caps the web door's connections per source address (and in all) before any
+// upgrade: generous, since a browser opens up to 6 at once and a class shares an address.
+type httpConns struct {
+	mu     sync.Mutex
+	total  int
+	byAddr map[string]int
+}
+
+const (
+	maxHTTPPerAddr = 256
+	maxHTTPConns   = 4096
+)
+
+func (h *httpConns) acquire(addr string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.total >= maxHTTPConns || h.byAddr[addr] >= maxHTTPPerAddr {
+		return false
+	}
+	h.total++
+	h.byAddr[addr]++
+	return true
+}
+
+func (h *httpConns) release(addr string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.total--
+	if h.byAddr[addr]--; h.byAddr[addr] <= 0 {
+		delete(h.byAddr, addr)
+	}
+}
+
+// webListener admits connections under the per-address cap of page loads.
 type webListener struct {
 	net.Listener
-	s *Server
+	s    *Server
+	http *httpConns
 }
 
 func (l *webListener) Accept() (net.Conn, error) {
@@ -93,26 +164,38 @@ func (l *webListener) Accept() (net.Conn, error) {
 			c.Close()
 			continue
 		}
-		a := s.limits.acquireConn(remote, func() { c.Close() })
-		if a.slot == nil {
-			s.flood.print(log.InfoLevel, "limit hit: web connections: refused", "remote", remote, "share", a.share, "hot", a.hot)
+		if !l.http.acquire(remote) {
+			s.flood.print(log.InfoLevel, "limit hit: web connections from an address: refused", "remote", remote, "max", maxHTTPPerAddr)
 			c.Close()
 			continue
-		}
-		if v := a.victim; v != nil {
-			v.evict()
-			s.flood.print(log.InfoLevel, "limit hit: pre-auth slots: closed the oldest pending connection", "share", a.share, "closed", v.addr, "remote", remote, "hot", a.hot, "max_preauth", s.cfg.MaxPreauth)
 		}
 		if h := s.cfg.hooks.conn; h != nil {
 			h(c)
 		}
-		return &webConn{Conn: c, slot: a.slot}, nil
+		return &webConn{Conn: c, addr: remote, http: l.http}, nil
 	}
+}
+
+// admitUpgrade takes a slot in the limits for a WebSocket upgrade (as onConn does for an
+// SSH connection): false if refused.
+func (w *webDoor) admitUpgrade(wc *webConn, remote string) bool {
+	s := w.srv
+	a := s.limits.acquireConn(remote, func() { wc.Conn.Close() })
+	if a.slot == nil {
+		s.flood.print(log.InfoLevel, "limit hit: web connections: refused", "remote", remote, "share", a.share, "hot", a.hot)
+		return false
+	}
+	if v := a.victim; v != nil {
+		v.evict()
+		s.flood.print(log.InfoLevel, "limit hit: pre-auth slots: closed the oldest pending connection", "share", a.share, "closed", v.addr, "remote", remote, "hot", a.hot, "max_preauth", s.cfg.MaxPreauth)
+	}
+	wc.setSlot(a.slot)
+	return true
 }
 
 // newWebDoor reads the tokens (or generates links) and builds the HTTP server.
 func newWebDoor(s *Server) (*webDoor, error) {
-	w := &webDoor{srv: s, fails: newFailedJoins(), peers: map[*webPeer]struct{}{}}
+	w := &webDoor{srv: s, fails: newFailedJoins(), peers: map[*webPeer]struct{}{}, conns: &httpConns{byAddr: map[string]int{}}}
 	cfg := &s.cfg
 	if cfg.WebTokensPath != "" {
 		t, err := loadTokens(cfg.WebTokensPath, s.log)
@@ -208,6 +291,11 @@ func securityHeaders(h http.Handler) http.Handler {
 func (w *webDoor) serveWS(rw http.ResponseWriter, r *http.Request) {
 	s := w.srv
 	remote := hostOf(remoteAddrOf(r))
+	wc, _ := r.Context().Value(webConnKey{}).(*webConn)
+	if wc == nil || !w.admitUpgrade(wc, remote) {
+		http.Error(rw, "the server is busy: try again", http.StatusServiceUnavailable)
+		return
+	}
 	c, err := websocket.Accept(rw, r, &websocket.AcceptOptions{})
 	if err != nil { // Accept has answered (403 for a foreign Origin, 426, ...)
 		s.flood.print(log.InfoLevel, "web upgrade refused", "remote", remote, "origin", logField(r.Header.Get("Origin"), 64), "err", logField(err.Error(), 120))
@@ -268,9 +356,7 @@ func (w *webDoor) serveWS(rw http.ResponseWriter, r *http.Request) {
 		fail(websocket.StatusPolicyViolation, "wrong or expired token: ask for a new link", "wrong token")
 		return
 	}
-	if wc, ok := r.Context().Value(webConnKey{}).(*webConn); ok {
-		wc.slot.settle() // authenticated: out of the pre-auth pool
-	}
+	wc.settle() // authenticated: out of the pre-auth pool
 	wctx, wcancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
 	_ = sendWebMsg(wctx, c, webMsg{Type: "joined", Name: tok.name, Role: string(tok.role)})
 	wcancel()
@@ -300,7 +386,7 @@ func remoteAddrOf(r *http.Request) net.Addr {
 // serve runs the HTTP server on ln until it is closed.
 func (w *webDoor) serve(ln net.Listener) error {
 	cfg := &w.srv.cfg
-	wl := &webListener{Listener: ln, s: w.srv}
+	wl := &webListener{Listener: ln, s: w.srv, http: w.conns}
 	var err error
 	if cfg.TLSCert != "" {
 		err = w.http.ServeTLS(wl, cfg.TLSCert, cfg.TLSKey)
