@@ -15,6 +15,7 @@ func TestServeWebFlags(t *testing.T) {
 		{[]string{"--web", "0.0.0.0:0", "--classroom"}, "--insecure-http"},
 		{[]string{"--web", "127.0.0.1:0", "--tls-cert", "c.pem"}, "go together"},
 		{[]string{"--open", "--listen", "127.0.0.1:0", "--web-tokens", "t"}, "are for --web"},
+		{[]string{"--web", "127.0.0.1:0", "--max-per-link", "-1"}, "--max-per-link -1"},
 	} {
 		code, _, errOut := runCLI(t, append([]string{"serve"}, c.args...)...)
 		if code != 2 || !strings.Contains(errOut, c.want) {
