@@ -239,13 +239,7 @@ func dump(l *Lesson) string {
 const head = "title = \"t\"\npreset = \"eos\"\n[[step]]\ncaption = \"c\"\n"
 
 func TestParseErrors(t *testing.T) {
-	tests := []struct {
-		name      string
-		doc       string
-		line, col int
-		field     string
-		msg       string // a phrase of the message
-	}{
+	tests := []parseErrorCase{
 		// TOML
 		{"syntax", `title = "x" = 1`, 1, 13, "", "syntax error: expected newline"},
 		{"unterminated", "title = \"x\npreset = 1", 1, 11, "", "syntax error: basic strings cannot have new lines"},
@@ -358,19 +352,7 @@ func TestParseErrors(t *testing.T) {
 		{"max_steps too many", head + "until = { metric = \"loss\", below = 0.1, max_steps = 1000001 }", 5, 53, "step[1].until.max_steps", "expected an integer in [1, 1000000]"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			l, err := Parse("x.toml", []byte(tc.doc))
-			if err == nil {
-				t.Fatalf("no error; lesson %s", dump(l))
-			}
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("%T %v, want an *Error", err, err)
-			}
-			if e.File != "x.toml" || e.Line != tc.line || e.Col != tc.col || e.Field != tc.field || !strings.Contains(e.Msg, tc.msg) {
-				t.Errorf("error %q\nwant x.toml:%d:%d: %s: …%s…", err, tc.line, tc.col, tc.field, tc.msg)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkParseError(t, tc) })
 	}
 }
 
@@ -439,5 +421,29 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "none.toml")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Load(missing): %v, want os.ErrNotExist", err)
+	}
+}
+
+// parseErrorCase is a document Parse must refuse, and where and why: the line, column and
+// field of the error and a part of its message.
+type parseErrorCase struct {
+	name, doc  string
+	line, col  int
+	field, msg string
+}
+
+// checkParseError parses tc.doc and requires one *Error, on one line, at tc's place.
+func checkParseError(t *testing.T, tc parseErrorCase) {
+	t.Helper()
+	l, err := Parse("x.toml", []byte(tc.doc))
+	if err == nil {
+		t.Fatalf("no error; lesson %s", dump(l))
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("%T %v, want an *Error", err, err)
+	}
+	if e.File != "x.toml" || e.Line != tc.line || e.Col != tc.col || e.Field != tc.field || !strings.Contains(e.Msg, tc.msg) || strings.Contains(e.Msg, "\n") {
+		t.Errorf("error %q\nwant x.toml:%d:%d: %s: …%s…", err, tc.line, tc.col, tc.field, tc.msg)
 	}
 }

@@ -115,13 +115,7 @@ func TestCanonicalArm(t *testing.T) {
 func TestParseRaceErrors(t *testing.T) {
 	race := head + "do.race = [\"dom\", \"bulk\"]\nuntil.steps = 1\n" // a race from line 5 on
 	next := "[[step]]\ncaption = \"n\"\n"                             // a step after it (line 7)
-	tests := []struct {
-		name      string
-		doc       string
-		line, col int
-		field     string
-		msg       string
-	}{
+	tests := []parseErrorCase{
 		{"race not an array", head + "do.race = \"dom,bulk\"", 5, 11, "step[1].do.race", `expected an array of arms (race = ["dom", "sgd", "bulk"]), got a string`},
 		{"arm not a string", head + "do.race = [\"dom\", 1]", 5, 19, "step[1].do.race[2]", "expected a string (an arm such as"},
 		{"arm unknown", head + "do.race = [\"dom\", \"adam\"]", 5, 19, "step[1].do.race[2]", `arm "adam": update rule "adam"`},
@@ -147,19 +141,7 @@ func TestParseRaceErrors(t *testing.T) {
 		{"arm of the earlier race", race + next + "do.race = [\"sgd\", \"bulk\"]\nuntil.steps = 1\nexpect = [ { metric = \"loss@dom\", below = 1 } ]", 11, 23, "step[2].expect[1].metric", "no arm dom in the race (its arms: sgd, bulk)"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			l, err := Parse("x.toml", []byte(tc.doc))
-			if err == nil {
-				t.Fatalf("no error; lesson %s", dump(l))
-			}
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("%T %v, want an *Error", err, err)
-			}
-			if e.File != "x.toml" || e.Line != tc.line || e.Col != tc.col || e.Field != tc.field || !strings.Contains(e.Msg, tc.msg) {
-				t.Errorf("error %q\nwant x.toml:%d:%d: %s: …%s…", err, tc.line, tc.col, tc.field, tc.msg)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkParseError(t, tc) })
 	}
 	// What a race allows: a step through it that pauses or only trains, and settings in the
 	// step that ends it or starts another (the race ends before they apply).

@@ -1,9 +1,7 @@
 package lesson
 
 import (
-	"errors"
 	"reflect"
-	"strings"
 	"testing"
 
 	"sharpflat/lab/train"
@@ -63,11 +61,7 @@ func TestParseSetupNoiseFeatures(t *testing.T) {
 // Bad noise and features values are refused at their line and column; noise with a data
 // set that has none is refused for the setup in force, not for the key alone.
 func TestParseSetupNoiseFeaturesErrors(t *testing.T) {
-	tests := []struct {
-		name, doc  string
-		line, col  int
-		field, msg string
-	}{
+	tests := []parseErrorCase{
 		{"noise negative", head + "do.noise = -1", 5, 12, "step[1].do.noise", "σ = -1: want 0…10"},
 		{"noise word", head + "do.noise = \"none\"", 5, 12, "step[1].do.noise", `expected a number, or "default" (the data set's own), got "none"`},
 		{"noise bool", head + "do.noise = true", 5, 12, "step[1].do.noise", "expected a number, got a boolean"},
@@ -81,18 +75,6 @@ func TestParseSetupNoiseFeaturesErrors(t *testing.T) {
 		{"noise then mnist", head + "do.noise = 0.1\n[[step]]\ncaption = \"d\"\ndo.data = \"mnist\"", 8, 11, "step[2].do.data", "data mnist has no noise setting"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			l, err := Parse("x.toml", []byte(tc.doc))
-			if err == nil {
-				t.Fatalf("no error; lesson %s", dump(l))
-			}
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("%T %v, want an *Error", err, err)
-			}
-			if e.File != "x.toml" || e.Line != tc.line || e.Col != tc.col || e.Field != tc.field || !strings.Contains(e.Msg, tc.msg) || strings.Contains(e.Msg, "\n") {
-				t.Errorf("error %q\nwant x.toml:%d:%d: %s: …%s…", err, tc.line, tc.col, tc.field, tc.msg)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkParseError(t, tc) })
 	}
 }

@@ -1,7 +1,6 @@
 package lesson
 
 import (
-	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -87,11 +86,7 @@ func TestSetupEndsARace(t *testing.T) {
 
 // Bad setup values are refused at their line and column, with the setting's own range.
 func TestParseSetupErrors(t *testing.T) {
-	tests := []struct {
-		name, doc  string
-		line, col  int
-		field, msg string
-	}{
+	tests := []parseErrorCase{
 		{"hidden not an array", head + "do.hidden = \"16-16\"", 5, 13, "step[1].do.hidden", "expected an array of widths (hidden = [16, 16]; [] is a linear model), got a string"},
 		{"hidden zero", head + "do.hidden = [16, 0]", 5, 18, "step[1].do.hidden[2]", "expected a width in [1, 100000], got 0"},
 		{"hidden float", head + "do.hidden = [16, 1.5]", 5, 18, "step[1].do.hidden[2]", "expected an integer, got a float"},
@@ -110,19 +105,7 @@ func TestParseSetupErrors(t *testing.T) {
 		{"unknown key", head + "do.hiden = [4]", 5, 4, "step[1].do.hiden", `unknown field (did you mean "hidden"? fields of do: preset, seed,`},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			l, err := Parse("x.toml", []byte(tc.doc))
-			if err == nil {
-				t.Fatalf("no error; lesson %s", dump(l))
-			}
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("%T %v, want an *Error", err, err)
-			}
-			if e.File != "x.toml" || e.Line != tc.line || e.Col != tc.col || e.Field != tc.field || !strings.Contains(e.Msg, tc.msg) || strings.Contains(e.Msg, "\n") {
-				t.Errorf("error %q\nwant x.toml:%d:%d: %s: …%s…", err, tc.line, tc.col, tc.field, tc.msg)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkParseError(t, tc) })
 	}
 }
 
