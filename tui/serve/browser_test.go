@@ -157,7 +157,7 @@ func TestBrowserClassroom(t *testing.T) {
 	// Keys in the watcher change nothing.
 	watcher.press(" ")
 	watcher.waitScreen("steering keys are disabled")
-	if s := e.Step(); s != 0 {
+	if s := engineStep(e); s != 0 {
 		t.Fatalf("a watcher's space started training (step %d)", s)
 	}
 
@@ -165,7 +165,7 @@ func TestBrowserClassroom(t *testing.T) {
 	ctl.press(" ")
 	ctl.waitScreen("running")
 	watcher.waitScreen("running")
-	eventually(t, "the engine did not train", func() bool { return e.Step() > 0 })
+	eventually(t, "the engine did not train", func() bool { return engineStep(e) > 0 })
 
 	// The terminal fills the window and follows it.
 	cols1, err := chromedp.Run(ctl.ctx, chromedp.Evaluate[int](`window.sharpflatTerm.cols`))

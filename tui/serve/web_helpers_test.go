@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"sharpflat/lab"
+	"sharpflat/lab/train"
 )
 
 // Fixtures of the web door: a server whose web door listens on 127.0.0.1:0, a tokens file,
@@ -233,4 +234,12 @@ func startWebClassroom(t *testing.T) (*testServer, *lab.Engine) {
 		}
 	})
 	return ts, <-engines // the classroom's, at the start
+}
+
+// engineStep is the engine's step count, read on its goroutine (Engine.Step is only safe
+// while it does not run); -1 once it has stopped.
+func engineStep(e *lab.Engine) int {
+	s := -1
+	e.Do(func(t *train.Trainer) { s = t.StepCount() })
+	return s
 }

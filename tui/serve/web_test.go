@@ -127,13 +127,13 @@ func TestWebClassroom(t *testing.T) {
 	watcher.waitFor("paused")
 	watcher.send(" ") // a watcher's keys change nothing
 	watcher.waitFor("steering keys are disabled")
-	if s := e.Step(); s != 0 {
+	if s := engineStep(e); s != 0 {
 		t.Fatalf("the engine stepped (%d) before the controller pressed space", s)
 	}
 	ctl.send(" ")
 	ctl.waitFor("running")
 	watcher.waitFor("running") // the same engine
-	eventually(t, "the engine did not train", func() bool { return e.Step() > 0 })
+	eventually(t, "the engine did not train", func() bool { return engineStep(e) > 0 })
 	ctl.close()
 	watcher.waitForNew("waiting for the teacher")
 }
