@@ -112,7 +112,7 @@ type Engine struct {
 	// for it (a new k, a recompute, pause, reset, rollback, …) and by the end of Run's
 	// context. The trainer checks it before every Hessian-vector product.
 	interrupt atomic.Bool
-	// stopping is set when Run's context ends; catchingUp while Run finishes a round a
+	// stopping is set when Run's context ends, and when Run ends; catchingUp while Run finishes a round a
 	// command cut short, which only stopping may then interrupt (stopRefresh).
 	stopping, catchingUp atomic.Bool
 
@@ -194,6 +194,9 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 			err = fmt.Errorf("engine panic at step %d: %v\n%s", e.t.StepCount(), p, debug.Stack())
 			e.log(train.EventError, fmt.Sprintf("engine stopped by a panic: %v", p))
 		}
+		// Stopping, however Run ends: the AfterFunc below may not have run (its stop, deferred
+		// too, keeps it from running once Run has returned on ctx.Done first).
+		e.stopping.Store(true)
 		e.stopDensity()
 		e.state = Stopped
 		e.version++
