@@ -278,8 +278,12 @@ func moonsSnapshot(t testing.TB) lab.Snapshot {
 }
 
 // trainedMoons is a network trained 500 steps on the moons, without eigenspace refreshes.
-func trainedMoons(t testing.TB) *train.Trainer {
-	c, err := train.Preset("moons")
+func trainedMoons(t testing.TB) *train.Trainer { return presetTrainer(t, "moons", 500) }
+
+// presetTrainer is the preset's network trained steps steps (deterministic: the preset's
+// seed), without eigenspace refreshes or energies.
+func presetTrainer(t testing.TB, preset string, steps int) *train.Trainer {
+	c, err := train.Preset(preset)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +292,7 @@ func trainedMoons(t testing.TB) *train.Trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 500 {
+	for range steps {
 		if _, err := tr.Step(); err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"sharpflat/lab"
-	"sharpflat/lab/train"
 )
 
 // twoUnits is a network's neurons over the plane by hand: a 4×2 grid, a hidden unit that
@@ -146,16 +145,7 @@ func TestGoldenNeurons(t *testing.T) {
 // at its start (deterministic: fixed seed): test points on two principal components, and
 // the neurons' mean activation per class.
 func demoSnapshot(t testing.TB) lab.Snapshot {
-	c, err := train.Preset("demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.RefreshEvery, c.EnergyEvery = 0, 0
-	tr, err := train.New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := syntheticSnapshot(600)
-	s.Picture = lab.NewPainter().Paint(tr)
+	s.Picture = lab.NewPainter().Paint(presetTrainer(t, "demo", 0))
 	return s
 }
