@@ -24,7 +24,11 @@ package nn
 // The Gauss–Newton product G v = Jᵀ H_ℓ J v / N backpropagates H_ℓ R{f} / N through the linear
 // part only: the terms with δᵢ₊₁ drop out.
 
-import "gonum.org/v1/gonum/blas"
+import (
+	"gonum.org/v1/gonum/blas"
+
+	"sharpflat/internal/vecmath"
+)
 
 // chunk holds the cached passes over rows [lo, hi) of the batch.
 type chunk struct {
@@ -81,12 +85,7 @@ func (m *MLP) forward(c *chunk, theta []float64, data *Dataset, back bool) {
 		w, b := m.Layer(theta, i)
 		z := c.z[i+1]
 		gemm(blas.NoTrans, blas.Trans, n, out, in, 1, c.act(i), in, w, in, 0, z, out)
-		for r := 0; r < n; r++ {
-			row := z[r*out : (r+1)*out]
-			for j := range row {
-				row[j] += b[j]
-			}
-		}
+		vecmath.AddRows(z[:n*out], b)
 		if i+1 < L {
 			m.Act.evalAll(c.a[i+1], c.d1[i+1], c.c2[i+1], z)
 		}
@@ -224,17 +223,9 @@ func (m *MLP) rForward(c *chunk, theta, v []float64, N int) {
 		if i > 0 {
 			gemm(blas.NoTrans, blas.Trans, n, out, in, 1, c.ras[i], in, w, in, 1, rz, out)
 		}
-		for r := 0; r < n; r++ {
-			row := rz[r*out : (r+1)*out]
-			for j := range row {
-				row[j] += vb[j]
-			}
-		}
+		vecmath.AddRows(rz[:n*out], vb)
 		if i+1 < L {
-			ra, d1 := c.ras[i+1], c.d1[i+1]
-			for j, x := range rz {
-				ra[j] = d1[j] * x
-			}
+			vecmath.Mul(c.ras[i+1][:len(rz)], c.d1[i+1][:len(rz)], rz)
 		}
 	}
 	C := m.Widths[L]
@@ -266,10 +257,8 @@ func (m *MLP) rBackward(c *chunk, theta, v []float64) {
 		rdi := c.rd[i]
 		gemm(blas.NoTrans, blas.NoTrans, n, in, out, 1, rd, out, w, in, 0, rdi, in)
 		gemm(blas.NoTrans, blas.NoTrans, n, in, out, 1, d, out, vw, in, 1, rdi, in)
-		d1, c2, rz := c.d1[i], c.c2[i], c.rzs[i]
-		for j := range rdi {
-			rdi[j] = rdi[j]*d1[j] + c2[j]*rz[j]
-		}
+		k := len(rdi)
+		vecmath.MulAddMul(rdi, c.d1[i][:k], c.c2[i][:k], c.rzs[i][:k])
 	}
 }
 
@@ -287,10 +276,8 @@ func (m *MLP) rBackwardGGN(c *chunk, theta []float64) {
 		if i == 0 {
 			break
 		}
-		gdi, d1 := c.gd[i], c.d1[i]
+		gdi := c.gd[i]
 		gemm(blas.NoTrans, blas.NoTrans, n, in, out, 1, c.gd[i+1], out, w, in, 0, gdi, in)
-		for j := range gdi {
-			gdi[j] *= d1[j]
-		}
+		vecmath.Mul(gdi, gdi, c.d1[i][:len(gdi)])
 	}
 }
