@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+
+	"sharpflat/internal/team"
 )
 
 // chunkRows is the number of examples each goroutine processes at a time. The split depends
@@ -93,26 +95,11 @@ func (b *Bound) sumLoss() {
 	}
 }
 
-// parallel runs fn on every chunk, on up to GOMAXPROCS goroutines.
+// parallel runs fn on every chunk, on the calling goroutine and up to GOMAXPROCS−1 helpers
+// (internal/team): each chunk writes only its own buffers, so the bits do not depend on which
+// goroutine ran it.
 func (b *Bound) parallel(fn func(c *chunk)) {
-	workers := min(runtime.GOMAXPROCS(0), len(b.chunks))
-	if workers <= 1 {
-		for _, c := range b.chunks {
-			fn(c)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(b.chunks); i += workers {
-				fn(b.chunks[i])
-			}
-		}()
-	}
-	wg.Wait()
+	team.Run(len(b.chunks), func(i int) { fn(b.chunks[i]) })
 }
 
 // reduce stores the sum over chunks of part(c) in dst, in chunk order. The entries are split
@@ -134,16 +121,8 @@ func (b *Bound) reduce(dst []float64, part func(c *chunk) []float64) {
 		sum(0, len(dst))
 		return
 	}
-	var wg sync.WaitGroup
 	step := (len(dst) + workers - 1) / workers
-	for lo := 0; lo < len(dst); lo += step {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sum(lo, min(lo+step, len(dst)))
-		}()
-	}
-	wg.Wait()
+	team.Run(workers, func(w int) { sum(min(w*step, len(dst)), min((w+1)*step, len(dst))) })
 }
 
 // minReduce is the fewest entries a goroutine of reduce sums (chosen, not tuned: a smaller
