@@ -261,8 +261,15 @@ func (ks *krylovSchur) run() error {
 	}
 	for {
 		if ks.j > 0 && ks.due(reserve) {
-			if err := ks.ritz(); err != nil {
-				return err
+			ks.ritzSteps++
+			// The Ritz values and estimates decide whether the vectors are needed; often
+			// they are not (the estimates are above the threshold), and then the cheap
+			// step is the whole Ritz step.
+			vectors := ks.j == ks.m || ks.np == 0 || ks.products+1+reserve > ks.maxProducts
+			if vectors || !ks.ritzEstimates() || ks.j >= ks.k && allBelow(ks.est[:ks.k], guard*ks.tol*ks.scale) {
+				if err := ks.ritz(); err != nil {
+					return err
+				}
 			}
 			full := ks.np == 0
 			budget := ks.products+1+reserve <= ks.maxProducts
@@ -472,10 +479,53 @@ func orthogonalize(w []float64, q [][]float64, h, g []float64) (before, after fl
 	return before, after
 }
 
+// ritzEstimates is the cheap Ritz step: if T_j is tridiagonal (no thick
+// restart since the start, or since the last random restart) and C couples the
+// pending directions to the last basis vector only (the case after any
+// expansion with p = 1), it computes the Ritz values θ, the estimates
+// ‖C sᵢ‖ = |sⱼᵢ|·‖C eⱼ‖ and σ in O(j²), from the last row of S alone
+// (tridiagLastRow), and reports true. S is then stale: rotate and ready need
+// ritz. It reports false, and computes nothing, in any other case.
+func (ks *krylovSchur) ritzEstimates() bool {
+	j, m := ks.j, ks.m
+	for r := 0; r < j; r++ {
+		for c := r + 2; c < j; c++ {
+			if ks.t[r*m+c] != 0 {
+				return false
+			}
+		}
+	}
+	var cl float64
+	for _, cr := range ks.c[:ks.np] {
+		for _, v := range cr[:j-1] {
+			if v != 0 {
+				return false
+			}
+		}
+		cl += cr[j-1] * cr[j-1]
+	}
+	d, e, z := ks.eigW[:j], ks.sym[:j], ks.sym[j:2*j]
+	for r := range j {
+		d[r] = ks.t[r*m+r]
+		if r+1 < j {
+			e[r] = ks.t[r*m+r+1]
+		}
+	}
+	if !tridiagLastRow(d, e, z) {
+		return false
+	}
+	cl = math.Sqrt(cl)
+	for i := range j {
+		ks.theta[i] = d[j-1-i]
+		ks.est[i] = cl * math.Abs(z[j-1-i])
+	}
+	ks.scale = max(ks.scale, math.Abs(d[0]), math.Abs(d[j-1]))
+	return true
+}
+
 // ritz computes the eigenpairs of T_j in descending order, their residual
 // estimates ‖C sᵢ‖, and updates σ.
 func (ks *krylovSchur) ritz() error {
-	ks.ritzSteps++
 	j, m := ks.j, ks.m
 	a := ks.sym[:j*j] // T_j, row-major with stride j
 	for r := 0; r < j; r++ {
