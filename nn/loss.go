@@ -83,20 +83,24 @@ func (l Loss) rowLoss(g, aux, f []float64, label int, y []float64, scale float64
 	panic(fmt.Sprintf("nn: unknown loss %d", int(l)))
 }
 
-// curvHess stores scale · H_ℓ u in dst for one example, given the aux of rowLoss.
-func (l Loss) curvHess(dst, aux, u []float64, scale float64) {
+// curvHess stores scale · H_ℓ u in dst for each example, rows of C entries, given the aux
+// of rowLoss; dst, aux and u hold the same number of rows.
+func (l Loss) curvHess(dst, aux, u []float64, C int, scale float64) {
 	switch l {
 	case CrossEntropy:
 		//	H_ℓ u = p ⊙ u − p (pᵀu)
-		var pu float64
-		for c, p := range aux {
-			pu += p * u[c]
-		}
-		for c, p := range aux {
-			dst[c] = scale * p * (u[c] - pu)
+		for r := 0; r+C <= len(aux); r += C {
+			p, ur, dr := aux[r:r+C], u[r:r+C], dst[r:r+C]
+			var pu float64
+			for c, pc := range p {
+				pu += pc * ur[c]
+			}
+			for c, pc := range p {
+				dr[c] = scale * pc * (ur[c] - pu)
+			}
 		}
 	case MSE:
-		for c, v := range u {
+		for c, v := range u[:len(aux)] {
 			dst[c] = scale * v
 		}
 	default:

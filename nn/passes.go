@@ -231,9 +231,7 @@ func (m *MLP) rForward(c *chunk, theta, v []float64, N int) {
 	C := m.Widths[L]
 	rf, u := c.rzs[L], c.rd[L]
 	inv := 1 / float64(N)
-	for r := 0; r < n; r++ {
-		m.Loss.curvHess(u[r*C:(r+1)*C], c.aux[r*C:(r+1)*C], rf[r*C:(r+1)*C], inv)
-	}
+	m.Loss.curvHess(u[:n*C], c.aux[:n*C], rf[:n*C], C, inv)
 }
 
 // rBackward computes the chunk's share of H v into c.hv. It needs rForward first.
