@@ -158,10 +158,14 @@ func runLab(t *testing.T, keys string, popts ...tea.ProgramOption) (error, strin
 	return nil, tmp
 }
 
+// teamHelpers ignores the helpers of internal/team, which run the chunks of the engine's
+// passes: started on the first pass, they live as long as the process, by design.
+var teamHelpers = goleak.IgnoreAnyFunction("sharpflat/internal/team.help")
+
 // TestRunQuitCleansUp: q ends Run without an error, stops the engine, removes the spool and
 // leaves no goroutine behind.
 func TestRunQuitCleansUp(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), teamHelpers)
 	err, tmp := runLab(t, "qq")
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -174,7 +178,7 @@ func TestRunQuitCleansUp(t *testing.T) {
 // TestRunPanicCleansUp: a panic inside the program restores the terminal (bubbletea), and
 // Run still stops the engine and removes the spool, returning the panic as an error.
 func TestRunPanicCleansUp(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), teamHelpers)
 	boom := tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
 		if k, ok := msg.(tea.KeyMsg); ok && k.String() == "x" {
 			panic("boom")
