@@ -26,21 +26,28 @@ import (
 // bits depend on n (which fixes the parts) and on the GEMM kernel's bits (the same for every
 // kernel of internal/gemm but the portable one), never on the number of cores.
 //
-// Below blockedMin the basis is small enough to live in the caches and the serial code
-// (gonum's Dot and Axpy, gonum's Dgemm for the rotation) is kept as it was, bit for bit: the
-// demo and mnist presets' refreshes, and the headless goldens made with them, do not change.
+// Every solve runs this code. Below parallelMin the sweeps run on the calling goroutine: the
+// basis is small enough to live in the caches, and a sweep takes microseconds, less than
+// waking another core. Until 2026-12-06 solves below 16384 ran loops of gonum's Dot and Axpy
+// and gonum's Dgemm for the rotation (orthogonalize and rotateSerial, kept as the reference
+// of the tests and benchmarks); the blocked kernels are faster there too, and changed the
+// last bits of the small presets' refreshes (BENCHMARKS.md, "the demo engine").
 
-// blockedMin is the smallest dimension n whose basis work is blocked and parallel. At
+// blockedMin is the smallest dimension n whose basis work is blocked: all of them. A
+// variable for the tests and benchmarks, which compare the blocked path with the serial one.
+var blockedMin = 0
+
+// parallelMin is the smallest dimension n whose sweeps are shared among the cores. At
 // n = 16384 the largest default basis (2K+21 vectors, K ≤ 100) no longer fits in a 1 MiB L2.
-// A variable for the tests, which run the blocked path on small operators.
-var blockedMin = 16384
+// A variable for the tests, which run parallel sweeps on small operators.
+var parallelMin = 16384
 
 // partRows is the number of coordinates of a part: 1024 makes V_c 8 KiB a vector, 336 KiB for
 // the default basis of K = 10 (41 vectors), so it stays in L2 between the two uses. A variable
 // for the tests, which cut small operators into many parts.
 var partRows = 1024
 
-// blocked reports whether this solve's basis work runs blocked and in parallel.
+// blocked reports whether this solve's basis work runs blocked.
 func (ks *krylovSchur) blocked() bool { return ks.n >= blockedMin }
 
 // What the current sweep computes (basisSweep.kind).
@@ -140,7 +147,7 @@ func (ks *krylovSchur) runSweep(kind int, g []float64) float64 {
 	bs := &ks.bs
 	bs.kind, bs.g = kind, g
 	parts := numParts(ks.n)
-	runParts(ks, parts, &bs.tasks, &ks.wg)
+	ks.runParts(parts)
 	if kind != sweepUpdate {
 		clear(g)
 		for c := range parts {
@@ -190,7 +197,17 @@ func (ks *krylovSchur) rotateBlocked(l int) {
 			bs.rot[i] = make([]float64, ks.m*partRows)
 		}
 	}
-	runParts(ks, numParts(ks.n), &bs.tasks, &ks.wg)
+	ks.runParts(numParts(ks.n))
+}
+
+// runParts runs the current sweep over parts [0, parts): on the calling goroutine below
+// parallelMin, on every core from it.
+func (ks *krylovSchur) runParts(parts int) {
+	if ks.n < parallelMin {
+		ks.sweep(0, 0, parts)
+		return
+	}
+	runParts(ks, parts, &ks.bs.tasks, &ks.wg)
 }
 
 // rotatePart rotates the columns [c0, c0+cw) of the basis.

@@ -14,9 +14,9 @@ import (
 // blockedOn makes every solve run the blocked, parallel basis work (basis.go), with parts
 // of the given width so that small operators are cut into many parts, and returns the undo.
 func blockedOn(parts int) func() {
-	m, p := blockedMin, partRows
-	blockedMin, partRows = 1, parts
-	return func() { blockedMin, partRows = m, p }
+	m, pm, p := blockedMin, parallelMin, partRows
+	blockedMin, parallelMin, partRows = 1, 1, parts
+	return func() { blockedMin, parallelMin, partRows = m, pm, p }
 }
 
 // TestBlockedBasisAgainstDense runs the solver tests that check pairs against a dense
@@ -142,10 +142,11 @@ func TestBlockedBitsAcrossCores(t *testing.T) {
 }
 
 // BenchmarkOrthogonalize times one CGS2 of a vector against a basis of 30 orthonormal
-// vectors of length P = 118 282 (the MNIST bench net; the basis is 28 MB) and 199 210 (the
-// song net, 48 MB): serial (loops of gonum dots and axpys) and blocked (basis.go).
+// vectors of length P = 778 (the demo net: 187 kB, in L2), 118 282 (the MNIST bench net; the
+// basis is 28 MB) and 199 210 (the song net, 48 MB): serial (loops of gonum dots and axpys)
+// and blocked (basis.go).
 func BenchmarkOrthogonalize(b *testing.B) {
-	for _, n := range []int{118_282, 199_210} {
+	for _, n := range []int{778, 118_282, 199_210} {
 		rnd := rand.New(rand.NewPCG(83, 1))
 		nq := 30
 		ks := newKrylovSchur(diagOp(make([]float64, n)), EigOptions{K: 10, MaxBasis: 40, Seed: 83}, "bench")
