@@ -158,3 +158,23 @@ func scale(x []float64, a float64) {
 		x[i] *= a
 	}
 }
+
+// hypot against math.Hypot: within 1 ulp in the direct range, equal outside it (where it is
+// math.Hypot), and NaN/Inf as math.Hypot.
+func TestHypot(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 100000 {
+		x := r.NormFloat64() * math.Exp2(float64(r.IntN(1400)-700))
+		y := r.NormFloat64() * math.Exp2(float64(r.IntN(1400)-700))
+		got, want := hypot(x, y), math.Hypot(x, y)
+		if math.Abs(got-want) > 0x1p-51*want { // 1 ulp of want is at most 2⁻⁵²·2·want
+			t.Fatalf("hypot(%g, %g) = %g, math.Hypot %g", x, y, got, want)
+		}
+	}
+	for _, c := range [][2]float64{{math.Inf(1), 1}, {math.NaN(), 1}, {math.Inf(-1), math.NaN()}, {0, 0}, {3, 4}} {
+		got, want := hypot(c[0], c[1]), math.Hypot(c[0], c[1])
+		if !(got == want || math.IsNaN(got) && math.IsNaN(want)) {
+			t.Errorf("hypot(%g, %g) = %g, math.Hypot %g", c[0], c[1], got, want)
+		}
+	}
+}
