@@ -38,27 +38,33 @@ type benchResult struct {
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "[--json] [--runs N] [--net NAME] | --protocol [--warm N] [--steps N]", stdout, stderr)
+	fs := newFlags("bench", "[--json] [--runs N] [--net NAME] | --protocol [--warm N] [--steps N] [--cpuprofile FILE]", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object per net, one per line")
 	runs := fs.Int("runs", 7, "timed runs per measurement (the median is reported)")
 	only := fs.String("net", "all", "which nets: all, demo or mnist")
 	protocol := fs.Bool("protocol", false, "time steps of Song et al.'s MNIST protocol (preset song) instead: seconds a step, HVPs a refresh, 20k-step time")
 	warm := fs.Int("warm", 50, "with --protocol: SGD steps before the timed ones (the refresh reaches its steady state)")
 	steps := fs.Int("steps", 10, "with --protocol: Bulk-SGD steps timed")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the timed part to `FILE` (go tool pprof): the timed steps with --protocol, the nets' measurements otherwise")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	if *protocol {
-		if *warm < 0 || *steps < 1 {
-			return usagef("bench: --warm %d ≥ 0 and --steps %d ≥ 1 required", *warm, *steps)
-		}
-		return benchProtocol(*warm, *steps, stdout, *asJSON)
+	if *protocol && (*warm < 0 || *steps < 1) {
+		return usagef("bench: --warm %d ≥ 0 and --steps %d ≥ 1 required", *warm, *steps)
 	}
 	if *runs < 1 {
 		return usagef("bench: --runs %d, want ≥ 1", *runs)
 	}
 	if *only != "all" && *only != "demo" && *only != "mnist" {
 		return usagef("bench: --net %q (allowed: all, demo, mnist)", *only)
+	}
+	prof := profiler{path: *cpuprofile}
+	if err := prof.open(); err != nil {
+		return err
+	}
+	defer prof.stop()
+	if *protocol {
+		return benchProtocol(*warm, *steps, stdout, *asJSON, &prof)
 	}
 	demo, err := train.Preset("demo")
 	if err != nil {
@@ -91,6 +97,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if !*asJSON {
 		fmt.Fprintln(tw, "net\tP\tbatch\tgradient ms\tHVP ms\tGGN ms\tLanczos top-10 ms\tHVPs\tHVP/grad\t")
 	}
+	if err := prof.start(); err != nil {
+		return err
+	}
 	for _, n := range nets {
 		if *only != "all" && !strings.HasPrefix(n.name, *only) {
 			continue
@@ -107,6 +116,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.1f\t%d\t%.2f\t\n", r.Net, r.P, r.Batch, r.GradMS, r.HVPMS, r.GGNMS, r.LanczosMS, r.LanczosHVPs, r.HVPOverGrad)
+	}
+	if err := prof.stop(); err != nil {
+		return err
 	}
 	return tw.Flush()
 }

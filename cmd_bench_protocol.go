@@ -36,7 +36,8 @@ type protocolResult struct {
 
 // benchProtocol trains the song preset with SGD for warm steps (refreshing every step, so
 // the basis is at its steady state), switches to Bulk-SGD and times steps more.
-func benchProtocol(warm, steps int, stdout io.Writer, asJSON bool) error {
+// With a profiler, the timed steps are profiled.
+func benchProtocol(warm, steps int, stdout io.Writer, asJSON bool, prof *profiler) error {
 	c, err := train.Preset("song")
 	if err != nil {
 		return err
@@ -60,6 +61,9 @@ func benchProtocol(warm, steps int, stdout io.Writer, asJSON bool) error {
 		K: c.K, Warm: warm, Steps: steps, ProtocolSteps: 20000}
 	var refreshMS float64
 	var hvps int
+	if err := prof.start(); err != nil {
+		return err
+	}
 	t0 := time.Now()
 	for range steps {
 		m, err := t.Step()
@@ -74,6 +78,9 @@ func benchProtocol(warm, steps int, stdout io.Writer, asJSON bool) error {
 		r.FirstSharp = float64(m.Sharpness)
 	}
 	r.SecPerStep = time.Since(t0).Seconds() / float64(steps)
+	if err := prof.stop(); err != nil {
+		return err
+	}
 	r.RefreshSec = refreshMS / 1000 / float64(steps)
 	r.HVPsPerStep = float64(hvps) / float64(steps)
 	r.Hours20k = r.SecPerStep * float64(r.ProtocolSteps) / 3600

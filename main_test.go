@@ -207,6 +207,28 @@ func TestBenchJSON(t *testing.T) {
 	}
 }
 
+// --cpuprofile writes a profile `go tool pprof` reads (a gzip-compressed protocol buffer:
+// the gzip magic, and a sample of the demo net's measurements in it); a path that cannot be
+// created is an error naming the flag, before anything is measured.
+func TestBenchCPUProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bench.prof")
+	code, _, errOut := runCLI(t, "bench", "--json", "--runs", "1", "--net", "demo", "--cpuprofile", path)
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) < 2 || raw[0] != 0x1f || raw[1] != 0x8b {
+		t.Fatalf("the profile (%d bytes) is not gzip-compressed, as pprof writes it", len(raw))
+	}
+	code, _, errOut = runCLI(t, "bench", "--runs", "1", "--net", "demo", "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "p"))
+	if code == 0 || !strings.Contains(errOut, "--cpuprofile") {
+		t.Errorf("an impossible path: code %d, stderr %q", code, errOut)
+	}
+}
+
 func TestRunCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	code, _, errOut := runCLI(t, "run", "--n", "200", "--hessian-set", "64", "--k", "3", "--steps", "6", "--out", out, "--quiet",
