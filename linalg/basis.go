@@ -141,6 +141,68 @@ func (ks *krylovSchur) orthogonalize(w []float64, nq int, h []float64) (before, 
 	return before, after
 }
 
+// orthogonalizeAx orthogonalizes w = A x, x = q[j] the direction just moved into the basis,
+// against q[:j+1] when x was the only pending direction (p = 1), and adds the coefficients
+// to h; it returns ‖A x‖ and ‖w‖ after. It reads the basis twice, not three times as CGS2
+// does, because most of the first Gram–Schmidt pass is known: in exact arithmetic
+// qᵢᵀ A x = cᵢ (x's coupling to Q_j, C's first row: β_{j−1} alone but right after a thick
+// restart) and xᵀ A x = α. So
+//
+//	w ← A x − α x − Σ cᵢ qᵢ      (α = xᵀ A x; one axpy per nonzero cᵢ, or one sweep if many)
+//	g = Vᵀ w,  w ← w − V g        (one full pass of classical Gram–Schmidt)
+//
+// and, as DGKS's criterion asks (Daniel, Gragg, Kaufman and Stewart 1976; ARPACK's dgetv0
+// and dsaitr use it with 1/√2), a second full pass only if the first removed more than
+// 1 − 1/√2 of what was left. The first, known, pass is the Lanczos recurrence; the full pass
+// removes what rounding left along the basis, as the second pass of CGS2 does.
+func (ks *krylovSchur) orthogonalizeAx(w []float64, j int, c []float64, h []float64) (before, after float64) {
+	x := ks.q[j]
+	before = floats.Norm(w, 2)
+	alpha := floats.Dot(x, w)
+	floats.AddScaled(w, -alpha, x)
+	h[j] += alpha
+	nz := 0
+	for _, v := range c[:j] {
+		if v != 0 {
+			nz++
+		}
+	}
+	bs := &ks.bs
+	nq := j + 1
+	bs.nq, bs.w = nq, w
+	g := ks.g[:nq]
+	if nz <= sparseCoupling {
+		for i, v := range c[:j] {
+			if v != 0 {
+				floats.AddScaled(w, -v, ks.q[i])
+				h[i] += v
+			}
+		}
+	} else {
+		copy(g, c[:j])
+		g[j] = 0
+		ks.runSweep(sweepUpdate, g)
+		floats.Add(h[:j], c[:j])
+	}
+	// The full pass: its dots sweep also gives ‖w‖ before it.
+	mid := math.Sqrt(ks.runSweep(sweepDots, g))
+	after = mid
+	for pass := 0; pass < 2 && nq > 0; pass++ {
+		prev := after
+		floats.Add(h[:nq], g)
+		after = math.Sqrt(ks.runSweep(sweepUpdate, g))
+		if after >= prev*math.Sqrt2/2 || pass == 1 {
+			break
+		}
+		ks.runSweep(sweepDots, g)
+	}
+	return before, after
+}
+
+// sparseCoupling is the most nonzero couplings orthogonalizeAx subtracts one axpy at a time;
+// more (a thick restart's arrow) take one sweep over the basis.
+const sparseCoupling = 4
+
 // runSweep runs a Gram–Schmidt sweep of the given kind with coefficients g (read by the
 // updates; the dots, if the sweep makes any, replace them), and returns Σ_c ‖w_c‖².
 func (ks *krylovSchur) runSweep(kind int, g []float64) float64 {

@@ -176,3 +176,81 @@ func BenchmarkOrthogonalize(b *testing.B) {
 		}
 	}
 }
+
+// TestOrthogonalizeAx checks the p = 1 orthogonalisation against its definition on a
+// constructed w = A x: orthogonal to the basis to rounding after, the coefficients those of
+// w along the basis (known by construction), ‖A x‖ returned as before. The couplings given
+// are right (one nonzero: the Lanczos case), dense (a thick restart's arrow, past
+// sparseCoupling: the sweep), or wrong (zero while w has large components along the basis:
+// the full pass removes nearly all of w, so DGKS's criterion must call the second pass).
+func TestOrthogonalizeAx(t *testing.T) {
+	for _, parts := range []int{partRows, 96} {
+		func() {
+			defer blockedOn(parts)()
+			rnd := rand.New(rand.NewPCG(85, 1))
+			n, j := 1000, 17
+			ks := newKrylovSchur(diagOp(make([]float64, n)), EigOptions{K: 10, MaxBasis: 30, Seed: 85}, "test")
+			for i := range j + 1 {
+				for r := range ks.q[i] {
+					ks.q[i][r] = rnd.NormFloat64()
+				}
+			}
+			orthonormalized(ks.q[:j+1])
+			for _, tc := range []struct {
+				name   string
+				couple func(i int) float64 // the coefficient of qᵢ in w, i < j
+				given  func(i int) float64 // the coupling orthogonalizeAx is told
+				near   float64             // the size of w's part outside the basis
+			}{
+				{"lanczos", func(i int) float64 { return b2f(i == j-1) * 0.7 }, func(i int) float64 { return b2f(i == j-1) * 0.7 }, 1},
+				{"arrow", func(i int) float64 { return float64(i+1) / 10 }, func(i int) float64 { return float64(i+1) / 10 }, 1},
+				{"wrong", func(i int) float64 { return float64(i + 1) }, func(int) float64 { return 0 }, 1e-6},
+			} {
+				// The part outside the basis: random, made orthogonal to it by the serial CGS2.
+				w := ks.q[j+1]
+				for r := range w {
+					w[r] = rnd.NormFloat64()
+				}
+				_, out := orthogonalize(w, ks.q[:j+1], make([]float64, j+1), make([]float64, j+1))
+				floats.Scale(tc.near/out, w)
+				const alpha = 2.5
+				wantH := make([]float64, j+1)
+				for i := range j {
+					wantH[i] = tc.couple(i)
+					floats.AddScaled(w, wantH[i], ks.q[i])
+				}
+				wantH[j] = alpha
+				floats.AddScaled(w, alpha, ks.q[j])
+				norm := floats.Norm(w, 2)
+				c := make([]float64, 30)
+				for i := range j {
+					c[i] = tc.given(i)
+				}
+				h := make([]float64, j+1)
+				before, after := ks.orthogonalizeAx(w, j, c, h)
+				if math.Abs(before-norm) > 1e-15*norm {
+					t.Errorf("%s, parts of %d: before %v, want ‖A x‖ = %v", tc.name, parts, before, norm)
+				}
+				for i := range h {
+					if math.Abs(h[i]-wantH[i]) > 1e-13*norm {
+						t.Errorf("%s, parts of %d: h[%d] = %v, want %v", tc.name, parts, i, h[i], wantH[i])
+					}
+				}
+				if math.Abs(after-floats.Norm(w, 2)) > 1e-14*after {
+					t.Errorf("%s, parts of %d: after %v, ‖w‖ %v", tc.name, parts, after, floats.Norm(w, 2))
+				}
+				floats.Scale(1/after, w)
+				if e := orthonormalityError(ks.q[:j+2]); e > 1e-14 {
+					t.Errorf("%s, parts of %d: ‖[Q w]ᵀ[Q w] − I‖max = %.3g", tc.name, parts, e)
+				}
+			}
+		}()
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

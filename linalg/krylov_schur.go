@@ -376,7 +376,8 @@ func (ks *krylovSchur) keep() int {
 // expand moves the first pending direction x = P e₁ into the basis:
 //
 //	T_{j+1} = [T_j  C₁ᵀ; C₁  α],  α = xᵀ A x,
-//	w = A x − [Q_j x P] h,  h = [Q_j x P]ᵀ A x  (twice),
+//	w = A x − [Q_j x P] h,  h = [Q_j x P]ᵀ A x  (twice: CGS2, or for p = 1 the
+//	                                            recurrence, then one pass, basis.go),
 //	C ← [C₂…C_p; 0 … 0 ‖w‖] with column j+1 = (h_P, ‖w‖),
 //
 // and appends w/‖w‖ as the last pending direction (for p = 1: α_j, β_j of
@@ -397,7 +398,12 @@ func (ks *krylovSchur) expand() error {
 	}
 	h := ks.h[:j+np]
 	clear(h)
-	before, after := ks.orthogonalize(w, j+np, h)
+	var before, after float64
+	if np == 1 && ks.blocked() {
+		before, after = ks.orthogonalizeAx(w, j, c0, h)
+	} else {
+		before, after = ks.orthogonalize(w, j+np, h)
+	}
 	alpha := h[j]
 	if math.IsNaN(before) || math.IsInf(before, 0) || math.IsNaN(alpha) {
 		return fmt.Errorf("%w (after %d products)", ErrNotFinite, ks.products)
