@@ -185,7 +185,7 @@ func (ks *krylovSchur) setup(op Operator, opt EigOptions, who string) bool {
 		ks.s = make([]float64, 0, m*m)
 		ks.h, ks.g = make([]float64, m+p), make([]float64, m+p)
 		ks.fresh, ks.theta, ks.est = make([]float64, m), make([]float64, m), make([]float64, m)
-		ks.sym, ks.eigW = make([]float64, m*m), make([]float64, m)
+		ks.sym, ks.eigW = make([]float64, max(m*m, 2*m)), make([]float64, m) // sym: also ritzEstimates' e and z
 		// Dsyev's workspace query for the largest projected matrix.
 		var query [1]float64
 		lapack64.Syev(lapack.EVCompute, blas64.Symmetric{Uplo: blas.Upper, N: m, Stride: m, Data: ks.sym}, ks.eigW, query[:], -1)
