@@ -21,7 +21,8 @@ import (
 //	g₁ = V w,  w ← w − Vᵀ g₁,  g₂ = V w,  w ← w − Vᵀ g₂,
 //
 // reads V from memory three times (g₁; the first update fused with g₂; the second update),
-// not four, and not once per basis vector as loops of dots and axpys do. The dots V_c w_c and
+// not four, and not once per basis vector as loops of dots and axpys do. For p = 1 the
+// first pass is mostly known (orthogonalizeAx), and V is read twice. The dots V_c w_c and
 // the squared norms of the parts are summed over the parts afterwards in part order, so the
 // bits depend on n (which fixes the parts) and on the GEMM kernel's bits (the same for every
 // kernel of internal/gemm but the portable one), never on the number of cores.

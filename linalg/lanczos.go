@@ -127,10 +127,14 @@ type EigResult struct {
 //
 // For p = 1 this is the Lanczos relation A Q_j = Q_j T_j + β q_j e_jᵀ, T_j
 // tridiagonal; for p > 1 it is band Lanczos. Every new direction A x is
-// orthogonalized twice against the basis and the pending directions
-// (classical Gram–Schmidt, a third pass if the second one cancels). The
-// Ritz pairs (θᵢ, Q_j sᵢ) come from T_j sᵢ = θᵢ sᵢ (a dense symmetric
-// eigendecomposition, LAPACK's Dsyev), and
+// orthogonalized twice against the basis and the pending directions: for
+// p > 1 by classical Gram–Schmidt twice (a third pass if the second one
+// cancels); for p = 1 the first pass is the recurrence (A x − α x minus the
+// known couplings), the second a full classical Gram–Schmidt pass, and a
+// third follows if DGKS's criterion asks for it. The Ritz pairs
+// (θᵢ, Q_j sᵢ) come from T_j sᵢ = θᵢ sᵢ (a dense symmetric
+// eigendecomposition, LAPACK's Dsyev; while T_j is tridiagonal, the Ritz
+// steps that only need the estimates use QL on the last row of S), and
 //
 //	‖A Q_j sᵢ − θᵢ Q_j sᵢ‖ = ‖C sᵢ‖
 //
@@ -162,10 +166,9 @@ type EigResult struct {
 //	Z. Bai et al. (eds.), Templates for the Solution of Algebraic
 //	Eigenvalue Problems, SIAM 2000, §4.6 (band Lanczos).
 //
-// For Dim ≥ 16384 the Gram–Schmidt and the restarts' rotation run as
-// matrix products on the basis (internal/gemm) on up to GOMAXPROCS
-// goroutines, with the same bits whatever their number (basis.go); smaller
-// operators keep the serial code.
+// The Gram–Schmidt and the restarts' rotation run as matrix products on the
+// basis (internal/gemm), for Dim ≥ 16384 on up to GOMAXPROCS goroutines,
+// with the same bits whatever their number (basis.go).
 //
 // Lanczos allocates its basis for each call; an Eigensolver keeps it
 // between calls.
