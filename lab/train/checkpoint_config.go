@@ -13,7 +13,9 @@ import (
 	"encoding/gob"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
+	"slices"
 
 	"sharpflat/nn"
 )
@@ -51,8 +53,14 @@ type configV1 struct {
 }
 
 // laterSettings are the settings of Config that configV1 lacks, by flag name, as their flags
-// write them: the checkpoint's second gob value.
-type laterSettings struct{ Settings map[string]string }
+// write them: the checkpoint's second gob value. Sorted holds them as name, value, name,
+// value, … in name order: gob writes a map in Go's iteration order, which is random, so a
+// checkpoint with two later settings had one of two byte sequences (a flaky golden). Settings
+// is how files written before 2026-12-06 hold them; it is read, never written.
+type laterSettings struct {
+	Settings map[string]string
+	Sorted   []string
+}
 
 // splitConfig copies c's first-version fields into v1 and returns the later settings that are
 // set (nil when none is).
@@ -101,7 +109,11 @@ func writeLater(w io.Writer, later map[string]string) error {
 	if _, err := io.WriteString(w, laterMagic); err != nil {
 		return err
 	}
-	return gob.NewEncoder(w).Encode(laterSettings{Settings: later})
+	sorted := make([]string, 0, 2*len(later))
+	for _, name := range slices.Sorted(maps.Keys(later)) {
+		sorted = append(sorted, name, later[name])
+	}
+	return gob.NewEncoder(w).Encode(laterSettings{Sorted: sorted})
 }
 
 // readLater reads the later settings after the checkpoint's value, from the reader the
@@ -116,5 +128,15 @@ func readLater(r *bufio.Reader) (map[string]string, error) {
 	if err := gob.NewDecoder(r).Decode(&l); err != nil {
 		return nil, fmt.Errorf("checkpoint: the later settings: %w", err)
 	}
-	return l.Settings, nil
+	if len(l.Sorted)%2 != 0 {
+		return nil, fmt.Errorf("checkpoint: the later settings: %d strings, want name and value pairs", len(l.Sorted))
+	}
+	later := l.Settings
+	for i := 0; i < len(l.Sorted); i += 2 {
+		if later == nil {
+			later = map[string]string{}
+		}
+		later[l.Sorted[i]] = l.Sorted[i+1]
+	}
+	return later, nil
 }
