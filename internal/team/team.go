@@ -62,7 +62,9 @@ var helpers struct {
 
 // Run calls fn(i) for every i in [0, n) and returns when every call has returned. With
 // GOMAXPROCS 1 or n ≤ 1 it calls fn in order on the calling goroutine. A panic in fn on the
-// calling goroutine propagates; on a helper it ends the process, as in any goroutine.
+// calling goroutine propagates once the iterations helpers had started have returned (no
+// more are started), so a caller that recovers finds nothing still running; a panic on a
+// helper ends the process, as in any goroutine.
 func Run(n int, fn func(i int)) {
 	w := min(runtime.GOMAXPROCS(0), n)
 	if w <= 1 {
@@ -79,6 +81,17 @@ func Run(n int, fn func(i int)) {
 		default: // every helper has loops waiting: the caller does the work
 		}
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			// No more iterations for anyone: those taken so far are min(next, n), one of
+			// them the caller's, which panicked; wait for the others.
+			taken := min(l.next.Swap(1<<62), l.n)
+			for l.done.Load() < taken-1 {
+				runtime.Gosched()
+			}
+			panic(r)
+		}
+	}()
 	l.work()
 	// Every iteration is taken; wait for those a helper is still running.
 	for range 64 {

@@ -2,9 +2,11 @@ package team
 
 import (
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Every iteration runs exactly once, and all of them have returned when Run returns, for
@@ -74,4 +76,48 @@ func TestRunPanicOnCaller(t *testing.T) {
 			panic("iteration 1")
 		}
 	})
+}
+
+// A panic on the caller reaches it only after the iterations helpers had started have
+// returned, so that a caller that recovers and reuses the iterations' memory races with
+// nothing. The caller panics once a helper has started an iteration, which takes a while (a
+// sleep): with the wait it has always finished when the panic arrives, however slow the
+// machine; without it, it has almost never.
+func TestRunPanicWaitsForHelpers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for range 20 {
+		caller := goid()
+		var started, finished atomic.Int32
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("the panic was lost")
+				}
+			}()
+			Run(8, func(int) {
+				if goid() == caller {
+					// Panic once a helper is inside an iteration (the helper was sent the
+					// loop, so it takes one).
+					for started.Load() == 0 {
+						runtime.Gosched()
+					}
+					panic("on the caller")
+				}
+				started.Add(1)
+				time.Sleep(2 * time.Millisecond)
+				finished.Add(1)
+			})
+		}()
+		if s, f := started.Load(), finished.Load(); s != f {
+			t.Fatalf("the panic reached the caller with %d of %d helper iterations still running", s-f, s)
+		}
+	}
+}
+
+// goid returns the current goroutine's number, from its stack header ("goroutine N [").
+func goid() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	f := strings.Fields(string(buf))
+	return f[1]
 }
