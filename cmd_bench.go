@@ -38,7 +38,7 @@ type benchResult struct {
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "[--json] [--runs N] [--net NAME] | --protocol [--warm N] [--steps N] [--cpuprofile FILE]", stdout, stderr)
+	fs := newFlags("bench", "[--json] [--cpuprofile FILE] ([--runs N] [--net NAME] | --protocol [--warm N] [--steps N])", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object per net, one per line")
 	runs := fs.Int("runs", 7, "timed runs per measurement (the median is reported)")
 	only := fs.String("net", "all", "which nets: all, demo or mnist")

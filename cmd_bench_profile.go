@@ -42,17 +42,22 @@ func (p *profiler) start() error {
 }
 
 // stop ends the profile and closes the file; it may be called more than once (deferred as
-// well, for the error paths).
+// well, for the error paths). A file no profile was written to is removed.
 func (p *profiler) stop() error {
 	if p.f == nil {
 		return nil
 	}
+	profiled := p.running
 	if p.running {
 		pprof.StopCPUProfile()
 		p.running = false
 	}
 	err := p.f.Close()
 	p.f = nil
+	if !profiled {
+		os.Remove(p.path)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("bench: --cpuprofile %s: %w", p.path, err)
 	}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -226,6 +228,18 @@ func TestBenchCPUProfile(t *testing.T) {
 	code, _, errOut = runCLI(t, "bench", "--runs", "1", "--net", "demo", "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "p"))
 	if code == 0 || !strings.Contains(errOut, "--cpuprofile") {
 		t.Errorf("an impossible path: code %d, stderr %q", code, errOut)
+	}
+	// A profile that cannot start (another one runs: go test -cpuprofile, or here the test's
+	// own) is an error, and leaves no empty file behind.
+	// (Under go test -cpuprofile the test binary's profile is the one running.)
+	ours := pprof.StartCPUProfile(io.Discard) == nil
+	path = filepath.Join(t.TempDir(), "busy.prof")
+	code, _, errOut = runCLI(t, "bench", "--runs", "1", "--net", "demo", "--cpuprofile", path)
+	if ours {
+		pprof.StopCPUProfile()
+	}
+	if _, err := os.Stat(path); code == 0 || !strings.Contains(errOut, "--cpuprofile") || !os.IsNotExist(err) {
+		t.Errorf("a profile already running: code %d, stderr %q, the file: %v", code, errOut, err)
 	}
 }
 
