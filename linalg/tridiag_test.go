@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/lapack"
 	"gonum.org/v1/gonum/lapack/lapack64"
 )
@@ -110,7 +111,7 @@ func lanczosT(spec []float64, n int, r *rand.Rand) (d, e []float64) {
 	for i := range v {
 		v[i] = r.NormFloat64()
 	}
-	scale(v, 1/norm2(v))
+	floats.Scale(1/floats.Norm(v, 2), v)
 	d, e = make([]float64, n), make([]float64, n)
 	for k := range n {
 		q = append(q, v)
@@ -120,16 +121,14 @@ func lanczosT(spec []float64, n int, r *rand.Rand) (d, e []float64) {
 		}
 		for range 2 {
 			for _, u := range q {
-				c := dot(u, w)
-				for i := range w {
-					w[i] -= c * u[i]
-				}
+				c := floats.Dot(u, w)
+				floats.AddScaled(w, -c, u)
 			}
 		}
 		d[k] = rayleigh(spec, v)
-		b := norm2(w)
+		b := floats.Norm(w, 2)
 		e[k] = b
-		scale(w, 1/b)
+		floats.Scale(1/b, w)
 		v = w
 	}
 	return d, e
@@ -141,22 +140,6 @@ func rayleigh(spec, v []float64) float64 {
 		s += spec[i] * x * x
 	}
 	return s
-}
-
-func dot(x, y []float64) float64 {
-	var s float64
-	for i := range x {
-		s += x[i] * y[i]
-	}
-	return s
-}
-
-func norm2(x []float64) float64 { return math.Sqrt(dot(x, x)) }
-
-func scale(x []float64, a float64) {
-	for i := range x {
-		x[i] *= a
-	}
 }
 
 // hypot against math.Hypot: within 1 ulp in the direct range, equal outside it (where it is
