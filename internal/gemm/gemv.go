@@ -23,9 +23,17 @@ import "math"
 func Gemv(m, n int, a []float64, lda int, x, y []float64) {
 	checkGemv(m, n, a, lda, x, y)
 	n16 := n &^ 15
+	i := 0
+	// Four rows at a time share the loads of x and stream from memory together.
+	for ; i+4 <= m; i += 4 {
+		dot16x4(n16, a[i*lda:], lda, x, y[i:i+4])
+	}
+	for ; i < m; i++ {
+		y[i] = dot16(n16, a[i*lda:i*lda+n], x)
+	}
 	for i := range m {
 		row := a[i*lda : i*lda+n]
-		s := dot16(n16, row, x)
+		s := y[i]
 		for r := n16; r < n; r++ {
 			s = math.FMA(row[r], x[r], s)
 		}

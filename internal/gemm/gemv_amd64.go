@@ -13,6 +13,12 @@ var hasGemvAVX512 = cpu.X86.HasAVX512F
 //go:noescape
 func dot16AVX512(n16 int, a, x *float64) float64
 
+// dot16x4AVX512 computes dot16AVX512 of the four rows at a, a+lda, a+2·lda and a+3·lda (lda
+// in bytes) with x into y[0…3], streaming the four rows together.
+//
+//go:noescape
+func dot16x4AVX512(n16 int, a *float64, lda int, x, y *float64)
+
 // subMulT32AVX512 does GemvTSub's update of the first n32 entries (a multiple of 32) of x;
 // lda is in bytes, m ≥ 1.
 //
@@ -24,6 +30,20 @@ func dot16(n16 int, a, x []float64) float64 {
 		return dot16Go(n16, a, x)
 	}
 	return dot16AVX512(n16, &a[0], &x[0])
+}
+
+// dot16x4 computes y[i] = dot16(n16, a[i·lda:], x) for i < 4.
+func dot16x4(n16 int, a []float64, lda int, x, y []float64) {
+	if !hasGemvAVX512 || n16 == 0 {
+		for i := range 4 {
+			y[i] = dot16Go(n16, a[i*lda:], x)
+		}
+		return
+	}
+	_ = a[3*lda+n16-1]
+	_ = x[n16-1]
+	_ = y[3]
+	dot16x4AVX512(n16, &a[0], 8*lda, &x[0], &y[0])
 }
 
 func subMulT32(m, n int, a []float64, lda int, y, x []float64) int {

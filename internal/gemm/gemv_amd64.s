@@ -82,3 +82,82 @@ rows:
 	JNZ     block
 	VZEROUPPER
 	RET
+
+// func dot16x4AVX512(n16 int, a *float64, lda int, x, y *float64)
+// dot16AVX512 of four rows a, a+lda, a+2·lda, a+3·lda (lda in bytes) with x at once, into
+// y[0…3]: each x block is loaded once, and four rows stream from memory together. Row r
+// keeps its even and odd lanes in Z(2r) and Z(2r+1), so each dot is summed in dot16's order.
+TEXT ·dot16x4AVX512(SB), NOSPLIT, $0-40
+	MOVQ n16+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	MOVQ x+24(FP), DI
+	MOVQ y+32(FP), DX
+	LEAQ (SI)(R9*1), R10
+	LEAQ (R10)(R9*1), R11
+	LEAQ (R11)(R9*1), R12
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+	VXORPD Z6, Z6, Z6
+	VXORPD Z7, Z7, Z7
+
+dot4loop:
+	VMOVUPD     (DI), Z8
+	VMOVUPD     64(DI), Z9
+	VFMADD231PD (SI), Z8, Z0
+	VFMADD231PD 64(SI), Z9, Z1
+	VFMADD231PD (R10), Z8, Z2
+	VFMADD231PD 64(R10), Z9, Z3
+	VFMADD231PD (R11), Z8, Z4
+	VFMADD231PD 64(R11), Z9, Z5
+	VFMADD231PD (R12), Z8, Z6
+	VFMADD231PD 64(R12), Z9, Z7
+	ADDQ        $128, SI
+	ADDQ        $128, R10
+	ADDQ        $128, R11
+	ADDQ        $128, R12
+	ADDQ        $128, DI
+	SUBQ        $16, CX
+	JNZ         dot4loop
+
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPD        X1, X0, X0
+	VUNPCKHPD     X0, X0, X1
+	VADDSD        X1, X0, X0
+	VMOVSD        X0, (DX)
+
+	VADDPD        Z3, Z2, Z2
+	VEXTRACTF64X4 $1, Z2, Y3
+	VADDPD        Y3, Y2, Y2
+	VEXTRACTF128  $1, Y2, X3
+	VADDPD        X3, X2, X2
+	VUNPCKHPD     X2, X2, X3
+	VADDSD        X3, X2, X2
+	VMOVSD        X2, 8(DX)
+
+	VADDPD        Z5, Z4, Z4
+	VEXTRACTF64X4 $1, Z4, Y5
+	VADDPD        Y5, Y4, Y4
+	VEXTRACTF128  $1, Y4, X5
+	VADDPD        X5, X4, X4
+	VUNPCKHPD     X4, X4, X5
+	VADDSD        X5, X4, X4
+	VMOVSD        X4, 16(DX)
+
+	VADDPD        Z7, Z6, Z6
+	VEXTRACTF64X4 $1, Z6, Y7
+	VADDPD        Y7, Y6, Y6
+	VEXTRACTF128  $1, Y6, X7
+	VADDPD        X7, X6, X6
+	VUNPCKHPD     X6, X6, X7
+	VADDSD        X7, X6, X6
+	VMOVSD        X6, 24(DX)
+	VZEROUPPER
+	RET
