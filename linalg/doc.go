@@ -17,8 +17,9 @@
 //
 //	A vᵢ = λᵢ vᵢ,  λ₁ ≥ λ₂ ≥ … ≥ λ_k,
 //
-// by thick-restart Lanczos with full reorthogonalization, from a seeded
-// random start. Every returned pair (θᵢ, yᵢ) has a residual
+// by thick-restart Lanczos, from a seeded random start, with its basis kept
+// orthonormal to 10⁻¹³ (partial reorthogonalisation for one start vector,
+// omega.go; classical Gram–Schmidt twice for blocks). Every returned pair (θᵢ, yᵢ) has a residual
 //
 //	‖A yᵢ − θᵢ yᵢ‖ ≤ Tol · σ,  σ ≈ ‖A‖₂,
 //

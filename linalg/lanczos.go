@@ -67,9 +67,10 @@ type EigOptions struct {
 
 	// EstimateResiduals skips the K explicit products that check the
 	// true residuals: convergence is judged, and Residuals filled, with
-	// the Lanczos estimates ‖C sᵢ‖ instead. With full reorthogonalization
-	// these equal the true residuals up to rounding, of order ε‖A‖ times
-	// a small multiple of √MaxBasis, so the saving is safe for Tol well
+	// the Lanczos estimates ‖C sᵢ‖ instead. These equal the true residuals
+	// up to rounding, of order ε‖A‖ times a small multiple of √MaxBasis,
+	// and up to the basis's loss of orthogonality times ‖A‖ (at most
+	// min(1e-13, Tol/100), omega.go), so the saving is safe for Tol well
 	// above 1e-13; the default is to check.
 	EstimateResiduals bool
 
@@ -115,8 +116,10 @@ type EigResult struct {
 
 // Lanczos computes the k largest algebraic eigenpairs of the symmetric
 // operator A by thick-restart Lanczos (the Krylov–Schur form of Stewart,
-// equivalent to the thick restart of Wu and Simon) with full
-// reorthogonalization.
+// equivalent to the thick restart of Wu and Simon), with the basis kept
+// orthonormal by partial reorthogonalisation for BlockSize 1 (omega.go: a
+// full Gram–Schmidt pass when the tracked loss of orthogonality would exceed
+// min(1e-13, Tol/100)) and by classical Gram–Schmidt twice for blocks.
 //
 // From p random orthonormal start vectors (p = opt.BlockSize, seeded by
 // opt.Seed) it builds an orthonormal basis Q_j of the Krylov space, one
