@@ -67,16 +67,16 @@ const (
 // basisSweep is the state of the current sweep, and its per-part outputs.
 type basisSweep struct {
 	kind   int
-	nq     int         // rows of V in the sweep (Gram–Schmidt), or j (rotation)
-	l      int         // rotation: rows kept
-	w      []float64   // the vector being orthogonalised
-	x      []float64   // sweepKnownDots: the direction just moved into the basis
-	rows   []int       // sweepRowsUpdate: the rows of the update, in order
-	g      []float64   // coefficients of the update, length nq
-	dots   []float64   // parts × stride: part c's V_c w_c at c·stride
-	stride int         // m+p
-	norm2  []float64   // part c's ‖w_c‖²
-	slots  slots       // scratch slots of the parallel sweeps
+	nq     int       // rows of V in the sweep (Gram–Schmidt), or j (rotation)
+	l      int       // rotation: rows kept
+	w      []float64 // the vector being orthogonalised
+	x      []float64 // sweepKnownDots: the direction just moved into the basis
+	rows   []int     // sweepRowsUpdate: the rows of the update, in order
+	g      []float64 // coefficients of the update, length nq
+	dots   []float64 // parts × stride: part c's V_c w_c at c·stride
+	stride int       // m+p
+	norm2  []float64 // part c's ‖w_c‖²
+	tasks  []poolTask
 	rot    [][]float64 // rotation scratch per worker, l × partRows
 }
 
@@ -121,7 +121,7 @@ func (ks *krylovSchur) orthogonalize(w []float64, nq int, h []float64) (before, 
 	bs.nq, bs.w = nq, w
 	g := ks.g[:nq]
 	// g₁ = V w and ‖w‖.
-	before = math.Sqrt(ks.runSweep(sweepDots, g))
+	before = safeSqrt(ks.runSweep(sweepDots, g), w)
 	after = before
 	for pass := 0; pass < 3; pass++ {
 		prev := after
@@ -138,7 +138,7 @@ func (ks *krylovSchur) orthogonalize(w []float64, nq int, h []float64) (before, 
 		if pass == 0 {
 			kind = sweepUpdateDots
 		}
-		after = math.Sqrt(ks.runSweep(kind, g))
+		after = safeSqrt(ks.runSweep(kind, g), w)
 		if pass >= 1 && after > 0.5*prev {
 			break
 		}
@@ -231,7 +231,7 @@ func (ks *krylovSchur) fullPass(w []float64, nq int, h []float64, mid float64, d
 	for pass := 0; pass < 2 && nq > 0; pass++ {
 		prev := after
 		floats.Add(h[:nq], g)
-		after = math.Sqrt(ks.runSweep(sweepUpdate, g))
+		after = safeSqrt(ks.runSweep(sweepUpdate, g), w)
 		if after >= prev*math.Sqrt2/2 || pass == 1 {
 			break
 		}
@@ -304,7 +304,7 @@ func (ks *krylovSchur) rotateBlocked(l int) {
 	bs.kind, bs.nq, bs.l = sweepRotate, ks.j, l
 	// Scratch for every goroutine that may run parts, made here: the
 	// goroutines must not grow bs.rot.
-	for len(bs.rot) < max(runtime.GOMAXPROCS(0), cap(bs.slots)) {
+	for len(bs.rot) < runtime.GOMAXPROCS(0) {
 		bs.rot = append(bs.rot, nil)
 	}
 	for i, r := range bs.rot {
@@ -322,7 +322,7 @@ func (ks *krylovSchur) runParts(parts int) {
 		ks.sweep(0, 0, parts)
 		return
 	}
-	runParts(ks, parts, &ks.bs.slots)
+	runParts(ks, parts, &ks.bs.tasks, &ks.wg)
 }
 
 // rotatePart rotates the columns [c0, c0+cw) of the basis.

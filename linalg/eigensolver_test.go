@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -97,6 +98,42 @@ func TestEigensolverAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per steady-state refresh, want 0", allocs)
+	}
+}
+
+// TestEigensolverAllocsParallel is TestEigensolverAllocs with the sweeps on two cores:
+// testing.AllocsPerRun runs at GOMAXPROCS 1, where the sweeps never leave the caller's
+// goroutine, so it cannot see what sharing them costs. Allocations are counted by
+// runtime.MemStats around twenty refreshes. The runtime itself allocates now and then when
+// goroutines park and wake (0–6 in ten refreshes, at 2d115cb too), so the bound is one a
+// refresh: an allocation per sweep, as team.Run makes, would be over a hundred.
+func TestEigensolverAllocsParallel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	defer blockedOn(64)()
+	ops := drift(200, 3, 1e-3, 73)
+	opt := EigOptions{K: 10, Tol: 1e-6, Seed: 73, EstimateResiduals: true}
+	var s Eigensolver
+	var cur, next EigResult
+	for _, a := range ops { // warm up: allocate both results' vectors
+		if err := s.Refine(&next, NewDense(a), cur.Vectors, opt); err != nil {
+			t.Fatal(err)
+		}
+		cur, next = next, cur
+	}
+	b, c := NewDense(ops[1]), NewDense(ops[2])
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const refreshes = 20
+	for range refreshes {
+		if err := s.Refine(&next, b, cur.Vectors, opt); err != nil {
+			t.Fatal(err)
+		}
+		cur, next = next, cur
+		b, c = c, b
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.Mallocs - before.Mallocs; n >= refreshes {
+		t.Errorf("%d allocations in %d steady-state refreshes on 2 cores, want fewer than one a refresh", n, refreshes)
 	}
 }
 

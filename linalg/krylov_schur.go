@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -71,10 +72,11 @@ type krylovSchur struct {
 	// that the basis is a matrix for internal/gemm (basis.go).
 	q    [][]float64
 	qbuf []float64
-	bs   basisSweep  // the blocked basis work's state
-	np   int         // number of pending directions, ≤ p; 0 once Q_j is invariant
-	t    []float64   // T_j, m×m row-major, leading j×j block in use
-	c    [][]float64 // C: c[r][:j] couples pending direction r to Q_j
+	bs   basisSweep     // the blocked basis work's state
+	wg   sync.WaitGroup // its sweeps' goroutines
+	np   int            // number of pending directions, ≤ p; 0 once Q_j is invariant
+	t    []float64      // T_j, m×m row-major, leading j×j block in use
+	c    [][]float64    // C: c[r][:j] couples pending direction r to Q_j
 	j    int
 
 	work []float64 // scratch vector of length n
@@ -122,6 +124,7 @@ type krylovSchur struct {
 	omega, omegaNew, omegaScratch []float64
 	normT                         float64
 	fullPasses                    int
+	rotated                       bool // the basis was rotated since the last expansion
 }
 
 // newKrylovSchur validates the options and returns a solver without start
@@ -218,7 +221,7 @@ func (ks *krylovSchur) setup(op Operator, opt EigOptions, who string) bool {
 	ks.expansions, ks.nextCheck, ks.rate, ks.lastWorst, ks.lastExp, ks.ritzSteps = 0, 0, convergenceRate, 0, 0, 0
 	ks.products, ks.restarts = 0, 0
 	clear(ks.omega)
-	ks.normT, ks.fullPasses = 0, 0
+	ks.normT, ks.fullPasses, ks.rotated = 0, 0, false
 	return true
 }
 
@@ -420,15 +423,16 @@ func (ks *krylovSchur) expand() error {
 		var arrow bool
 		before, mid, arrow = ks.subtractKnown(w, j, c0, h)
 		ks.t[j*m+j] = h[j]
-		// After a thick restart the estimates against the Ritz vectors are rotated
-		// ones (omegaRotate); on the arrow step they fell below the true loss on the
-		// MNIST benchmark, so that step always makes the full pass, once a restart.
-		if arrow || !ks.omegaNext(j, mid) {
+		// After a rotation the estimates against the Ritz vectors are rotated ones
+		// (omegaRotate); on the first expansion after it they fell below the true loss
+		// on the MNIST benchmark, so that expansion always makes the full pass.
+		if ks.rotated || arrow || !ks.omegaNext(j, mid) {
 			after = ks.fullPass(w, j+1, h, mid, arrow)
 			ks.omegaReset(j+1, after)
 		} else {
 			after = mid
 		}
+		ks.rotated = false
 	} else if np == 1 && ks.blocked() {
 		before, after = ks.orthogonalizeAx(w, j, c0, h)
 	} else {
@@ -605,6 +609,7 @@ func (ks *krylovSchur) ritz() error {
 func (ks *krylovSchur) rotate(l int) {
 	if ks.partialReorth() {
 		ks.omegaRotate(l)
+		ks.rotated = true
 	}
 	if ks.blocked() {
 		ks.rotateBlocked(l)

@@ -13,6 +13,8 @@ import (
 	"math"
 	"slices"
 
+	"sync"
+
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
@@ -150,7 +152,8 @@ type slqRun struct {
 	dots   bool      // the sweep stores Q_c w_c
 	g      []float64 // the coefficients of the update, length m
 	dotBuf []float64 // parts × m: part c's Q_c w_c at c·m
-	slots  slots
+	tasks  []poolTask
+	wg     sync.WaitGroup
 }
 
 // slqPartRows is the number of coordinates of a part of a Gram–Schmidt sweep: 80 basis rows
@@ -226,14 +229,14 @@ func (s *slqRun) reorthogonalize(k int) {
 	g := s.g[:k]
 	for _, update := range []bool{false, true} {
 		s.update, s.dots = update, true
-		runParts(s, s.parts, &s.slots)
+		runParts(s, s.parts, &s.tasks, &s.wg)
 		clear(g)
 		for c := range s.parts {
 			floats.Add(g, s.dotBuf[c*s.m:c*s.m+k])
 		}
 	}
 	s.update, s.dots = true, false
-	runParts(s, s.parts, &s.slots)
+	runParts(s, s.parts, &s.tasks, &s.wg)
 }
 
 // sweep runs parts [lo, hi) of the current Gram–Schmidt sweep (the sweeper of runParts).
