@@ -76,6 +76,9 @@ func TestEigensolverMatchesRefine(t *testing.T) {
 }
 
 func TestEigensolverAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip(raceAllocs)
+	}
 	// At steady state, swapping two results, a refresh allocates nothing:
 	// not the basis, not the Ritz step's scratch, not the pairs.
 	ops := drift(200, 3, 1e-3, 73)
@@ -108,6 +111,9 @@ func TestEigensolverAllocs(t *testing.T) {
 // goroutines park and wake (0–6 in ten refreshes, at 2d115cb too), so the bound is one a
 // refresh: an allocation per sweep, as team.Run makes, would be over a hundred.
 func TestEigensolverAllocsParallel(t *testing.T) {
+	if raceEnabled {
+		t.Skip(raceAllocs)
+	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	defer blockedOn(64)()
 	ops := drift(200, 3, 1e-3, 73)

@@ -3,3 +3,5 @@
 package linalg
 
 const raceEnabled = false
+
+const raceAllocs = ""
