@@ -75,12 +75,10 @@ func TestEigensolverMatchesRefine(t *testing.T) {
 	}
 }
 
-func TestEigensolverAllocs(t *testing.T) {
-	if raceEnabled {
-		t.Skip(raceAllocs)
-	}
-	// At steady state, swapping two results, a refresh allocates nothing:
-	// not the basis, not the Ritz step's scratch, not the pairs.
+// steadyRefresh returns one refresh of an Eigensolver at steady state: warmed up on three
+// drifting operators, then alternating between two of them, swapping two results, as the
+// lab's per-step refresh does.
+func steadyRefresh(t *testing.T) func() {
 	ops := drift(200, 3, 1e-3, 73)
 	opt := EigOptions{K: 10, Tol: 1e-6, Seed: 73, EstimateResiduals: true}
 	var s Eigensolver
@@ -92,14 +90,22 @@ func TestEigensolverAllocs(t *testing.T) {
 		cur, next = next, cur
 	}
 	b, c := NewDense(ops[1]), NewDense(ops[2])
-	allocs := testing.AllocsPerRun(10, func() {
+	return func() {
 		if err := s.Refine(&next, b, cur.Vectors, opt); err != nil {
 			t.Fatal(err)
 		}
 		cur, next = next, cur
 		b, c = c, b
-	})
-	if allocs != 0 {
+	}
+}
+
+func TestEigensolverAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip(raceAllocs)
+	}
+	// At steady state a refresh allocates nothing: not the basis, not the Ritz step's
+	// scratch, not the pairs.
+	if allocs := testing.AllocsPerRun(10, steadyRefresh(t)); allocs != 0 {
 		t.Errorf("%v allocations per steady-state refresh, want 0", allocs)
 	}
 }
@@ -116,26 +122,12 @@ func TestEigensolverAllocsParallel(t *testing.T) {
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	defer blockedOn(64)()
-	ops := drift(200, 3, 1e-3, 73)
-	opt := EigOptions{K: 10, Tol: 1e-6, Seed: 73, EstimateResiduals: true}
-	var s Eigensolver
-	var cur, next EigResult
-	for _, a := range ops { // warm up: allocate both results' vectors
-		if err := s.Refine(&next, NewDense(a), cur.Vectors, opt); err != nil {
-			t.Fatal(err)
-		}
-		cur, next = next, cur
-	}
-	b, c := NewDense(ops[1]), NewDense(ops[2])
+	refresh := steadyRefresh(t)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	const refreshes = 20
 	for range refreshes {
-		if err := s.Refine(&next, b, cur.Vectors, opt); err != nil {
-			t.Fatal(err)
-		}
-		cur, next = next, cur
-		b, c = c, b
+		refresh()
 	}
 	runtime.ReadMemStats(&after)
 	if n := after.Mallocs - before.Mallocs; n >= refreshes {
