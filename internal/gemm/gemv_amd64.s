@@ -4,6 +4,18 @@
 
 // Gemv's kernels (gemv.go has the order of the sums they keep).
 
+// DOTLANES sums the even lanes za and the odd lanes zb of a dot (ya, xa, yb, xb: the same
+// registers' lower halves) into the low lane of xa, in the order Gemv defines:
+// s_b = za_b + zb_b, then ((s₀+s₄)+(s₂+s₆)) + ((s₁+s₅)+(s₃+s₇)).
+#define DOTLANES(za, zb, ya, yb, xa, xb) \
+	VADDPD        zb, za, za; \
+	VEXTRACTF64X4 $1, za, yb; \
+	VADDPD        yb, ya, ya; \
+	VEXTRACTF128  $1, ya, xb; \
+	VADDPD        xb, xa, xa; \
+	VUNPCKHPD     xa, xa, xb; \
+	VADDSD        xb, xa, xa
+
 // func dot16AVX512(n16 int, a, x *float64) float64
 // Z0: lanes of the even 8-blocks, Z1: of the odd ones.
 TEXT ·dot16AVX512(SB), NOSPLIT, $0-32
@@ -23,14 +35,8 @@ dotloop:
 	SUBQ $16, CX
 	JNZ  dotloop
 
-	VADDPD        Z1, Z0, Z0 // s_b
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPD        Y1, Y0, Y0 // s_b + s_{b+4}
-	VEXTRACTF128  $1, Y0, X1
-	VADDPD        X1, X0, X0 // (s₀+s₄)+(s₂+s₆), (s₁+s₅)+(s₃+s₇)
-	VUNPCKHPD     X0, X0, X1
-	VADDSD        X1, X0, X0
-	VMOVSD        X0, ret+24(FP)
+	DOTLANES(Z0, Z1, Y0, Y1, X0, X1)
+	VMOVSD X0, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -124,40 +130,16 @@ dot4loop:
 	SUBQ        $16, CX
 	JNZ         dot4loop
 
-	VADDPD        Z1, Z0, Z0
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPD        Y1, Y0, Y0
-	VEXTRACTF128  $1, Y0, X1
-	VADDPD        X1, X0, X0
-	VUNPCKHPD     X0, X0, X1
-	VADDSD        X1, X0, X0
-	VMOVSD        X0, (DX)
+	DOTLANES(Z0, Z1, Y0, Y1, X0, X1)
+	VMOVSD X0, (DX)
 
-	VADDPD        Z3, Z2, Z2
-	VEXTRACTF64X4 $1, Z2, Y3
-	VADDPD        Y3, Y2, Y2
-	VEXTRACTF128  $1, Y2, X3
-	VADDPD        X3, X2, X2
-	VUNPCKHPD     X2, X2, X3
-	VADDSD        X3, X2, X2
-	VMOVSD        X2, 8(DX)
+	DOTLANES(Z2, Z3, Y2, Y3, X2, X3)
+	VMOVSD X2, 8(DX)
 
-	VADDPD        Z5, Z4, Z4
-	VEXTRACTF64X4 $1, Z4, Y5
-	VADDPD        Y5, Y4, Y4
-	VEXTRACTF128  $1, Y4, X5
-	VADDPD        X5, X4, X4
-	VUNPCKHPD     X4, X4, X5
-	VADDSD        X5, X4, X4
-	VMOVSD        X4, 16(DX)
+	DOTLANES(Z4, Z5, Y4, Y5, X4, X5)
+	VMOVSD X4, 16(DX)
 
-	VADDPD        Z7, Z6, Z6
-	VEXTRACTF64X4 $1, Z6, Y7
-	VADDPD        Y7, Y6, Y6
-	VEXTRACTF128  $1, Y6, X7
-	VADDPD        X7, X6, X6
-	VUNPCKHPD     X6, X6, X7
-	VADDSD        X7, X6, X6
-	VMOVSD        X6, 24(DX)
+	DOTLANES(Z6, Z7, Y6, Y7, X6, X7)
+	VMOVSD X6, 24(DX)
 	VZEROUPPER
 	RET
