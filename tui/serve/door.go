@@ -47,6 +47,10 @@ type entry struct {
 	// controller reports whether the session steers a classroom (asked once, when the
 	// session joins it).
 	controller func() bool
+	// end, if set, closes the transport after the session and before it stops counting
+	// (the web door's close handshake), so that Shutdown, which waits for the sessions and
+	// then cuts every connection left, does not cut it mid-handshake.
+	end func()
 }
 
 // runSession is the core's front desk: every door calls it once it has a peer and an
@@ -80,5 +84,8 @@ func (s *Server) runSession(p peer, a entry) {
 		return
 	}
 	defer s.untrack(se)
+	if a.end != nil {
+		defer a.end()
+	}
 	se.run()
 }

@@ -372,8 +372,8 @@ func (w *webDoor) serveWS(rw http.ResponseWriter, r *http.Request) {
 		delete(w.peers, p)
 		w.mu.Unlock()
 	}()
-	s.runSession(p, entry{id: id, log: lg, door: "web", controller: func() bool { return tok.role == roleController }})
-	p.close()
+	s.runSession(p, entry{id: id, log: lg, door: "web", controller: func() bool { return tok.role == roleController }, end: p.close})
+	p.close() // a refused session's (a second call returns at once)
 }
 
 func remoteAddrOf(r *http.Request) net.Addr {
