@@ -2,9 +2,7 @@ package linalg
 
 import (
 	"math"
-	"runtime"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/floats"
 
 	"sharpflat/internal/gemm"
@@ -77,7 +75,6 @@ type basisSweep struct {
 	stride int       // m+p
 	norm2  []float64 // part c's ‖w_c‖²
 	tasks  []poolTask
-	rot    [][]float64 // rotation scratch per worker, l × partRows
 }
 
 // numParts returns the number of parts of a vector of length n.
@@ -268,13 +265,16 @@ func (ks *krylovSchur) runSweep(kind int, g []float64) float64 {
 func (ks *krylovSchur) sweep(worker, lo, hi int) {
 	bs := &ks.bs
 	n, nq, w := ks.n, bs.nq, bs.w
+	if bs.kind == sweepRotate {
+		// The rotation sums nothing across columns: its bits do not depend on how the
+		// columns are cut, and one call over the whole range prefetches across parts.
+		c0 := lo * partRows
+		ks.rotateColumns(c0, min(hi*partRows, n)-c0)
+		return
+	}
 	for c := lo; c < hi; c++ {
 		c0 := c * partRows
 		cw := min(partRows, n-c0)
-		if bs.kind == sweepRotate {
-			ks.rotatePart(worker, c0, cw)
-			continue
-		}
 		wc := w[c0 : c0+cw]
 		switch bs.kind {
 		case sweepKnownDots:
@@ -302,16 +302,6 @@ func (ks *krylovSchur) sweep(worker, lo, hi int) {
 func (ks *krylovSchur) rotateBlocked(l int) {
 	bs := &ks.bs
 	bs.kind, bs.nq, bs.l = sweepRotate, ks.j, l
-	// Scratch for every goroutine that may run parts, made here: the
-	// goroutines must not grow bs.rot.
-	for len(bs.rot) < runtime.GOMAXPROCS(0) {
-		bs.rot = append(bs.rot, nil)
-	}
-	for i, r := range bs.rot {
-		if len(r) < l*partRows {
-			bs.rot[i] = make([]float64, ks.m*partRows)
-		}
-	}
 	ks.runParts(numParts(ks.n))
 }
 
@@ -325,14 +315,8 @@ func (ks *krylovSchur) runParts(parts int) {
 	runParts(ks, parts, &ks.bs.tasks, &ks.wg)
 }
 
-// rotatePart rotates the columns [c0, c0+cw) of the basis.
-func (ks *krylovSchur) rotatePart(worker, c0, cw int) {
-	bs := &ks.bs
-	j, l, n := bs.nq, bs.l, ks.n
-	d := bs.rot[worker][:l*cw]
-	// D = S_lᵀ V_c: l×cw of depth j; S is j×j, column i the i-th Ritz vector.
-	gemm.Dgemm(blas.Trans, blas.NoTrans, l, cw, j, 1, ks.s, j, ks.qbuf[c0:], n, 0, d, cw)
-	for i := range l {
-		copy(ks.qbuf[i*n+c0:i*n+c0+cw], d[i*cw:(i+1)*cw])
-	}
+// rotateColumns rotates the columns [c0, c0+cw) of the basis, in place: S is j×j, column i
+// the i-th Ritz vector, and gemm.Rotate gives the bits gemm.Dgemm gives S_lᵀ V_c.
+func (ks *krylovSchur) rotateColumns(c0, cw int) {
+	gemm.Rotate(ks.bs.nq, ks.bs.l, cw, ks.s, ks.bs.nq, ks.qbuf[c0:], ks.n)
 }

@@ -260,26 +260,35 @@ func b2f(b bool) float64 {
 
 // BenchmarkRotate times one thick-restart rotation Q_j ← Q_j S_l of the MNIST bench net's
 // basis (P = 118 282, j = m = 40, l = 25 kept: 38 MB read, 24 MB written), through the
-// blocked path (basis.go), and reports the bytes moved per second and the GEMM's flop rate.
-// Parts of 2048–16384 coordinates instead of 1024 were 10–40% slower on Zen 5, and so was a
-// GEMM loop that runs B panel by panel for so few rows of C (2026-12-06).
+// blocked path (basis.go) on every core, and reports the bytes moved per second and the
+// flop rate. Three bases (3 × 38 MB) are rotated in turn, so that each comes from memory,
+// not from the L3 cache, as in a solve, where products run between rotations; until
+// 2026-12-07 it rotated one basis again and again, and its figures were 20–50% above the
+// rotations' speed inside the MNIST benchmark.
 func BenchmarkRotate(b *testing.B) {
 	n, j, l := 118_282, 40, 25
 	rnd := rand.New(rand.NewPCG(84, 1))
-	ks := newKrylovSchur(diagOp(make([]float64, n)), EigOptions{K: 10, MaxBasis: j, Seed: 84}, "bench")
-	for i := range j {
-		for r := range ks.q[i] {
-			ks.q[i][r] = rnd.NormFloat64()
+	var kss []*krylovSchur
+	for range 3 {
+		ks := newKrylovSchur(diagOp(make([]float64, n)), EigOptions{K: 10, MaxBasis: j, Seed: 84}, "bench")
+		for i := range j {
+			for r := range ks.q[i] {
+				ks.q[i][r] = rnd.NormFloat64()
+			}
 		}
-	}
-	s := orthonormalized(goeRows(j, rnd))
-	ks.s = ks.s[:j*j]
-	for r := range j {
-		for c := range j {
-			ks.s[r*j+c] = s[c][r]
+		s := orthonormalized(goeRows(j, rnd))
+		ks.s = ks.s[:j*j]
+		for r := range j {
+			for c := range j {
+				ks.s[r*j+c] = s[c][r]
+			}
 		}
+		kss = append(kss, ks)
 	}
+	i := 0
 	for b.Loop() {
+		ks := kss[i%len(kss)]
+		i++
 		ks.j = j
 		ks.rotateBlocked(l)
 	}
