@@ -20,7 +20,7 @@ var allowedImports = map[string][]string{
 	"internal/tempfile": {},
 	"internal/team":     {},
 	"nn":                {"internal/safetext", "internal/tempfile", "internal/gemm", "internal/vecmath", "internal/team"},
-	"linalg":            {"internal/gemm"},
+	"linalg":            {"internal/gemm", "internal/team"},
 	"lab/train":         {"internal/safetext", "nn", "linalg"},
 	"lab/rundir":        {"internal/safetext", "internal/tempfile", "lab/train", "nn"},
 	"lab/lesson":        {"internal/safetext", "lab/train", "nn"},

@@ -74,7 +74,6 @@ type basisSweep struct {
 	dots   []float64 // parts × stride: part c's V_c w_c at c·stride
 	stride int       // m+p
 	norm2  []float64 // part c's ‖w_c‖²
-	tasks  []poolTask
 }
 
 // numParts returns the number of parts of a vector of length n.
@@ -262,7 +261,7 @@ func (ks *krylovSchur) runSweep(kind int, g []float64) float64 {
 }
 
 // sweep computes parts [lo, hi) of the current sweep (the sweeper of runParts).
-func (ks *krylovSchur) sweep(worker, lo, hi int) {
+func (ks *krylovSchur) sweep(lo, hi int) {
 	bs := &ks.bs
 	n, nq, w := ks.n, bs.nq, bs.w
 	if bs.kind == sweepRotate {
@@ -309,10 +308,10 @@ func (ks *krylovSchur) rotateBlocked(l int) {
 // parallelMin, on every core from it.
 func (ks *krylovSchur) runParts(parts int) {
 	if ks.n < parallelMin {
-		ks.sweep(0, 0, parts)
+		ks.sweep(0, parts)
 		return
 	}
-	runParts(ks, parts, &ks.bs.tasks, &ks.wg)
+	ks.runner.run(ks, parts)
 }
 
 // rotateColumns rotates the columns [c0, c0+cw) of the basis, in place: S is j×j, column i

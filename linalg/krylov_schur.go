@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -70,14 +69,14 @@ type krylovSchur struct {
 	// q[:j] is Q_j, q[j:j+np] the pending directions P, q[j+np:] spare;
 	// vectors of length n, the rows of one block qbuf (row i at i·n), so
 	// that the basis is a matrix for internal/gemm (basis.go).
-	q    [][]float64
-	qbuf []float64
-	bs   basisSweep     // the blocked basis work's state
-	wg   sync.WaitGroup // its sweeps' goroutines
-	np   int            // number of pending directions, ≤ p; 0 once Q_j is invariant
-	t    []float64      // T_j, m×m row-major, leading j×j block in use
-	c    [][]float64    // C: c[r][:j] couples pending direction r to Q_j
-	j    int
+	q      [][]float64
+	qbuf   []float64
+	bs     basisSweep  // the blocked basis work's state
+	runner partRunner  // its sweeps on every core
+	np     int         // number of pending directions, ≤ p; 0 once Q_j is invariant
+	t      []float64   // T_j, m×m row-major, leading j×j block in use
+	c      [][]float64 // C: c[r][:j] couples pending direction r to Q_j
+	j      int
 
 	work []float64 // scratch vector of length n
 	h, g []float64 // Gram–Schmidt coefficients and scratch, length m+p

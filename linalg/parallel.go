@@ -2,78 +2,52 @@ package linalg
 
 import (
 	"runtime"
-	"sync"
+
+	"sharpflat/internal/team"
 )
 
-// The basis work of a large solve (basis.go) runs on every core: its sweeps are cut into
-// parts fixed by the dimension alone, and the parts are shared among goroutines in
-// contiguous ranges. Each part writes only its own outputs, and whatever is summed over
-// parts is summed afterwards in part order on the caller's goroutine, so the bits do not
-// depend on how many goroutines ran the parts.
+// The basis work of a large solve (basis.go, slq.go) runs on every core: its sweeps are cut
+// into parts fixed by the dimension alone, and runs of contiguous parts are shared among the
+// calling goroutine and internal/team's helpers, the same goroutines that run the products'
+// chunks (nn). Each part writes only its own outputs, and whatever is summed over parts is
+// summed afterwards in part order on the caller's goroutine, so the bits do not depend on
+// which goroutine ran which parts, or on how many there were.
+//
+// Until 2026-12-07 linalg had a pool of its own, whose goroutines parked after every sweep.
+// The first sweeps after a product found them parked, and team's helper polling for the
+// next product on the other core: with two cores the woken goroutine waited for the caller
+// to finish its share, and the recurrence's sweeps ran no faster than on one core.
 
-// A sweeper computes parts [lo, hi) of a sweep, as the worker-th of the goroutines.
+// A sweeper computes parts [lo, hi) of a sweep.
 type sweeper interface {
-	sweep(worker, lo, hi int)
+	sweep(lo, hi int)
 }
 
-// A poolTask is one goroutine's share of a sweep.
-type poolTask struct {
-	s              sweeper
-	worker, lo, hi int
-	wg             *sync.WaitGroup
+// chunksPerCore is the number of runs of parts a sweep is cut into, per core: a helper that
+// starts late (it was busy or parked) leaves the caller more runs, not a fixed half.
+const chunksPerCore = 4
+
+// partRunner runs a solver's sweeps on every core, through one team.Loop kept for all of
+// them, so that a sweep allocates nothing.
+type partRunner struct {
+	s      sweeper
+	parts  int
+	chunks int
+	loop   *team.Loop
 }
 
-// pool holds goroutines that run the shares of sweeps; they block on tasks when idle. They
-// are shared by every solver of the process and started on demand, up to GOMAXPROCS−1 (the
-// caller of a sweep runs the first share itself). Sending a pointer to a task kept by the
-// solver allocates nothing, as a go statement per sweep would.
-var pool struct {
-	mu      sync.Mutex
-	started int
-	tasks   chan *poolTask
+// run runs s.sweep over parts [0, parts), in runs of contiguous parts on every core, and
+// returns when all have returned.
+func (r *partRunner) run(s sweeper, parts int) {
+	if r.loop == nil {
+		r.loop = team.NewLoop(r.chunk)
+	}
+	r.s, r.parts = s, parts
+	r.chunks = min(parts, chunksPerCore*runtime.GOMAXPROCS(0))
+	r.loop.Run(r.chunks)
 }
 
-// runParts runs s.sweep over parts [0, parts), split into at most GOMAXPROCS contiguous
-// ranges of the same size within one part, and waits for them. tasks is the caller's
-// memory for the shares (grown here when GOMAXPROCS grew); wg must not be in use.
-func runParts(s sweeper, parts int, tasks *[]poolTask, wg *sync.WaitGroup) {
-	w := min(runtime.GOMAXPROCS(0), parts)
-	if w <= 1 {
-		if parts > 0 {
-			s.sweep(0, 0, parts)
-		}
-		return
-	}
-	startWorkers(w - 1)
-	if len(*tasks) < w {
-		*tasks = make([]poolTask, w)
-	}
-	ts := *tasks
-	wg.Add(w - 1)
-	for t := 1; t < w; t++ {
-		ts[t] = poolTask{s: s, worker: t, lo: t * parts / w, hi: (t + 1) * parts / w, wg: wg}
-		pool.tasks <- &ts[t]
-	}
-	s.sweep(0, 0, parts/w)
-	wg.Wait()
-	for t := 1; t < w; t++ {
-		ts[t].s = nil // the pool keeps no reference to the solver
-	}
-}
-
-// startWorkers makes sure that at least n pool goroutines exist.
-func startWorkers(n int) {
-	pool.mu.Lock()
-	defer pool.mu.Unlock()
-	if pool.tasks == nil {
-		pool.tasks = make(chan *poolTask, 64)
-	}
-	for ; pool.started < n; pool.started++ {
-		go func() {
-			for t := range pool.tasks {
-				t.s.sweep(t.worker, t.lo, t.hi)
-				t.wg.Done()
-			}
-		}()
-	}
+// chunk runs the i-th run of parts of the current sweep.
+func (r *partRunner) chunk(i int) {
+	r.s.sweep(i*r.parts/r.chunks, (i+1)*r.parts/r.chunks)
 }

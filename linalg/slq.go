@@ -13,8 +13,6 @@ import (
 	"math"
 	"slices"
 
-	"sync"
-
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
@@ -152,8 +150,7 @@ type slqRun struct {
 	dots   bool      // the sweep stores Q_c w_c
 	g      []float64 // the coefficients of the update, length m
 	dotBuf []float64 // parts × m: part c's Q_c w_c at c·m
-	tasks  []poolTask
-	wg     sync.WaitGroup
+	runner partRunner
 }
 
 // slqPartRows is the number of coordinates of a part of a Gram–Schmidt sweep: 80 basis rows
@@ -221,7 +218,7 @@ func (s *slqRun) probe(op Operator, cancel func() bool, products *int, total int
 //	g₁ = Q w,  w ← w − Qᵀ g₁,  g₂ = Q w,  w ← w − Qᵀ g₂,
 //
 // in three sweeps over the parts of the coordinates (the first update and the second dots
-// share one, while Q_c is in the cache), on up to GOMAXPROCS goroutines (runParts). The dots
+// share one, while Q_c is in the cache), on every core (parallel.go). The dots
 // are summed over the parts in part order on this goroutine, so the bits depend on n alone,
 // not on the number of cores.
 func (s *slqRun) reorthogonalize(k int) {
@@ -229,18 +226,18 @@ func (s *slqRun) reorthogonalize(k int) {
 	g := s.g[:k]
 	for _, update := range []bool{false, true} {
 		s.update, s.dots = update, true
-		runParts(s, s.parts, &s.tasks, &s.wg)
+		s.runner.run(s, s.parts)
 		clear(g)
 		for c := range s.parts {
 			floats.Add(g, s.dotBuf[c*s.m:c*s.m+k])
 		}
 	}
 	s.update, s.dots = true, false
-	runParts(s, s.parts, &s.tasks, &s.wg)
+	s.runner.run(s, s.parts)
 }
 
-// sweep runs parts [lo, hi) of the current Gram–Schmidt sweep (the sweeper of runParts).
-func (s *slqRun) sweep(_, lo, hi int) {
+// sweep runs parts [lo, hi) of the current Gram–Schmidt sweep (a sweeper).
+func (s *slqRun) sweep(lo, hi int) {
 	n, k := s.n, s.k
 	for c := lo; c < hi; c++ {
 		c0 := c * slqPartRows

@@ -39,7 +39,7 @@ type loop struct {
 }
 
 // work runs iterations of l until none is left to take.
-func (l *loop) work() {
+func (l *loop) work(job) {
 	for {
 		i := l.next.Add(1) - 1
 		if i >= l.n {
@@ -57,7 +57,19 @@ func (l *loop) work() {
 var helpers struct {
 	mu      sync.Mutex
 	started int
-	loops   chan *loop
+	loops   chan job
+}
+
+// A job is a loop as sent to the helpers: a Run's loop, or a generation of a Loop's.
+type job struct {
+	r   runner
+	gen uint32 // the Loop's generation (a Run's loop has one)
+	n   uint32 // the Loop's iterations in that generation
+}
+
+// A runner is what a helper works on.
+type runner interface {
+	work(j job)
 }
 
 // Run calls fn(i) for every i in [0, n) and returns when every call has returned. With
@@ -77,7 +89,7 @@ func Run(n int, fn func(i int)) {
 	l := &loop{fn: fn, n: int64(n), finished: make(chan struct{}, 1)}
 	for range w - 1 {
 		select {
-		case helpers.loops <- l:
+		case helpers.loops <- job{r: l}:
 		default: // every helper has loops waiting: the caller does the work
 		}
 	}
@@ -92,7 +104,7 @@ func Run(n int, fn func(i int)) {
 			panic(r)
 		}
 	}()
-	l.work()
+	l.work(job{})
 	// Every iteration is taken; wait for those a helper is still running.
 	for range 64 {
 		if l.done.Load() == l.n {
@@ -108,7 +120,7 @@ func start(n int) {
 	helpers.mu.Lock()
 	defer helpers.mu.Unlock()
 	if helpers.loops == nil {
-		helpers.loops = make(chan *loop, 64)
+		helpers.loops = make(chan job, 64)
 	}
 	for ; helpers.started < n; helpers.started++ {
 		go help()
@@ -118,26 +130,26 @@ func start(n int) {
 // help is a helper's life: take a loop, work on it, poll briefly for the next one, park.
 func help() {
 	for {
-		var l *loop
+		var j job
 		select {
-		case l = <-helpers.loops:
+		case j = <-helpers.loops:
 		default:
-			l = poll()
+			j = poll()
 		}
-		l.work()
+		j.r.work(j)
 	}
 }
 
 // poll waits for the next loop, polling for up to spin before it parks. It looks at the
 // queue's length, which takes no lock, and yields its core now and then, so that other
 // goroutines run and the caller's sends do not contend with it.
-func poll() *loop {
+func poll() job {
 	t0 := time.Now()
 	for i := 1; ; i++ {
 		if len(helpers.loops) > 0 {
 			select {
-			case l := <-helpers.loops:
-				return l
+			case j := <-helpers.loops:
+				return j
 			default:
 			}
 		}
