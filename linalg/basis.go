@@ -60,6 +60,7 @@ const (
 	sweepRotate            // V_c[:l] ← S_lᵀ V_c[:j]
 	sweepKnownDots         // x_cᵀ w_c, ‖w_c‖²
 	sweepRowsUpdate        // w_c ← w_c − Σ g_i q_i,c for i in rows, ‖w_c‖²
+	sweepScale             // w_c ← s·w_c
 )
 
 // basisSweep is the state of the current sweep, and its per-part outputs.
@@ -70,6 +71,7 @@ type basisSweep struct {
 	w      []float64 // the vector being orthogonalised
 	x      []float64 // sweepKnownDots: the direction just moved into the basis
 	rows   []int     // sweepRowsUpdate: the rows of the update, in order
+	scale  float64   // sweepScale: the factor
 	g      []float64 // coefficients of the update, length nq
 	dots   []float64 // parts × stride: part c's V_c w_c at c·stride
 	stride int       // m+p
@@ -203,6 +205,17 @@ func (ks *krylovSchur) subtractKnown(w []float64, j int, c []float64, h []float6
 	return before, mid, arrow
 }
 
+// scaleVec sets w ← s·w: on every core from parallelMin on (each entry is one product, so the
+// bits are floats.Scale's).
+func (ks *krylovSchur) scaleVec(s float64, w []float64) {
+	if ks.n < parallelMin || !ks.blocked() {
+		floats.Scale(s, w)
+		return
+	}
+	ks.bs.kind, ks.bs.w, ks.bs.scale = sweepScale, w, s
+	ks.runParts(numParts(ks.n))
+}
+
 // safeSqrt returns √s, s = ‖w‖² summed over the parts, or where that sum could have
 // overflowed or lost digits to underflow, gonum's scaled norm of w.
 func safeSqrt(s float64, w []float64) float64 {
@@ -285,6 +298,9 @@ func (ks *krylovSchur) sweep(lo, hi int) {
 				floats.AddScaled(wc, -bs.g[i], ks.q[i][c0:c0+cw])
 			}
 			bs.norm2[c] = floats.Dot(wc, wc)
+			continue
+		case sweepScale:
+			floats.Scale(bs.scale, wc)
 			continue
 		}
 		if bs.kind != sweepDots {

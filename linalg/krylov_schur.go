@@ -458,7 +458,7 @@ func (ks *krylovSchur) expand() error {
 		return nil
 	}
 	if after > breakdown*before {
-		floats.Scale(1/after, w)
+		ks.scaleVec(1/after, w)
 		last[j] = after
 		ks.np++
 		return nil

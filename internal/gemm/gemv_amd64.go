@@ -46,6 +46,26 @@ func dot16x4(n16 int, a []float64, lda int, x, y []float64) {
 	dot16x4AVX512(n16, &a[0], 8*lda, &x[0], &y[0])
 }
 
+// dot16x8AVX512 computes dot16AVX512 of the eight rows at a, a+lda, …, a+7·lda (lda in
+// bytes) with x into y[0…7], streaming the eight rows together.
+//
+//go:noescape
+func dot16x8AVX512(n16 int, a *float64, lda int, x, y *float64)
+
+// dot16x8 computes y[i] = dot16(n16, a[i·lda:], x) for i < 8.
+func dot16x8(n16 int, a []float64, lda int, x, y []float64) {
+	if !hasGemvAVX512 || n16 == 0 {
+		for i := range 8 {
+			y[i] = dot16Go(n16, a[i*lda:], x)
+		}
+		return
+	}
+	_ = a[7*lda+n16-1]
+	_ = x[n16-1]
+	_ = y[7]
+	dot16x8AVX512(n16, &a[0], 8*lda, &x[0], &y[0])
+}
+
 func subMulT32(m, n int, a []float64, lda int, y, x []float64) int {
 	n32 := n &^ 31
 	if !hasGemvAVX512 || n32 == 0 {

@@ -24,7 +24,7 @@ func gemvGo(m, n int, a []float64, lda int, x, y []float64) {
 // 16 and 32 and a short and a long basis.
 func TestGemv(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(91, 1))
-	for _, m := range []int{1, 3, 41} {
+	for _, m := range []int{1, 3, 7, 12, 41} { // every path of Gemv: 8, 4 and 1 rows at a time
 		for _, n := range []int{0, 1, 15, 16, 17, 31, 32, 33, 63, 100, 1024, 1029} {
 			lda := n + 3
 			a := make([]float64, m*lda)
