@@ -20,6 +20,9 @@ type kernel struct {
 	// dst[p·nr + j] = b[j·ldb + p] for p < kb, j < w, and 0 for w ≤ j < nr.
 	packT func(dst, b []float64, ldb, kb, w int)
 	tile  func(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc int)
+	// row, if set, computes one row of a tile with α = 1, β = 0 and the bits tile gives it,
+	// c[j] = Σ_p a[p·ksA]·b[p·ksB + j] for j < nc, at the cost of one row (Rotate's last rows).
+	row func(k int, a []float64, ksA int, b []float64, ksB int, c []float64, nc int)
 }
 
 // goKernel is the portable kernel: a 2×4 tile in eight scalar accumulators, few enough that

@@ -17,13 +17,19 @@ import (
 //go:noescape
 func kern8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64, mr int, mask uint64)
 
+// row16AVX512 computes one row of an 8×16 tile, with α = 1 and β = 0, as kern8x16AVX512
+// computes each of its rows: c[j] = Σ_p a[p·ksA]·b[p·ksB + j] for the columns set in mask.
+//
+//go:noescape
+func row16AVX512(k int, a *float64, ksA int, b *float64, ksB int, c *float64, mask uint64)
+
 // kern4x12AVX2 computes and stores a full 4×12 tile.
 //
 //go:noescape
 func kern4x12AVX2(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64)
 
 var (
-	avx512Kernel = kernel{name: "avx512", mr: 8, nr: 16, masked: true, packT: packTAVX512, tile: tileAVX512}
+	avx512Kernel = kernel{name: "avx512", mr: 8, nr: 16, masked: true, packT: packTAVX512, tile: tileAVX512, row: rowAVX512}
 	avx2Kernel   = kernel{name: "avx2", mr: 4, nr: 12, tile: tileAVX2}
 )
 
@@ -41,6 +47,10 @@ func kernels() []kernel {
 
 func tileAVX512(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc int) {
 	kern8x16AVX512(k, &a[0], 8*rsA, 8*ksA, &b[0], 8*ksB, &c[0], 8*ldc, alpha, beta, mr, 1<<nc-1)
+}
+
+func rowAVX512(k int, a []float64, ksA int, b []float64, ksB int, c []float64, nc int) {
+	row16AVX512(k, &a[0], 8*ksA, &b[0], 8*ksB, &c[0], 1<<nc-1)
 }
 
 func packTAVX512(dst, b []float64, ldb, kb, w int) {

@@ -288,3 +288,40 @@ store4:
 	STORE4(Y9, Y10, Y11, zero3, done3)
 	VZEROUPPER
 	RET
+
+// func row16AVX512(k int, a *float64, ksA int, b *float64, ksB int, c *float64, mask uint64)
+// One row of a tile: c[j] = Σ_p a[p·ksA]·b[p·ksB + j] for the columns j set in mask (bit j;
+// strides in bytes), each entry summed by fused multiply-adds in the order of p from 0, as
+// kern8x16AVX512 sums it (and stores it with α = 1, β = 0). A short last tile of a
+// rotation's rows costs a row each here, not a whole tile of eight.
+TEXT ·row16AVX512(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ksA+16(FP), R11
+	MOVQ b+24(FP), BX
+	MOVQ ksB+32(FP), R10
+	MOVQ c+40(FP), DI
+	MOVQ mask+48(FP), AX
+	KMOVW AX, K1
+	KSHIFTRW $8, K1, K2
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	TESTQ CX, CX
+	JZ   rowstore
+
+rowloop:
+	VMOVUPD.Z    (BX), K1, Z30
+	VMOVUPD.Z    64(BX), K2, Z31
+	VBROADCASTSD (SI), Z16
+	VFMADD231PD  Z30, Z16, Z0
+	VFMADD231PD  Z31, Z16, Z1
+	ADDQ         R10, BX
+	ADDQ         R11, SI
+	DECQ         CX
+	JNZ          rowloop
+
+rowstore:
+	VMOVUPD Z0, K1, (DI)
+	VMOVUPD Z1, K2, 64(DI)
+	VZEROUPPER
+	RET

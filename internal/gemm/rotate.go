@@ -55,10 +55,15 @@ func rotate(kern kernel, k, l, n int, s []float64, lds int, v []float64, ldv int
 	// Sᵀ in tiles of mr rows, packed once for all the columns: tile t's block of k from pc
 	// is at a[t·mr·k + pc·mr]. Dgemm reads full tiles in place and packs a short one; the
 	// values, and so the bits, are the same. k is cut into Dgemm's blocks, and a later block
-	// adds to the first, as there.
+	// adds to the first, as there. With one block, the rows past the last full tile are
+	// computed one at a time (kern.row), from S in place.
 	mr := kern.mr
 	kStep := ceilDiv(k, ceilDiv(k, kc))
 	tiles := ceilDiv(l, mr)
+	rows := 0 // the rows computed by kern.row, after the full tiles
+	if kern.row != nil && kStep == k {
+		tiles, rows = l/mr, l%mr
+	}
 	ws.a = grow(ws.a, tiles*mr*k)
 	a := ws.a
 	for t := range tiles {
@@ -84,6 +89,9 @@ func rotate(kern kernel, k, l, n int, s []float64, lds int, v []float64, ldv int
 					kern.tile(min(kStep, k-pc), a[t*mr*k+pc*mr:], 1, mr, v[pc*ldv+jc+jr:], ldv,
 						d[t*mr*rotateWidth+jr:], rotateWidth, 1, beta, min(mr, l-t*mr), ncols)
 				}
+			}
+			for i := l - rows; i < l; i++ {
+				kern.row(k, s[i:], lds, v[jc+jr:], ldv, d[i*rotateWidth+jr:], ncols)
 			}
 		}
 		for i := range l {
