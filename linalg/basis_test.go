@@ -251,6 +251,75 @@ func TestOrthogonalizeAx(t *testing.T) {
 	}
 }
 
+// TestFullPassNegligible checks that a full pass subtracts the coefficients above one ulp
+// of ‖w‖ and leaves out the rest (negligible): w = r + Σ cₖ qₖ with r orthogonal to the
+// basis, cₖ either 10⁻⁹‖w‖ (measured, subtracted, recorded in h) or 10⁻¹⁸‖w‖ and 0 (below
+// the dots' own rounding: h gets nothing, and the update reads only the other rows, in
+// runs). After the pass w must be orthogonal to the subtracted rows to rounding, and equal
+// to w minus their part alone; with every coefficient negligible w must not change at all.
+func TestFullPassNegligible(t *testing.T) {
+	defer blockedOn(96)()
+	rnd := rand.New(rand.NewPCG(86, 1))
+	n, nq := 1000, 9
+	ks := newKrylovSchur(diagOp(make([]float64, n)), EigOptions{K: 4, MaxBasis: 12, Seed: 86}, "test")
+	for i := range nq + 1 {
+		for r := range ks.q[i] {
+			ks.q[i][r] = rnd.NormFloat64()
+		}
+	}
+	orthonormalized(ks.q[:nq+1])
+	for _, tc := range []struct {
+		big      []bool
+		wantRuns []int
+	}{
+		{[]bool{true, true, false, true, false, false, true, false, true}, []int{0, 2, 3, 4, 6, 7, 8, 9}},
+		{[]bool{false, false, false, false, false, false, false, false, false}, nil},
+		{[]bool{true, true, true, true, true, true, true, true, true}, []int{0, 9}},
+	} {
+		w := slices.Clone(ks.q[nq]) // r: a unit vector orthogonal to the basis
+		for k, big := range tc.big {
+			c := 1e-18
+			if big {
+				c = 1e-9
+			} else if k%2 == 0 {
+				c = 0
+			}
+			floats.AddScaled(w, c, ks.q[k])
+		}
+		w0 := slices.Clone(w)
+		mid := floats.Norm(w, 2)
+		h := make([]float64, nq)
+		after := ks.fullPass(w, nq, h, mid, false)
+		if !slices.Equal(ks.bs.runs, tc.wantRuns) && !(len(tc.wantRuns) == 0 && len(ks.bs.runs) == 0) {
+			t.Errorf("big %v: runs %v, want %v", tc.big, ks.bs.runs, tc.wantRuns)
+		}
+		want := slices.Clone(w0)
+		for k, big := range tc.big {
+			if !big {
+				if h[k] != 0 {
+					t.Errorf("big %v: h[%d] = %g, want 0 (negligible)", tc.big, k, h[k])
+				}
+				continue
+			}
+			if math.Abs(h[k]-1e-9) > 1e-15 {
+				t.Errorf("big %v: h[%d] = %g, want 1e-9", tc.big, k, h[k])
+			}
+			floats.AddScaled(want, -h[k], ks.q[k])
+			if d := math.Abs(floats.Dot(ks.q[k], w)); d > 1e-15 {
+				t.Errorf("big %v: q[%d]ᵀw = %.3g after the pass", tc.big, k, d)
+			}
+		}
+		for r := range w {
+			if math.Abs(w[r]-want[r]) > 1e-16 {
+				t.Fatalf("big %v: w[%d] = %v, w minus the subtracted rows %v", tc.big, r, w[r], want[r])
+			}
+		}
+		if !slices.Contains(tc.big, true) && (!slices.Equal(w, w0) || after != mid) {
+			t.Errorf("every coefficient negligible, yet w changed (‖w‖ %v → %v)", mid, after)
+		}
+	}
+}
+
 func b2f(b bool) float64 {
 	if b {
 		return 1
