@@ -408,6 +408,7 @@ func (ks *krylovSchur) expand() error {
 	if err := ks.mulVec(w, x); err != nil {
 		return err
 	}
+	defer startBasisTimer().stop()
 	ks.expansions++
 	c0 := ks.c[0]
 	for i := 0; i < j; i++ {
@@ -606,6 +607,7 @@ func (ks *krylovSchur) ritz() error {
 // so T becomes diag(θ₁…θ_l), C becomes C S_l and P moves to q[l:].
 // ritz must have been called for the current j.
 func (ks *krylovSchur) rotate(l int) {
+	defer startBasisTimer().stop()
 	if ks.partialReorth() {
 		ks.omegaRotate(l)
 		ks.rotated = true

@@ -27,7 +27,8 @@ func (t *timedOp) MulVecTo(dst, x []float64) {
 // Hessian of 784-128-128-10 tanh cross-entropy at its PyTorch initialisation (seed 1), on the
 // bench's 1024 MNIST images, to relative residual 1e-8 from a random start. solver-share is
 // the share of the time spent outside the Hessian-vector products: the basis work
-// (Gram–Schmidt, rotations), the Ritz steps and the residual checks' bookkeeping.
+// (Gram–Schmidt, rotations), the Ritz steps and the residual checks' bookkeeping; built with
+// -tags sftiming, basis-share is the basis work's alone (linalg/timing.go).
 func BenchmarkLanczosMNIST(b *testing.B) {
 	mnist, _, err := MNISTSubset()
 	if err != nil {
@@ -46,6 +47,7 @@ func BenchmarkLanczosMNIST(b *testing.B) {
 		b.Fatal(err)
 	}
 	op := &timedOp{op: bd.Op(Hessian)}
+	basis0 := linalg.BasisWork()
 	for b.Loop() {
 		if _, err := linalg.Lanczos(op, linalg.EigOptions{K: 10, Tol: 1e-8, Seed: 1}); err != nil {
 			b.Fatal(err)
@@ -53,4 +55,7 @@ func BenchmarkLanczosMNIST(b *testing.B) {
 	}
 	b.ReportMetric(float64(op.products)/float64(b.N), "HVPs/op")
 	b.ReportMetric(1-op.spent.Seconds()/b.Elapsed().Seconds(), "solver-share")
+	if basis := linalg.BasisWork() - basis0; basis > 0 { // built with -tags sftiming
+		b.ReportMetric(basis.Seconds()/b.Elapsed().Seconds(), "basis-share")
+	}
 }

@@ -15,6 +15,10 @@
 // write only the outputs of its own iteration. Whatever is summed over iterations must be
 // summed by the caller afterwards, in iteration order, for the bits not to depend on the
 // number of cores.
+//
+// Run makes a loop per call. A Loop (loop.go) runs one body again and again on the same
+// helpers without allocating: the eigensolver's sweeps over its basis (linalg), which
+// promise no allocations in steady state.
 package team
 
 import (

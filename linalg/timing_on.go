@@ -1,0 +1,6 @@
+//go:build sftiming
+
+package linalg
+
+// timing is set by -tags sftiming (timing.go).
+const timing = true
