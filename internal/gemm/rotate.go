@@ -40,6 +40,8 @@ func rotate(kern kernel, k, l, n int, s []float64, lds int, v []float64, ldv int
 		panic(fmt.Sprintf("gemm: Rotate with lds=%d < l=%d or ldv=%d < n=%d", lds, l, ldv, n))
 	case len(s) < (k-1)*lds+l || len(v) < (k-1)*ldv+n:
 		panic(fmt.Sprintf("gemm: Rotate of %d rows of %d onto %d: S has %d entries, V %d", k, n, l, len(s), len(v)))
+	case overlap(s[:(k-1)*lds+l], v[:(k-1)*ldv+n]):
+		panic("gemm: Rotate's S overlaps V") // S would change under the later columns
 	}
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)

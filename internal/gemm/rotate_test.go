@@ -79,6 +79,7 @@ func TestRotateBadArguments(t *testing.T) {
 		{"lds < l", 2, 2, 4, s, 1, 4},
 		{"ldv < n", 2, 2, 4, s, 2, 3},
 		{"short S", 4, 4, 4, s[:15], 4, 4},
+		{"S inside V", 2, 2, 4, v[4:], 2, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {

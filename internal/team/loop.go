@@ -20,6 +20,7 @@ import (
 type Loop struct {
 	fn       func(i int)
 	gen      uint32        // the current generation; written by the caller only
+	n        atomic.Uint32 // the current generation's iterations
 	state    atomic.Uint64 // generation << 32 | next iteration to take
 	done     atomic.Int64  // iterations of the current generation finished
 	finished chan struct{} // a token when done reaches n (possibly left from an earlier run)
@@ -32,9 +33,9 @@ func NewLoop(fn func(i int)) *Loop {
 
 // Run calls fn(i) for every i in [0, n), on the calling goroutine and on the helpers Run
 // uses, and returns when every call has returned; with GOMAXPROCS 1 or n ≤ 1 it calls fn in
-// order on the calling goroutine. It allocates nothing once the helpers exist. A panic in fn
-// on the calling goroutine propagates once the iterations helpers had started have
-// returned, as in Run. A Loop must not run on two goroutines at once.
+// order on the calling goroutine. It allocates nothing once the helpers exist. A panic or a
+// runtime.Goexit in fn on the calling goroutine goes on once the iterations helpers had
+// started have returned, as in Run. A Loop must not run on two goroutines at once.
 func (l *Loop) Run(n int) {
 	w := min(runtime.GOMAXPROCS(0), n)
 	if w <= 1 {
@@ -50,6 +51,7 @@ func (l *Loop) Run(n int) {
 	l.gen++
 	j := job{r: l, gen: l.gen, n: uint32(n)}
 	l.done.Store(0)
+	l.n.Store(j.n)
 	l.state.Store(uint64(j.gen) << 32) // publishes the generation: next = 0
 	for range w - 1 {
 		select {
@@ -57,17 +59,21 @@ func (l *Loop) Run(n int) {
 		default: // every helper has loops waiting: the caller does the work
 		}
 	}
+	worked := false
 	defer func() {
-		if r := recover(); r != nil {
-			// No more iterations for anyone; wait for those helpers took.
+		if !worked {
+			// fn panicked or called runtime.Goexit on the caller: no more iterations for
+			// anyone; wait for those helpers took, then let the panic or Goexit go on.
+			// Without the wait their iterations would finish during the next run and
+			// count as its own.
 			taken := l.stop(j)
 			for l.done.Load() < int64(taken)-1 {
 				runtime.Gosched()
 			}
-			panic(r)
 		}
 	}()
 	l.work(j)
+	worked = true
 	for range 64 {
 		if l.done.Load() == int64(n) {
 			return
@@ -89,7 +95,7 @@ func (l *Loop) work(j job) {
 			return
 		}
 		l.fn(i)
-		if l.done.Add(1) == int64(j.n) {
+		if l.done.Add(1) == int64(l.n.Load()) {
 			select {
 			case l.finished <- struct{}{}:
 			default:
@@ -99,12 +105,13 @@ func (l *Loop) work(j job) {
 }
 
 // take claims the next iteration of generation j, if j is still the current generation and
-// an iteration is left.
+// an iteration is left. (A job left unread for exactly 2³² runs would match the generation
+// again; the current run's n, not the job's, bounds what it can take.)
 func (l *Loop) take(j job) (int, bool) {
 	for {
 		s := l.state.Load()
 		next := uint32(s)
-		if uint32(s>>32) != j.gen || next >= j.n {
+		if uint32(s>>32) != j.gen || next >= j.n || next >= l.n.Load() {
 			return 0, false
 		}
 		if l.state.CompareAndSwap(s, s+1) {

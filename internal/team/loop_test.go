@@ -2,6 +2,7 @@ package team
 
 import (
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -107,5 +108,84 @@ func TestLoopPanicWaitsForHelpers(t *testing.T) {
 	l.Run(8)
 	if s := started.Load(); s != 8 {
 		t.Fatalf("after the panics a run made %d iterations, want 8", s)
+	}
+}
+
+// runtime.Goexit in an iteration on the caller (a test's t.FatalNow does it) ends the
+// caller's goroutine only once the iterations helpers had started have returned, for Run and
+// for a Loop, whose next run would otherwise count the old run's last iterations as its own
+// (a review found a run that then never returned). The order is checked by events alone: a
+// helper holds its iteration until the caller's goroutine is seen inside Run's deferred
+// wait, or has exited, which fails the test.
+func TestGoexitWaitsForHelpers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, name := range []string{"Run", "Loop"} {
+		t.Run(name, func(t *testing.T) {
+			var caller string
+			callerSet := make(chan struct{})
+			helperIn := make(chan struct{})
+			release := make(chan struct{})
+			var helperDone atomic.Bool
+			body := func(int) {
+				<-callerSet
+				if goid() == caller {
+					<-helperIn
+					runtime.Goexit()
+				}
+				close(helperIn)
+				<-release
+				helperDone.Store(true)
+			}
+			var again atomic.Bool // the Loop's second run: count the iterations
+			var calls [2]atomic.Int32
+			l := NewLoop(func(i int) {
+				if again.Load() {
+					calls[i].Add(1)
+					return
+				}
+				body(i)
+			})
+			exited := make(chan bool, 1)
+			go func() {
+				defer func() { exited <- helperDone.Load() }()
+				caller = goid()
+				close(callerSet)
+				if name == "Run" {
+					Run(2, body)
+				} else {
+					l.Run(2)
+				}
+			}()
+			<-helperIn
+			// Wait for the caller's goroutine to be in the deferred wait (or gone).
+			for waiting := false; !waiting; {
+				select {
+				case <-exited:
+					t.Fatal("the caller's goroutine ended while a helper was inside an iteration")
+				default:
+				}
+				buf := make([]byte, 1<<20)
+				for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+					if strings.HasPrefix(g, "goroutine "+caller+" ") && strings.Contains(g, "runtime.Goexit") {
+						waiting = true
+					}
+				}
+				runtime.Gosched()
+			}
+			close(release)
+			if !<-exited {
+				t.Fatal("the caller's goroutine ended before the helper's iteration returned")
+			}
+			if name == "Loop" {
+				// The Loop runs again, and counts only its own iterations.
+				again.Store(true)
+				l.Run(2)
+				for i := range calls {
+					if c := calls[i].Load(); c != 1 {
+						t.Fatalf("the run after: iteration %d ran %d times", i, c)
+					}
+				}
+			}
+		})
 	}
 }

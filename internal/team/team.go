@@ -97,18 +97,21 @@ func Run(n int, fn func(i int)) {
 		default: // every helper has loops waiting: the caller does the work
 		}
 	}
+	worked := false
 	defer func() {
-		if r := recover(); r != nil {
-			// No more iterations for anyone: those taken so far are min(next, n), one of
-			// them the caller's, which panicked; wait for the others.
+		if !worked {
+			// fn panicked or called runtime.Goexit on the caller (t.FatalNow in a test
+			// does): no more iterations for anyone. Those taken so far are min(next, n),
+			// one of them the caller's, which never finished; wait for the others, then
+			// let the panic or the Goexit go on.
 			taken := min(l.next.Swap(1<<62), l.n)
 			for l.done.Load() < taken-1 {
 				runtime.Gosched()
 			}
-			panic(r)
 		}
 	}()
 	l.work(job{})
+	worked = true
 	// Every iteration is taken; wait for those a helper is still running.
 	for range 64 {
 		if l.done.Load() == l.n {
