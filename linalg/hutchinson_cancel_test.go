@@ -22,7 +22,7 @@ func TestEnergyCancel(t *testing.T) {
 	mul := func(dst [][]float64, z []float64) { products++; H.MulVecTo(dst[0], z) }
 	for _, stopAt := range []int{0, 2, 4, 5, 37} {
 		products = 0
-		res, err := CancelableEnergyFunc(n, 1, V, math.MaxInt64>>1, 7, mul, func() bool { return products >= stopAt })
+		res, err := CancelableEnergyFunc(n, 1, V, math.MaxInt>>1, 7, mul, func() bool { return products >= stopAt })
 		if !errors.Is(err, ErrCanceled) || res != nil || products != stopAt {
 			t.Errorf("cancel after %d products: %d products, %v, result %v", stopAt, products, err, res)
 		}

@@ -213,7 +213,7 @@ func openIDX(r io.Reader, name string, rank int) (dims []int, size int64, body i
 		dims[i] = int(binary.BigEndian.Uint32(head[4+4*i:]))
 		size *= int64(dims[i]) // at most 2³¹ · 2³² before the check below
 		if size > mnistMaxBytes {
-			return nil, 0, nil, fmt.Errorf("%s: implausible dimensions %v (over %d bytes of data)", name, dims[:i+1], mnistMaxBytes)
+			return nil, 0, nil, fmt.Errorf("%s: implausible dimensions %v (over %d bytes of data)", name, dims[:i+1], int64(mnistMaxBytes))
 		}
 	}
 	return dims, size, body, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -306,6 +307,8 @@ func TestReadSafetensorsAccepts(t *testing.T) {
 }
 
 func TestWriteSafetensorsRefuses(t *testing.T) {
+	// A dimension whose square overflows int: 2⁴⁰ with 64-bit ints, 2²⁴ with 32-bit.
+	const huge = 1 << (bits.UintSize/2 + 8)
 	for _, c := range []struct {
 		ts   []Tensor
 		meta map[string]string
@@ -316,7 +319,7 @@ func TestWriteSafetensorsRefuses(t *testing.T) {
 		{[]Tensor{{Name: "a", Shape: []int{2, 2}, Data: []float64{1, 2, 3}}}, nil, `tensor "a" has shape [2 2] but 3 values`},
 		{[]Tensor{{Name: "a", Shape: []int{}, Data: nil}}, nil, `has shape [] but 0 values`},
 		{[]Tensor{{Name: "a", Shape: []int{-1, -1}, Data: []float64{1}}}, nil, `negative dimension`},
-		{[]Tensor{{Name: "a", Shape: []int{1 << 40, 1 << 40}, Data: []float64{1}}}, nil, `but 1 values`},
+		{[]Tensor{{Name: "a", Shape: []int{huge, huge}, Data: []float64{1}}}, nil, `but 1 values`},
 		{[]Tensor{{Name: "a\xff", Shape: []int{1}, Data: []float64{1}}}, nil, `not valid UTF-8`},
 		{nil, map[string]string{"k": "\xfe"}, `metadata "k"`},
 	} {

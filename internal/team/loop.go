@@ -44,7 +44,7 @@ func (l *Loop) Run(n int) {
 		}
 		return
 	}
-	if n > math.MaxUint32 {
+	if uint64(n) > math.MaxUint32 {
 		panic(fmt.Sprintf("team: Loop.Run of %d iterations", n))
 	}
 	start(w - 1)

@@ -97,6 +97,7 @@ func TestLoopPanicWaitsForHelpers(t *testing.T) {
 					t.Fatal("the panic was lost")
 				}
 			}()
+			queueDrained()
 			l.Run(8)
 		}()
 		if s, f := started.Load(), finished.Load(); s != f {
@@ -150,6 +151,7 @@ func TestGoexitWaitsForHelpers(t *testing.T) {
 				defer func() { exited <- helperDone.Load() }()
 				caller = goid()
 				close(callerSet)
+				queueDrained()
 				if name == "Run" {
 					Run(2, body)
 				} else {

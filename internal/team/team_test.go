@@ -94,6 +94,7 @@ func TestRunPanicWaitsForHelpers(t *testing.T) {
 					t.Fatal("the panic was lost")
 				}
 			}()
+			queueDrained()
 			Run(8, func(int) {
 				if goid() == caller {
 					// Panic once a helper is inside an iteration (the helper was sent the
@@ -120,4 +121,16 @@ func goid() string {
 	buf = buf[:runtime.Stack(buf, false)]
 	f := strings.Fields(string(buf))
 	return f[1]
+}
+
+// queueDrained waits until the helpers have taken every job queued for them. The tests that
+// wait inside an iteration for a helper to start one need their job to reach a helper: a
+// Run or Loop.Run whose caller did all the work leaves its jobs queued until a helper takes
+// them, and with the queue full (64) a new job is dropped and the caller works alone, as it
+// should, so such a test would wait forever. The helpers take jobs whenever they are free;
+// the tests of this package do not run in parallel.
+func queueDrained() {
+	for len(helpers.loops) > 0 {
+		runtime.Gosched()
+	}
 }

@@ -157,7 +157,7 @@ func TestConfigFootprintErrors(t *testing.T) {
 // nonsense ("the training set has -9223372036854775808 examples", found in review).
 func TestConfigFootprintAbsurdN(t *testing.T) {
 	c := small()
-	c.N, c.TestFrac = math.MaxInt64, 0
+	c.N, c.TestFrac = math.MaxInt, 0
 	fp, err := ConfigFootprint(&c)
 	if err != nil {
 		t.Fatalf("ConfigFootprint: %v, want the data's footprint", err)

@@ -135,7 +135,7 @@ func TestLoadServerProcess(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		mu.Lock()
 		u := usage{
-			UserS: tv(ru.Utime), SysS: tv(ru.Stime), MaxRSSKiB: ru.Maxrss, VmHWMKiB: vmHWM(),
+			UserS: tv(ru.Utime), SysS: tv(ru.Stime), MaxRSSKiB: int64(ru.Maxrss), VmHWMKiB: vmHWM(),
 			HeapInuseMiB: mib(ms.HeapInuse), PeakHeapMiB: mib(max(peakHeap, ms.HeapInuse)), SysMiB: mib(ms.Sys),
 			NumGC: ms.NumGC, Goroutines: runtime.NumGoroutine(), PeakGoroutine: peakG,
 		}
