@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // Every iteration of every run of a Loop runs exactly once, and all of them have returned
@@ -67,48 +66,6 @@ func TestLoopAllocs(t *testing.T) {
 	l.Run(16)
 	if a := testing.AllocsPerRun(200, func() { l.Run(16) }); a != 0 {
 		t.Fatalf("%v allocations a run", a)
-	}
-}
-
-// A panic on the caller reaches it only after the iterations helpers had started have
-// returned, as TestRunPanicWaitsForHelpers checks for Run; the Loop runs again after it.
-func TestLoopPanicWaitsForHelpers(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	caller := goid()
-	var started, finished atomic.Int32
-	panicking := true
-	l := NewLoop(func(int) {
-		if goid() == caller && panicking {
-			for started.Load() == 0 {
-				runtime.Gosched()
-			}
-			panic("on the caller")
-		}
-		started.Add(1)
-		time.Sleep(2 * time.Millisecond)
-		finished.Add(1)
-	})
-	for range 20 {
-		started.Store(0)
-		finished.Store(0)
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Fatal("the panic was lost")
-				}
-			}()
-			queueDrained()
-			l.Run(8)
-		}()
-		if s, f := started.Load(), finished.Load(); s != f {
-			t.Fatalf("the panic reached the caller with %d of %d helper iterations still running", s-f, s)
-		}
-	}
-	panicking = false
-	started.Store(0)
-	l.Run(8)
-	if s := started.Load(); s != 8 {
-		t.Fatalf("after the panics a run made %d iterations, want 8", s)
 	}
 }
 

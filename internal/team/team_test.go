@@ -80,38 +80,56 @@ func TestRunPanicOnCaller(t *testing.T) {
 
 // A panic on the caller reaches it only after the iterations helpers had started have
 // returned, so that a caller that recovers and reuses the iterations' memory races with
-// nothing. The caller panics once a helper has started an iteration, which takes a while (a
-// sleep): with the wait it has always finished when the panic arrives, however slow the
-// machine; without it, it has almost never.
-func TestRunPanicWaitsForHelpers(t *testing.T) {
+// nothing, for Run and for a Loop (which then runs again, all its iterations). The caller
+// panics once a helper has started an iteration, which takes a while (a sleep): with the
+// wait it has always finished when the panic arrives, however slow the machine; without
+// it, it has almost never.
+func TestPanicWaitsForHelpers(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	for range 20 {
-		caller := goid()
-		var started, finished atomic.Int32
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Fatal("the panic was lost")
+	caller := goid()
+	var started, finished atomic.Int32
+	panicking := true
+	body := func(int) {
+		if goid() == caller && panicking {
+			// Panic once a helper is inside an iteration (the helper was sent the loop,
+			// so it takes one).
+			for started.Load() == 0 {
+				runtime.Gosched()
+			}
+			panic("on the caller")
+		}
+		started.Add(1)
+		time.Sleep(2 * time.Millisecond)
+		finished.Add(1)
+	}
+	l := NewLoop(body)
+	for _, name := range []string{"Run", "Loop"} {
+		for range 20 {
+			started.Store(0)
+			finished.Store(0)
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Fatalf("%s: the panic was lost", name)
+					}
+				}()
+				queueDrained()
+				if name == "Run" {
+					Run(8, body)
+				} else {
+					l.Run(8)
 				}
 			}()
-			queueDrained()
-			Run(8, func(int) {
-				if goid() == caller {
-					// Panic once a helper is inside an iteration (the helper was sent the
-					// loop, so it takes one).
-					for started.Load() == 0 {
-						runtime.Gosched()
-					}
-					panic("on the caller")
-				}
-				started.Add(1)
-				time.Sleep(2 * time.Millisecond)
-				finished.Add(1)
-			})
-		}()
-		if s, f := started.Load(), finished.Load(); s != f {
-			t.Fatalf("the panic reached the caller with %d of %d helper iterations still running", s-f, s)
+			if s, f := started.Load(), finished.Load(); s != f {
+				t.Fatalf("%s: the panic reached the caller with %d of %d helper iterations still running", name, s-f, s)
+			}
 		}
+	}
+	panicking = false
+	started.Store(0)
+	l.Run(8)
+	if s := started.Load(); s != 8 {
+		t.Fatalf("after the panics a Loop's run made %d iterations, want 8", s)
 	}
 }
 
