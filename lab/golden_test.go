@@ -8,10 +8,7 @@ package lab
 // 2026-12-06 when the small solves moved to the blocked basis work (linalg/basis.go), which
 // changed their last bits and nothing else, and on 2026-12-07 for partial reorthogonalisation
 // (linalg/omega.go): the HVP counts are the same, every number above 10⁻³ moved by at most
-// 9·10⁻¹⁴ relative, above 10⁻⁶ (residuals near the tolerance) by 2.6·10⁻¹². Again later on
-// 2026-12-07, when a full pass stopped subtracting coefficients below one ulp of ‖w‖
-// (linalg/basis.go, negligible): the same HVP counts, numbers above 10⁻³ within 4.8·10⁻¹⁴,
-// above 10⁻⁶ within 1.4·10⁻¹².
+// 9·10⁻¹⁴ relative, above 10⁻⁶ (residuals near the tolerance) by 2.6·10⁻¹².
 
 import (
 	"context"

@@ -21,10 +21,9 @@ import (
 // reads V from memory three times (g₁; the first update fused with g₂; the second update),
 // not four, and not once per basis vector as loops of dots and axpys do. For p = 1 the
 // first pass is mostly known (subtractKnown: the Lanczos recurrence, which reads x and one or
-// two more vectors, not V), and the full pass that follows it (fullPass: V read for the
-// dots, then the rows whose coefficients are not negligible read for the update) is made
-// only when partial reorthogonalisation asks for it (omega.go): 57 expansions of 131 on the
-// MNIST benchmark, whose updates read 61% of the rows. The dots V_c w_c and
+// two more vectors, not V), and the full pass that follows it (fullPass, V read twice) is
+// made only when partial reorthogonalisation asks for it (omega.go): 57 expansions of 131
+// on the MNIST benchmark. The dots V_c w_c and
 // the squared norms of the parts are summed over the parts afterwards in part order, so the
 // bits depend on n (which fixes the parts) and on the GEMM kernel's bits (the same for every
 // kernel of internal/gemm but the portable one), never on the number of cores.
@@ -57,7 +56,7 @@ func (ks *krylovSchur) blocked() bool { return ks.n >= blockedMin }
 const (
 	sweepDots       = iota // g_c = V_c w_c, ‖w_c‖²
 	sweepUpdateDots        // w_c ← w_c − V_cᵀ g, ‖w_c‖², g'_c = V_c w_c
-	sweepUpdate            // w_c ← w_c − V_cᵀ g over the rows of runs, ‖w_c‖²
+	sweepUpdate            // w_c ← w_c − V_cᵀ g, ‖w_c‖²
 	sweepRotate            // V_c[:l] ← S_lᵀ V_c[:j]
 	sweepKnownDots         // x_cᵀ w_c, ‖w_c‖²
 	sweepRowsUpdate        // w_c ← w_c − Σ g_i q_i,c for i in rows, ‖w_c‖²
@@ -72,7 +71,6 @@ type basisSweep struct {
 	w      []float64 // the vector being orthogonalised
 	x      []float64 // sweepKnownDots: the direction just moved into the basis
 	rows   []int     // sweepRowsUpdate: the rows of the update, in order
-	runs   []int     // sweepUpdate: the rows of the update, as [start, end) pairs in order
 	scale  float64   // sweepScale: the factor
 	g      []float64 // coefficients of the update, length nq
 	dots   []float64 // parts × stride: part c's V_c w_c at c·stride
@@ -138,7 +136,6 @@ func (ks *krylovSchur) orthogonalize(w []float64, nq int, h []float64) (before, 
 		if pass == 0 {
 			kind = sweepUpdateDots
 		}
-		bs.runs = append(bs.runs[:0], 0, nq) // every row (CGS2 leaves none out)
 		after = safeSqrt(ks.runSweep(kind, g), w)
 		if pass >= 1 && after > 0.5*prev {
 			break
@@ -242,9 +239,6 @@ func (ks *krylovSchur) fullPass(w []float64, nq int, h []float64, mid float64, d
 	after = mid
 	for pass := 0; pass < 2 && nq > 0; pass++ {
 		prev := after
-		if !ks.significantRows(g, after) {
-			break // nothing to subtract: w is orthogonal to the basis to rounding
-		}
 		floats.Add(h[:nq], g)
 		after = safeSqrt(ks.runSweep(sweepUpdate, g), w)
 		if after >= prev*math.Sqrt2/2 || pass == 1 {
@@ -253,39 +247,6 @@ func (ks *krylovSchur) fullPass(w []float64, nq int, h []float64, mid float64, d
 		ks.runSweep(sweepDots, g)
 	}
 	return after
-}
-
-// negligible is the size of a Gram–Schmidt coefficient, relative to ‖w‖, that a pass does
-// not subtract: one ulp of ‖w‖, the size of the rounding error of the dot that measured it
-// (about ε‖w‖ for the dots' sums in 16 lanes over parts, more in the worst case). A
-// coefficient this small says nothing about w, and leaving it out leaves w's component along
-// that vector at most ε‖w‖ larger than subtracting it would: after normalisation about √2·ε,
-// far below the noise partial reorthogonalisation takes a full pass to leave (omegaReset,
-// 16·ε‖A‖/β ≥ 16ε). A coefficient left out of a first pass that removed much of w is
-// measured again, against the smaller norm, if DGKS's criterion asks for a second. On the
-// MNIST benchmark 39% of the coefficients of the full passes are this small, and the update
-// does not read their rows.
-const negligible = 0x1p-52
-
-// significantRows sets ks.bs.runs to the runs of consecutive rows whose coefficients g
-// exceed negligible·norm, sets the others to zero, and reports whether any run is left.
-func (ks *krylovSchur) significantRows(g []float64, norm float64) bool {
-	runs := ks.bs.runs[:0]
-	open := false
-	for k, v := range g {
-		switch big := !(math.Abs(v) <= negligible*norm); { // NaN is not negligible
-		case big && !open:
-			runs = append(runs, k, k+1)
-			open = true
-		case big:
-			runs[len(runs)-1] = k + 1
-		default:
-			g[k] = 0
-			open = false
-		}
-	}
-	ks.bs.runs = runs
-	return len(runs) > 0
 }
 
 // sparseCoupling is the most nonzero couplings orthogonalizeAx subtracts one axpy at a time;
@@ -342,13 +303,7 @@ func (ks *krylovSchur) sweep(lo, hi int) {
 			floats.Scale(bs.scale, wc)
 			continue
 		}
-		switch bs.kind {
-		case sweepUpdate: // w_c ← w_c − V_cᵀ g, over the rows of the runs
-			for r := 0; r < len(bs.runs); r += 2 {
-				r0, r1 := bs.runs[r], bs.runs[r+1]
-				gemm.GemvTSub(r1-r0, cw, ks.qbuf[r0*n+c0:], n, bs.g[r0:r1], wc)
-			}
-		case sweepUpdateDots:
+		if bs.kind != sweepDots {
 			gemm.GemvTSub(nq, cw, ks.qbuf[c0:], n, bs.g, wc) // w_c ← w_c − V_cᵀ g
 		}
 		bs.norm2[c] = floats.Dot(wc, wc)
