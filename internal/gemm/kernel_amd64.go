@@ -12,10 +12,11 @@ import (
 // tile's first entries.
 
 // kern8x16AVX512 computes an 8×16 tile, of which it stores the first mr rows and the columns
-// set in mask (bit j for column j); it loads only those columns of B and C.
+// set in mask (bit j for column j); it loads only those columns of B and C. If ahead is not
+// zero, each step also prefetches the two cache lines ahead bytes past B's row.
 //
 //go:noescape
-func kern8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64, mr int, mask uint64)
+func kern8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64, mr int, mask uint64, ahead int)
 
 // row16AVX512 computes one row of an 8×16 tile, with α = 1 and β = 0, as kern8x16AVX512
 // computes each of its rows: c[j] = Σ_p a[p·ksA]·b[p·ksB + j] for the columns set in mask.
@@ -23,13 +24,18 @@ func kern8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *flo
 //go:noescape
 func row16AVX512(k int, a *float64, ksA int, b *float64, ksB int, c *float64, mask uint64)
 
+// row64AVX512 is row16AVX512 for 64 columns, all of them, with the same bits.
+//
+//go:noescape
+func row64AVX512(k int, a *float64, ksA int, b *float64, ksB int, c *float64)
+
 // kern4x12AVX2 computes and stores a full 4×12 tile.
 //
 //go:noescape
 func kern4x12AVX2(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64)
 
 var (
-	avx512Kernel = kernel{name: "avx512", mr: 8, nr: 16, masked: true, packT: packTAVX512, tile: tileAVX512, row: rowAVX512}
+	avx512Kernel = kernel{name: "avx512", mr: 8, nr: 16, masked: true, packT: packTAVX512, tile: tileAVX512, row: rowAVX512, tileAhead: tileAheadAVX512}
 	avx2Kernel   = kernel{name: "avx2", mr: 4, nr: 12, tile: tileAVX2}
 )
 
@@ -46,11 +52,21 @@ func kernels() []kernel {
 }
 
 func tileAVX512(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc int) {
-	kern8x16AVX512(k, &a[0], 8*rsA, 8*ksA, &b[0], 8*ksB, &c[0], 8*ldc, alpha, beta, mr, 1<<nc-1)
+	kern8x16AVX512(k, &a[0], 8*rsA, 8*ksA, &b[0], 8*ksB, &c[0], 8*ldc, alpha, beta, mr, 1<<nc-1, 0)
+}
+
+func tileAheadAVX512(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc, ahead int) {
+	kern8x16AVX512(k, &a[0], 8*rsA, 8*ksA, &b[0], 8*ksB, &c[0], 8*ldc, alpha, beta, mr, 1<<nc-1, 8*ahead)
 }
 
 func rowAVX512(k int, a []float64, ksA int, b []float64, ksB int, c []float64, nc int) {
-	row16AVX512(k, &a[0], 8*ksA, &b[0], 8*ksB, &c[0], 1<<nc-1)
+	j := 0
+	for ; j+64 <= nc; j += 64 {
+		row64AVX512(k, &a[0], 8*ksA, &b[j], 8*ksB, &c[j])
+	}
+	for ; j < nc; j += 16 {
+		row16AVX512(k, &a[0], 8*ksA, &b[j], 8*ksB, &c[j], 1<<min(16, nc-j)-1)
+	}
 }
 
 func packTAVX512(dst, b []float64, ldb, kb, w int) {

@@ -15,6 +15,32 @@
 	VFMADD231PD Z30, bc, acc0 \
 	VFMADD231PD Z31, bc, acc1
 
+// STEP8x16 is one step p of the tile: B's row p (masked) times A's column p, added to the
+// accumulators; then the bases move to step p+1.
+#define STEP8x16 \
+	VMOVUPD.Z (BX), K1, Z30 \
+	VMOVUPD.Z 64(BX), K2, Z31 \
+	VBROADCASTSD (SI), Z16 \
+	VBROADCASTSD (SI)(DX*1), Z17 \
+	VBROADCASTSD (SI)(DX*2), Z18 \
+	VBROADCASTSD (R8), Z19 \
+	VBROADCASTSD (R8)(DX*1), Z20 \
+	VBROADCASTSD (R8)(DX*2), Z21 \
+	VBROADCASTSD (R9), Z22 \
+	VBROADCASTSD (R9)(DX*1), Z23 \
+	FMA_ROW8(Z16, Z0, Z1) \
+	FMA_ROW8(Z17, Z2, Z3) \
+	FMA_ROW8(Z18, Z4, Z5) \
+	FMA_ROW8(Z19, Z6, Z7) \
+	FMA_ROW8(Z20, Z8, Z9) \
+	FMA_ROW8(Z21, Z10, Z11) \
+	FMA_ROW8(Z22, Z12, Z13) \
+	FMA_ROW8(Z23, Z14, Z15) \
+	ADDQ R10, BX \
+	ADDQ R11, SI \
+	ADDQ R11, R8 \
+	ADDQ R11, R9
+
 // STORE_BETA writes a row: C = α·acc + β·C (β ≠ 0, 1), then moves DI to the next row.
 #define STORE_BETA(acc0, acc1) \
 	VMOVUPD.Z (DI), K1, Z24 \
@@ -45,8 +71,8 @@
 	VMOVUPD Z25, K2, 64(DI) \
 	ADDQ R12, DI
 
-// func kern8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64, mr int, mask uint64)
-TEXT ·kern8x16AVX512(SB), NOSPLIT, $0-96
+// func kern8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64, mr int, mask uint64, ahead int)
+TEXT ·kern8x16AVX512(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rsA+16(FP), DX
@@ -84,32 +110,23 @@ TEXT ·kern8x16AVX512(SB), NOSPLIT, $0-96
 
 	TESTQ CX, CX
 	JZ   store
+	MOVQ ahead+96(FP), AX
+	TESTQ AX, AX
+	JNZ  loopahead
 
 loop:
-	VMOVUPD.Z (BX), K1, Z30
-	VMOVUPD.Z 64(BX), K2, Z31
-	VBROADCASTSD (SI), Z16
-	VBROADCASTSD (SI)(DX*1), Z17
-	VBROADCASTSD (SI)(DX*2), Z18
-	VBROADCASTSD (R8), Z19
-	VBROADCASTSD (R8)(DX*1), Z20
-	VBROADCASTSD (R8)(DX*2), Z21
-	VBROADCASTSD (R9), Z22
-	VBROADCASTSD (R9)(DX*1), Z23
-	FMA_ROW8(Z16, Z0, Z1)
-	FMA_ROW8(Z17, Z2, Z3)
-	FMA_ROW8(Z18, Z4, Z5)
-	FMA_ROW8(Z19, Z6, Z7)
-	FMA_ROW8(Z20, Z8, Z9)
-	FMA_ROW8(Z21, Z10, Z11)
-	FMA_ROW8(Z22, Z12, Z13)
-	FMA_ROW8(Z23, Z14, Z15)
-	ADDQ R10, BX
-	ADDQ R11, SI
-	ADDQ R11, R8
-	ADDQ R11, R9
+	STEP8x16
 	DECQ CX
 	JNZ  loop
+	JMP  store
+
+	// The same steps, each asking for the two cache lines of B's row ahead bytes on.
+loopahead:
+	PREFETCHT1 (BX)(AX*1)
+	PREFETCHT1 64(BX)(AX*1)
+	STEP8x16
+	DECQ CX
+	JNZ  loopahead
 
 store:
 	VBROADCASTSD alpha+64(FP), Z28
@@ -323,5 +340,54 @@ rowloop:
 rowstore:
 	VMOVUPD Z0, K1, (DI)
 	VMOVUPD Z1, K2, 64(DI)
+	VZEROUPPER
+	RET
+
+// func row64AVX512(k int, a *float64, ksA int, b *float64, ksB int, c *float64)
+// row16AVX512 for 64 columns, all of them: eight independent sums per step instead of two,
+// so a row costs the FMA units' throughput, not their latency. The same sums in the same
+// order, so the same bits.
+TEXT ·row64AVX512(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ksA+16(FP), R11
+	MOVQ b+24(FP), BX
+	MOVQ ksB+32(FP), R10
+	MOVQ c+40(FP), DI
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	TESTQ CX, CX
+	JZ   row64store
+
+row64loop:
+	VBROADCASTSD (SI), Z16
+	VFMADD231PD  (BX), Z16, Z0
+	VFMADD231PD  64(BX), Z16, Z1
+	VFMADD231PD  128(BX), Z16, Z2
+	VFMADD231PD  192(BX), Z16, Z3
+	VFMADD231PD  256(BX), Z16, Z4
+	VFMADD231PD  320(BX), Z16, Z5
+	VFMADD231PD  384(BX), Z16, Z6
+	VFMADD231PD  448(BX), Z16, Z7
+	ADDQ         R10, BX
+	ADDQ         R11, SI
+	DECQ         CX
+	JNZ          row64loop
+
+row64store:
+	VMOVUPD Z0, (DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
 	VZEROUPPER
 	RET

@@ -13,9 +13,17 @@ const rotateWidth = 256
 // rotateAhead is how many columns ahead of the kernel Rotate asks for V's rows. The kernel
 // reads 16 columns (two cache lines) from each of V's k rows, rows far apart in memory: more
 // streams than a core's hardware prefetcher follows, so without the hint each panel waits
-// for memory. 256 columns ahead into L2 was the fastest of 64–1024, into L1 or L2, on Zen 5
-// (BENCHMARKS.md).
-const rotateAhead = 256
+// for memory. The first tile of a panel asks for the panel rotateAhead columns on, a row at
+// each of its steps (kernel.tileAhead): 80 prefetches in one burst, before the panel, as
+// Rotate asked until 2026-12-07, hid a third less of the memory's time. 64 columns ahead was
+// the fastest of 32–256 on Zen 5, 256 the fastest for the burst (BENCHMARKS.md).
+const rotateAhead = 64
+
+// rotateRowWidth is the number of columns Rotate computes a row past the last full tile of
+// at a time: kern.row sums them side by side (64: eight vectors), so that the row costs the
+// FMA units' throughput, not their latency, as one panel's two vectors did. Its rows of V,
+// 512 bytes each, are still in L1 from the tiles.
+const rotateRowWidth = 64
 
 // Rotate computes, in place,
 //
@@ -77,23 +85,34 @@ func rotate(kern kernel, k, l, n int, s []float64, lds int, v []float64, ldv int
 	d := ws.b
 	for jc := 0; jc < n; jc += rotateWidth {
 		nb := min(rotateWidth, n-jc)
-		for jr := 0; jr < nb; jr += kern.nr {
-			if ahead := jc + jr + rotateAhead; ahead < n {
-				prefetchRows(v[ahead:], ldv, k)
-			}
-			ncols := min(kern.nr, nb-jr)
-			for pc := 0; pc < k; pc += kStep {
-				beta := 1.0
-				if pc == 0 {
-					beta = 0
+		for jg := 0; jg < nb; jg += rotateRowWidth {
+			gw := min(rotateRowWidth, nb-jg)
+			for jr := jg; jr < jg+gw; jr += kern.nr {
+				ahead := rotateAhead // prefetch distance, in entries; 0 past the last panel
+				if jc+jr+ahead >= n {
+					ahead = 0
+				} else if tiles == 0 || kern.tileAhead == nil {
+					prefetchRows(v[jc+jr+ahead:], ldv, k) // in one burst
 				}
-				for t := range tiles {
-					kern.tile(min(kStep, k-pc), a[t*mr*k+pc*mr:], 1, mr, v[pc*ldv+jc+jr:], ldv,
-						d[t*mr*rotateWidth+jr:], rotateWidth, 1, beta, min(mr, l-t*mr), ncols)
+				ncols := min(kern.nr, jg+gw-jr)
+				for pc := 0; pc < k; pc += kStep {
+					beta := 1.0
+					if pc == 0 {
+						beta = 0
+					}
+					kb := min(kStep, k-pc)
+					for t := range tiles {
+						a, b, c, mrt := a[t*mr*k+pc*mr:], v[pc*ldv+jc+jr:], d[t*mr*rotateWidth+jr:], min(mr, l-t*mr)
+						if t == 0 && kern.tileAhead != nil {
+							kern.tileAhead(kb, a, 1, mr, b, ldv, c, rotateWidth, 1, beta, mrt, ncols, ahead)
+							continue
+						}
+						kern.tile(kb, a, 1, mr, b, ldv, c, rotateWidth, 1, beta, mrt, ncols)
+					}
 				}
 			}
 			for i := l - rows; i < l; i++ {
-				kern.row(k, s[i:], lds, v[jc+jr:], ldv, d[i*rotateWidth+jr:], ncols)
+				kern.row(k, s[i:], lds, v[jc+jg:], ldv, d[i*rotateWidth+jg:], gw)
 			}
 		}
 		for i := range l {
