@@ -23,7 +23,10 @@ import (
 // first pass is mostly known (subtractKnown: the Lanczos recurrence, which reads x and one or
 // two more vectors, not V), and the full pass that follows it (fullPass, V read twice) is
 // made only when partial reorthogonalisation asks for it (omega.go): 57 expansions of 131
-// on the MNIST benchmark. The dots V_c w_c and
+// on the MNIST benchmark. A thick restart's rotation waits for the next product and is made
+// part by part in that expansion's first sweep, each part's rotated rows used at once for the
+// known couplings and the full pass's dots (restart, sweepRestart): the rotation and that
+// sweep read V once, not twice. The dots V_c w_c and
 // the squared norms of the parts are summed over the parts afterwards in part order, so the
 // bits depend on n (which fixes the parts) and on the GEMM kernel's bits (the same for every
 // kernel of internal/gemm but the portable one), never on the number of cores.
@@ -61,13 +64,17 @@ const (
 	sweepKnownDots         // x_cᵀ w_c, ‖w_c‖²
 	sweepRowsUpdate        // w_c ← w_c − Σ g_i q_i,c for i in rows, ‖w_c‖²
 	sweepScale             // w_c ← s·w_c
+	sweepRestart           // restartPart, then the sweep of kind then on the part
 )
 
 // basisSweep is the state of the current sweep, and its per-part outputs.
 type basisSweep struct {
 	kind   int
-	nq     int       // rows of V in the sweep (Gram–Schmidt), or j (rotation)
+	then   int       // sweepRestart: the sweep that follows the restart on each part
+	nq     int       // rows of V in the sweep (Gram–Schmidt)
+	rotJ   int       // rotation: rows of V rotated
 	l      int       // rotation: rows kept
+	ax     []float64 // sweepRestart: A x, in scratch until the part's rotation is made
 	w      []float64 // the vector being orthogonalised
 	x      []float64 // sweepKnownDots: the direction just moved into the basis
 	rows   []int     // sweepRowsUpdate: the rows of the update, in order
@@ -162,7 +169,7 @@ func (ks *krylovSchur) orthogonalize(w []float64, nq int, h []float64) (before, 
 // 1 − 1/√2 of what was left. The first, known, pass is the Lanczos recurrence; the full pass
 // removes what rounding left along the basis, as the second pass of CGS2 does.
 func (ks *krylovSchur) orthogonalizeAx(w []float64, j int, c []float64, h []float64) (before, after float64) {
-	before, mid, arrow := ks.subtractKnown(w, j, c, h)
+	before, mid, arrow := ks.subtractKnown(w, ks.q[j], j, c, h)
 	return before, ks.fullPass(w, j+1, h, mid, arrow)
 }
 
@@ -170,9 +177,13 @@ func (ks *krylovSchur) orthogonalizeAx(w []float64, j int, c []float64, h []floa
 // It returns ‖A x‖ and ‖w‖ after, and reports whether the couplings were many (a thick
 // restart's arrow): their update is a sweep over the basis, which also leaves the dots
 // g = Vᵀw of the full pass that follows it in ks.g.
-func (ks *krylovSchur) subtractKnown(w []float64, j int, c []float64, h []float64) (before, mid float64, arrow bool) {
+//
+// x is the direction just moved into the basis: q[j], or while a restart's rotation waits for
+// this expansion (ks.deferred) P's place before it, w then in scratch. The update sweep then
+// makes the rotation first, part by part (sweepRestart), and leaves w at q[j+1].
+func (ks *krylovSchur) subtractKnown(w, x []float64, j int, c []float64, h []float64) (before, mid float64, arrow bool) {
 	bs := &ks.bs
-	bs.w, bs.x = w, ks.q[j]
+	bs.w, bs.x = w, x
 	// α = xᵀw and ‖w‖ in one sweep.
 	bs.kind = sweepKnownDots
 	parts := numParts(ks.n)
@@ -201,6 +212,11 @@ func (ks *krylovSchur) subtractKnown(w []float64, j int, c []float64, h []float6
 		kind = sweepUpdateDots
 	}
 	bs.nq = j + 1
+	if ks.deferred > 0 {
+		bs.then, kind = kind, sweepRestart
+		bs.ax, w = w, ks.q[j+1]
+		bs.w = w
+	}
 	mid = safeSqrt(ks.runSweep(kind, g), w)
 	return before, mid, arrow
 }
@@ -260,6 +276,9 @@ func (ks *krylovSchur) runSweep(kind int, g []float64) float64 {
 	bs.kind, bs.g = kind, g
 	parts := numParts(ks.n)
 	ks.runParts(parts)
+	if kind == sweepRestart {
+		kind = bs.then
+	}
 	if kind == sweepDots || kind == sweepUpdateDots {
 		clear(g)
 		for c := range parts {
@@ -287,8 +306,13 @@ func (ks *krylovSchur) sweep(lo, hi int) {
 	for c := lo; c < hi; c++ {
 		c0 := c * partRows
 		cw := min(partRows, n-c0)
+		kind := bs.kind
+		if kind == sweepRestart {
+			ks.restartPart(c0, cw)
+			kind = bs.then
+		}
 		wc := w[c0 : c0+cw]
-		switch bs.kind {
+		switch kind {
 		case sweepKnownDots:
 			bs.dots[c*bs.stride] = floats.Dot(bs.x[c0:c0+cw], wc)
 			bs.norm2[c] = floats.Dot(wc, wc)
@@ -303,11 +327,11 @@ func (ks *krylovSchur) sweep(lo, hi int) {
 			floats.Scale(bs.scale, wc)
 			continue
 		}
-		if bs.kind != sweepDots {
+		if kind != sweepDots {
 			gemm.GemvTSub(nq, cw, ks.qbuf[c0:], n, bs.g, wc) // w_c ← w_c − V_cᵀ g
 		}
 		bs.norm2[c] = floats.Dot(wc, wc)
-		if bs.kind != sweepUpdate {
+		if kind != sweepUpdate {
 			gemm.Gemv(nq, cw, ks.qbuf[c0:], n, wc, bs.dots[c*bs.stride:]) // V_c w_c
 		}
 	}
@@ -316,8 +340,18 @@ func (ks *krylovSchur) sweep(lo, hi int) {
 // rotateBlocked replaces V[:l] by S_lᵀ V[:j] (Q_j S_l in the column view), part by part.
 func (ks *krylovSchur) rotateBlocked(l int) {
 	bs := &ks.bs
-	bs.kind, bs.nq, bs.l = sweepRotate, ks.j, l
+	bs.kind, bs.rotJ, bs.l = sweepRotate, ks.j, l
 	ks.runParts(numParts(ks.n))
+}
+
+// restartPart makes a deferred restart's changes to the basis on the columns [c0, c0+cw):
+// V[:l] ← S_lᵀ V[:j] (rotateBlocked's bits: the rotation sums nothing across columns), then
+// P from q[j] to q[l] and A x from scratch to q[l+1], as rotate and expand would.
+func (ks *krylovSchur) restartPart(c0, cw int) {
+	bs := &ks.bs
+	ks.rotateColumns(c0, cw)
+	copy(ks.q[bs.l][c0:c0+cw], ks.q[bs.rotJ][c0:c0+cw])
+	copy(ks.q[bs.l+1][c0:c0+cw], bs.ax[c0:c0+cw])
 }
 
 // runParts runs the current sweep over parts [0, parts): on the calling goroutine below
@@ -333,5 +367,5 @@ func (ks *krylovSchur) runParts(parts int) {
 // rotateColumns rotates the columns [c0, c0+cw) of the basis, in place: S is j×j, column i
 // the i-th Ritz vector, and gemm.Rotate gives the bits gemm.Dgemm gives S_lᵀ V_c.
 func (ks *krylovSchur) rotateColumns(c0, cw int) {
-	gemm.Rotate(ks.bs.nq, ks.bs.l, cw, ks.s, ks.bs.nq, ks.qbuf[c0:], ks.n)
+	gemm.Rotate(ks.bs.rotJ, ks.bs.l, cw, ks.s, ks.bs.rotJ, ks.qbuf[c0:], ks.n)
 }

@@ -141,6 +141,61 @@ func TestBlockedBitsAcrossCores(t *testing.T) {
 	}
 }
 
+// TestDeferredRestartSameBits checks that a thick restart whose rotation waits for the next
+// product and is made part by part in its first sweep (restart, sweepRestart) gives the bits
+// of the rotation made at once (rotate), then the expansion: values, vectors, residuals,
+// products and restarts, for the arrow of many couplings (the update sweep follows each
+// part's rotation) and for a few (K = 2, MaxBasis 4: the rows update follows it), with the
+// basis work on every core in parts of 64, and on the default parts.
+func TestDeferredRestartSameBits(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(85, 1))
+	lam := hessianSpectrum(3000, 8, 10, 30, 0.9, 0.5, 0.2, rnd)
+	a := make(diagOp, len(lam))
+	copy(a, lam)
+	rnd.Shuffle(len(a), func(i, j int) { a[i], a[j] = a[j], a[i] })
+	for _, c := range []struct {
+		name  string
+		parts int // 0: the default
+		opt   EigOptions
+	}{
+		{"arrow/parts of 64", 64, EigOptions{K: 8, Tol: 1e-10, MaxBasis: 10, Seed: 85}},
+		{"arrow/default parts", 0, EigOptions{K: 8, Tol: 1e-10, MaxBasis: 10, Seed: 85}},
+		{"few couplings/parts of 64", 64, EigOptions{K: 2, Tol: 1e-9, MaxBasis: 4, Seed: 85}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.parts > 0 {
+				defer blockedOn(c.parts)()
+			}
+			solve := func(deferred bool) EigResult {
+				defer func(d bool) { deferRestarts = d }(deferRestarts)
+				deferRestarts = deferred
+				r, err := Lanczos(a, c.opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			want, got := solve(false), solve(true)
+			t.Logf("%d restarts, %d products", want.Restarts, want.Products)
+			if want.Restarts < 2 {
+				t.Fatalf("%d thick restarts: the deferred rotation is not tested", want.Restarts)
+			}
+			if got.Products != want.Products || got.Restarts != want.Restarts ||
+				!slices.Equal(got.Values, want.Values) || !slices.Equal(got.Residuals, want.Residuals) {
+				t.Fatalf("deferred: %d products, %d restarts, values %v, residuals %v; at once: %d, %d, %v, %v",
+					got.Products, got.Restarts, got.Values, got.Residuals, want.Products, want.Restarts, want.Values, want.Residuals)
+			}
+			for i := range got.Vectors {
+				if !slices.Equal(got.Vectors[i], want.Vectors[i]) {
+					t.Fatalf("vector %d differs from the rotation made at once", i)
+				}
+			}
+			// The reference: the largest entries of the diagonal.
+			checkPairs(t, got, nil, nil, lam[:c.opt.K], 1e-9, 0)
+		})
+	}
+}
+
 // BenchmarkOrthogonalize times one CGS2 of a vector against a basis of 30 orthonormal
 // vectors of length P = 778 (the demo net: 187 kB, in L2), 118 282 (the MNIST bench net; the
 // basis is 28 MB) and 199 210 (the song net, 48 MB): serial (loops of gonum dots and axpys)

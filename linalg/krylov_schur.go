@@ -124,6 +124,10 @@ type krylovSchur struct {
 	normT                         float64
 	fullPasses                    int
 	rotated                       bool // the basis was rotated since the last expansion
+
+	// deferred is l, the vectors a thick restart keeps, while its rotation waits for the
+	// next expansion's product (restart); zero otherwise.
+	deferred int
 }
 
 // newKrylovSchur validates the options and returns a solver without start
@@ -220,7 +224,7 @@ func (ks *krylovSchur) setup(op Operator, opt EigOptions, who string) bool {
 	ks.expansions, ks.nextCheck, ks.rate, ks.lastWorst, ks.lastExp, ks.ritzSteps = 0, 0, convergenceRate, 0, 0, 0
 	ks.products, ks.restarts = 0, 0
 	clear(ks.omega)
-	ks.normT, ks.fullPasses, ks.rotated = 0, 0, false
+	ks.normT, ks.fullPasses, ks.rotated, ks.deferred = 0, 0, false, 0
 	return true
 }
 
@@ -313,7 +317,7 @@ func (ks *krylovSchur) run() error {
 			}
 			ks.schedule(guard * ks.tol * ks.scale)
 			if ks.j == ks.m {
-				ks.rotate(ks.keep())
+				ks.restart(ks.keep())
 				ks.restarts++
 			}
 		}
@@ -404,11 +408,28 @@ func (ks *krylovSchur) expand() error {
 	}
 	j, m, np := ks.j, ks.m, ks.np
 	x := ks.q[j]
-	w := ks.vec(j + np)
+	var w []float64
+	l := ks.deferred
+	if l > 0 {
+		// A thick restart's rotation reads q[l+1]: A x waits in scratch (restart).
+		if ks.work == nil {
+			ks.work = make([]float64, ks.n)
+		}
+		w = ks.work
+	} else {
+		w = ks.vec(j + np)
+	}
 	if err := ks.mulVec(w, x); err != nil {
 		return err
 	}
 	defer startBasisTimer().stop()
+	if l > 0 {
+		ks.omegaRotate(l)
+		ks.rotated = true
+		ks.bs.rotJ, ks.bs.l = j, l
+		ks.rotateRest(l)
+		j = l
+	}
 	ks.expansions++
 	c0 := ks.c[0]
 	for i := 0; i < j; i++ {
@@ -421,7 +442,13 @@ func (ks *krylovSchur) expand() error {
 	if np == 1 && ks.partialReorth() {
 		var mid float64
 		var arrow bool
-		before, mid, arrow = ks.subtractKnown(w, j, c0, h)
+		before, mid, arrow = ks.subtractKnown(w, x, j, c0, h)
+		if l > 0 {
+			// The rotation is made, and A x is at its place.
+			ks.deferred = 0
+			ks.resetRitz(l)
+			w = ks.vec(j + np)
+		}
 		ks.t[j*m+j] = h[j]
 		// After a rotation the estimates against the Ritz vectors are rotated ones
 		// (omegaRotate); on the first expansion after it they fell below the true loss
@@ -608,6 +635,7 @@ func (ks *krylovSchur) ritz() error {
 // ritz must have been called for the current j.
 func (ks *krylovSchur) rotate(l int) {
 	defer startBasisTimer().stop()
+	j := ks.j
 	if ks.partialReorth() {
 		ks.omegaRotate(l)
 		ks.rotated = true
@@ -618,6 +646,31 @@ func (ks *krylovSchur) rotate(l int) {
 		ks.rotateSerial(l)
 	}
 	ks.rotateRest(l)
+	// Move P from q[j:j+np] to q[l:l+np]; q[l:j] are free. The vectors
+	// are copied, not swapped: q[i] stays row i of qbuf.
+	for r := 0; r < ks.np; r++ {
+		copy(ks.q[l+r], ks.q[j+r])
+	}
+	ks.resetRitz(l)
+}
+
+// deferRestarts is whether restart defers its rotation: a variable for the test that
+// compares the bits with rotate's.
+var deferRestarts = true
+
+// restart rotates the basis onto the l largest Ritz vectors for a thick restart. For p = 1
+// (partial reorthogonalisation) the rotation waits for the next expansion's product, A x
+// (x = P, which the rotation does not change, at q[j] until then), and is made part by part
+// in that expansion's first sweep over the basis, each part followed at once by its moves
+// (P to q[l], A x to q[l+1]) and by the subtraction of the known couplings and the dots of
+// the full pass that follows, while the part's rows are in L2 (restartPart): the basis is
+// read once less at every restart. The bits are those of rotate and then expand.
+func (ks *krylovSchur) restart(l int) {
+	if deferRestarts && ks.partialReorth() && ks.np == 1 {
+		ks.deferred = l
+		return
+	}
+	ks.rotate(l)
 }
 
 // rotateSerial replaces Q_j by Q_j S_l in place through gonum's Dgemm, a
@@ -652,7 +705,7 @@ func (ks *krylovSchur) rotateSerial(l int) {
 }
 
 // rotateRest updates C, the fresh weights and T for the rotation onto the
-// l largest Ritz vectors, after the basis itself.
+// l largest Ritz vectors, and sets j = l; S is still the Ritz vectors.
 func (ks *krylovSchur) rotateRest(l int) {
 	j, m := ks.j, ks.m
 	// C ← C S_l
@@ -682,13 +735,12 @@ func (ks *krylovSchur) rotateRest(l int) {
 		clear(row)
 		row[r] = ks.theta[r]
 	}
-	// Move P from q[j:j+np] to q[l:l+np]; q[l:j] are free. The vectors
-	// are copied, not swapped: q[i] stays row i of qbuf.
-	for r := 0; r < ks.np; r++ {
-		copy(ks.q[l+r], ks.q[j+r])
-	}
 	ks.j = l
-	// The Ritz data in the new basis: S = I, the same estimates.
+}
+
+// resetRitz sets the Ritz data for the rotated basis of l vectors: S = I, the same
+// estimates.
+func (ks *krylovSchur) resetRitz(l int) {
 	ks.s = ks.s[:l*l]
 	clear(ks.s)
 	for i := 0; i < l; i++ {

@@ -88,11 +88,12 @@ func rotate(kern kernel, k, l, n int, s []float64, lds int, v []float64, ldv int
 		for jg := 0; jg < nb; jg += rotateRowWidth {
 			gw := min(rotateRowWidth, nb-jg)
 			for jr := jg; jr < jg+gw; jr += kern.nr {
-				ahead := rotateAhead // prefetch distance, in entries; 0 past the last panel
-				if jc+jr+ahead >= n {
-					ahead = 0
-				} else if tiles == 0 || kern.tileAhead == nil {
-					prefetchRows(v[jc+jr+ahead:], ldv, k) // in one burst
+				// tileAhead prefetches past the last panel too, into the columns a caller
+				// that rotates V part by part rotates next: a prefetch never faults.
+				if tiles == 0 || kern.tileAhead == nil {
+					if ahead := jc + jr + rotateAhead; ahead < n {
+						prefetchRows(v[ahead:], ldv, k) // in one burst
+					}
 				}
 				ncols := min(kern.nr, jg+gw-jr)
 				for pc := 0; pc < k; pc += kStep {
@@ -104,7 +105,7 @@ func rotate(kern kernel, k, l, n int, s []float64, lds int, v []float64, ldv int
 					for t := range tiles {
 						a, b, c, mrt := a[t*mr*k+pc*mr:], v[pc*ldv+jc+jr:], d[t*mr*rotateWidth+jr:], min(mr, l-t*mr)
 						if t == 0 && kern.tileAhead != nil {
-							kern.tileAhead(kb, a, 1, mr, b, ldv, c, rotateWidth, 1, beta, mrt, ncols, ahead)
+							kern.tileAhead(kb, a, 1, mr, b, ldv, c, rotateWidth, 1, beta, mrt, ncols, rotateAhead)
 							continue
 						}
 						kern.tile(kb, a, 1, mr, b, ldv, c, rotateWidth, 1, beta, mrt, ncols)
