@@ -196,6 +196,57 @@ func TestDeferredRestartSameBits(t *testing.T) {
 	}
 }
 
+// TestFullPassGuessSameBits checks that the guess of subtractKnown, whether the full pass
+// follows, changes no bits: a solve that guesses yes at every expansion (dots made early and
+// often not used) and one that guesses no (the full pass makes its own dots) give the bits
+// of the solve that guesses with fullPassLikely, on the parts of 64 and on the default ones.
+func TestFullPassGuessSameBits(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(86, 1))
+	lam := hessianSpectrum(3000, 8, 10, 30, 0.9, 0.5, 0.2, rnd)
+	a := make(diagOp, len(lam))
+	copy(a, lam)
+	rnd.Shuffle(len(a), func(i, j int) { a[i], a[j] = a[j], a[i] })
+	opt := EigOptions{K: 6, Tol: 1e-11, MaxBasis: 10, Seed: 86}
+	for _, parts := range []int{64, 0} {
+		t.Run(fmt.Sprintf("parts=%d", parts), func(t *testing.T) {
+			if parts > 0 {
+				defer blockedOn(parts)()
+			}
+			solve := func(guess func(*krylovSchur, int, float64) bool) (EigResult, int) {
+				defer func(g func(*krylovSchur, int, float64) bool) { guessFullPass = g }(guessFullPass)
+				guessFullPass = guess
+				var s Eigensolver
+				var r EigResult
+				if err := s.solve(&r, a, nil, opt, "Lanczos"); err != nil {
+					t.Fatal(err)
+				}
+				return r, s.ks.fullPasses
+			}
+			want, passes := solve(guessFullPass)
+			t.Logf("%d full passes, %d restarts, %d products", passes, want.Restarts, want.Products)
+			if passes == 0 || want.Restarts == 0 {
+				t.Fatalf("%d full passes, %d restarts: the guess is not tested", passes, want.Restarts)
+			}
+			for name, guess := range map[string]func(*krylovSchur, int, float64) bool{
+				"yes": func(*krylovSchur, int, float64) bool { return true },
+				"no":  func(*krylovSchur, int, float64) bool { return false },
+			} {
+				got, _ := solve(guess)
+				if got.Products != want.Products || !slices.Equal(got.Values, want.Values) || !slices.Equal(got.Residuals, want.Residuals) {
+					t.Fatalf("guess %s: %d products, values %v, residuals %v; with fullPassLikely %d, %v, %v",
+						name, got.Products, got.Values, got.Residuals, want.Products, want.Values, want.Residuals)
+				}
+				for i := range got.Vectors {
+					if !slices.Equal(got.Vectors[i], want.Vectors[i]) {
+						t.Fatalf("guess %s: vector %d differs", name, i)
+					}
+				}
+			}
+			checkPairs(t, want, nil, nil, lam[:opt.K], 1e-10, 0)
+		})
+	}
+}
+
 // BenchmarkOrthogonalize times one CGS2 of a vector against a basis of 30 orthonormal
 // vectors of length P = 778 (the demo net: 187 kB, in L2), 118 282 (the MNIST bench net; the
 // basis is 28 MB) and 199 210 (the song net, 48 MB): serial (loops of gonum dots and axpys)

@@ -441,8 +441,8 @@ func (ks *krylovSchur) expand() error {
 	var before, after float64
 	if np == 1 && ks.partialReorth() {
 		var mid float64
-		var arrow bool
-		before, mid, arrow = ks.subtractKnown(w, x, j, c0, h)
+		var arrow, dots bool
+		before, mid, arrow, dots = ks.subtractKnown(w, x, j, c0, h, true)
 		if l > 0 {
 			// The rotation is made, and A x is at its place.
 			ks.deferred = 0
@@ -454,7 +454,7 @@ func (ks *krylovSchur) expand() error {
 		// (omegaRotate); on the first expansion after it they fell below the true loss
 		// on the MNIST benchmark, so that expansion always makes the full pass.
 		if ks.rotated || arrow || !ks.omegaNext(j, mid) {
-			after = ks.fullPass(w, j+1, h, mid, arrow)
+			after = ks.fullPass(w, j+1, h, mid, dots)
 			ks.omegaReset(j+1, after)
 		} else {
 			after = mid

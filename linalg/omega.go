@@ -93,18 +93,54 @@ func (ks *krylovSchur) omegaNext(j int, beta float64) bool {
 	if !(beta > 0) {
 		return false
 	}
-	m, st := ks.m, ks.omegaStride()
-	// ‖A‖ from T's columns: ‖A q_j‖ ≥ ‖T e_j‖ (with β), summed without overflow.
+	ks.normT = ks.omegaNormT(j, beta)
+	if !(ks.omegaCompute(j, beta, ks.normT) <= reorthTol(ks.tol)) {
+		return false
+	}
+	next := ks.omegaNew[:j+1]
+	i := j + 1
+	st := ks.omegaStride()
+	copy(ks.omega[i*st:i*st+i], next)
+	for k, v := range next {
+		ks.omega[k*st+i] = v
+	}
+	ks.omega[i*st+i] = 0
+	return true
+}
+
+// fullPassLikely reports whether omegaNext would ask for the full pass if β came out as given
+// (an estimate made before w is known). It changes nothing but omegaNew. For β = 0 (or NaN)
+// it reports true. A wrong guess costs a sweep's time, never bits: the guess only decides
+// whether the full pass's dots are made early, in the same sweep as the known couplings.
+func (ks *krylovSchur) fullPassLikely(j int, beta float64) bool {
+	if !(beta > 0) {
+		return true
+	}
+	return !(ks.omegaCompute(j, beta, ks.omegaNormT(j, beta)) <= reorthTol(ks.tol))
+}
+
+// omegaNormT returns the estimate of ‖A‖ with T's column j and β: ‖A q_j‖ ≥ ‖T e_j‖ (with β),
+// summed without overflow.
+func (ks *krylovSchur) omegaNormT(j int, beta float64) float64 {
+	m := ks.m
 	col := beta
 	for i := 0; i <= j; i++ {
 		col = math.Hypot(col, ks.t[i*m+j])
 	}
-	ks.normT = max(ks.normT, col)
-	noise := ks.omegaNoise(beta)
+	return max(ks.normT, col)
+}
+
+// omegaCompute computes the estimates ω_{j+1,·} for β > 0 and ‖A‖ ≈ normT into
+// omegaNew[:j+1] and returns the largest |ω|, or +Inf if one is NaN. It stops at the first
+// estimate above reorthTol(tol), which it returns, for omegaNext needs no more.
+func (ks *krylovSchur) omegaCompute(j int, beta, normT float64) float64 {
+	m, st := ks.m, ks.omegaStride()
+	noise := noiseScale * eps * normT / beta
 	tau := reorthTol(ks.tol)
 	if noise > tau {
-		return false
+		return noise
 	}
+	worst := noise
 	next := ks.omegaNew[:j+1]
 	wj := ks.omega[j*st : j*st+j+1] // ω_{j,i}, i ≤ j (ω_{j,j} = 0)
 	for k := 0; k < j; k++ {
@@ -114,18 +150,17 @@ func (ks *krylovSchur) omegaNext(j int, beta float64) bool {
 		}
 		s += math.Copysign(noise*beta, s)
 		next[k] = s / beta
-		if !(math.Abs(next[k]) <= tau) {
-			return false
+		a := math.Abs(next[k])
+		if math.IsNaN(a) {
+			return math.Inf(1)
+		}
+		worst = max(worst, a)
+		if a > tau {
+			return a
 		}
 	}
 	next[j] = noise
-	i := j + 1
-	copy(ks.omega[i*st:i*st+i], next)
-	for k, v := range next {
-		ks.omega[k*st+i] = v
-	}
-	ks.omega[i*st+i] = 0
-	return true
+	return worst
 }
 
 // omegaRotate rotates the estimates with the basis: Q_j → Q_j S_l, and the pending direction
