@@ -273,7 +273,7 @@ func safeSqrt(s float64, w []float64) float64 {
 
 // fullPass makes one full pass of classical Gram–Schmidt of w against q[:nq], and a second
 // if DGKS's criterion asks for it, adds the coefficients to h and returns ‖w‖ after; mid is
-// ‖w‖ before. If dots, ks.g already holds the pass's dots Vᵀw (subtractKnown's arrow).
+// ‖w‖ before. If dots, ks.g already holds the pass's dots Vᵀw (subtractKnown made them).
 func (ks *krylovSchur) fullPass(w []float64, nq int, h []float64, mid float64, dots bool) (after float64) {
 	ks.fullPasses++
 	bs := &ks.bs

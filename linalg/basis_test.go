@@ -146,7 +146,7 @@ func TestBlockedBitsAcrossCores(t *testing.T) {
 // of the rotation made at once (rotate), then the expansion: values, vectors, residuals,
 // products and restarts, for the arrow of many couplings (the update sweep follows each
 // part's rotation) and for a few (K = 2, MaxBasis 4: the rows update follows it), with the
-// basis work on every core in parts of 64, and on the default parts.
+// basis work on every core in parts of 64, and serially on the default parts.
 func TestDeferredRestartSameBits(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(85, 1))
 	lam := hessianSpectrum(3000, 8, 10, 30, 0.9, 0.5, 0.2, rnd)
@@ -159,7 +159,7 @@ func TestDeferredRestartSameBits(t *testing.T) {
 		opt   EigOptions
 	}{
 		{"arrow/parts of 64", 64, EigOptions{K: 8, Tol: 1e-10, MaxBasis: 10, Seed: 85}},
-		{"arrow/default parts", 0, EigOptions{K: 8, Tol: 1e-10, MaxBasis: 10, Seed: 85}},
+		{"arrow/default parts (serial: n < parallelMin)", 0, EigOptions{K: 8, Tol: 1e-10, MaxBasis: 10, Seed: 85}},
 		{"few couplings/parts of 64", 64, EigOptions{K: 2, Tol: 1e-9, MaxBasis: 4, Seed: 85}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -199,7 +199,8 @@ func TestDeferredRestartSameBits(t *testing.T) {
 // TestFullPassGuessSameBits checks that the guess of subtractKnown, whether the full pass
 // follows, changes no bits: a solve that guesses yes at every expansion (dots made early and
 // often not used) and one that guesses no (the full pass makes its own dots) give the bits
-// of the solve that guesses with fullPassLikely, on the parts of 64 and on the default ones.
+// of the solve that guesses with fullPassLikely, on the parts of 64 (every core) and on the
+// default ones (serially). fullPassLikely must have guessed both ways.
 func TestFullPassGuessSameBits(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(86, 1))
 	lam := hessianSpectrum(3000, 8, 10, 30, 0.9, 0.5, 0.2, rnd)
@@ -222,10 +223,19 @@ func TestFullPassGuessSameBits(t *testing.T) {
 				}
 				return r, s.ks.fullPasses
 			}
-			want, passes := solve(guessFullPass)
-			t.Logf("%d full passes, %d restarts, %d products", passes, want.Restarts, want.Products)
-			if passes == 0 || want.Restarts == 0 {
-				t.Fatalf("%d full passes, %d restarts: the guess is not tested", passes, want.Restarts)
+			var yes, no int
+			want, passes := solve(func(ks *krylovSchur, j int, beta float64) bool {
+				g := ks.fullPassLikely(j, beta)
+				if g {
+					yes++
+				} else {
+					no++
+				}
+				return g
+			})
+			t.Logf("%d full passes, %d restarts, %d products; guessed %d yes, %d no", passes, want.Restarts, want.Products, yes, no)
+			if yes == 0 || no == 0 || want.Restarts == 0 {
+				t.Fatalf("guessed %d yes, %d no; %d restarts: the guess is not tested both ways", yes, no, want.Restarts)
 			}
 			for name, guess := range map[string]func(*krylovSchur, int, float64) bool{
 				"yes": func(*krylovSchur, int, float64) bool { return true },

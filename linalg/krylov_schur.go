@@ -402,6 +402,9 @@ func (ks *krylovSchur) keep() int {
 // and appends w/‖w‖ as the last pending direction (for p = 1: α_j, β_j of
 // the Lanczos recurrence). If w vanishes, a random direction orthogonal to
 // everything takes its place with zero coupling.
+//
+// If a thick restart is pending (ks.deferred, restart), expand makes it first, after the
+// product: run calls expand right after restart, while j = m.
 func (ks *krylovSchur) expand() error {
 	if ks.afterExpand != nil {
 		defer ks.afterExpand()

@@ -131,8 +131,10 @@ func (ks *krylovSchur) omegaNormT(j int, beta float64) float64 {
 }
 
 // omegaCompute computes the estimates ω_{j+1,·} for β > 0 and ‖A‖ ≈ normT into
-// omegaNew[:j+1] and returns the largest |ω|, or +Inf if one is NaN. It stops at the first
-// estimate above reorthTol(tol), which it returns, for omegaNext needs no more.
+// omegaNew[:j+1] and returns the largest |ω|: +Inf if one is NaN, NaN if the noise is. It
+// stops at the first estimate above reorthTol(tol), which it returns, for omegaNext needs no
+// more. Either way a NaN or an infinity asks for the full pass. The noise is omegaNoise's
+// with the given normT (fullPassLikely's is not stored).
 func (ks *krylovSchur) omegaCompute(j int, beta, normT float64) float64 {
 	m, st := ks.m, ks.omegaStride()
 	noise := noiseScale * eps * normT / beta

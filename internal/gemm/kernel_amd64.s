@@ -9,7 +9,8 @@
 // AVX-512: an 8×16 tile in Z0–Z15 (row r in Z(2r), Z(2r+1)), B's row in Z30/Z31, A's eight
 // entries broadcast into Z16–Z23. A row r of A is at SI, SI+DX, SI+2DX (rows 0–2), R8… (3–5),
 // R9… (6–7); each step adds ksA to the three bases and ksB to BX. K1/K2 mask B's loads and C's
-// loads and stores to the tile's first nc columns.
+// loads and stores to the tile's first nc columns. AX holds ahead (bytes) during the steps:
+// if not zero, each step prefetches B's row that far on.
 
 #define FMA_ROW8(bc, acc0, acc1) \
 	VFMADD231PD Z30, bc, acc0 \

@@ -14,15 +14,17 @@ const rotateWidth = 256
 // reads 16 columns (two cache lines) from each of V's k rows, rows far apart in memory: more
 // streams than a core's hardware prefetcher follows, so without the hint each panel waits
 // for memory. The first tile of a panel asks for the panel rotateAhead columns on, a row at
-// each of its steps (kernel.tileAhead): 80 prefetches in one burst, before the panel, as
-// Rotate asked until 2026-12-07, hid a third less of the memory's time. 64 columns ahead was
-// the fastest of 32–256 on Zen 5, 256 the fastest for the burst (BENCHMARKS.md).
+// each of its steps (kernel.tileAhead). Asking for all k rows in one burst before the panel
+// (prefetchRows, 256 columns ahead: what Rotate did until 2026-12-07, and still does when l < 8
+// leaves no tile) hid about a third less of the memory's time. 64 columns ahead was the
+// fastest of 32–256 on Zen 5 (BENCHMARKS.md, "the rotation and the restart").
 const rotateAhead = 64
 
 // rotateRowWidth is the number of columns Rotate computes a row past the last full tile of
 // at a time: kern.row sums them side by side (64: eight vectors), so that the row costs the
-// FMA units' throughput, not their latency, as one panel's two vectors did. Its rows of V,
-// 512 bytes each, are still in L1 from the tiles.
+// FMA units' throughput, not their latency, as one panel's two vectors did. When there are
+// tiles (l ≥ 8) and k is moderate (40 rows of 512 bytes: 20 KiB), its rows of V are still in
+// L1 from them.
 const rotateRowWidth = 64
 
 // Rotate computes, in place,
@@ -103,12 +105,12 @@ func rotate(kern kernel, k, l, n int, s []float64, lds int, v []float64, ldv int
 					}
 					kb := min(kStep, k-pc)
 					for t := range tiles {
-						a, b, c, mrt := a[t*mr*k+pc*mr:], v[pc*ldv+jc+jr:], d[t*mr*rotateWidth+jr:], min(mr, l-t*mr)
+						at, b, c, mrt := a[t*mr*k+pc*mr:], v[pc*ldv+jc+jr:], d[t*mr*rotateWidth+jr:], min(mr, l-t*mr)
 						if t == 0 && kern.tileAhead != nil {
-							kern.tileAhead(kb, a, 1, mr, b, ldv, c, rotateWidth, 1, beta, mrt, ncols, rotateAhead)
+							kern.tileAhead(kb, at, 1, mr, b, ldv, c, rotateWidth, 1, beta, mrt, ncols, rotateAhead)
 							continue
 						}
-						kern.tile(kb, a, 1, mr, b, ldv, c, rotateWidth, 1, beta, mrt, ncols)
+						kern.tile(kb, at, 1, mr, b, ldv, c, rotateWidth, 1, beta, mrt, ncols)
 					}
 				}
 			}

@@ -9,9 +9,10 @@ import (
 	"gonum.org/v1/gonum/blas"
 )
 
-// TestRotate checks Rotate against Dgemm into separate memory (the same bits, on every
-// kernel this CPU has), and against a plain loop of products in the order of k (within a
-// few ulps of the sum's magnitude): rows ≥ l, and the columns of V past n, unchanged.
+// TestRotate checks Rotate against Dgemm into separate memory (the same bits, signs of zeros
+// included, on every kernel this CPU has), and against a plain loop of products in the order
+// of k (within a few ulps of the sum's magnitude): rows ≥ l, and the columns of V past n,
+// unchanged. A few entries of S and V are ±0 or subnormal, and two columns of V are all −0.
 // The shapes cover a short last tile of rows (l mod 8 ≠ 0), a short last panel (n mod 16 ≠
 // 0), fewer columns than the prefetch runs ahead, more than one block of columns, and k
 // cut into two blocks (k > kc = 256).
@@ -34,6 +35,18 @@ func TestRotate(t *testing.T) {
 				for i := range v {
 					v[i] = 2*rng.Float64() - 1
 				}
+				special := []float64{0, math.Copysign(0, -1), 0x1p-1060, -0x1p-1070}
+				for i := 0; i < len(s); i += 7 {
+					s[i] = special[i%len(special)]
+				}
+				for i := 0; i < len(v); i += 5 {
+					v[i] = special[i%len(special)]
+				}
+				for _, c := range []int{0, n / 2} {
+					for i := range k {
+						v[i*ldv+c] = math.Copysign(0, -1)
+					}
+				}
 				v0 := append([]float64(nil), v...)
 				want := make([]float64, l*n)
 				dgemm(kern, blas.Trans, blas.NoTrans, l, n, k, 1, s, lds, v0, ldv, 0, want, n)
@@ -42,12 +55,12 @@ func TestRotate(t *testing.T) {
 					for c := range ldv {
 						got := v[i*ldv+c]
 						if i >= l || c >= n {
-							if got != v0[i*ldv+c] {
+							if math.Float64bits(got) != math.Float64bits(v0[i*ldv+c]) {
 								t.Fatalf("V[%d][%d] = %v changed (l=%d, n=%d)", i, c, got, l, n)
 							}
 							continue
 						}
-						if got != want[i*n+c] {
+						if math.Float64bits(got) != math.Float64bits(want[i*n+c]) {
 							t.Fatalf("V[%d][%d] = %v, Dgemm gives %v", i, c, got, want[i*n+c])
 						}
 						// A plain sum: |error| ≤ k·ε·Σ|terms| for either order.
