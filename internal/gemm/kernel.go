@@ -24,9 +24,10 @@ type kernel struct {
 	// c[j] = Σ_p a[p·ksA]·b[p·ksB + j] for j < nc, at the cost of one row (Rotate's last rows),
 	// for any nc ≥ 1: not only nc ≤ nr.
 	row func(k int, a []float64, ksA int, b []float64, ksB int, c []float64, nc int)
-	// tileAhead, if set, is tile, with its bits, that also asks at each step p for the two
-	// cache lines ahead entries on from B's row p (Rotate's prefetch, spread over the steps).
-	tileAhead func(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc, ahead int)
+	// tileAhead, if set, is tile with α = 1 and β = 0, with its bits, that also asks at each
+	// step p for the two cache lines ahead entries on from B's row p (Rotate's prefetch,
+	// spread over the steps).
+	tileAhead func(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, mr, nc, ahead int)
 }
 
 // goKernel is the portable kernel: a 2×4 tile in eight scalar accumulators, few enough that

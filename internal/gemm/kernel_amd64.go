@@ -12,11 +12,16 @@ import (
 // tile's first entries.
 
 // kern8x16AVX512 computes an 8×16 tile, of which it stores the first mr rows and the columns
-// set in mask (bit j for column j); it loads only those columns of B and C. If ahead is not
-// zero, each step also prefetches the two cache lines ahead bytes past B's row.
+// set in mask (bit j for column j); it loads only those columns of B and C.
 //
 //go:noescape
-func kern8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64, mr int, mask uint64, ahead int)
+func kern8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64, mr int, mask uint64)
+
+// rot8x16AVX512 is kern8x16AVX512 with α = 1 and β = 0, with the same bits, whose steps also
+// prefetch the two cache lines ahead bytes past B's row.
+//
+//go:noescape
+func rot8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, mr int, mask uint64, ahead int)
 
 // row16AVX512 computes one row of an 8×16 tile, with α = 1 and β = 0, as kern8x16AVX512
 // computes each of its rows: c[j] = Σ_p a[p·ksA]·b[p·ksB + j] for the columns set in mask.
@@ -52,11 +57,11 @@ func kernels() []kernel {
 }
 
 func tileAVX512(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc int) {
-	kern8x16AVX512(k, &a[0], 8*rsA, 8*ksA, &b[0], 8*ksB, &c[0], 8*ldc, alpha, beta, mr, 1<<nc-1, 0)
+	kern8x16AVX512(k, &a[0], 8*rsA, 8*ksA, &b[0], 8*ksB, &c[0], 8*ldc, alpha, beta, mr, 1<<nc-1)
 }
 
-func tileAheadAVX512(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, alpha, beta float64, mr, nc, ahead int) {
-	kern8x16AVX512(k, &a[0], 8*rsA, 8*ksA, &b[0], 8*ksB, &c[0], 8*ldc, alpha, beta, mr, 1<<nc-1, 8*ahead)
+func tileAheadAVX512(k int, a []float64, rsA, ksA int, b []float64, ksB int, c []float64, ldc int, mr, nc, ahead int) {
+	rot8x16AVX512(k, &a[0], 8*rsA, 8*ksA, &b[0], 8*ksB, &c[0], 8*ldc, mr, 1<<nc-1, 8*ahead)
 }
 
 func rowAVX512(k int, a []float64, ksA int, b []float64, ksB int, c []float64, nc int) {

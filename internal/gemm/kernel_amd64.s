@@ -9,8 +9,7 @@
 // AVX-512: an 8×16 tile in Z0–Z15 (row r in Z(2r), Z(2r+1)), B's row in Z30/Z31, A's eight
 // entries broadcast into Z16–Z23. A row r of A is at SI, SI+DX, SI+2DX (rows 0–2), R8… (3–5),
 // R9… (6–7); each step adds ksA to the three bases and ksB to BX. K1/K2 mask B's loads and C's
-// loads and stores to the tile's first nc columns. AX holds ahead (bytes) during the steps:
-// if not zero, each step prefetches B's row that far on.
+// loads and stores to the tile's first nc columns.
 
 #define FMA_ROW8(bc, acc0, acc1) \
 	VFMADD231PD Z30, bc, acc0 \
@@ -64,6 +63,12 @@
 	VMOVUPD Z25, K2, 64(DI) \
 	ADDQ R12, DI
 
+// STORE_ACC: C = acc (rot8x16AVX512: α = 1, β = 0).
+#define STORE_ACC(acc0, acc1) \
+	VMOVUPD acc0, K1, (DI) \
+	VMOVUPD acc1, K2, 64(DI) \
+	ADDQ R12, DI
+
 // STORE_ZERO: C = α·acc; C's old values are never read (BLAS: β = 0 ignores NaN in C).
 #define STORE_ZERO(acc0, acc1) \
 	VMULPD acc0, Z28, Z24 \
@@ -72,8 +77,8 @@
 	VMOVUPD Z25, K2, 64(DI) \
 	ADDQ R12, DI
 
-// func kern8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64, mr int, mask uint64, ahead int)
-TEXT ·kern8x16AVX512(SB), NOSPLIT, $0-104
+// func kern8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, alpha, beta float64, mr int, mask uint64)
+TEXT ·kern8x16AVX512(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rsA+16(FP), DX
@@ -111,23 +116,11 @@ TEXT ·kern8x16AVX512(SB), NOSPLIT, $0-104
 
 	TESTQ CX, CX
 	JZ   store
-	MOVQ ahead+96(FP), AX
-	TESTQ AX, AX
-	JNZ  loopahead
 
 loop:
 	STEP8x16
 	DECQ CX
 	JNZ  loop
-	JMP  store
-
-	// The same steps, each asking for the two cache lines of B's row ahead bytes on.
-loopahead:
-	PREFETCHT1 (BX)(AX*1)
-	PREFETCHT1 64(BX)(AX*1)
-	STEP8x16
-	DECQ CX
-	JNZ  loopahead
 
 store:
 	VBROADCASTSD alpha+64(FP), Z28
@@ -214,6 +207,86 @@ zero:
 	STORE_ZERO(Z14, Z15)
 
 done:
+	VZEROUPPER
+	RET
+
+// func rot8x16AVX512(k int, a *float64, rsA, ksA int, b *float64, ksB int, c *float64, ldc int, mr int, mask uint64, ahead int)
+// kern8x16AVX512 with α = 1 and β = 0, whose steps also prefetch (PREFETCHT1) the two cache
+// lines of B's row ahead bytes on: Rotate's first tile of a panel. The same steps and so the
+// same sums; a row is stored as it is, which is what kern8x16AVX512 stores for α = 1 (acc·1).
+// A kernel of its own, so that Dgemm's kernel keeps its code, and its loop its alignment.
+TEXT ·rot8x16AVX512(SB), NOSPLIT, $0-88
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rsA+16(FP), DX
+	MOVQ ksA+24(FP), R11
+	MOVQ b+32(FP), BX
+	MOVQ ksB+40(FP), R10
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R12
+	MOVQ mr+64(FP), R13
+	MOVQ mask+72(FP), AX
+	KMOVW AX, K1
+	KSHIFTRW $8, K1, K2
+	MOVQ ahead+80(FP), AX
+
+	LEAQ (SI)(DX*2), R8
+	ADDQ DX, R8
+	LEAQ (R8)(DX*2), R9
+	ADDQ DX, R9
+
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	VPXORQ Z8, Z8, Z8
+	VPXORQ Z9, Z9, Z9
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+
+	TESTQ CX, CX
+	JZ   rotstore
+
+rotloop:
+	PREFETCHT1 (BX)(AX*1)
+	PREFETCHT1 64(BX)(AX*1)
+	STEP8x16
+	DECQ CX
+	JNZ  rotloop
+
+rotstore:
+	STORE_ACC(Z0, Z1)
+	DECQ R13
+	JZ   rotdone
+	STORE_ACC(Z2, Z3)
+	DECQ R13
+	JZ   rotdone
+	STORE_ACC(Z4, Z5)
+	DECQ R13
+	JZ   rotdone
+	STORE_ACC(Z6, Z7)
+	DECQ R13
+	JZ   rotdone
+	STORE_ACC(Z8, Z9)
+	DECQ R13
+	JZ   rotdone
+	STORE_ACC(Z10, Z11)
+	DECQ R13
+	JZ   rotdone
+	STORE_ACC(Z12, Z13)
+	DECQ R13
+	JZ   rotdone
+	STORE_ACC(Z14, Z15)
+
+rotdone:
 	VZEROUPPER
 	RET
 

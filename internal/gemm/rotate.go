@@ -106,8 +106,8 @@ func rotate(kern kernel, k, l, n int, s []float64, lds int, v []float64, ldv int
 					kb := min(kStep, k-pc)
 					for t := range tiles {
 						at, b, c, mrt := a[t*mr*k+pc*mr:], v[pc*ldv+jc+jr:], d[t*mr*rotateWidth+jr:], min(mr, l-t*mr)
-						if t == 0 && kern.tileAhead != nil {
-							kern.tileAhead(kb, at, 1, mr, b, ldv, c, rotateWidth, 1, beta, mrt, ncols, rotateAhead)
+						if t == 0 && pc == 0 && kern.tileAhead != nil {
+							kern.tileAhead(kb, at, 1, mr, b, ldv, c, rotateWidth, mrt, ncols, rotateAhead)
 							continue
 						}
 						kern.tile(kb, at, 1, mr, b, ldv, c, rotateWidth, 1, beta, mrt, ncols)
