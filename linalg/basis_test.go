@@ -129,15 +129,7 @@ func TestBlockedBitsAcrossCores(t *testing.T) {
 			checkPairs(t, r, nil, nil, lam[:8], 1e-12, 0)
 			continue
 		}
-		if r.Products != want.Products || !slices.Equal(r.Values, want.Values) || !slices.Equal(r.Residuals, want.Residuals) {
-			t.Fatalf("GOMAXPROCS=%d: %d products, values %v, residuals %v; on one core %d, %v, %v",
-				procs, r.Products, r.Values, r.Residuals, want.Products, want.Values, want.Residuals)
-		}
-		for i := range r.Vectors {
-			if !slices.Equal(r.Vectors[i], want.Vectors[i]) {
-				t.Fatalf("GOMAXPROCS=%d: vector %d differs from one core's", procs, i)
-			}
-		}
+		sameBits(t, fmt.Sprintf("GOMAXPROCS=%d", procs), "on one core", r, want)
 	}
 }
 
@@ -180,16 +172,7 @@ func TestDeferredRestartSameBits(t *testing.T) {
 			if want.Restarts < 2 {
 				t.Fatalf("%d thick restarts: the deferred rotation is not tested", want.Restarts)
 			}
-			if got.Products != want.Products || got.Restarts != want.Restarts ||
-				!slices.Equal(got.Values, want.Values) || !slices.Equal(got.Residuals, want.Residuals) {
-				t.Fatalf("deferred: %d products, %d restarts, values %v, residuals %v; at once: %d, %d, %v, %v",
-					got.Products, got.Restarts, got.Values, got.Residuals, want.Products, want.Restarts, want.Values, want.Residuals)
-			}
-			for i := range got.Vectors {
-				if !slices.Equal(got.Vectors[i], want.Vectors[i]) {
-					t.Fatalf("vector %d differs from the rotation made at once", i)
-				}
-			}
+			sameBits(t, "deferred", "rotated at once", got, want)
 			// The reference: the largest entries of the diagonal.
 			checkPairs(t, got, nil, nil, lam[:c.opt.K], 1e-9, 0)
 		})
@@ -242,18 +225,26 @@ func TestFullPassGuessSameBits(t *testing.T) {
 				"no":  func(*krylovSchur, int, float64) bool { return false },
 			} {
 				got, _ := solve(guess)
-				if got.Products != want.Products || !slices.Equal(got.Values, want.Values) || !slices.Equal(got.Residuals, want.Residuals) {
-					t.Fatalf("guess %s: %d products, values %v, residuals %v; with fullPassLikely %d, %v, %v",
-						name, got.Products, got.Values, got.Residuals, want.Products, want.Values, want.Residuals)
-				}
-				for i := range got.Vectors {
-					if !slices.Equal(got.Vectors[i], want.Vectors[i]) {
-						t.Fatalf("guess %s: vector %d differs", name, i)
-					}
-				}
+				sameBits(t, "guess "+name, "with fullPassLikely", got, want)
 			}
 			checkPairs(t, want, nil, nil, lam[:opt.K], 1e-10, 0)
 		})
+	}
+}
+
+// sameBits fails the test unless got (a solve described by what) and want (by ref) have the
+// same products, restarts, values, residuals and vectors, bit for bit.
+func sameBits(t *testing.T, what, ref string, got, want EigResult) {
+	t.Helper()
+	if got.Products != want.Products || got.Restarts != want.Restarts ||
+		!slices.Equal(got.Values, want.Values) || !slices.Equal(got.Residuals, want.Residuals) {
+		t.Fatalf("%s: %d products, %d restarts, values %v, residuals %v; %s: %d, %d, %v, %v", what,
+			got.Products, got.Restarts, got.Values, got.Residuals, ref, want.Products, want.Restarts, want.Values, want.Residuals)
+	}
+	for i := range got.Vectors {
+		if !slices.Equal(got.Vectors[i], want.Vectors[i]) {
+			t.Fatalf("%s: vector %d differs from the solve %s", what, i, ref)
+		}
 	}
 }
 
