@@ -106,11 +106,7 @@ func TestBlockedOrthogonalize(t *testing.T) {
 // values, vectors, residuals, products. Thick restarts (MaxBasis 12) runs the rotation.
 func TestBlockedBitsAcrossCores(t *testing.T) {
 	defer blockedOn(64)()
-	rnd := rand.New(rand.NewPCG(82, 1))
-	lam := hessianSpectrum(3000, 8, 10, 30, 0.9, 0.5, 0.2, rnd)
-	a := make(diagOp, len(lam))
-	copy(a, lam)
-	rnd.Shuffle(len(a), func(i, j int) { a[i], a[j] = a[j], a[i] })
+	lam, a := shuffledHessianDiag(82)
 	opt := EigOptions{K: 8, Tol: 1e-9, MaxBasis: 12, Seed: 82}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	var want EigResult
@@ -140,11 +136,7 @@ func TestBlockedBitsAcrossCores(t *testing.T) {
 // part's rotation) and for a few (K = 2, MaxBasis 4: the rows update follows it), with the
 // basis work on every core in parts of 64, and serially on the default parts.
 func TestDeferredRestartSameBits(t *testing.T) {
-	rnd := rand.New(rand.NewPCG(85, 1))
-	lam := hessianSpectrum(3000, 8, 10, 30, 0.9, 0.5, 0.2, rnd)
-	a := make(diagOp, len(lam))
-	copy(a, lam)
-	rnd.Shuffle(len(a), func(i, j int) { a[i], a[j] = a[j], a[i] })
+	lam, a := shuffledHessianDiag(85)
 	for _, c := range []struct {
 		name  string
 		parts int // 0: the default
@@ -185,11 +177,7 @@ func TestDeferredRestartSameBits(t *testing.T) {
 // of the solve that guesses with fullPassLikely, on the parts of 64 (every core) and on the
 // default ones (serially). fullPassLikely must have guessed both ways.
 func TestFullPassGuessSameBits(t *testing.T) {
-	rnd := rand.New(rand.NewPCG(86, 1))
-	lam := hessianSpectrum(3000, 8, 10, 30, 0.9, 0.5, 0.2, rnd)
-	a := make(diagOp, len(lam))
-	copy(a, lam)
-	rnd.Shuffle(len(a), func(i, j int) { a[i], a[j] = a[j], a[i] })
+	lam, a := shuffledHessianDiag(86)
 	opt := EigOptions{K: 6, Tol: 1e-11, MaxBasis: 10, Seed: 86}
 	for _, parts := range []int{64, 0} {
 		t.Run(fmt.Sprintf("parts=%d", parts), func(t *testing.T) {
@@ -230,6 +218,17 @@ func TestFullPassGuessSameBits(t *testing.T) {
 			checkPairs(t, want, nil, nil, lam[:opt.K], 1e-10, 0)
 		})
 	}
+}
+
+// shuffledHessianDiag returns a Hessian-like spectrum of 3000 values, descending, and the
+// diagonal operator with those values in a random order, both drawn from the seed.
+func shuffledHessianDiag(seed uint64) ([]float64, diagOp) {
+	rnd := rand.New(rand.NewPCG(seed, 1))
+	lam := hessianSpectrum(3000, 8, 10, 30, 0.9, 0.5, 0.2, rnd)
+	a := make(diagOp, len(lam))
+	copy(a, lam)
+	rnd.Shuffle(len(a), func(i, j int) { a[i], a[j] = a[j], a[i] })
+	return lam, a
 }
 
 // sameBits fails the test unless got (a solve described by what) and want (by ref) have the
